@@ -1,0 +1,136 @@
+/**
+ * Plain data of the reasoning loop (DESIGN.md, "Data flow" / "Trace"). The trace is what
+ * `trace.json` holds: every prompt, pose, image, answer, posterior, token count and latency, and why
+ * the loop stopped. It never holds an API key or an auth header.
+ */
+import type { Camera, Mat4, RenderMode, HoleMode } from '../src/types.js';
+import type { Pose } from '../src/pose.js';
+
+/** A question with its options. `options` are the texts; letters are A, B, C… in order. */
+export interface Question {
+  id?: string;
+  text: string;
+  /** option texts without their letters; empty for free-form questions */
+  options: string[];
+  /** ground truth letter, when known (evaluation only: never shown to a model) */
+  answer?: string;
+  category?: string;
+}
+
+/** Probability per option letter, summing to 1. */
+export type OptionDist = Record<string, number>;
+
+/** What an answerer returned for one round. */
+export interface Answer {
+  /** option letter ("A") or free-form text; "" when the model failed */
+  choice: string;
+  confidence: number;
+  rationale: string;
+  /** option distribution: from logprobs when the server gave them, else from the self-report */
+  dist: OptionDist;
+  distSource: 'logprobs' | 'self-report' | 'uniform-fallback';
+  /** the model said it cannot tell from what it sees */
+  cannotTell?: boolean;
+}
+
+/** The controller's request for the next view, or its decision to stop. */
+export type ControllerDecision =
+  | { action: 'view'; pose: Pose; reason: string }
+  | { action: 'stop'; reason: string };
+
+/** One model call, as recorded (mirrors src/mllm CallRecord; no keys, no headers). */
+export interface CallLog {
+  role: 'controller' | 'answerer' | 'language-pose';
+  model: string;
+  cached: boolean;
+  attempts: number;
+  latencyMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  errors: string[];
+  /** prompt text sent (images replaced by "[image: file]") */
+  prompt?: string;
+  /** raw model reply text */
+  reply?: string;
+}
+
+/** A rendered view as the trace keeps it. */
+export interface ViewRecord {
+  /** PNG file name inside the trace directory */
+  file: string;
+  pose: Pose;
+  /** the pose as actually rendered (after any clamp) */
+  caption: string;
+  camera: Camera;
+  c2w: number[];
+  coverage: number;
+  mode: RenderMode;
+  holes: HoleMode;
+  renderer: 'webgpu' | 'reference';
+  renderMs: number;
+  /** pose problems sent back to the model, and clamps applied */
+  poseErrors: string[];
+  clamped: string[];
+}
+
+export interface RoundRecord {
+  round: number;
+  /** round 0 has no view */
+  view?: ViewRecord;
+  decision?: ControllerDecision;
+  answer: Answer;
+  /** fused posterior after this round */
+  posterior: OptionDist;
+  /** letter with the highest posterior after this round */
+  fusedChoice: string;
+  margin: number;
+  calls: CallLog[];
+  /** this round's own wall time (render + calls + fusion) */
+  ms: number;
+  failed?: string;
+  /** the weight this round carried in fusion (round 0: 1; a view: its coverage, …), when recorded */
+  fusionWeight?: number;
+}
+
+export type FusionPolicy = 'loglinear' | 'vote' | 'last';
+export type StopReason =
+  | 'stable' | 'model-stop' | 'max-rounds' | 'token-budget' | 'time-budget' | 'fixed-rounds' | 'error';
+
+export interface LoopConfig {
+  model: string;
+  maxRounds: number;
+  poseFormat: 'orbit' | 'ego' | 'preset' | 'language';
+  render: RenderMode;
+  holes: HoleMode;
+  width: number;
+  height: number;
+  fusion: FusionPolicy;
+  stop: {
+    policy: 'adaptive' | 'fixed';
+    stableRounds: number;
+    marginTau: number;
+    tokenBudget?: number;
+    secondsBudget?: number;
+  };
+  /** images sent per request: the original plus the latest k views */
+  imageBudget: number;
+}
+
+export interface Trace {
+  version: 1;
+  createdAt: string;
+  question: Question;
+  config: LoopConfig;
+  /** human label of the model, e.g. "builtin:perceiver (deterministic pixel perceiver — not an LLM)" */
+  modelLabel: string;
+  input: { images: string[]; depth?: string; intrinsics: string; units: 'metres' | 'relative'; notes: string[] };
+  /** reference camera and scene up, for the top-down sketch */
+  reference: Camera;
+  up: [number, number, number];
+  pivot: [number, number, number];
+  rounds: RoundRecord[];
+  final: { choice: string; probability: number; posterior: OptionDist; stopReason: StopReason; rounds: number };
+  totals: { promptTokens: number; completionTokens: number; calls: number; ms: number };
+}
+
+export type { Mat4 };
