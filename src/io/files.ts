@@ -1,0 +1,105 @@
+/**
+ * File access for every input reader: one place that turns "no such file", "is a directory",
+ * "too big" and "empty" into a VantageError naming the file and what was expected, instead of a
+ * raw ENOENT with a stack trace.
+ */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
+import { INPUT_LIMITS } from '../config.js';
+import { VantageError } from '../errors.js';
+
+export interface ReadFileOptions {
+  /** how the file is named in errors (default: the path as given) */
+  name?: string;
+  /** what the file is for, in words: "image", "depth map", "PLY scene" … (default "input") */
+  what?: string;
+  /** refuse files larger than this (default INPUT_LIMITS.maxFileBytes) */
+  maxBytes?: number;
+  /** accept a 0-byte file (default false: an empty input is an error) */
+  allowEmpty?: boolean;
+}
+
+/** "1.5 MB"-style size for messages. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** Lower-case extension with the dot (".png"), or "" when there is none. */
+export function extensionOf(path: string): string {
+  return extname(path).toLowerCase();
+}
+
+/** The bytes of a file, after checking it exists, is a regular file, is not empty and not over the cap. */
+export async function readFileCapped(path: string, opts: ReadFileOptions = {}): Promise<Buffer> {
+  const name = opts.name ?? path;
+  const what = opts.what ?? 'input';
+  const maxBytes = opts.maxBytes ?? INPUT_LIMITS.maxFileBytes;
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) {
+      throw new VantageError('not-a-file', `${what} "${name}" is a directory, not a file`, `pass the path of the ${what} file itself`);
+    }
+    if (!st.isFile()) {
+      throw new VantageError('not-a-file', `${what} "${name}" is not a regular file`, `pass the path of the ${what} file itself`);
+    }
+    size = st.size;
+  } catch (e) {
+    throw fileSystemError(e, path, name, what);
+  }
+  if (size > maxBytes) {
+    throw new VantageError(
+      'file-too-large',
+      `${what} "${name}" is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit`,
+      'pass a smaller file (the limit guards memory; see INPUT_LIMITS in src/config.ts)',
+    );
+  }
+  if (size === 0 && !opts.allowEmpty) {
+    throw new VantageError('file-empty', `${what} "${name}" is empty (0 bytes)`, `check that the ${what} was written completely`);
+  }
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw fileSystemError(e, path, name, what);
+  }
+}
+
+/** Write bytes, creating missing parent folders; file-system failures become a VantageError. */
+export async function writeFileChecked(path: string, data: Uint8Array | string, what = 'output'): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, data);
+  } catch (e) {
+    if (e instanceof VantageError) throw e;
+    const code = (e as NodeJS.ErrnoException)?.code;
+    const why = code === 'EISDIR' ? 'it is a directory'
+      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'ENOSPC' ? 'the disk is full'
+      : code === 'ENOTDIR' ? 'a parent of it is a file, not a folder'
+      : (e as Error)?.message ?? String(e);
+    throw new VantageError('file-write-failed', `cannot write ${what} "${path}": ${why}`, 'choose another output path', { cause: e });
+  }
+}
+
+function fileSystemError(e: unknown, path: string, name: string, what: string): VantageError {
+  if (e instanceof VantageError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new VantageError('file-not-found', `${what} file "${name}" not found`, `check the path (looked for ${path})`, { cause: e });
+  }
+  if (code === 'EISDIR') {
+    return new VantageError('not-a-file', `${what} "${name}" is a directory, not a file`, `pass the path of the ${what} file itself`, { cause: e });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new VantageError('file-unreadable', `${what} file "${name}" cannot be read: permission denied`, 'check the file permissions', { cause: e });
+  }
+  return new VantageError('file-unreadable', `${what} file "${name}" cannot be read: ${(e as Error)?.message ?? String(e)}`, undefined, { cause: e });
+}
