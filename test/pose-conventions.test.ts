@@ -77,7 +77,7 @@ describe('poses (hand-checkable)', () => {
     expect(pose).toMatchObject({ elevation_deg: 85, distance_scale: 4 });
     expect(clamped).toEqual(['elevation_deg 120 → 85', 'distance_scale 9 → 4']);
     expect(wrapDeg(270)).toBe(-90);
-    expect(clampPose(parsePose({ mode: 'orbit', azimuth_deg: 270 })).pose.azimuth_deg).toBe(-90);
+    expect(clampPose(parsePose({ mode: 'orbit', azimuth_deg: 270 })).pose).toMatchObject({ azimuth_deg: -90 });
   });
 
   it('malformed poses are clear errors, not crashes', () => {

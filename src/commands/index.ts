@@ -1,10 +1,14 @@
 /** Every sub-command, registered in the order `vantage --help` lists them. */
 import type { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
+import { registerAskCommand } from './ask.js';
 import { registerRenderCommand } from './render.js';
 import { registerNvsEvalCommand } from './nvs-eval.js';
 import { registerDepthCommand } from './depth.js';
 
 export function registerCommands(program: Command): void {
+  registerDemoCommand(program);
+  registerAskCommand(program);
   registerRenderCommand(program);
   registerDepthCommand(program);
   registerNvsEvalCommand(program);
