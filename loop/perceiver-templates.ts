@@ -1,0 +1,93 @@
+/**
+ * The question templates of the procedural spatial question set, in one place: the generator
+ * (fixtures/questions.ts) writes questions with these functions, and the built-in perceiver parses
+ * them back. Object names are "{colour} {shape}" ("red box"); the perceiver identifies objects by
+ * their colour only.
+ */
+import { OBJECT_PALETTE } from '../fixtures/palette.js';
+
+export type SpatialCategory = 'hidden-behind' | 'left-right' | 'front-behind' | 'count';
+export const SPATIAL_CATEGORIES: readonly SpatialCategory[] = ['hidden-behind', 'left-right', 'front-behind', 'count'];
+
+/** Option texts (the generator uses these words; the perceiver matches them). */
+export const OPTION_WORDS = {
+  left: 'left',
+  right: 'right',
+  inFront: 'in front',
+  behind: 'behind',
+  nothing: 'nothing',
+} as const;
+
+export const questionTemplates = {
+  hiddenBehind: (occluder: string) => `From the camera's viewpoint, which object is hidden behind the ${occluder}?`,
+  leftRight: (a: string, b: string, c: string) =>
+    `Imagine standing at the ${a} and facing the ${b}. Is the ${c} to your left or to your right?`,
+  frontBehind: (a: string, b: string) =>
+    `Seen from the opposite side of the table, is the ${a} in front of or behind the ${b}?`,
+  count: () => 'How many objects are there in the scene (not counting the floor and walls)?',
+};
+
+/** A question as the perceiver understands it: the objects it names, by palette colour. */
+export type ParsedQuestion =
+  | { kind: 'hidden-behind'; occluder: string }
+  | { kind: 'left-right'; a: string; b: string; c: string }
+  | { kind: 'front-behind'; a: string; b: string }
+  | { kind: 'count' }
+  | { kind: 'unknown' };
+
+const COLOR_WORDS = OBJECT_PALETTE.map((c) => c.name);
+
+/** The palette colour named in an object phrase ("the red box" → "red"), or undefined. */
+export function colorOfPhrase(phrase: string): string | undefined {
+  const words = phrase.toLowerCase().match(/[a-z]+/g) ?? [];
+  return words.find((w) => COLOR_WORDS.includes(w));
+}
+
+const OBJ = '(?:the\\s+)?([a-z]+(?:\\s+[a-z]+)?)';
+
+/** Parse a question written with `questionTemplates` (tolerant of case and surrounding text). */
+export function parseQuestionText(text: string): ParsedQuestion {
+  const t = text.toLowerCase().replace(/\s+/g, ' ');
+  let m = t.match(new RegExp(`which object is hidden behind ${OBJ}\\s*\\?`));
+  if (m) {
+    const occluder = colorOfPhrase(m[1]);
+    if (occluder) return { kind: 'hidden-behind', occluder };
+  }
+  m = t.match(new RegExp(`standing at ${OBJ} and facing ${OBJ}\\. is ${OBJ} to your left or to your right`));
+  if (m) {
+    const [a, b, c] = [colorOfPhrase(m[1]), colorOfPhrase(m[2]), colorOfPhrase(m[3])];
+    if (a && b && c) return { kind: 'left-right', a, b, c };
+  }
+  m = t.match(new RegExp(`opposite side of the table, is ${OBJ} in front of or behind ${OBJ}\\s*\\?`));
+  if (m) {
+    const [a, b] = [colorOfPhrase(m[1]), colorOfPhrase(m[2])];
+    if (a && b) return { kind: 'front-behind', a, b };
+  }
+  if (/how many objects are there/.test(t)) return { kind: 'count' };
+  return { kind: 'unknown' };
+}
+
+/** What an option text stands for: a palette colour (an object), "nothing", a side, a number. */
+export type ParsedOption =
+  | { kind: 'object'; color: string }
+  | { kind: 'nothing' }
+  | { kind: 'left' } | { kind: 'right' }
+  | { kind: 'in-front' } | { kind: 'behind' }
+  | { kind: 'number'; value: number }
+  | { kind: 'other' };
+
+export function parseOptionText(text: string): ParsedOption {
+  const t = text.toLowerCase().trim();
+  if (/^\d+$/.test(t)) return { kind: 'number', value: Number(t) };
+  if (/\bnothing\b/.test(t)) return { kind: 'nothing' };
+  if (/\bin front\b/.test(t)) return { kind: 'in-front' };
+  if (/\bbehind\b/.test(t)) return { kind: 'behind' };
+  if (/\bleft\b/.test(t)) return { kind: 'left' };
+  if (/\bright\b/.test(t)) return { kind: 'right' };
+  const color = colorOfPhrase(t);
+  if (color) return { kind: 'object', color };
+  return { kind: 'other' };
+}
+
+/** Letter of option i (A, B, C…). */
+export const optionLetter = (i: number): string => String.fromCharCode(65 + i);

@@ -1,0 +1,66 @@
+/**
+ * A question set written in the native format (RGB PNG, 16-bit depth PNG in mm, intrinsics JSON,
+ * questions.jsonl) reads back exactly, through the project's own image / depth / intrinsics readers.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, isAbsolute } from 'node:path';
+import { generateQuestions } from '../fixtures/questions.js';
+import { questionOfRecord, readNativeJsonl, writeQuestionSet } from '../fixtures/dataset.js';
+import { fixtureFrame } from '../fixtures/raycast.js';
+import { readImage } from '../src/io/image.js';
+import { readDepth } from '../src/io/depth.js';
+import { parseIntrinsics } from '../src/io/intrinsics.js';
+import { VantageError } from '../src/errors.js';
+
+const dirs: string[] = [];
+const tmp = async () => { const d = await mkdtemp(join(tmpdir(), 'vantage-qset-')); dirs.push(d); return d; };
+afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+describe('writeQuestionSet / readNativeJsonl', () => {
+  it('round-trips questions, images, depth and intrinsics', async () => {
+    const items = generateQuestions({ count: 6, seed: 3 });
+    const dir = await tmp();
+    const W = 160, H = 120;
+    const res = await writeQuestionSet(dir, items, { width: W, height: H });
+    expect(res.questions).toBe(6);
+    expect(res.scenes).toBe(new Set(items.map((x) => `${x.fixture.room.kind}-${x.fixture.seed}`)).size);
+    const recs = await readNativeJsonl(res.jsonl);
+    expect(recs.length).toBe(6);
+    for (const [i, r] of recs.entries()) {
+      const { fixture, question } = items[i];
+      expect(questionOfRecord(r)).toEqual({ id: question.id, text: question.text, options: question.options, answer: question.answer, category: question.category });
+      expect(r.fixture).toEqual({ seed: fixture.seed, kind: fixture.room.kind });
+      expect(r.images.every(isAbsolute)).toBe(true);
+      expect(existsSync(r.images[0])).toBe(true);
+      const frame = fixtureFrame(fixture, W, H);
+      const img = await readImage(r.images[0]);
+      expect([img.width, img.height]).toEqual([W, H]);
+      expect(Buffer.from(img.rgb).equals(Buffer.from(frame.rgb))).toBe(true);
+      const depth = await readDepth(r.depth!);
+      expect([depth.width, depth.height]).toEqual([W, H]);
+      let worst = 0;
+      for (let p = 0; p < W * H; p++) worst = Math.max(worst, Math.abs(depth.depth[p] - frame.depth[p]));
+      expect(worst).toBeLessThanOrEqual(0.0005 + 1e-6); // millimetre rounding
+      const k = await parseIntrinsics(r.intrinsics as string, W, H);
+      for (const key of ['fx', 'fy', 'cx', 'cy'] as const) expect(k.intrinsics[key]).toBeCloseTo(frame.intrinsics[key], 9);
+    }
+  });
+
+  it('refuses bad lines with the line number and what was wrong', async () => {
+    const dir = await tmp();
+    const good = { id: 'q1', images: ['a.png'], question: 'How many?', options: ['1', '2'], answer: 'B' };
+    const write = async (lines: string[]) => { const p = join(dir, `q${Math.random()}.jsonl`); await writeFile(p, lines.join('\n')); return p; };
+    await expect(readNativeJsonl(await write([JSON.stringify(good), '{oops']))).rejects.toThrow(/line 2 is not valid JSON/);
+    await expect(readNativeJsonl(await write([JSON.stringify({ ...good, answer: 'C' })]))).rejects.toThrow(/line 1: answer/);
+    await expect(readNativeJsonl(await write([JSON.stringify({ ...good, images: [] })]))).rejects.toThrow(VantageError);
+    await expect(readNativeJsonl(await write([JSON.stringify(good), '', JSON.stringify(good)]))).rejects.toThrow(/line 3: duplicate id "q1"/);
+    await expect(readNativeJsonl(await write(['', '  ']))).rejects.toThrow(/no question records/);
+    await expect(readNativeJsonl(join(dir, 'missing.jsonl'))).rejects.toThrow(VantageError);
+    const ok = await readNativeJsonl(await write([JSON.stringify({ ...good, intrinsics: 'fov:60' })]));
+    expect(ok[0].intrinsics).toBe('fov:60');
+    expect(ok[0].images[0]).toBe(join(dir, 'a.png'));
+  });
+});
