@@ -159,8 +159,14 @@ export const RENDER_TUNING = {
   minNear: 1e-6,
   /** the tx/tz clamp of the Jacobian reaches this share of the image beyond each side (3DGS: 1.3 × tan) */
   jacobianClampMargin: 0.15,
-  /** depth bits at least in the GPU sort key (tile id | depth quantised over the visible depth range) */
+  /** bits of the depth sort key: depth quantised over the visible range (ties keep splat order) */
   depthKeyBits: 16,
+  /**
+   * Side of the square tiles splats are binned into (px). Every pixel of a touched tile evaluates
+   * the splat, so smaller tiles mean fewer evaluations per pixel but more (tile, splat) entries;
+   * 8 is the measured optimum on lavapipe for ~1 px splats.
+   */
+  tileSize: 8,
   /**
    * points mode: footprint half-size r = clamp(max(scale)·fx/z·k, 0.5, maxRadius) px. Lifted surfels
    * have σ = ½ pixel spacing (LIFT_DEFAULTS.footprintScale), so k = 1 gives 1-px squares that tile
@@ -215,4 +221,14 @@ export const MCP_LIMITS = {
   maxRequestBytes: 96 * 1024 ** 2,
   /** evicted scene ids remembered, so a late render_view says "evicted" rather than "unknown" */
   rememberEvicted: 256,
+} as const;
+
+/** `vantage eval` (loop/eval). */
+export const EVAL_DEFAULTS = {
+  /** errors in a row, with no success yet in this run, after which it stops: the setup is wrong, not an item */
+  failFastAfter: 6,
+  /** parquet rows read per batch (image columns make rows large) */
+  parquetBatchRows: 32,
+  /** plain progress lines (stderr not a terminal): at most one per this many ms, and the last */
+  progressIntervalMs: 5000,
 } as const;

@@ -5,11 +5,13 @@ import { registerAskCommand } from './ask.js';
 import { registerRenderCommand } from './render.js';
 import { registerNvsEvalCommand } from './nvs-eval.js';
 import { registerDepthCommand } from './depth.js';
+import { registerEvalCommand } from './eval.js';
 
 export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerAskCommand(program);
   registerRenderCommand(program);
+  registerEvalCommand(program);
   registerDepthCommand(program);
   registerNvsEvalCommand(program);
 }

@@ -1,0 +1,189 @@
+/**
+ * results.jsonl: one self-contained JSON line per finished (grid cell, item), appended and fsync'd
+ * as each pair finishes, so a `kill -9` loses at most the pairs in flight.
+ *
+ * On resume the file is read back: a torn last line (the process died mid-write), lines that are
+ * not results, duplicates, and pairs that ended in an error are dropped (the file is then rewritten
+ * atomically: temp file, fsync, rename), so the pairs they stood for run again, and every pair
+ * finished without error is skipped and never sent to the model again.
+ */
+import { existsSync } from 'node:fs';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { VantageError } from '../../src/errors.js';
+import type { EvalLine } from './types.js';
+
+export interface ResultsRead {
+  /** lines kept: well-formed, one per (cell, item), finished without error */
+  lines: EvalLine[];
+  /** what was dropped, and why */
+  torn: boolean;
+  corrupt: number;
+  duplicates: number;
+  errors: number;
+  /** true when the file was rewritten without the dropped lines */
+  rewritten: boolean;
+}
+
+export const pairKey = (cell: string, item: string): string => `${cell}\u0000${item}`;
+
+function isEvalLine(v: unknown): v is EvalLine {
+  const l = v as EvalLine;
+  return typeof l === 'object' && l !== null && l.v === 1 && typeof l.cell === 'string' && typeof l.item === 'string'
+    && (l.status === 'ok' || l.status === 'error') && Array.isArray(l.correctAfter) && Array.isArray(l.rounds);
+}
+
+/** Write a file so that it is either the old or the new content, never a mix (temp, fsync, rename). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await syncDir(dirname(path));
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // a rename is durable once the directory is flushed; some file systems refuse to open dirs: fine
+  try {
+    const fh = await open(dir, 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+  } catch { /* best effort */ }
+}
+
+/**
+ * The finished lines of a results file (none when it does not exist), after dropping a torn tail,
+ * corrupt lines, duplicates and (unless keepErrors) error lines; the file is rewritten when
+ * anything was dropped, so appends continue on a clean line boundary.
+ */
+export async function readResults(path: string, opts: { keepErrors?: boolean } = {}): Promise<ResultsRead> {
+  const empty: ResultsRead = { lines: [], torn: false, corrupt: 0, duplicates: 0, errors: 0, rewritten: false };
+  if (!existsSync(path)) return empty;
+  const text = await readFile(path, 'utf8');
+  if (!text) return empty;
+  const parts = text.split('\n');
+  // every line is written with its newline in one append: no newline at the end = torn last line
+  const tail = parts.pop() ?? '';
+  const torn = tail.length > 0;
+  const lines: EvalLine[] = [];
+  const seen = new Set<string>();
+  let corrupt = 0;
+  let duplicates = 0;
+  let errors = 0;
+  for (const raw of parts) {
+    if (!raw.trim()) { corrupt++; continue; }
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      corrupt++;
+      continue;
+    }
+    if (!isEvalLine(v)) { corrupt++; continue; }
+    if (v.status === 'error' && !opts.keepErrors) { errors++; continue; }
+    const k = pairKey(v.cell, v.item);
+    if (seen.has(k)) { duplicates++; continue; }
+    seen.add(k);
+    lines.push(v);
+  }
+  const rewrite = torn || corrupt > 0 || duplicates > 0 || errors > 0;
+  if (rewrite) await writeFileAtomic(path, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  return { lines, torn, corrupt, duplicates, errors, rewritten: rewrite };
+}
+
+/**
+ * Appends lines, never interleaved, each on disk (datasync) before its promise resolves. Lines that
+ * arrive while a sync is in progress are written together by the next one (group commit), so the
+ * file system's sync latency does not cap the number of pairs finished per second.
+ */
+export class ResultsWriter {
+  private queue: { text: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushing: Promise<void> | undefined;
+  private constructor(private readonly fh: FileHandle, readonly path: string) {}
+
+  static async open(path: string): Promise<ResultsWriter> {
+    try {
+      return new ResultsWriter(await open(path, 'a'), path);
+    } catch (e) {
+      throw new VantageError('bad-output', `cannot open ${path} for appending: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'check that the --out directory is writable');
+    }
+  }
+
+  /** Resolves once the line is on disk. */
+  append(line: EvalLine): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ text: `${JSON.stringify(line)}\n`, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0);
+      try {
+        // one append of whole lines: a crash can cut only the last line, which readResults drops
+        await this.fh.appendFile(batch.map((b) => b.text).join(''), 'utf8');
+        await this.fh.datasync();
+        for (const b of batch) b.resolve();
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    await this.fh.close();
+  }
+}
+
+/** What must match for a results directory to be continued: the settings not in a cell's key. */
+export interface RunManifest {
+  version: 1;
+  data: string;
+  format: string;
+  model: string;
+  size: string;
+  depthModel: string | null;
+  createdAt: string;
+  /** every cell ever run into this directory */
+  cells: string[];
+}
+
+/** Check (or create) run.json: a different data file, format, model, size or depth model is an error. */
+export async function checkManifest(path: string, want: Omit<RunManifest, 'createdAt' | 'version'>): Promise<RunManifest> {
+  let have: RunManifest | undefined;
+  if (existsSync(path)) {
+    try {
+      have = JSON.parse(await readFile(path, 'utf8')) as RunManifest;
+    } catch {
+      have = undefined; // unreadable: rewritten below (results.jsonl lines carry their own cell and model)
+    }
+  }
+  if (have) {
+    const diffs = (['data', 'format', 'model', 'size', 'depthModel'] as const)
+      .filter((k) => (have![k] ?? null) !== (want[k] ?? null))
+      .map((k) => `${k}: ${JSON.stringify(have![k])} there, ${JSON.stringify(want[k])} now`);
+    if (diffs.length) {
+      throw new VantageError('eval-mismatch', `${dirname(path)} holds an evaluation with other settings (${diffs.join('; ')})`,
+        'rerun the same command to continue it, or pass a new --out directory');
+    }
+  }
+  const manifest: RunManifest = {
+    version: 1, ...want, createdAt: have?.createdAt ?? new Date().toISOString(),
+    cells: [...new Set([...(have?.cells ?? []), ...want.cells])],
+  };
+  await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}

@@ -1,0 +1,385 @@
+/**
+ * `runEval`: a benchmark through the reasoning loop, once per grid cell, with bounded concurrency,
+ * resumable results and a summary.
+ *
+ *   out/run.json        what must match to continue (data, format, model, size, depth model)
+ *   out/results.jsonl   one line per finished (cell, item): every round's answer and posterior
+ *   out/summary.md, summary.csv, cells.csv, accuracy.svg, accuracy.png
+ *
+ * Concurrency: `concurrency` pairs run at once, and the MLLM client's limiter (shared by every
+ * cell's model) allows as many requests in flight; retries and the response cache sit underneath.
+ * One renderer serves the whole run (renders are queued one at a time: the GPU device is shared).
+ * Pairs are scheduled item by item, so the scene of an item is built once for all its cells.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { HoleMode, RenderMode, Renderer } from '../../src/types.js';
+import { VantageError, describeError } from '../../src/errors.js';
+import { EVAL_DEFAULTS, MLLM_DEFAULTS } from '../../src/config.js';
+import { parseSize } from '../../src/scene-input.js';
+import { createLimiter, type Limiter } from '../../src/mllm/limiter.js';
+import type { MllmConfig } from '../../src/mllm/client.js';
+import { createRenderer } from '../../synth/renderer.js';
+import { loopConfigFrom } from '../config.js';
+import { createModel, type VisionModel } from '../models.js';
+import { runLoop, type LoopInput } from '../run.js';
+import { letters } from '../fusion.js';
+import type { FusionPolicy, LoopConfig, RoundRecord, Trace } from '../types.js';
+import { loadEvalItems } from './loaders.js';
+import { letterOfAnswer } from './normalize.js';
+import { cellsOf, parseGrid } from './grid.js';
+import { checkManifest, pairKey, readResults, ResultsWriter, writeFileAtomic } from './results.js';
+import { itemsNeedingDepth, loopInputOfItem } from './scenes.js';
+import { cellsCsv, summarizeCell, summaryCsv, summaryMarkdown } from './summary.js';
+import { accuracyPlotPng, accuracyPlotSvg } from './plot.js';
+import { createProgress, type Progress } from './progress.js';
+import type { EvalFormat, EvalItem, EvalLine, EvalRoundLine, EvalSummary, GridCell } from './types.js';
+
+export interface EvalOptions {
+  /** benchmark file: JSONL, JSON array or parquet */
+  data: string;
+  format: EvalFormat;
+  /** builtin:perceiver, human, or a model served at an OpenAI-compatible endpoint */
+  model: string;
+  /** results directory (created); rerunning into it continues the run */
+  out: string;
+  /** view rounds after round 0 (default LOOP_DEFAULTS.maxRounds) */
+  rounds?: number;
+  poseFormat?: LoopConfig['poseFormat'];
+  render?: RenderMode;
+  fusion?: FusionPolicy;
+  stop?: LoopConfig['stop']['policy'];
+  stableRounds?: number;
+  margin?: number;
+  holes?: HoleMode;
+  imageBudget?: number;
+  /** rendered view size "WxH" */
+  size?: string;
+  /** e.g. "rounds=0,1,2,3 pose=orbit,ego" */
+  grid?: string;
+  /** (cell, item) pairs in flight, and MLLM requests in flight (default MLLM_DEFAULTS.concurrency) */
+  concurrency?: number;
+  /** first K usable items */
+  limit?: number;
+  /** depth for items that ship images only */
+  depthModel?: string;
+  /** directory the image paths in the data file are relative to */
+  imageRoot?: string;
+  /** MLLM endpoint (else $OPENAI_BASE_URL), per-attempt timeout (s), response cache, logprobs */
+  baseUrl?: string;
+  timeout?: number;
+  cacheDir?: string;
+  logprobs?: boolean;
+  /** a renderer to use (the caller keeps ownership), or which kind to create */
+  renderer?: Renderer | 'auto' | 'webgpu' | 'reference';
+  /** further MLLM client settings (retries, back-off, max tokens …); the flags above win */
+  mllm?: Partial<MllmConfig>;
+  /** a limiter to share with other work (else one of `concurrency` slots is created) */
+  limiter?: Limiter;
+  /** stop scheduling new pairs; pairs in flight finish and are written */
+  signal?: AbortSignal;
+  /** progress on stderr: 'auto' (bar on a terminal, lines otherwise), 'bar', 'lines', or 'none' */
+  progress?: 'auto' | 'bar' | 'lines' | 'none';
+  progressStream?: Writable;
+  /** warnings and notes (default: stderr) */
+  log?: (line: string) => void;
+  /** write accuracy.png beside accuracy.svg (default true) */
+  png?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** called after every finished pair (tests, UIs) */
+  onLine?: (line: EvalLine) => void;
+}
+
+function loopBaseConfig(o: EvalOptions): LoopConfig {
+  const size = o.size ? parseSize(o.size) : undefined;
+  const defined = (obj: Record<string, unknown>) => Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+  return loopConfigFrom(defined({
+    model: o.model,
+    maxRounds: o.rounds,
+    poseFormat: o.poseFormat,
+    render: o.render,
+    fusion: o.fusion,
+    holes: o.holes,
+    imageBudget: o.imageBudget,
+    width: size?.width,
+    height: size?.height,
+    stop: defined({ policy: o.stop, stableRounds: o.stableRounds, marginTau: o.margin }),
+  }));
+}
+
+/** The reply's own words for the choice (JSON "choice", or the reply text). */
+function rawChoiceOf(r: RoundRecord): string | undefined {
+  const call = [...r.calls].reverse().find((c) => c.role === 'answerer');
+  const reply = call?.reply;
+  if (!reply) return undefined;
+  try {
+    const v = JSON.parse(reply) as { choice?: unknown };
+    if (v && typeof v === 'object' && v.choice !== undefined) return String(v.choice);
+  } catch { /* not JSON: the text itself */ }
+  return reply.slice(0, 200);
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** The results line of a finished loop. */
+export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, seconds: number): EvalLine {
+  const truth = item.question.answer;
+  const keys = letters(item.question.options.length);
+  const rounds: EvalRoundLine[] = trace.rounds.map((r) => {
+    const raw = rawChoiceOf(r);
+    const own = keys.includes(r.answer.choice) ? r.answer.choice : letterOfAnswer(raw ?? r.answer.choice, item.question.options) ?? '';
+    return {
+      round: r.round,
+      answer: own,
+      ...(raw !== undefined && raw !== own ? { raw } : {}),
+      parsed: own !== '',
+      distSource: r.answer.distSource,
+      fused: r.fusedChoice,
+      posterior: Object.fromEntries(Object.entries(r.posterior).map(([k, v]) => [k, round4(v)])),
+      margin: round4(r.margin),
+      correct: r.fusedChoice !== '' && r.fusedChoice === truth,
+      ...(r.view ? { view: { caption: r.view.caption, coverage: round4(r.view.coverage) } } : {}),
+      ...(r.failed ? { failed: r.failed } : {}),
+    };
+  });
+  const stopRound = Math.max(0, rounds.length - 1);
+  const maxRounds = cell.config.maxRounds;
+  const correctAfter = Array.from({ length: maxRounds + 1 }, (_, k) => rounds[Math.min(k, stopRound)]?.correct ?? false);
+  const calls = trace.rounds.flatMap((r) => r.calls);
+  const failed = trace.rounds.find((r) => r.failed)?.failed;
+  const final = rounds[stopRound]?.fused ?? '';
+  return {
+    v: 1, cell: cell.key, item: item.id, category: item.question.category, truth, options: keys.length,
+    status: trace.final.stopReason === 'error' ? 'error' : 'ok',
+    ...(trace.final.stopReason === 'error' ? { error: failed ?? 'the loop ended in an error' } : {}),
+    stopRound, stopReason: trace.final.stopReason, maxRounds, rounds, correctAfter,
+    final, correct: final !== '' && final === truth,
+    unparsed: rounds.filter((r) => !r.parsed).length,
+    tokens: { prompt: trace.totals.promptTokens, completion: trace.totals.completionTokens },
+    calls: calls.length, cachedCalls: calls.filter((c) => c.cached).length,
+    views: trace.rounds.filter((r) => r.view).length,
+    seconds: round4(seconds), model: trace.modelLabel, at: new Date().toISOString(),
+  };
+}
+
+/** The line of a pair that failed before the loop could run (unreadable image, depth). */
+function errorLine(cell: GridCell, item: EvalItem, error: unknown, seconds: number, model: string): EvalLine {
+  const maxRounds = cell.config.maxRounds;
+  return {
+    v: 1, cell: cell.key, item: item.id, category: item.question.category, truth: item.question.answer,
+    options: item.question.options.length, status: 'error', error: describeError(error).split('\n')[0],
+    stopRound: 0, stopReason: 'not-run', maxRounds, rounds: [], correctAfter: new Array<boolean>(maxRounds + 1).fill(false),
+    final: '', correct: false, unparsed: 0, tokens: { prompt: 0, completion: 0 }, calls: 0, cachedCalls: 0, views: 0,
+    seconds: round4(seconds), model, at: new Date().toISOString(),
+  };
+}
+
+/** A renderer whose renders run one at a time (one GPU device for the whole run). */
+function queuedRenderer(r: Renderer): Renderer {
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    get kind() { return r.kind; },
+    render(scene, camera, options) {
+      const p = chain.then(() => r.render(scene, camera, options));
+      chain = p.catch(() => {});
+      return p;
+    },
+    dispose() { r.dispose(); },
+  };
+}
+
+/** Loop inputs by item, shared by the cells of an item while it is in flight (a small LRU). */
+function sceneCache(capacity: number, build: (item: EvalItem) => Promise<LoopInput>) {
+  const map = new Map<string, Promise<LoopInput>>();
+  return (item: EvalItem): Promise<LoopInput> => {
+    const hit = map.get(item.id);
+    if (hit) {
+      map.delete(item.id);
+      map.set(item.id, hit);
+      return hit;
+    }
+    const p = build(item);
+    map.set(item.id, p);
+    p.catch(() => map.delete(item.id));
+    while (map.size > capacity) map.delete(map.keys().next().value as string);
+    return p;
+  };
+}
+
+/** Run (or continue) an evaluation; resolves with the summary once every pair is done or the run is aborted. */
+export async function runEval(o: EvalOptions): Promise<EvalSummary> {
+  const t0 = performance.now();
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (!o.model?.trim()) throw new VantageError('bad-option', 'no model named', 'pass --model builtin:perceiver, human, or a served model name');
+  const concurrency = o.concurrency ?? MLLM_DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    throw new VantageError('bad-option', `--concurrency must be a whole number 1..256, got ${o.concurrency}`);
+  }
+  const base = loopBaseConfig(o);
+  const cells = cellsOf(base, parseGrid(o.grid));
+  const out = resolve(o.out);
+  await mkdir(out, { recursive: true });
+  const files = {
+    results: join(out, 'results.jsonl'), markdown: join(out, 'summary.md'), csv: join(out, 'summary.csv'),
+    cellsCsv: join(out, 'cells.csv'), svg: join(out, 'accuracy.svg'),
+    ...(o.png === false ? {} : { png: join(out, 'accuracy.png') }),
+  };
+
+  const loaded = await loadEvalItems({ format: o.format, data: o.data, limit: o.limit, imageRoot: o.imageRoot, imageCacheDir: join(out, 'images') });
+  for (const s of loaded.skipped.slice(0, 5)) log(`eval: skipped record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`);
+  if (loaded.skipped.length > 5) log(`eval: … ${loaded.skipped.length - 5} more record(s) skipped (see summary.md)`);
+  const items = loaded.items;
+  const maxRounds = Math.max(...cells.map((c) => c.config.maxRounds));
+  const noDepth = itemsNeedingDepth(items);
+  if (noDepth.length && !o.depthModel && maxRounds > 0) {
+    throw new VantageError('bad-input',
+      `${noDepth.length} of ${items.length} item(s) have images but no depth map (e.g. ${noDepth[0].id}), and new views need depth`,
+      'pass --depth-model depth-anything-v2-small (or a .onnx path) to estimate it, or --grid "rounds=0" for the no-view baseline');
+  }
+
+  await checkManifest(join(out, 'run.json'), {
+    data: resolve(o.data), format: o.format, model: o.model, size: `${base.width}x${base.height}`,
+    depthModel: o.depthModel ?? null, cells: cells.map((c) => c.key),
+  });
+  const previous = await readResults(files.results);
+  if (previous.torn || previous.corrupt || previous.duplicates) {
+    log(`eval: repaired results.jsonl (${[previous.torn ? 'a torn last line' : '', previous.corrupt ? `${previous.corrupt} unreadable line(s)` : '',
+      previous.duplicates ? `${previous.duplicates} duplicate(s)` : ''].filter(Boolean).join(', ')} dropped)`);
+  }
+  if (previous.errors) log(`eval: ${previous.errors} pair(s) that ended in an error will run again`);
+  const done = new Map(previous.lines.map((l) => [pairKey(l.cell, l.item), l]));
+  const itemIds = new Set(items.map((i) => i.id));
+  const cellKeys = new Set(cells.map((c) => c.key));
+  const pairs = items.flatMap((item) => cells.map((cell) => ({ item, cell }))).filter((p) => !done.has(pairKey(p.cell.key, p.item.id)));
+  const resumed = previous.lines.filter((l) => itemIds.has(l.item) && cellKeys.has(l.cell)).length;
+
+  // One model per image budget (the only client setting a cell changes), all sharing one limiter.
+  const isHuman = o.model.trim() === 'human';
+  const workers = isHuman ? 1 : concurrency;
+  if (isHuman && concurrency > 1) log('eval: the human model answers one question at a time: concurrency 1');
+  const limiter = o.limiter ?? createLimiter(workers);
+  const models = new Map<number, VisionModel>();
+  const modelFor = (cell: GridCell): VisionModel => {
+    const budget = cell.config.imageBudget;
+    let m = models.get(budget);
+    if (!m) {
+      m = createModel(o.model, {
+        mllm: {
+          ...o.mllm,
+          ...(o.baseUrl ? { baseURL: o.baseUrl } : {}), ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
+          ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.logprobs ? { logprobs: true } : {}),
+          maxImages: budget, concurrency: workers,
+        },
+        limiter, env: o.env, recordPrompts: false, human: { output: process.stderr },
+      });
+      models.set(budget, m);
+    }
+    return m;
+  };
+  // fail on a bad endpoint configuration before any work
+  if (pairs.length) modelFor(cells[0]);
+
+  let renderer: Renderer | undefined;
+  let ownRenderer = false;
+  const progressMode = o.progress ?? 'auto';
+  const progress: Progress | undefined = progressMode === 'none' ? undefined : createProgress({
+    total: pairs.length, resumed, stream: o.progressStream,
+    ...(progressMode === 'bar' ? { tty: true } : progressMode === 'lines' ? { tty: false } : {}),
+  });
+  const note = (line: string) => (progress ? progress.note(line) : log(line));
+  const needsRenderer = pairs.some((p) => p.cell.config.maxRounds > 0);
+  let writer: ResultsWriter | undefined;
+  let ranNow = 0;
+  let failStop: VantageError | undefined;
+  try {
+    if (needsRenderer) {
+      if (o.renderer && typeof o.renderer === 'object') renderer = o.renderer;
+      else {
+        renderer = await createRenderer({ prefer: o.renderer === 'reference' ? 'reference' : undefined, warn: note });
+        ownRenderer = true;
+      }
+    }
+    const shared = renderer ? queuedRenderer(renderer) : undefined;
+    const inputOf = sceneCache(workers + 1, (item) => loopInputOfItem(item, { depthModel: o.depthModel, roundZeroOnly: maxRounds === 0 }));
+    writer = await ResultsWriter.open(files.results);
+    let next = 0;
+    let successes = 0;
+    let errorsInARow = 0;
+    let firstError: string | undefined;
+
+    const runPair = async ({ item, cell }: (typeof pairs)[number]) => {
+      const ts = performance.now();
+      let line: EvalLine;
+      try {
+        const input = await inputOf(item);
+        const model = modelFor(cell);
+        const { trace } = await runLoop(input, model, shared ?? noRenderer(), cell.config);
+        line = lineOfTrace(cell, item, trace, (performance.now() - ts) / 1000);
+      } catch (e) {
+        // recorded and the run goes on; a setup that fails every item stops below (fail fast)
+        if (!(e instanceof VantageError) && process.env.VANTAGE_DEBUG && e instanceof Error) note(e.stack ?? e.message);
+        line = errorLine(cell, item, e, (performance.now() - ts) / 1000, o.model);
+      }
+      await writer!.append(line);
+      ranNow++;
+      if (line.status === 'error') {
+        errorsInARow++;
+        firstError ??= line.error;
+        if (errorsInARow <= 3) note(`eval: ${item.id} [${cell.label}]: ${line.error}`);
+        if (successes === 0 && errorsInARow >= EVAL_DEFAULTS.failFastAfter && !failStop) {
+          failStop = new VantageError('eval-failing', `the first ${errorsInARow} item(s) all failed; the first error: ${firstError}`,
+            'check the model endpoint, the data paths and --depth-model; finished items are kept, rerun to continue');
+        }
+      } else {
+        successes++;
+        errorsInARow = 0;
+      }
+      o.onLine?.(line);
+      progress?.tick({ correct: line.correct, error: line.status === 'error' });
+    };
+
+    const worker = async () => {
+      while (next < pairs.length && !o.signal?.aborted && !failStop) {
+        await runPair(pairs[next++]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, pairs.length)) }, worker));
+  } finally {
+    progress?.done();
+    await writer?.close();
+    if (ownRenderer) renderer?.dispose();
+    for (const m of models.values()) m.close?.();
+  }
+  if (failStop) throw failStop;
+
+  // The summary covers this run's cells and items, from the file (finished pairs of earlier runs included).
+  const all = (await readResults(files.results, { keepErrors: true })).lines.filter((l) => itemIds.has(l.item) && cellKeys.has(l.cell));
+  const summaries = cells.map((c) => summarizeCell(c, all.filter((l) => l.cell === c.key)));
+  const pending = items.length * cells.length - all.length;
+  const ctx = { data: o.data, format: o.format, model: o.model, items: items.length, skipped: loaded.skipped.length, pending };
+  let md = summaryMarkdown(summaries, ctx);
+  if (loaded.skipped.length) {
+    md += `\n## Skipped records\n\n${loaded.skipped.slice(0, 50).map((s) => `- record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`).join('\n')}`
+      + `${loaded.skipped.length > 50 ? `\n- … and ${loaded.skipped.length - 50} more` : ''}\n`;
+  }
+  await writeFileAtomic(files.markdown, md);
+  await writeFileAtomic(files.csv, summaryCsv(summaries));
+  await writeFileAtomic(files.cellsCsv, cellsCsv(summaries));
+  const svg = accuracyPlotSvg(summaries, { title: `${o.format}: accuracy after k rounds (${o.model})` });
+  await writeFileAtomic(files.svg, svg);
+  if (files.png) await writeFileAtomic(files.png, await accuracyPlotPng(svg));
+  return {
+    data: resolve(o.data), format: o.format, model: o.model, out, items: items.length, skipped: loaded.skipped,
+    cells: summaries, ranNow, resumed, pending, files, seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** For runs whose cells render nothing (0 rounds): rendering would be a bug. */
+function noRenderer(): Renderer {
+  return {
+    kind: 'reference',
+    render: () => Promise.reject(new VantageError('eval-bug', 'no renderer was created for a 0-round run')),
+    dispose: () => {},
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The loop input of an evaluation item: the scene (lifted from the first image with its depth map
+ * or the --depth-model), the original image(s) shown to the model, and what the trace records
+ * about the input.
+ *
+ * Multi-image items (MindCube, SAT, MMSI) come without camera poses, so only the first image is
+ * lifted; every image is still shown to the model as an original. Items without depth, in a run
+ * whose cells all have 0 rounds (no view is rendered), get a placeholder scene instead of a depth
+ * estimate: round 0 only needs the pictures.
+ */
+import { basename } from 'node:path';
+import { VantageError } from '../../src/errors.js';
+import { identity } from '../../src/camera.js';
+import { encodePng, readImage, rgbaFromRgb } from '../../src/io/image.js';
+import { defaultIntrinsics } from '../../src/io/intrinsics.js';
+import { loadSceneInput } from '../../src/scene-input.js';
+import { liftToScene } from '../../synth/lift.js';
+import { readDepth } from '../../src/io/depth.js';
+import type { LoopInput, OriginalView } from '../run.js';
+import type { EvalItem } from './types.js';
+
+export interface ItemSceneOptions {
+  depthModel?: string;
+  /** no view will be rendered: items without depth get a placeholder scene */
+  roundZeroOnly?: boolean;
+  log?: (line: string) => void;
+}
+
+async function originalOf(rgb: Uint8Array, width: number, height: number, depth?: Float32Array): Promise<OriginalView> {
+  const rgba = rgbaFromRgb(rgb);
+  return { png: await encodePng(rgba, width, height, 4), width, height, rgba, ...(depth ? { depth } : {}) };
+}
+
+/** Items that cannot be lifted as given: images without depth when no depth model is named. */
+export function itemsNeedingDepth(items: EvalItem[]): EvalItem[] {
+  return items.filter((it) => !(it.depths && it.depths.length));
+}
+
+/** The loop input of one item. Throws VantageError for unreadable images or depth. */
+export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {}): Promise<LoopInput> {
+  const question = item.question;
+  if (!item.images.length) throw new VantageError('bad-record', `item ${item.id} has no image`);
+  const hasDepth = !!item.depths?.length;
+  if (!hasDepth && !opts.depthModel && opts.roundZeroOnly) return placeholderInput(item);
+  if (!hasDepth && !opts.depthModel) {
+    throw new VantageError('bad-input', `item ${item.id} has no depth map`, 'pass --depth-model (e.g. depth-anything-v2-small) to estimate depth for benchmarks that ship images only');
+  }
+  const input = await loadSceneInput({
+    images: [item.images[0]],
+    ...(hasDepth ? { depths: [item.depths![0]] } : { depthModel: opts.depthModel }),
+    ...(item.intrinsics ? { intrinsics: item.intrinsics } : {}),
+    log: opts.log,
+  });
+  const first = input.originals[0];
+  // the original's own depth map is input, not ground truth: models that read depth (the perceiver) may use it
+  const depth = hasDepth ? (await readDepth(item.depths![0])).depth : undefined;
+  const originals: OriginalView[] = [await originalOf(first.rgb, first.width, first.height, depth?.length === first.width * first.height ? depth : undefined)];
+  for (const path of item.images.slice(1)) {
+    const img = await readImage(path);
+    originals.push(await originalOf(img.rgb, img.width, img.height));
+  }
+  const notes = [...input.info.notes];
+  if (item.images.length > 1) notes.push(`${item.images.length} images without camera poses: the scene is lifted from the first; all are shown as originals`);
+  return {
+    question, scene: input.scene, originals,
+    inputInfo: { ...input.info, images: item.images.map((p) => basename(p)), notes },
+  };
+}
+
+/** Round-0-only input: the pictures, and a tiny flat scene that is never rendered. */
+async function placeholderInput(item: EvalItem): Promise<LoopInput> {
+  const originals: OriginalView[] = [];
+  for (const path of item.images) {
+    const img = await readImage(path);
+    originals.push(await originalOf(img.rgb, img.width, img.height));
+  }
+  const w = 16;
+  const h = Math.max(2, Math.round((w * originals[0].height) / originals[0].width));
+  const scene = liftToScene([{
+    width: w, height: h, rgb: new Uint8Array(w * h * 3).fill(128), depth: new Float32Array(w * h).fill(1),
+    intrinsics: defaultIntrinsics(w, h).intrinsics, c2w: identity(), units: 'relative', source: 'placeholder',
+  }], { detectUp: false });
+  const note = 'no depth and no view rendered (0 rounds): the scene is a flat placeholder';
+  scene.notes.push(note);
+  return {
+    question: item.question, scene, originals,
+    inputInfo: { images: item.images.map((p) => basename(p)), intrinsics: 'assumed (not used: no view rendered)', units: 'relative', notes: [note] },
+  };
+}
