@@ -6,6 +6,8 @@ import { registerRenderCommand } from './render.js';
 import { registerNvsEvalCommand } from './nvs-eval.js';
 import { registerDepthCommand } from './depth.js';
 import { registerEvalCommand } from './eval.js';
+import { registerMcpCommand } from './mcp.js';
+import { registerToolsCommand } from './tools.js';
 
 export function registerCommands(program: Command): void {
   registerDemoCommand(program);
@@ -13,5 +15,7 @@ export function registerCommands(program: Command): void {
   registerRenderCommand(program);
   registerEvalCommand(program);
   registerDepthCommand(program);
+  registerMcpCommand(program);
+  registerToolsCommand(program);
   registerNvsEvalCommand(program);
 }

@@ -1,0 +1,391 @@
+/**
+ * The Vantage MCP server: three tools (src/mcp/tools.ts) over one shared context — the root
+ * directories files may come from, the LRU scene store, one renderer (renders queued one at a time:
+ * the GPU device is shared), and the folder traces are written to. `createServer()` gives a fresh
+ * McpServer bound to that context: one for stdio, one per request for stateless HTTP.
+ *
+ * Every failure comes back as a tool error (isError: true) whose text says what was wrong and how
+ * to fix it; nothing an agent sends can crash the server or read outside the roots.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import type { z } from 'zod';
+import pLimit from 'p-limit';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Renderer } from '../types.js';
+import { VantageError, describeError, isVantageError } from '../errors.js';
+import { MCP_LIMITS } from '../config.js';
+import { checkImageSize, isPnm, parsePnm } from '../io/image.js';
+import { formatBytes } from '../io/files.js';
+import { answer, liftScene, renderView, type LiftedScene, type LiftInput } from '../api.js';
+import { createRenderer } from '../../synth/renderer.js';
+import { writeTrace } from '../../loop/trace.js';
+import { knownDepthModel, looksLikePath } from '../../synth/depth/models.js';
+import { defaultModelName } from '../../loop/config.js';
+import type { CreateModelOptions } from '../../loop/models.js';
+import { realRoots, resolveInRoots } from './paths.js';
+import { SceneStore, type SceneStoreLimits, type StoredScene } from './scenes.js';
+import {
+  ANSWER_SPATIAL_QUESTION, LIFT_SCENE, RENDER_VIEW, dropNulls, type AnswerArgs, type SceneSourceArgs, type ToolDefinition,
+} from './tools.js';
+
+export type McpLimits = { [K in keyof typeof MCP_LIMITS]: number };
+
+export interface VantageMcpOptions {
+  /** directories files may be read from (default: the working directory) */
+  roots?: string[];
+  /** where answer_spatial_question writes its traces (default ./vantage-out/mcp) */
+  traceDir?: string;
+  /** size limits (default MCP_LIMITS) */
+  limits?: Partial<McpLimits>;
+  /** scene store caps (default from MCP_LIMITS) */
+  store?: Partial<SceneStoreLimits>;
+  /** a renderer to use (the caller keeps ownership), or which kind to create on first use */
+  renderer?: Renderer | 'auto' | 'webgpu' | 'reference';
+  /** model answer_spatial_question uses when the call names none (default $VANTAGE_MODEL, else builtin:perceiver) */
+  defaultModel?: string;
+  /** MLLM client settings for named models (base URL, key, cache …) */
+  modelOptions?: CreateModelOptions;
+  /** log lines (default: stderr; never stdout, which is the stdio transport) */
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface VantageMcp {
+  /** a new McpServer with the three tools, sharing this context */
+  createServer(): McpServer;
+  readonly scenes: SceneStore;
+  readonly roots: string[];
+  readonly traceDir: string;
+  /** dispose of the renderer (when this context created it) */
+  close(): Promise<void>;
+}
+
+/** The package's version, for the MCP handshake: the nearest package.json above this module (src/ or dist/src/). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'vantage' && pkg.version) return pkg.version;
+    } catch { /* not here: look further up */ }
+  }
+  return '0.0.0';
+}
+
+const SERVER_INFO = { name: 'vantage', version: packageVersion() };
+
+type Content = CallToolResult['content'][number];
+
+/** A tool error result: the message, and the hint on its own line. */
+export function toolError(e: unknown): CallToolResult {
+  const code = isVantageError(e) ? ` [${e.code}]` : '';
+  return { isError: true, content: [{ type: 'text', text: `error${code}: ${describeError(e)}` }] };
+}
+
+/** Tool arguments parsed with the tool's contract (after dropping the nulls strict callers send). */
+export function parseArgs<S extends ToolDefinition['inputSchema']>(d: ToolDefinition<S>, args: unknown): z.output<S> {
+  const r = d.inputSchema.safeParse(dropNulls(args ?? {}));
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
+    throw new VantageError('bad-arguments', `invalid arguments for ${d.name}: ${problems}`, 'see the tool\'s input schema (tools/list)');
+  }
+  return r.data;
+}
+
+const jsonText = (v: unknown): Content => ({ type: 'text', text: JSON.stringify(v, null, 2) });
+const pngContent = (png: Buffer): Content => ({ type: 'image', data: png.toString('base64'), mimeType: 'image/png' });
+const round = (x: number, d = 4) => Number(x.toFixed(d));
+
+// ---------------------------------------------------------------------------------------------
+// Inputs: base64 or a root-confined path, within size limits
+
+const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*);base64,/i;
+const BASE64 = /^[A-Za-z0-9+/\r\n]+={0,2}\s*$/;
+
+/** Decoded bytes of a data URL or bare base64 that decodes to a known file type; undefined for a path. */
+export function bytesOfInline(ref: string, what: string, maxBytes: number): Buffer | undefined {
+  const m = DATA_URL.exec(ref);
+  const b64 = m ? ref.slice(m[0].length) : ref.length >= 64 && BASE64.test(ref) ? ref : undefined;
+  if (b64 === undefined) return undefined;
+  const approx = Math.floor((b64.replace(/\s/g, '').length * 3) / 4);
+  if (approx > maxBytes) {
+    throw new VantageError('input-too-large', `${what} (base64) is ${formatBytes(approx)}, over the ${formatBytes(maxBytes)} limit`,
+      'send a smaller or more compressed image (PNG/JPEG), or a path under a --root directory');
+  }
+  const bytes = Buffer.from(b64, 'base64');
+  if (!m && !knownMagic(bytes)) return undefined; // not an image after all: treat it as a path
+  if (bytes.length === 0) throw new VantageError('bad-input', `${what} is empty after base64 decoding`);
+  return bytes;
+}
+
+function knownMagic(b: Buffer): boolean {
+  const s = b.subarray(0, 12).toString('latin1');
+  return s.startsWith('\x89PNG') || s.startsWith('\xff\xd8\xff') || (s.startsWith('RIFF') && s.slice(8, 12) === 'WEBP')
+    || s.startsWith('GIF8') || /^P[56]\s/.test(s) || s.startsWith('\x93NUMPY') || /^P[fF]\s/.test(s) || s.startsWith('II*') || s.startsWith('MM\0*');
+}
+
+/** Check an image's pixel count from its header (no full decode). */
+async function checkPixels(src: Buffer | string, name: string, maxPixels: number): Promise<void> {
+  let width = 0;
+  let height = 0;
+  try {
+    const head = typeof src === 'string' ? undefined : src;
+    if (head && isPnm(head)) ({ width, height } = parsePnm(head, name));
+    else ({ width = 0, height = 0 } = await sharp(src).metadata());
+  } catch {
+    return; // not readable here: the image reader reports it with its own clear message
+  }
+  checkImageSize(width, height, name, maxPixels);
+}
+
+interface InputContext {
+  roots: string[];
+  limits: McpLimits;
+}
+
+async function fileWithin(ref: string, what: string, ctx: InputContext, maxBytes: number): Promise<string> {
+  const path = await resolveInRoots(ref, ctx.roots, what);
+  const st = await stat(path);
+  if (!st.isFile()) throw new VantageError('not-a-file', `${what} "${ref}" is not a regular file`);
+  if (st.size > maxBytes) {
+    throw new VantageError('input-too-large', `${what} "${ref}" is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit`,
+      'use a smaller file');
+  }
+  return path;
+}
+
+/** An image or depth reference as bytes (inline) or a confined real path, size-checked. */
+async function imageSource(ref: string, what: string, ctx: InputContext, kind: 'image' | 'depth'): Promise<Buffer | string> {
+  const inline = bytesOfInline(ref, what, ctx.limits.maxImageBytes);
+  const src = inline ?? await fileWithin(ref, what, ctx, ctx.limits.maxImageBytes);
+  if (kind === 'image') await checkPixels(src, inline ? what : ref, ctx.limits.maxImagePixels);
+  return src;
+}
+
+const FOV = /^\s*(h?fov|vfov)\s*[:=]/i;
+const NUMBERS = /^[\s\d.eE+\-,]+$/;
+
+/** The LiftInput for a tool call's scene source: every file confined to the roots and size-checked. */
+export async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promise<LiftInput> {
+  const given = [a.images?.length ? 'images' : '', a.ply ? 'ply' : '', a.fixture ? 'fixture' : ''].filter(Boolean);
+  if (given.length !== 1) {
+    throw new VantageError('bad-input', given.length ? `give one scene source, not ${given.join(' and ')}` : 'no scene given',
+      'pass images (with depths or depth_model), ply, or fixture ("tabletop", "room", "occluded")');
+  }
+  if ((a.images?.length ?? 0) > ctx.limits.maxImages) {
+    throw new VantageError('input-too-large', `${a.images!.length} images, over the limit of ${ctx.limits.maxImages}`);
+  }
+  const input: LiftInput = {
+    ...(a.depth_format ? { depthFormat: a.depth_format } : {}),
+    ...(a.depth_scale !== undefined ? { depthScale: a.depth_scale } : {}),
+    ...(a.fixture ? { fixture: a.fixture } : {}),
+  };
+  if (a.images?.length) {
+    input.images = await Promise.all(a.images.map((r, i) => imageSource(r, `image ${i}`, ctx, 'image')));
+  }
+  if (a.depths?.length) {
+    input.depths = await Promise.all(a.depths.map((r, i) => imageSource(r, `depth map ${i}`, ctx, 'depth')));
+  }
+  if (a.depth_model) {
+    const spec = a.depth_model.trim();
+    if (looksLikePath(spec)) input.depthModel = await fileWithin(spec, 'depth model', ctx, ctx.limits.maxPlyBytes);
+    else if (knownDepthModel(spec)) input.depthModel = spec;
+    else throw new VantageError('unknown-depth-model', `unknown depth model "${spec}"`, 'use a known name such as depth-anything-v2-small, or a .onnx file under a root');
+  }
+  if (a.intrinsics) {
+    const s = a.intrinsics.trim();
+    input.intrinsics = FOV.test(s) || NUMBERS.test(s) || /^(auto|default)$/i.test(s)
+      ? s
+      : await fileWithin(s, 'intrinsics file', ctx, 1024 ** 2);
+  }
+  if (a.trajectory) input.trajectory = await fileWithin(a.trajectory, 'trajectory', ctx, 64 * 1024 ** 2);
+  if (a.ply) input.ply = await fileWithin(a.ply, 'PLY scene', ctx, ctx.limits.maxPlyBytes);
+  return input;
+}
+
+/** What lift_scene reports about a stored scene (no ground truth of fixtures: only what was lifted). */
+function sceneSummary(rec: StoredScene, store: SceneStore): Record<string, unknown> {
+  const { scene, info, originals } = rec.lifted;
+  const k = scene.reference.intrinsics;
+  return {
+    scene_id: rec.id,
+    source: rec.source,
+    gaussians: scene.count,
+    units: scene.units,
+    memory_mb: round(rec.bytes / 1024 ** 2, 1),
+    reference_camera: { width: k.width, height: k.height, fx: round(k.fx, 2), fy: round(k.fy, 2), cx: round(k.cx, 2), cy: round(k.cy, 2) },
+    original_images: originals.map((o) => ({ name: o.name, width: o.width, height: o.height })),
+    bounds: { min: scene.bounds.min.map((x) => round(x, 3)), max: scene.bounds.max.map((x) => round(x, 3)) },
+    pivot: scene.pivot.map((x) => round(x, 3)),
+    up: scene.up.map((x) => round(x, 4)),
+    depth: info.depth ?? null,
+    intrinsics: info.intrinsics,
+    notes: scene.notes.filter(Boolean),
+    store: { scenes: store.size, memory_mb: round(store.bytes / 1024 ** 2, 1) },
+    next: 'render_view with this scene_id and a pose, e.g. {"mode":"orbit","azimuth_deg":30,"elevation_deg":15,"distance_scale":1}',
+  };
+}
+
+function describeSource(a: SceneSourceArgs): string {
+  if (a.fixture) return `fixture ${a.fixture}`;
+  if (a.ply) return `ply ${a.ply}`;
+  const name = (r: string) => (bytesOfInline(r, 'image', Infinity) ? 'inline image' : r);
+  return `${a.images!.map(name).join(', ')}${a.depths?.length ? ` + depth ${a.depths.map(name).join(', ')}` : a.depth_model ? ` + depth model ${a.depth_model}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+/** Build the shared context of the Vantage tools; `createServer()` then gives McpServers over it. */
+export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Promise<VantageMcp> {
+  const roots = await realRoots(opts.roots?.length ? opts.roots : [process.cwd()]);
+  const limits: McpLimits = { ...MCP_LIMITS, ...opts.limits };
+  const scenes = new SceneStore({
+    maxBytes: limits.storeBytes, maxScenes: limits.storeScenes, maxSceneBytes: limits.maxSceneBytes, ...opts.store,
+  });
+  const traceDir = resolve(opts.traceDir ?? join('vantage-out', 'mcp'));
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const env = opts.env ?? process.env;
+  const inputCtx: InputContext = { roots, limits };
+
+  // One renderer for every call, created on first use; renders run one at a time.
+  const queue = pLimit(1);
+  let renderer: Promise<Renderer> | undefined;
+  const ownsRenderer = typeof opts.renderer !== 'object';
+  const rendererOf = (): Promise<Renderer> => {
+    renderer ??= (typeof opts.renderer === 'object'
+      ? Promise.resolve(opts.renderer)
+      : createRenderer({ prefer: opts.renderer === 'auto' ? undefined : opts.renderer, warn: log }))
+      .then((r): Renderer => ({ kind: r.kind, render: (...a) => queue(() => r.render(...a)), dispose: () => r.dispose() }));
+    renderer.catch(() => { renderer = undefined; });
+    return renderer;
+  };
+
+  const lift = async (a: SceneSourceArgs): Promise<StoredScene> => {
+    const input = await liftInputOf(a, inputCtx);
+    const lifted: LiftedScene = await liftScene({ ...input, log });
+    return scenes.add(lifted, describeSource(a));
+  };
+
+  type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+  /** Progress notifications, when the client asked for them (they also keep its request timeout from firing). */
+  const progressOf = (extra: Extra | undefined) => {
+    const token = extra?._meta?.progressToken;
+    if (token === undefined || !extra) return undefined;
+    return (progress: number, total: number, message: string) => {
+      extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } }).catch(() => {});
+    };
+  };
+
+  const handlers: Record<ToolDefinition['name'], (args: unknown, extra?: Extra) => Promise<CallToolResult>> = {
+    async lift_scene(args) {
+      const a = parseArgs(LIFT_SCENE, args);
+      const rec = await lift(a);
+      const summary = sceneSummary(rec, scenes);
+      log(`lift_scene: ${rec.id} from ${rec.source} (${rec.lifted.scene.count} Gaussians)`);
+      return { content: [jsonText(summary)], structuredContent: summary };
+    },
+
+    async render_view(args) {
+      const a = parseArgs(RENDER_VIEW, args);
+      const rec = scenes.get(a.scene_id);
+      const view = await renderView(rec.lifted, a.pose, {
+        width: a.width, height: a.height, mode: a.mode, holes: a.holes, clamp: a.clamp, renderer: await rendererOf(),
+      });
+      const result = {
+        scene_id: rec.id, pose: view.pose, caption: view.caption, clamped: view.clamped,
+        coverage: round(view.coverageRatio), width: view.width, height: view.height, mode: view.mode, holes: view.holes,
+        renderer: view.renderer, c2w: Array.from(view.camera.c2w, (x) => round(x, 6)),
+      };
+      return { content: [pngContent(view.png), jsonText(result)], structuredContent: result };
+    },
+
+    async answer_spatial_question(args, extra) {
+      const a: AnswerArgs = parseArgs(ANSWER_SPATIAL_QUESTION, args);
+      const model = a.config?.model ?? opts.defaultModel ?? defaultModelName(env);
+      if (model.trim() === 'human') {
+        throw new VantageError('bad-model', 'the human model cannot run inside the MCP server (it reads the terminal, which carries the protocol)',
+          'use builtin:perceiver or a served model name');
+      }
+      const hasSource = !!(a.images?.length || a.ply || a.fixture);
+      if (a.scene_id && hasSource) throw new VantageError('bad-input', 'give either scene_id or a scene source (images / ply / fixture), not both');
+      for (const k of ['width', 'height'] as const) {
+        const v = a.config?.[k];
+        if (v !== undefined && v > limits.maxRenderSide) {
+          throw new VantageError('input-too-large', `config.${k} ${v} is over this server's limit of ${limits.maxRenderSide} pixels`);
+        }
+      }
+      const rec = a.scene_id ? scenes.get(a.scene_id) : await lift(a);
+      const progress = progressOf(extra);
+      const r = await answer(rec.lifted, a.question, {
+        options: a.options, config: { ...a.config, model }, renderer: await rendererOf(), modelOptions: opts.modelOptions, log,
+        onRound: (rr, trace) => progress?.(rr.round + 1, trace.config.maxRounds + 1,
+          `round ${rr.round}${rr.view ? ` (${rr.view.caption})` : ''}: ${rr.failed ? `failed: ${rr.failed}` : `answer ${rr.answer.choice || '—'}, fused ${rr.fusedChoice || '—'}`}`),
+      });
+      // the answer stands even when its trace cannot be written: say why instead of losing it
+      const dir = join(traceDir, `answer-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
+      let trace: Record<string, unknown>;
+      try {
+        const { traceJson, indexHtml } = await writeTrace(dir, r.trace, r.views);
+        trace = { dir, json: traceJson, html: indexHtml };
+      } catch (e) {
+        trace = { dir: null, error: describeError(e) };
+      }
+      const rendered = r.trace.rounds.filter((x) => x.view);
+      const result = {
+        choice: r.choice, option: r.option ?? null, probability: round(r.probability),
+        posterior: Object.fromEntries(Object.entries(r.posterior).map(([k, v]) => [k, round(v)])),
+        stop_reason: r.stopReason, rounds: r.rounds, model: r.model,
+        error: r.trace.rounds.find((x) => x.failed)?.failed ?? null,
+        views: rendered.map((x) => ({ round: x.round, file: x.view!.file, caption: x.view!.caption, coverage: round(x.view!.coverage) })),
+        scene_id: rec.id,
+        trace,
+      };
+      const content: Content[] = [jsonText(result)];
+      if (a.include_views ?? true) {
+        const pngs = new Map(r.views.map((v) => [v.file, v.png]));
+        for (const x of rendered) {
+          const png = pngs.get(x.view!.file);
+          if (!png) continue;
+          content.push({ type: 'text', text: `round ${x.round}: ${x.view!.caption}` }, pngContent(png));
+        }
+      }
+      log(`answer_spatial_question: ${r.choice || '—'} (p=${r.probability.toFixed(2)}, ${r.rounds} round(s)) → ${String(trace.html ?? trace.error)}`);
+      return { content, structuredContent: result };
+    },
+  };
+
+  const createServer = (): McpServer => {
+    const server = new McpServer(SERVER_INFO, {
+      capabilities: { tools: {} },
+      instructions: 'Vantage lifts a photo to 3D and renders it from new camera poses. lift_scene → scene_id; render_view shows the scene from a pose; answer_spatial_question runs the whole look-again loop. Files are read only below the server\'s root directories.',
+    });
+    for (const d of [LIFT_SCENE, RENDER_VIEW, ANSWER_SPATIAL_QUESTION] as ToolDefinition[]) {
+      server.registerTool(d.name, { title: d.title, description: d.description, inputSchema: d.wireSchema }, async (args: unknown, extra: Extra) => {
+        try {
+          return await handlers[d.name](args, extra);
+        } catch (e) {
+          if (!isVantageError(e)) log(`${d.name} failed: ${e instanceof Error ? e.stack : String(e)}`);
+          return toolError(e);
+        }
+      });
+    }
+    return server;
+  };
+
+  return {
+    createServer, scenes, roots, traceDir,
+    async close() {
+      const r = renderer;
+      renderer = undefined;
+      if (r && ownsRenderer) (await r.catch(() => undefined))?.dispose();
+    },
+  };
+}
