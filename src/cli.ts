@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/** The `vantage` command line: one sub-command per job; errors print as one clear line, no stack. */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { describeError, isVantageError } from './errors.js';
+import { registerCommands } from './commands/index.js';
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('vantage')
+    .description('Let a multimodal LLM look again from somewhere else: lift an image to 3D, render novel views, fuse the answers.')
+    .version(packageVersion())
+    .showHelpAfterError('(run with --help for usage)');
+  registerCommands(program);
+  return program;
+}
+
+function fail(e: unknown): never {
+  process.stderr.write(`vantage: ${describeError(e)}\n`);
+  if (!isVantageError(e)) {
+    if (process.env.VANTAGE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    else process.stderr.write('  (unexpected error; set VANTAGE_DEBUG=1 to see the stack, and please report it)\n');
+  }
+  process.exit(isVantageError(e) ? 2 : 1);
+}
+
+process.on('unhandledRejection', fail);
+buildProgram().parseAsync(process.argv).catch(fail);

@@ -1,0 +1,173 @@
+/**
+ * Turns what a user gives (RGB image(s) with depth maps or a depth model, intrinsics, a trajectory;
+ * a 3DGS PLY; or a procedural fixture) into a Scene, plus the original images and a record of what
+ * was assumed. The CLI, the library API and the MCP server all come through here.
+ */
+import { basename } from 'node:path';
+import type { Intrinsics, RgbdFrame, Scene } from './types.js';
+import { VantageError } from './errors.js';
+import { identity, scaleIntrinsics } from './camera.js';
+import { readImage } from './io/image.js';
+import { checkSameSize, readDepth, type DepthFormat } from './io/depth.js';
+import { defaultIntrinsics, parseIntrinsics } from './io/intrinsics.js';
+import { readTrajectory, relativeToFirst } from './io/trajectory.js';
+import { liftToScene } from '../synth/lift.js';
+import { readPly } from '../synth/ply.js';
+import { fixtureFrame } from '../fixtures/raycast.js';
+import { generateScene, type FixtureScene } from '../fixtures/scenes.js';
+
+export interface SceneInputOptions {
+  /** RGB images (several frames fuse when a trajectory is given) */
+  images?: string[];
+  /** one depth map per image */
+  depths?: string[];
+  depthFormat?: DepthFormat;
+  /** divisor for 16-bit PNG depth (1000 = millimetres) */
+  depthScale?: number;
+  /** a monocular depth model name or .onnx path, when there is no depth map */
+  depthModel?: string;
+  depthKind?: string;
+  depthProvider?: string;
+  depthRange?: [number, number];
+  knownDepth?: [number, number, number];
+  /** "fx,fy,cx,cy", "fov:60", or a JSON file */
+  intrinsics?: string;
+  /** Redwood .log or JSON list of 4×4 camera-to-world matrices, one per image */
+  trajectory?: string;
+  /** a ready-made 3DGS scene */
+  ply?: string;
+  /** a procedural scene by name or seed */
+  fixture?: string;
+  /** progress lines (stderr in the CLI) */
+  log?: (line: string) => void;
+}
+
+export interface OriginalImage {
+  name: string;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+export interface SceneInput {
+  scene: Scene;
+  originals: OriginalImage[];
+  /** what the trace records about the input */
+  info: { images: string[]; depth?: string; intrinsics: string; units: 'metres' | 'relative'; notes: string[] };
+  fixture?: FixtureScene;
+}
+
+/** Parse "640x480" into a size, with a clear error. */
+export function parseSize(spec: string): { width: number; height: number } {
+  const m = /^\s*(\d+)\s*[x×,]\s*(\d+)\s*$/i.exec(spec);
+  if (!m) throw new VantageError('bad-size', `size "${spec}" is not WIDTHxHEIGHT`, 'example: --size 512x384');
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width < 8 || height < 8 || width > 4096 || height > 4096) {
+    throw new VantageError('bad-size', `size ${width}x${height} is out of range`, 'each side must be between 8 and 4096 pixels');
+  }
+  return { width, height };
+}
+
+function fixtureOf(spec: string): FixtureScene {
+  const seed = Number(spec);
+  return generateScene(Number.isInteger(seed) && spec.trim() !== '' ? seed : spec);
+}
+
+/** Build the scene a command or an API call asked for. Exactly one of images / ply / fixture. */
+export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> {
+  const sources = [o.images?.length ? 'images' : '', o.ply ? 'ply' : '', o.fixture ? 'fixture' : ''].filter(Boolean);
+  if (sources.length !== 1) {
+    throw new VantageError('bad-input', sources.length ? `give one scene source, not ${sources.join(' and ')}` : 'no scene given',
+      'use --image RGB (with --depth or --depth-model), --ply scene.ply, or --fixture NAME|SEED');
+  }
+  const log = o.log ?? (() => {});
+
+  if (o.ply) {
+    const scene = await readPly(o.ply);
+    return { scene, originals: [], info: { images: [], intrinsics: 'assumed (PLY has no camera)', units: scene.units, notes: scene.notes } };
+  }
+
+  if (o.fixture) {
+    const fixture = fixtureOf(o.fixture);
+    const frame = fixtureFrame(fixture);
+    const scene = liftToScene([frame]);
+    return {
+      scene, fixture,
+      originals: [{ name: `fixture-${fixture.name}.png`, width: frame.width, height: frame.height, rgb: frame.rgb }],
+      info: { images: [`fixture:${fixture.name}`], depth: 'ray-cast (exact)', intrinsics: 'fixture camera', units: 'metres', notes: scene.notes },
+    };
+  }
+
+  const images = o.images ?? [];
+  const depths = o.depths ?? [];
+  if (depths.length && depths.length !== images.length) {
+    throw new VantageError('bad-input', `${images.length} image(s) but ${depths.length} depth map(s); give one depth per image`);
+  }
+  if (!depths.length && !o.depthModel) {
+    throw new VantageError('bad-input', 'an image needs depth to be lifted',
+      'pass --depth DEPTH.png (16-bit, --depth-scale 1000 = mm) or --depth-model depth-anything-v2-small');
+  }
+  let poses: Float64Array[] = [identity()];
+  if (images.length > 1) {
+    if (!o.trajectory) {
+      throw new VantageError('bad-input', `${images.length} images need camera poses to fuse`, 'pass --trajectory poses.log (Redwood) or a JSON list of 4×4 camera-to-world matrices');
+    }
+    const all = relativeToFirst(await readTrajectory(o.trajectory));
+    if (all.length < images.length) {
+      throw new VantageError('bad-input', `trajectory ${basename(o.trajectory)} has ${all.length} poses for ${images.length} images`);
+    }
+    poses = all.slice(0, images.length);
+  }
+
+  const frames: RgbdFrame[] = [];
+  const originals: OriginalImage[] = [];
+  const notes: string[] = [];
+  let intrinsicsNote = '';
+  let units: 'metres' | 'relative' = 'metres';
+  for (let i = 0; i < images.length; i++) {
+    const img = await readImage(images[i]);
+    originals.push({ name: basename(images[i]), width: img.width, height: img.height, rgb: img.rgb });
+    let depth: Float32Array;
+    let focalPx: number | undefined;
+    if (depths.length) {
+      const d = await readDepth(depths[i], { format: o.depthFormat, scale: o.depthScale });
+      checkSameSize({ width: img.width, height: img.height, name: images[i] }, { width: d.width, height: d.height, name: depths[i] });
+      depth = d.depth;
+      notes.push(...d.notes.map((n) => `${basename(depths[i])}: ${n}`));
+    } else {
+      log(`estimating depth for ${basename(images[i])} with ${o.depthModel}…`);
+      const { depthForImage } = await import('../synth/depth/estimate.js');
+      const est = await depthForImage(images[i], {
+        depthModel: o.depthModel!, depthKind: o.depthKind, provider: o.depthProvider,
+        depthRange: o.depthRange, knownDepth: o.knownDepth,
+      } as Parameters<typeof depthForImage>[1]);
+      depth = est.depth;
+      units = est.units;
+      focalPx = est.focalPx;
+      notes.push(...est.notes);
+    }
+    let intrinsics: Intrinsics;
+    if (o.intrinsics) {
+      const k = await parseIntrinsics(o.intrinsics, img.width, img.height);
+      intrinsics = k.intrinsics;
+      intrinsicsNote = k.note;
+    } else if (focalPx) {
+      intrinsics = { fx: focalPx, fy: focalPx, cx: img.width / 2, cy: img.height / 2, width: img.width, height: img.height };
+      intrinsicsNote = `focal length ${focalPx.toFixed(1)} px from the depth model`;
+    } else {
+      const k = defaultIntrinsics(img.width, img.height);
+      intrinsics = k.intrinsics;
+      intrinsicsNote = k.note;
+    }
+    if (intrinsics.width !== img.width || intrinsics.height !== img.height) intrinsics = scaleIntrinsics(intrinsics, img.width, img.height);
+    frames.push({ width: img.width, height: img.height, rgb: img.rgb, depth, intrinsics, c2w: poses[i], units, source: images[i] });
+  }
+  log(`lifting ${frames.length} frame(s)…`);
+  const scene = liftToScene(frames);
+  scene.notes.push(intrinsicsNote, ...notes);
+  return {
+    scene, originals,
+    info: { images: images.map((p) => basename(p)), depth: depths.length ? depths.map((p) => basename(p)).join(', ') : `model ${o.depthModel}`, intrinsics: intrinsicsNote, units, notes: scene.notes },
+  };
+}
