@@ -3,7 +3,8 @@
 // drivers (lavapipe) barriers are the expensive part, and a tile's pixels read the same splats,
 // which stay in cache. Colour and depth are loaded only for splats that contribute.
 // Per pixel: alpha = min(MAX_ALPHA, opacity·exp(-½ dᵀ Σ⁻¹ d)); skip alpha < MIN_ALPHA; stop before
-// transmittance falls below MIN_T. Writes rgba (a = 255 where accumulated alpha ≥ COVERAGE, else 0)
+// transmittance falls below MIN_T. Writes rgba (a = 255 where accumulated alpha ≥ COVERAGE, else 0;
+// covered colour is normalised by accumulated alpha)
 // and alpha-weighted depth (0 where not covered). Reference: renderGaussians().
 
 override MAX_ALPHA: f32 = 0.99;
@@ -47,6 +48,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let p = px.y * frame.size.x + px.x;
   let acc = 1.0 - T;
   let covered = acc >= COVERAGE;
-  outColor[p] = pack4x8unorm(vec4f(C + frame.background.rgb * T, select(0.0, 1.0, covered)));
+  // Covered pixels are surface: normalise by accumulated alpha (no darkening toward the background).
+  let rgb = select(C + frame.background.rgb * T, C / max(acc, 1e-6), covered);
+  outColor[p] = pack4x8unorm(vec4f(rgb, select(0.0, 1.0, covered)));
   outDepth[p] = select(0.0, D / acc, covered);
 }

@@ -62,7 +62,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     let p = px.y * frame.size.x + px.x;
     let acc = 1.0 - T;
     let covered = acc >= COVERAGE;
-    outColor[p] = pack4x8unorm(vec4f(C + frame.background.rgb * T, select(0.0, 1.0, covered)));
+    // Covered pixels are surface: normalise by accumulated alpha (no darkening toward the background).
+    let rgb = select(C + frame.background.rgb * T, C / max(acc, 1e-6), covered);
+    outColor[p] = pack4x8unorm(vec4f(rgb, select(0.0, 1.0, covered)));
     outDepth[p] = select(0.0, D / acc, covered);
   }
 }

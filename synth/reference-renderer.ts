@@ -171,13 +171,19 @@ function renderGaussians(f: FrameSetup, scene: Scene): Framebuffer {
   for (let p = 0; p < n; p++) {
     const t = T[p];
     const acc = 1 - t;
-    fb.rgba[4 * p] = unorm8(C[3 * p] + br * t);
-    fb.rgba[4 * p + 1] = unorm8(C[3 * p + 1] + bgc * t);
-    fb.rgba[4 * p + 2] = unorm8(C[3 * p + 2] + bb * t);
     fb.rgba[4 * p + 3] = 255;
     if (acc >= RENDER_TUNING.coverageAlpha) {
+      // A covered pixel is surface: normalise by the accumulated alpha instead of mixing in the
+      // background, so thin or oblique surfels do not darken toward black at the seams.
+      fb.rgba[4 * p] = unorm8(C[3 * p] / acc);
+      fb.rgba[4 * p + 1] = unorm8(C[3 * p + 1] / acc);
+      fb.rgba[4 * p + 2] = unorm8(C[3 * p + 2] / acc);
       fb.coverage[p] = 1;
       fb.depth[p] = D[p] / acc;
+    } else {
+      fb.rgba[4 * p] = unorm8(C[3 * p] + br * t);
+      fb.rgba[4 * p + 1] = unorm8(C[3 * p + 1] + bgc * t);
+      fb.rgba[4 * p + 2] = unorm8(C[3 * p + 2] + bb * t);
     }
   }
   return fb;
