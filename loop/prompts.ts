@@ -46,12 +46,24 @@ export function poseSchemaFor(format: PoseFormat) {
 }
 
 /** The controller's reply: a pose to render next, or stop. */
-export function controllerReplySchema(format: PoseFormat) {
+function buildControllerReplySchema(format: PoseFormat) {
   return z.object({
     action: z.enum(['view', 'stop']).describe('"view" to see the scene from the pose below, "stop" when you have seen enough'),
     pose: poseSchemaFor(format).nullable().describe('the next camera pose (null when stopping)'),
     reason: z.string().describe('why this view (or why stop), in one sentence'),
   }).strict();
+}
+
+// One schema object per format: the MLLM client caches JSON Schemas per schema object.
+const controllerReplySchemas = new Map<PoseFormat, ReturnType<typeof buildControllerReplySchema>>();
+
+export function controllerReplySchema(format: PoseFormat) {
+  let schema = controllerReplySchemas.get(format);
+  if (!schema) {
+    schema = buildControllerReplySchema(format);
+    controllerReplySchemas.set(format, schema);
+  }
+  return schema;
 }
 export type ControllerReply = { action: 'view' | 'stop'; pose: Pose | null; reason: string };
 

@@ -9,7 +9,8 @@
  * Concurrency: `concurrency` pairs run at once, and the MLLM client's limiter (shared by every
  * cell's model) allows as many requests in flight; retries and the response cache sit underneath.
  * One renderer serves the whole run (renders are queued one at a time: the GPU device is shared).
- * Pairs are scheduled item by item, so the scene of an item is built once for all its cells.
+ * Pairs are scheduled item by item, and scenes are cached by their files, so the scene of a picture
+ * is lifted once for all its cells and all the questions about it.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -23,14 +24,14 @@ import type { MllmConfig } from '../../src/mllm/client.js';
 import { createRenderer } from '../../synth/renderer.js';
 import { loopConfigFrom } from '../config.js';
 import { createModel, type VisionModel } from '../models.js';
-import { runLoop, type LoopInput } from '../run.js';
+import { runLoop } from '../run.js';
 import { letters } from '../fusion.js';
 import type { FusionPolicy, LoopConfig, RoundRecord, Trace } from '../types.js';
 import { loadEvalItems } from './loaders.js';
 import { letterOfAnswer } from './normalize.js';
 import { cellsOf, parseGrid } from './grid.js';
 import { checkManifest, pairKey, readResults, ResultsWriter, writeFileAtomic } from './results.js';
-import { itemsNeedingDepth, loopInputOfItem } from './scenes.js';
+import { createInputCache, itemsNeedingDepth } from './scenes.js';
 import { cellsCsv, summarizeCell, summaryCsv, summaryMarkdown } from './summary.js';
 import { accuracyPlotPng, accuracyPlotSvg } from './plot.js';
 import { createProgress, type Progress } from './progress.js';
@@ -189,24 +190,6 @@ function queuedRenderer(r: Renderer): Renderer {
   };
 }
 
-/** Loop inputs by item, shared by the cells of an item while it is in flight (a small LRU). */
-function sceneCache(capacity: number, build: (item: EvalItem) => Promise<LoopInput>) {
-  const map = new Map<string, Promise<LoopInput>>();
-  return (item: EvalItem): Promise<LoopInput> => {
-    const hit = map.get(item.id);
-    if (hit) {
-      map.delete(item.id);
-      map.set(item.id, hit);
-      return hit;
-    }
-    const p = build(item);
-    map.set(item.id, p);
-    p.catch(() => map.delete(item.id));
-    while (map.size > capacity) map.delete(map.keys().next().value as string);
-    return p;
-  };
-}
-
 /** Run (or continue) an evaluation; resolves with the summary once every pair is done or the run is aborted. */
 export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const t0 = performance.now();
@@ -301,18 +284,20 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
       }
     }
     const shared = renderer ? queuedRenderer(renderer) : undefined;
-    const inputOf = sceneCache(workers + 1, (item) => loopInputOfItem(item, { depthModel: o.depthModel, roundZeroOnly: maxRounds === 0 }));
+    // room for the items in flight and those prefetched a round of workers ahead
+    const inputOf = createInputCache({ depthModel: o.depthModel, roundZeroOnly: maxRounds === 0, minEntries: 2 * workers + 1 });
     writer = await ResultsWriter.open(files.results);
     let next = 0;
     let successes = 0;
     let errorsInARow = 0;
     let firstError: string | undefined;
 
-    const runPair = async ({ item, cell }: (typeof pairs)[number]) => {
+    const runPair = async ({ item, cell }: (typeof pairs)[number], onInput: () => void) => {
       const ts = performance.now();
       let line: EvalLine;
       try {
         const input = await inputOf(item);
+        onInput();
         const model = modelFor(cell);
         const { trace } = await runLoop(input, model, shared ?? noRenderer(), cell.config);
         line = lineOfTrace(cell, item, trace, (performance.now() - ts) / 1000);
@@ -341,7 +326,14 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
 
     const worker = async () => {
       while (next < pairs.length && !o.signal?.aborted && !failStop) {
-        await runPair(pairs[next++]);
+        const i = next++;
+        // Once this pair has its input, build the input of the pair one round of workers ahead while
+        // this one waits on the model: lifting is CPU work that would otherwise sit on that pair's
+        // critical path. A failure is not kept, so the pair itself meets it again and records it.
+        await runPair(pairs[i], () => {
+          const ahead = pairs[i + workers];
+          if (ahead && !o.signal?.aborted) inputOf(ahead.item).catch(() => {});
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, pairs.length)) }, worker));

@@ -7,6 +7,10 @@
  * lifted; every image is still shown to the model as an original. Items without depth, in a run
  * whose cells all have 0 rounds (no view is rendered), get a placeholder scene instead of a depth
  * estimate: round 0 only needs the pictures.
+ *
+ * Benchmarks ask several questions about one picture, and every grid cell asks each question
+ * again: `createInputCache` lifts and encodes each distinct (images, depth, intrinsics) once and
+ * shares the result (a scene and its originals are read-only to the loop and the renderer).
  */
 import { basename } from 'node:path';
 import { VantageError } from '../../src/errors.js';
@@ -34,6 +38,68 @@ async function originalOf(rgb: Uint8Array, width: number, height: number, depth?
 /** Items that cannot be lifted as given: images without depth when no depth model is named. */
 export function itemsNeedingDepth(items: EvalItem[]): EvalItem[] {
   return items.filter((it) => !(it.depths && it.depths.length));
+}
+
+/** What an item's scene and originals are built from: items with equal keys get equal inputs. */
+export function inputKeyOf(item: EvalItem, opts: ItemSceneOptions = {}): string {
+  return JSON.stringify([item.images, item.depths?.[0] ?? null, item.intrinsics ?? null, opts.depthModel ?? null, !!opts.roundZeroOnly]);
+}
+
+/** Bytes held by a loop input's scene and originals (for the cache's budget). */
+function inputBytesOf(input: LoopInput): number {
+  const s = input.scene;
+  let n = s.positions.byteLength + s.colors.byteLength + s.scales.byteLength + s.rotations.byteLength + s.opacities.byteLength;
+  for (const o of input.originals) n += o.png.byteLength + o.rgba.byteLength + (o.depth?.byteLength ?? 0);
+  return n;
+}
+
+export interface InputCacheOptions extends ItemSceneOptions {
+  /** entries always kept (however large): the items in flight */
+  minEntries: number;
+  /** beyond minEntries, least recently used entries go once the total passes this */
+  maxBytes?: number;
+}
+
+/** Default byte budget of the input cache: a few full-size scenes, many small ones. */
+export const INPUT_CACHE_BYTES = 512 * 2 ** 20;
+
+/**
+ * Loop inputs by content key (an LRU bounded by count and bytes): the scene of a picture is lifted
+ * once however many questions and grid cells ask about it. A failed build is not kept.
+ */
+export function createInputCache(o: InputCacheOptions): (item: EvalItem) => Promise<LoopInput> {
+  const maxBytes = o.maxBytes ?? INPUT_CACHE_BYTES;
+  const map = new Map<string, { p: Promise<LoopInput>; bytes: number }>();
+  let total = 0;
+  const evict = () => {
+    for (const [k, e] of map) {
+      if (map.size <= o.minEntries || total <= maxBytes) break;
+      map.delete(k);
+      total -= e.bytes;
+    }
+  };
+  return async (item) => {
+    const key = inputKeyOf(item, o);
+    let e = map.get(key);
+    if (e) {
+      map.delete(key);
+      map.set(key, e);
+    } else {
+      const entry = { p: loopInputOfItem(item, o), bytes: 0 };
+      e = entry;
+      map.set(key, entry);
+      entry.p.then((input) => {
+        if (map.get(key) !== entry) return;
+        entry.bytes = inputBytesOf(input);
+        total += entry.bytes;
+        evict();
+      }, () => {
+        if (map.get(key) === entry) map.delete(key);
+      });
+    }
+    const shared = await e.p;
+    return shared.question === item.question ? shared : { ...shared, question: item.question };
+  };
 }
 
 /** The loop input of one item. Throws VantageError for unreadable images or depth. */

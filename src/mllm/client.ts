@@ -19,7 +19,7 @@ import { imageDataUrl } from './images.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import { optionDistribution, type TokenLogprob } from './logprobs.js';
 import {
-  correctiveInstruction, jsonSchemaOf, jsonSchemaResponseFormat, parseStructured, plainJsonInstruction,
+  correctiveInstruction, jsonSchemaResponseFormat, jsonSchemaText, parseStructured, plainJsonInstruction,
 } from './structured.js';
 
 export interface MllmConfig {
@@ -291,9 +291,25 @@ function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * Image hashes by Buffer identity: a conversation resends the same original (and earlier views)
+ * in every request, so each image is hashed once, however large. Image buffers are not mutated
+ * once handed to the client.
+ */
+const bufferHashes = new WeakMap<Buffer, string>();
+
+function bufferHash(b: Buffer): string {
+  let h = bufferHashes.get(b);
+  if (h === undefined) {
+    h = sha256(b);
+    bufferHashes.set(b, h);
+  }
+  return h;
+}
+
 /** JSON with object keys sorted, so that equal requests hash equally. */
 function canonicalJson(v: unknown): string {
-  if (Buffer.isBuffer(v)) return JSON.stringify(`sha256:${sha256(v)}`);
+  if (Buffer.isBuffer(v)) return JSON.stringify(`sha256:${bufferHash(v)}`);
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -604,7 +620,7 @@ export class MllmClient {
     if (want.schema) {
       if (useSchema) params.response_format = jsonSchemaResponseFormat(want.schema, want.name ?? 'reply');
       // (a corrective re-ask already spells the schema out)
-      else if (!lastUserText(messages).includes(JSON.stringify(jsonSchemaOf(want.schema)))) {
+      else if (!lastUserText(messages).includes(jsonSchemaText(want.schema))) {
         msgs = withInstruction(messages, plainJsonInstruction(want.schema));
       }
     }

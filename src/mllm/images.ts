@@ -41,6 +41,11 @@ export async function imageDataUrl(image: Buffer | RgbaImage, maxSide: number): 
     throw new VantageError('mllm-config', `maxImageSide must be a whole number ≥ 1, got ${maxSide}.`);
   }
   const input = Buffer.isBuffer(image) ? image : await pngFromRgba(image);
+  const png = wholePngSize(input);
+  if (png && Math.max(png.width, png.height) <= maxSide) {
+    // the common case (a rendered view, a small original): no decoder round trip
+    return { url: `data:image/png;base64,${input.toString('base64')}`, ...png, mime: 'image/png', bytes: input.length };
+  }
   let meta: Metadata;
   try {
     meta = await sharp(input).metadata();
@@ -71,6 +76,22 @@ export async function imageDataUrl(image: Buffer | RgbaImage, maxSide: number): 
     mime: 'image/png',
     bytes: data.length,
   };
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/**
+ * Width and height of a PNG that starts with a well-formed IHDR and ends with IEND (so it was
+ * not cut short), read from the header alone; undefined for anything else (sharp decides then).
+ */
+export function wholePngSize(b: Buffer): { width: number; height: number } | undefined {
+  if (b.length < 8 + 25 + 12 || !b.subarray(0, 8).equals(PNG_SIGNATURE)) return undefined;
+  if (b.readUInt32BE(8) !== 13 || b.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  if (!b.subarray(b.length - 12).equals(PNG_IEND)) return undefined;
+  const width = b.readUInt32BE(16);
+  const height = b.readUInt32BE(20);
+  return width > 0 && height > 0 ? { width, height } : undefined;
 }
 
 /** The bytes of a base64 data URL (`data:image/png;base64,...`), or undefined if it is not one. */

@@ -7,11 +7,31 @@ import { z } from 'zod';
 
 export type JsonSchema = Record<string, unknown>;
 
+/**
+ * JSON Schemas by zod schema object: converting is costly (tenths of a ms) and every request of
+ * every call asks again for the same few schemas. Callers get a fresh copy each time.
+ */
+const schemaMemo = new WeakMap<z.ZodType, { js: JsonSchema; text: string; strict: boolean }>();
+
+function memoOf(schema: z.ZodType) {
+  let m = schemaMemo.get(schema);
+  if (!m) {
+    const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+    delete js.$schema;
+    m = { js, text: JSON.stringify(js), strict: isStrictCompatible(js) };
+    schemaMemo.set(schema, m);
+  }
+  return m;
+}
+
 /** The JSON Schema of what the model should write: the schema's *input* side (defaults optional). */
 export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
-  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  delete js.$schema;
-  return js;
+  return JSON.parse(memoOf(schema).text) as JsonSchema;
+}
+
+/** `JSON.stringify(jsonSchemaOf(schema))`, without the copy. */
+export function jsonSchemaText(schema: z.ZodType): string {
+  return memoOf(schema).text;
 }
 
 /**
@@ -43,16 +63,16 @@ export interface JsonSchemaResponseFormat {
 
 /** `response_format` for a chat completion request; `name` is sanitised to OpenAI's [a-zA-Z0-9_-]{1,64}. */
 export function jsonSchemaResponseFormat(schema: z.ZodType, name: string): JsonSchemaResponseFormat {
-  const js = jsonSchemaOf(schema);
+  const m = memoOf(schema);
   const safeName = name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64) || 'reply';
-  return { type: 'json_schema', json_schema: { name: safeName, strict: isStrictCompatible(js), schema: js } };
+  return { type: 'json_schema', json_schema: { name: safeName, strict: m.strict, schema: JSON.parse(m.text) as JsonSchema } };
 }
 
 /** The instruction appended to the prompt when the server cannot enforce the schema itself. */
 export function plainJsonInstruction(schema: z.ZodType): string {
   return (
     'Reply with only one JSON object, with no other text and no code fence, matching this JSON Schema:\n' +
-    JSON.stringify(jsonSchemaOf(schema))
+    jsonSchemaText(schema)
   );
 }
 
@@ -61,7 +81,7 @@ export function correctiveInstruction(problem: string, schema: z.ZodType): strin
   return (
     `Your previous reply could not be used: ${problem}\n` +
     'Reply again with only one JSON object, with no other text, matching this JSON Schema:\n' +
-    JSON.stringify(jsonSchemaOf(schema))
+    jsonSchemaText(schema)
   );
 }
 
