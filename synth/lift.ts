@@ -13,11 +13,11 @@
  * - Surfel: local z = normal; in-plane std-dev = footprintScale · z / f · stride, widened along the tilt
  *   direction by the footprint stretch (cos α / cos θ, clamped to 1..maxStretch), normal std-dev tiny.
  */
-import type { Camera, DepthUnits, Intrinsics, RgbdFrame, Scene } from '../src/types.js';
+import type { Camera, DepthUnits, Intrinsics, RgbdFrame, Scene, Vec3 } from '../src/types.js';
 import { toF64 } from '../src/camera.js';
 import { VantageError } from '../src/errors.js';
 import { LIFT_DEFAULTS } from '../src/config.js';
-import { cleanDepth, effectiveJumpRel, gridNormals, normalGrid } from './normals.js';
+import { cleanDepth, effectiveJumpRel, normalGrid, pixelNormal } from './normals.js';
 import { defaultPivot, detectUp, sceneBounds, subsetScene } from './scene.js';
 
 export interface LiftOptions {
@@ -114,15 +114,39 @@ function resolveOptions(opts: LiftOptions): Required<LiftOptions> {
   return o;
 }
 
+/** True when some depth is +∞ or beyond maxDepth (what cleanDepth would zero besides ≤ 0 and NaN). */
+function hasDepthBeyond(depth: Float32Array, maxDepth: number): boolean {
+  for (let i = 0; i < depth.length; i++) {
+    const z = depth[i];
+    if (z > maxDepth || z === Infinity) return true;
+  }
+  return false;
+}
+
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
 /** Lift one RGB-D frame to world-space surfels (see the module comment for the rules). */
 export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoints {
+  return liftPoints(frame, opts, true);
+}
+
+/** Bounds of the stored (float32) positions, as sceneBounds would find them. */
+interface Box { x0: number; y0: number; z0: number; x1: number; y1: number; z1: number }
+
+/**
+ * liftFrame, or (withSources false) what liftToScene needs: no `normals` and `pixelIndex` (empty:
+ * freshly touched memory costs more than the arithmetic that fills it) but the positions' bounds,
+ * taken in the same pass instead of another one over the points.
+ */
+function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): LiftedPoints & { box?: Box } {
   checkFrame(frame, frame.source ?? 'frame');
   const o = resolveOptions(opts);
   const { width, height, rgb } = frame;
   const k: Intrinsics = frame.intrinsics;
-  const depth = cleanDepth(frame.depth, o.maxDepth);
+  // Every test below reads a depth through `> 0` comparisons, which already treat 0, negatives and NaN
+  // as "no depth"; only +∞ and depths beyond maxDepth need zeroing, and most frames have none (a copy
+  // of the image is a megabyte of fresh pages, which cost more than the rest of a pass here).
+  const depth = hasDepthBeyond(frame.depth, o.maxDepth) ? cleanDepth(frame.depth, o.maxDepth) : frame.depth;
   const jumpRel = effectiveJumpRel(o.depthJumpRel, o.grazingDeg, k);
   const grid = normalGrid(depth, k, width, height, jumpRel);
   const { ax, ay } = grid;
@@ -146,25 +170,92 @@ export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoint
   const colors = new Float32Array(cap * 3);
   const scales = new Float32Array(cap * 3);
   const rotations = new Float32Array(cap * 4);
-  const normals = new Float32Array(cap * 3);
-  const pixelIndex = new Int32Array(cap);
-  // Separate passes keep each hot loop small enough for the JIT to compile tightly.
-  const isFlying = flyingPixels(depth, width, height, jk, jk2);
-  const camNormals = gridNormals(grid);
+  const normals = new Float32Array(withSources ? cap * 3 : 0);
+  const pixelIndex = new Int32Array(withSources ? cap : 0);
+  // One pass: the straddle test and the normal run only on sampled pixels with depth, and no per-pixel
+  // image (flags, normals) is allocated. Normals are rounded to float32 as gridNormals stores them.
+  const nrm = new Float32Array(3);
   let n = 0, noDepth = 0, flying = 0, grazing = 0;
+  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
 
+  const w = width, w2 = 2 * width, uEnd = width - 2;
   for (let v = 0; v < height; v += s) {
     const y = ay[v];
+    const rowInterior = v > 1 && v < height - 2;
     for (let u = 0; u < width; u += s) {
       const i = v * width + u;
       const z = depth[i];
       if (!(z > 0)) { noDepth++; continue; }
-      if (isFlying[i]) { flying++; continue; }
-
       const x = ax[u];
       // Normal (camera space); with no continuous neighbour on an axis, assume it faces the camera.
-      let nx = camNormals[i * 3], ny = camNormals[i * 3 + 1], nz = camNormals[i * 3 + 2];
-      if (nx === 0 && ny === 0 && nz === 0) {
+      let nx = 0, ny = 0, nz = 0, hasNormal = false;
+      if (rowInterior && u > 1 && u < uEnd) {
+        // Interior (all 2-px neighbours exist): straddlesEdge and pixelNormal written out without
+        // bounds checks, with the same arithmetic, so the results are bit-identical.
+        const lo1 = z / jk, hi1 = z * jk;
+        let a = depth[i - w - 1], b = depth[i - w], c = depth[i - w + 1], d = depth[i - 1];
+        let e = depth[i + 1], f = depth[i + w - 1], g = depth[i + w], h = depth[i + w + 1];
+        let far = a > hi1 || b > hi1 || c > hi1 || d > hi1 || e > hi1 || f > hi1 || g > hi1 || h > hi1;
+        let near = (a > 0 && a < lo1) || (b > 0 && b < lo1) || (c > 0 && c < lo1) || (d > 0 && d < lo1) ||
+          (e > 0 && e < lo1) || (f > 0 && f < lo1) || (g > 0 && g < lo1) || (h > 0 && h < lo1);
+        if (near && far) { flying++; continue; }
+        const zl = d, zr = e, zu = b, zd = g; // the 4-neighbours, for the normal
+        const lo2 = z / jk2, hi2 = z * jk2;
+        a = depth[i - w2 - 2]; b = depth[i - w2]; c = depth[i - w2 + 2]; d = depth[i - 2];
+        e = depth[i + 2]; f = depth[i + w2 - 2]; g = depth[i + w2]; h = depth[i + w2 + 2];
+        far = far || a > hi2 || b > hi2 || c > hi2 || d > hi2 || e > hi2 || f > hi2 || g > hi2 || h > hi2;
+        if (far) {
+          near = near || (a > 0 && a < lo2) || (b > 0 && b < lo2) || (c > 0 && c < lo2) || (d > 0 && d < lo2) ||
+            (e > 0 && e < lo2) || (f > 0 && f < lo2) || (g > 0 && g < lo2) || (h > 0 && h < lo2);
+          if (near) { flying++; continue; }
+        }
+        const zl2 = d, zr2 = e, zu2 = b, zd2 = g;
+        const zk = z * jk;
+        const okL = zl > 0 && zl <= zk && z <= zl * jk;
+        const okR = zr > 0 && zr <= zk && z <= zr * jk;
+        const okU = zu > 0 && zu <= zk && z <= zu * jk;
+        const okD = zd > 0 && zd <= zk && z <= zd * jk;
+        if ((okL || okR) && (okU || okD)) {
+          let ux: number, uy: number, uz: number, vx: number, vy: number, vz: number;
+          if (okL && okR) {
+            if (zl2 > 0 && zr2 > 0 && zl2 <= zl * jk && zl <= zl2 * jk && zr2 <= zr * jk && zr <= zr2 * jk) {
+              ux = ax[u + 2] * zr2 - ax[u - 2] * zl2; uy = y * (zr2 - zl2); uz = zr2 - zl2;
+            } else {
+              ux = ax[u + 1] * zr - ax[u - 1] * zl; uy = y * (zr - zl); uz = zr - zl;
+            }
+          } else if (okR) {
+            ux = ax[u + 1] * zr - x * z; uy = y * (zr - z); uz = zr - z;
+          } else {
+            ux = x * z - ax[u - 1] * zl; uy = y * (z - zl); uz = z - zl;
+          }
+          if (okU && okD) {
+            if (zu2 > 0 && zd2 > 0 && zu2 <= zu * jk && zu <= zu2 * jk && zd2 <= zd * jk && zd <= zd2 * jk) {
+              vx = x * (zd2 - zu2); vy = ay[v + 2] * zd2 - ay[v - 2] * zu2; vz = zd2 - zu2;
+            } else {
+              vx = x * (zd - zu); vy = ay[v + 1] * zd - ay[v - 1] * zu; vz = zd - zu;
+            }
+          } else if (okD) {
+            vx = x * (zd - z); vy = ay[v + 1] * zd - y * z; vz = zd - z;
+          } else {
+            vx = x * (z - zu); vy = y * z - ay[v - 1] * zu; vz = z - zu;
+          }
+          const cx = uy * vz - uz * vy, cy = uz * vx - ux * vz, cz = ux * vy - uy * vx;
+          const len = Math.sqrt(cx * cx + cy * cy + cz * cz);
+          if (len > 0) {
+            const sg = cx * x + cy * y + cz > 0 ? -1 / len : 1 / len;
+            // float32, as pixelNormal stores it
+            nx = Math.fround(cx * sg); ny = Math.fround(cy * sg); nz = Math.fround(cz * sg);
+            hasNormal = true;
+          }
+        }
+      } else {
+        if (straddlesEdge(depth, width, height, u, v, jk, jk2)) { flying++; continue; }
+        if (pixelNormal(grid, u, v, nrm, 0)) {
+          nx = nrm[0]; ny = nrm[1]; nz = nrm[2];
+          hasNormal = true;
+        }
+      }
+      if (!hasNormal) {
         const il = 1 / Math.sqrt(x * x + y * y + 1);
         nx = -x * il; ny = -y * il; nz = -il;
       }
@@ -181,7 +272,8 @@ export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoint
         tx = 1 - nx * nx; ty = -nx * ny; tz = -nx * nz;
         tl = Math.sqrt(tx * tx + ty * ty + tz * tz);
       }
-      tx /= tl; ty /= tl; tz /= tl;
+      const itl = 1 / tl;
+      tx *= itl; ty *= itl; tz *= itl;
       // b = n × t completes a right-handed frame (t, b, n).
       const bx = ny * tz - nz * ty, by = nz * tx - nx * tz, bz = nx * ty - ny * tx;
 
@@ -195,11 +287,17 @@ export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoint
 
       // World position and normal.
       const px = x * z, py = y * z;
-      positions[j3] = r00 * px + r01 * py + r02 * z + t0;
-      positions[j3 + 1] = r10 * px + r11 * py + r12 * z + t1;
-      positions[j3 + 2] = r20 * px + r21 * py + r22 * z + t2;
+      const wx = r00 * px + r01 * py + r02 * z + t0, wy = r10 * px + r11 * py + r12 * z + t1, wz = r20 * px + r21 * py + r22 * z + t2;
+      positions[j3] = wx; positions[j3 + 1] = wy; positions[j3 + 2] = wz;
       const wnx = r00 * nx + r01 * ny + r02 * nz, wny = r10 * nx + r11 * ny + r12 * nz, wnz = r20 * nx + r21 * ny + r22 * nz;
-      normals[j3] = wnx; normals[j3 + 1] = wny; normals[j3 + 2] = wnz;
+      if (withSources) {
+        normals[j3] = wnx; normals[j3 + 1] = wny; normals[j3 + 2] = wnz;
+      } else {
+        const fx = Math.fround(wx), fy = Math.fround(wy), fz = Math.fround(wz);
+        if (fx < x0) x0 = fx; if (fx > x1) x1 = fx;
+        if (fy < y0) y0 = fy; if (fy > y1) y1 = fy;
+        if (fz < z0) z0 = fz; if (fz > z1) z1 = fz;
+      }
 
       // World rotation with columns (t, b, n) → quaternion (w, x, y, z).
       const m00 = r00 * tx + r01 * ty + r02 * tz, m10 = r10 * tx + r11 * ty + r12 * tz, m20 = r20 * tx + r21 * ty + r22 * tz;
@@ -213,14 +311,14 @@ export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoint
           const f = 0.5 / Math.sqrt(tr + 1);
           qw = 0.25 / f; qx = (m21 - m12) * f; qy = (m02 - m20) * f; qz = (m10 - m01) * f;
         } else if (m00 > m11 && m00 > m22) {
-          const f = 2 * Math.sqrt(1 + m00 - m11 - m22);
-          qw = (m21 - m12) / f; qx = 0.25 * f; qy = (m01 + m10) / f; qz = (m02 + m20) / f;
+          const f = 2 * Math.sqrt(1 + m00 - m11 - m22), r = 1 / f;
+          qw = (m21 - m12) * r; qx = 0.25 * f; qy = (m01 + m10) * r; qz = (m02 + m20) * r;
         } else if (m11 > m22) {
-          const f = 2 * Math.sqrt(1 + m11 - m00 - m22);
-          qw = (m02 - m20) / f; qx = (m01 + m10) / f; qy = 0.25 * f; qz = (m12 + m21) / f;
+          const f = 2 * Math.sqrt(1 + m11 - m00 - m22), r = 1 / f;
+          qw = (m02 - m20) * r; qx = (m01 + m10) * r; qy = 0.25 * f; qz = (m12 + m21) * r;
         } else {
-          const f = 2 * Math.sqrt(1 + m22 - m00 - m11);
-          qw = (m10 - m01) / f; qx = (m02 + m20) / f; qy = (m12 + m21) / f; qz = 0.25 * f;
+          const f = 2 * Math.sqrt(1 + m22 - m00 - m11), r = 1 / f;
+          qw = (m10 - m01) * r; qx = (m02 + m20) * r; qy = (m12 + m21) * r; qz = 0.25 * f;
         }
         const ql = (qw < 0 ? -1 : 1) / Math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz);
         rotations[j4] = qw * ql; rotations[j4 + 1] = qx * ql; rotations[j4 + 2] = qy * ql; rotations[j4 + 3] = qz * ql;
@@ -230,7 +328,7 @@ export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoint
       colors[j3] = BYTE_TO_UNIT[rgb[c]];
       colors[j3 + 1] = BYTE_TO_UNIT[rgb[c + 1]];
       colors[j3 + 2] = BYTE_TO_UNIT[rgb[c + 2]];
-      pixelIndex[n] = i;
+      if (withSources) pixelIndex[n] = i;
       n++;
     }
   }
@@ -238,21 +336,23 @@ export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoint
   // Trim to `count`: a view when little would be saved (no copy, no garbage), a copy otherwise.
   const fit = <T extends Float32Array | Int32Array>(a: T, per: number): T =>
     (n < 0.75 * cap ? a.slice(0, n * per) : a.subarray(0, n * per)) as T;
-  return {
+  const lifted: LiftedPoints & { box?: Box } = {
     count: n,
     positions: fit(positions, 3),
     colors: fit(colors, 3),
     scales: fit(scales, 3),
     rotations: fit(rotations, 4),
     opacities: new Float32Array(n).fill(o.opacity),
-    normals: fit(normals, 3),
-    pixelIndex: fit(pixelIndex, 1),
+    normals: withSources ? fit(normals, 3) : normals,
+    pixelIndex: withSources ? fit(pixelIndex, 1) : pixelIndex,
     camera: { intrinsics: { ...k, width, height }, c2w: m },
     width,
     height,
     units: frame.units,
     stats: { sampled: cols * rows, noDepth, flying, grazing, kept: n },
   };
+  if (!withSources) lifted.box = { x0, y0, z0, x1, y1, z1 };
+  return lifted;
 }
 
 /** The straddle test's neighbours: the 8 at 1 px, then the 8 in the same directions at 2 px. */
@@ -260,49 +360,58 @@ const RING_DU = [-1, 0, 1, -1, 1, -1, 0, 1, -2, 0, 2, -2, 2, -2, 0, 2];
 const RING_DV = [-1, -1, -1, 0, 0, 1, 1, 1, -2, -2, -2, 0, 0, 2, 2, 2];
 
 /**
- * 1 where a pixel straddles a depth discontinuity: among the 8 neighbours at 1 px and the 8 in the
- * same directions at 2 px, one is nearer by more than the jump factor (jk1 at 1 px, jk2 at 2 px)
- * and one farther (neighbours without depth are ignored). The 2 px ring catches the wider ramps a
- * depth network draws across an edge, whose per-pixel steps stay below the threshold.
+ * 1 where a pixel straddles a depth discontinuity (see straddlesEdge), for every pixel of the image.
+ * liftFrame runs the same test only on the pixels it samples.
  */
 export function flyingPixels(depth: Float32Array, width: number, height: number, jk1: number, jk2: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  const w = width, w2 = 2 * width;
   for (let v = 0; v < height; v++) {
-    const rowInterior = v > 1 && v < height - 2;
     for (let u = 0; u < width; u++) {
       const i = v * width + u;
-      const z = depth[i];
-      if (!(z > 0)) continue;
-      const lo1 = z / jk1, hi1 = z * jk1, lo2 = z / jk2, hi2 = z * jk2;
-      let near = false, far = false;
-      if (rowInterior && u > 1 && u < width - 2) {
-        // Interior: 16 reads, unrolled. Missing depth is 0, which must not count as "nearer".
-        let a = depth[i - w - 1], b = depth[i - w], c = depth[i - w + 1], d = depth[i - 1];
-        let e = depth[i + 1], f = depth[i + w - 1], g = depth[i + w], h = depth[i + w + 1];
-        near = (a > 0 && a < lo1) || (b > 0 && b < lo1) || (c > 0 && c < lo1) || (d > 0 && d < lo1) ||
-          (e > 0 && e < lo1) || (f > 0 && f < lo1) || (g > 0 && g < lo1) || (h > 0 && h < lo1);
-        far = a > hi1 || b > hi1 || c > hi1 || d > hi1 || e > hi1 || f > hi1 || g > hi1 || h > hi1;
-        if (near && far) { out[i] = 1; continue; }
-        a = depth[i - w2 - 2]; b = depth[i - w2]; c = depth[i - w2 + 2]; d = depth[i - 2];
-        e = depth[i + 2]; f = depth[i + w2 - 2]; g = depth[i + w2]; h = depth[i + w2 + 2];
-        near = near || (a > 0 && a < lo2) || (b > 0 && b < lo2) || (c > 0 && c < lo2) || (d > 0 && d < lo2) ||
-          (e > 0 && e < lo2) || (f > 0 && f < lo2) || (g > 0 && g < lo2) || (h > 0 && h < lo2);
-        far = far || a > hi2 || b > hi2 || c > hi2 || d > hi2 || e > hi2 || f > hi2 || g > hi2 || h > hi2;
-      } else {
-        for (let k = 0; k < 16; k++) {
-          const uu = u + RING_DU[k], vv = v + RING_DV[k];
-          if (uu < 0 || vv < 0 || uu >= width || vv >= height) continue;
-          const zn = depth[vv * width + uu];
-          if (!(zn > 0)) continue;
-          if (zn < (k < 8 ? lo1 : lo2)) near = true;
-          else if (zn > (k < 8 ? hi1 : hi2)) far = true;
-        }
-      }
-      if (near && far) out[i] = 1;
+      if (depth[i] > 0 && straddlesEdge(depth, width, height, u, v, jk1, jk2)) out[i] = 1;
     }
   }
   return out;
+}
+
+/**
+ * True when pixel (u, v) (depth > 0) straddles a depth discontinuity: among the 8 neighbours at 1 px
+ * and the 8 in the same directions at 2 px, one is nearer by more than the jump factor (jk1 at 1 px,
+ * jk2 at 2 px) and one farther (neighbours without depth are ignored). The 2 px ring catches the wider
+ * ramps a depth network draws across an edge, whose per-pixel steps stay below the threshold.
+ */
+export function straddlesEdge(depth: Float32Array, width: number, height: number, u: number, v: number, jk1: number, jk2: number): boolean {
+  const i = v * width + u;
+  const z = depth[i];
+  const lo1 = z / jk1, hi1 = z * jk1;
+  if (v > 1 && v < height - 2 && u > 1 && u < width - 2) {
+    // Interior: 16 reads, unrolled. Missing depth is 0, which must not count as "nearer".
+    const w = width, w2 = 2 * width;
+    let a = depth[i - w - 1], b = depth[i - w], c = depth[i - w + 1], d = depth[i - 1];
+    let e = depth[i + 1], f = depth[i + w - 1], g = depth[i + w], h = depth[i + w + 1];
+    let far = a > hi1 || b > hi1 || c > hi1 || d > hi1 || e > hi1 || f > hi1 || g > hi1 || h > hi1;
+    let near = (a > 0 && a < lo1) || (b > 0 && b < lo1) || (c > 0 && c < lo1) || (d > 0 && d < lo1) ||
+      (e > 0 && e < lo1) || (f > 0 && f < lo1) || (g > 0 && g < lo1) || (h > 0 && h < lo1);
+    if (near && far) return true;
+    const lo2 = z / jk2, hi2 = z * jk2;
+    a = depth[i - w2 - 2]; b = depth[i - w2]; c = depth[i - w2 + 2]; d = depth[i - 2];
+    e = depth[i + 2]; f = depth[i + w2 - 2]; g = depth[i + w2]; h = depth[i + w2 + 2];
+    far = far || a > hi2 || b > hi2 || c > hi2 || d > hi2 || e > hi2 || f > hi2 || g > hi2 || h > hi2;
+    if (!far) return false;
+    return near || (a > 0 && a < lo2) || (b > 0 && b < lo2) || (c > 0 && c < lo2) || (d > 0 && d < lo2) ||
+      (e > 0 && e < lo2) || (f > 0 && f < lo2) || (g > 0 && g < lo2) || (h > 0 && h < lo2);
+  }
+  const lo2 = z / jk2, hi2 = z * jk2;
+  let near = false, far = false;
+  for (let k = 0; k < 16; k++) {
+    const uu = u + RING_DU[k], vv = v + RING_DV[k];
+    if (uu < 0 || vv < 0 || uu >= width || vv >= height) continue;
+    const zn = depth[vv * width + uu];
+    if (!(zn > 0)) continue;
+    if (zn < (k < 8 ? lo1 : lo2)) near = true;
+    else if (zn > (k < 8 ? hi1 : hi2)) far = true;
+  }
+  return near && far;
 }
 
 export interface LiftSceneOptions extends LiftOptions {
@@ -336,6 +445,18 @@ function voxelKeep(positions: Float32Array, count: number, size: number): Int32A
   return keep.slice(0, n);
 }
 
+/** sceneBounds of the frames' points concatenated, from the frames' own bounds (zero when there are none). */
+function boundsOfBoxes(boxes: Box[], total: number): { min: Vec3; max: Vec3 } {
+  if (total === 0) return { min: [0, 0, 0], max: [0, 0, 0] };
+  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+  for (const b of boxes) {
+    if (b.x0 < x0) x0 = b.x0; if (b.x1 > x1) x1 = b.x1;
+    if (b.y0 < y0) y0 = b.y0; if (b.y1 > y1) y1 = b.y1;
+    if (b.z0 < z0) z0 = b.z0; if (b.z1 > z1) z1 = b.z1;
+  }
+  return { min: [x0, y0, z0], max: [x1, y1, z1] };
+}
+
 /**
  * Lift frames (frame 0 is the reference camera; every c2w is in its frame) and fuse them into one
  * Scene: concatenation, optional voxel de-duplication, floor-levelled up, default pivot, notes.
@@ -353,7 +474,7 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
   if (opts.voxelSize !== undefined && !(opts.voxelSize > 0)) {
     throw new VantageError('bad-option', `voxelSize must be a positive length, got ${opts.voxelSize}`);
   }
-  const lifted = frames.map((f, i) => liftFrame({ ...f, source: f.source ?? `frame ${i}` }, opts));
+  const lifted = frames.map((f, i) => liftPoints({ ...f, source: f.source ?? `frame ${i}` }, opts, false));
   let total = 0;
   for (const l of lifted) total += l.count;
   // One frame: its arrays are the scene's; several: concatenate.
@@ -387,7 +508,7 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
     scene = subsetScene(scene, keep);
     scene.notes.push(`voxel de-duplication (${opts.voxelSize} ${units === 'metres' ? 'm' : 'units'}): ${total - keep.length} duplicates removed`);
   }
-  scene.bounds = sceneBounds(scene.positions);
+  scene.bounds = opts.voxelSize === undefined ? boundsOfBoxes(lifted.map((l) => l.box!), total) : sceneBounds(scene.positions);
   if (opts.detectUp !== false) {
     const est = detectUp(scene.positions, reference);
     scene.up = est.up;

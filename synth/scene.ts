@@ -167,6 +167,30 @@ function prng(seed: number): () => number {
   };
 }
 
+/**
+ * The k-th smallest value (0-based) of a, as a[k] of the sorted array would be; reorders a.
+ * Quickselect: linear time where the sort it replaces was the larger part of detectUp.
+ */
+function kthSmallest(a: Float64Array, k: number): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return Float64Array.from(a).sort()[k]; // NaN: sort's order
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as the pivot, then a Hoare partition.
+    const mid = (lo + hi) >> 1;
+    const p = Math.max(Math.min(a[lo], a[mid]), Math.min(Math.max(a[lo], a[mid]), a[hi]));
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < p) i++;
+      while (a[j] > p) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
 /** Least-squares plane normal of points (unit, unoriented), or undefined when degenerate. */
 function fitPlaneNormal(xs: Float64Array, ids: number[]): { normal: Vec3; centroid: Vec3 } | undefined {
   const n = ids.length;
@@ -216,12 +240,15 @@ export function detectUp(positions: Float32Array, reference?: Camera | Mat4, opt
     xs[j * 3] = x; xs[j * 3 + 1] = y; xs[j * 3 + 2] = z;
     dist[j] = Math.sqrt(x * x + y * y + z * z);
   }
-  const sorted = Float64Array.from(dist).sort();
-  const medDist = sorted[S >> 1];
+  const medDist = kthSmallest(dist, S >> 1);
   if (!(medDist > 0)) return fallback('points coincide with the camera');
   const thr = o.inlierRel * medDist;
   const cosTilt = Math.cos((o.maxTiltDeg * Math.PI) / 180);
   const scoreStep = Math.max(1, Math.floor(S / o.scorePoints));
+  // The scoring subsample packed contiguously (every scoreStep-th point, in order).
+  const M = Math.ceil(S / scoreStep);
+  const ys = new Float64Array(M * 3);
+  for (let k = 0, j = 0; j < S; j += scoreStep, k++) { ys[k * 3] = xs[j * 3]; ys[k * 3 + 1] = xs[j * 3 + 1]; ys[k * 3 + 2] = xs[j * 3 + 2]; }
   const rand = prng(o.seed);
 
   // A plane through the points in camera-relative coordinates: n·x + d = 0, oriented so the camera
@@ -239,10 +266,12 @@ export function detectUp(positions: Float32Array, reference?: Camera | Mat4, opt
     nx /= l; ny /= l; nz /= l;
     let d = -(nx * xs[a * 3] + ny * xs[a * 3 + 1] + nz * xs[a * 3 + 2]);
     if (d < 0) { nx = -nx; ny = -ny; nz = -nz; d = -d; }
-    if (!accept([nx, ny, nz], d)) continue;
+    if (!(d > 2 * thr && nx * camUp[0] + ny * camUp[1] + nz * camUp[2] >= cosTilt)) continue; // accept(), without an array
+    // Score; stop once even all the remaining points could not beat the best (same winner).
     let score = 0;
-    for (let j = 0; j < S; j += scoreStep) {
-      if (Math.abs(nx * xs[j * 3] + ny * xs[j * 3 + 1] + nz * xs[j * 3 + 2] + d) < thr) score++;
+    for (let k = 0; k < M; k++) {
+      if (Math.abs(nx * ys[k * 3] + ny * ys[k * 3 + 1] + nz * ys[k * 3 + 2] + d) < thr) score++;
+      if ((k & 255) === 255 && score + (M - 1 - k) <= bestScore) break;
     }
     if (score > bestScore) { bestScore = score; bestN = [nx, ny, nz]; bestD = d; }
   }
