@@ -20,6 +20,7 @@ import { describeStopReason } from '../../loop/stop.js';
 import { letters } from '../../loop/fusion.js';
 import type { Question, Trace } from '../../loop/types.js';
 import type { Renderer } from '../types.js';
+import { addSceneOptions, sceneOptionsFrom } from './scene-options.js';
 
 export interface AskOptions extends SceneInputOptions {
   question: string;
@@ -195,17 +196,10 @@ export function askJson(r: AskResult): object {
 const int = (v: string) => Number.parseInt(v, 10);
 
 export function registerAskCommand(program: Command): void {
-  program
+  const cmd = program
     .command('ask')
-    .description('answer a spatial question about an image: the model moves a virtual camera, looks again, and the answers are fused')
-    .option('--image <path...>', 'RGB image(s): PNG, JPEG, WebP (several fuse with --trajectory)')
-    .option('--depth <path...>', 'depth map(s), one per image: 16-bit PNG, .npy, .pfm, or TUM/NYU/SUN3D (see --depth-format)')
-    .option('--depth-format <fmt>', 'png16 | tum | nyu | sun3d | npy | pfm | auto', 'auto')
-    .option('--depth-scale <s>', '16-bit PNG depth units per metre (1000 = millimetres)', Number, 1000)
-    .option('--depth-model <name|path>', 'estimate depth with an ONNX model when there is no depth map')
-    .option('--intrinsics <spec>', '"fx,fy,cx,cy" in pixels, "fov:DEG" (horizontal), or a JSON file; default 60° hfov (recorded)')
-    .option('--trajectory <path>', 'camera-to-world poses for several images: Redwood .log or JSON list of 4×4')
-    .option('--fixture <name|seed>', 'a procedural scene instead of a photo (tabletop, room, occluded, or a number)')
+    .description('answer a spatial question about an image: the model moves a virtual camera, looks again, and the answers are fused');
+  addSceneOptions(cmd)
     .requiredOption('--question <text>', 'the question, e.g. "Is the mug left of the vase, seen from the door?"')
     .option('--options <text...>', 'answer options, e.g. "A) left" "B) right" (letters optional); none = free-form answer')
     .option('--model <name>', 'builtin:perceiver (no endpoint), human (you, at this terminal), or a served model name; default $VANTAGE_MODEL, else builtin:perceiver')
@@ -241,8 +235,7 @@ human shows each view and reads your answer; any other name is sent to the OpenA
     .action(async (opts) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const r = await runAsk({
-        images: opts.image, depths: opts.depth, depthFormat: opts.depthFormat, depthScale: opts.depthScale,
-        depthModel: opts.depthModel, intrinsics: opts.intrinsics, trajectory: opts.trajectory, fixture: opts.fixture,
+        ...sceneOptionsFrom(opts),
         question: opts.question, options: opts.options, model: opts.model, rounds: opts.rounds, poseFormat: opts.poseFormat,
         fusion: opts.fusion, stop: opts.stop, stableRounds: opts.stableRounds, margin: opts.margin,
         tokenBudget: opts.tokenBudget, secondsBudget: opts.secondsBudget, size: opts.size, render: opts.render,

@@ -11,6 +11,7 @@ import { RENDER_DEFAULTS } from '../config.js';
 import { encodePng } from '../io/image.js';
 import { writeFile } from 'node:fs/promises';
 import { createRenderer } from '../../synth/renderer.js';
+import { addSceneOptions, sceneOptionsFrom } from './scene-options.js';
 import { poseContextOf } from '../../synth/scene.js';
 import { writePly } from '../../synth/ply.js';
 
@@ -87,18 +88,10 @@ export async function runRenderCommand(o: RenderCommandOptions, print: (s: strin
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerRenderCommand(program: Command): void {
-  program
+  const cmd = program
     .command('render')
-    .description('render novel views of a lifted RGB-D frame, a depth-model photo, a 3DGS PLY or a procedural scene')
-    .option('--image <path...>', 'RGB image(s): PNG, JPEG, WebP (several fuse with --trajectory)')
-    .option('--depth <path...>', 'depth map(s), one per image: 16-bit PNG, .npy, .pfm, or TUM/NYU/SUN3D (see --depth-format)')
-    .option('--depth-format <fmt>', 'png16 | tum | nyu | sun3d | npy | pfm | auto', 'auto')
-    .option('--depth-scale <s>', '16-bit PNG depth units per metre (1000 = millimetres)', Number, 1000)
-    .option('--depth-model <name|path>', 'estimate depth with an ONNX model (name from `vantage depth --list`, or a .onnx file)')
-    .option('--intrinsics <spec>', '"fx,fy,cx,cy" in pixels, "fov:DEG" (horizontal), or an Open3D JSON file; default 60° hfov (recorded)')
-    .option('--trajectory <path>', 'camera-to-world poses for several images: Redwood .log or JSON list of 4×4')
-    .option('--ply <path>', 'a 3DGS binary PLY as the scene')
-    .option('--fixture <name|seed>', 'a procedural ground-truth scene (e.g. tabletop, room, or a number)')
+    .description('render novel views of a lifted RGB-D frame, a depth-model photo, a 3DGS PLY or a procedural scene');
+  addSceneOptions(cmd, { ply: true })
     .option('--pose <json>', `camera pose (repeatable): JSON such as '{"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}', or a preset name (${PRESET_NAMES.slice(0, 6).join(', ')}, …)`, collect, [])
     .option('--mode <mode>', 'points | gaussians', RENDER_DEFAULTS.mode)
     .option('--size <WxH>', 'output size (default: the input image size)')
@@ -117,14 +110,12 @@ Poses (DESIGN.md conventions; world = the reference camera's frame, +x right, +y
   lookat  {"mode":"lookat","eye":[x,y,z],"target":[x,y,z]}
 Examples:
   vantage render --fixture tabletop --pose '{"mode":"orbit","azimuth_deg":60}' --out view.png
-  vantage render --image color.jpg --depth depth.png --intrinsics 525,525,319.5,239.5 --pose behind --out v.png
+  vantage render --image color.jpg --depth depth.png --intrinsics 525,525,320,240 --pose behind --out v.png
   vantage render --ply biker.ply --pose orbit_right_30 --size 512x512 --out biker.png`)
     .action(async (opts) => {
       if (!opts.pose.length) opts.pose = ['{"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}'];
       await runRenderCommand({
-        images: opts.image, depths: opts.depth, depthFormat: opts.depthFormat, depthScale: opts.depthScale,
-        depthModel: opts.depthModel, intrinsics: opts.intrinsics, trajectory: opts.trajectory, ply: opts.ply,
-        fixture: opts.fixture, pose: opts.pose, mode: opts.mode, size: opts.size, holes: opts.holes, out: opts.out,
+        ...sceneOptionsFrom(opts), pose: opts.pose, mode: opts.mode, size: opts.size, holes: opts.holes, out: opts.out,
         renderer: opts.renderer, savePly: opts.savePly, json: opts.json,
       });
     });
