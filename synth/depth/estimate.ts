@@ -24,6 +24,7 @@ import {
 } from './families.js';
 import { resolveModelSpec, vantageCacheDir, type KnownDepthModel } from './models.js';
 import { readOnnxGraphSummary, type OnnxGraphSummary } from './onnx-graph.js';
+import { halfToFloat } from './onnx-proto.js';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -175,21 +176,12 @@ function toHalfArray(src: Float32Array): Uint16Array {
   return out;
 }
 
-function fromHalf(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
 function floatData(t: ort.Tensor): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;
   if (t.type === 'float16') {
     const half = t.data as Uint16Array;
     const table = new Float32Array(65536); // every half value once, then a lookup per sample
-    for (let h = 0; h < 65536; h++) table[h] = fromHalf(h);
+    for (let h = 0; h < 65536; h++) table[h] = halfToFloat(h);
     const out = new Float32Array(half.length);
     for (let i = 0; i < half.length; i++) out[i] = table[half[i]];
     return out;

@@ -190,7 +190,8 @@ export function tensorValues(t: OnnxTensorObject): number[] | undefined {
   return out;
 }
 
-function halfToFloat(h: number): number {
+/** IEEE 754 half-precision bits → number (float16 tensors and initialisers). */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
