@@ -6,6 +6,7 @@ import { registerRenderCommand } from './render.js';
 import { registerNvsEvalCommand } from './nvs-eval.js';
 import { registerDepthCommand } from './depth.js';
 import { registerEvalCommand } from './eval.js';
+import { registerQuestionsCommand } from './questions.js';
 import { registerMcpCommand } from './mcp.js';
 import { registerToolsCommand } from './tools.js';
 
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerAskCommand(program);
   registerRenderCommand(program);
   registerEvalCommand(program);
+  registerQuestionsCommand(program);
   registerDepthCommand(program);
   registerMcpCommand(program);
   registerToolsCommand(program);

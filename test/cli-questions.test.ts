@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { runQuestionsCommand } from '../src/commands/questions.js';
+import { readNativeJsonl } from '../fixtures/dataset.js';
+
+describe('vantage questions', () => {
+  it('writes a native JSONL set that reads back with its images, depth and ground truth', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'vantage-questions-'));
+    const r = await runQuestionsCommand({ count: 4, seed: 5, out, categories: 'count,hidden-behind' });
+    expect(r.questions).toBe(4);
+    const records = await readNativeJsonl(r.jsonl);
+    expect(records).toHaveLength(4);
+    for (const rec of records) {
+      expect(['count', 'hidden-behind']).toContain(rec.category);
+      expect(rec.options.length).toBeGreaterThanOrEqual(2);
+      expect(rec.answer).toMatch(/^[A-Z]$/);
+      for (const p of [...rec.images, rec.depth!, rec.intrinsics!]) {
+        expect(existsSync(p.startsWith('/') ? p : join(dirname(r.jsonl), p))).toBe(true);
+      }
+    }
+  });
+
+  it('refuses unknown categories and absurd counts with a clear error', async () => {
+    await expect(runQuestionsCommand({ count: 2, seed: 1, out: tmpdir(), categories: 'colour' })).rejects.toThrow(/unknown category colour/);
+    await expect(runQuestionsCommand({ count: 0, seed: 1, out: tmpdir() })).rejects.toThrow(/--count 0/);
+  });
+});
