@@ -112,25 +112,40 @@ export function accuracyByRoundOf(correct: boolean[][], n: number): number[] {
 }
 
 /**
+ * The RGB-D scan frames of a fixture: `scanFrames` ray casts from SCAN_ORBITS about the point at the
+ * centre of `frame` (the fixture's reference frame at the wanted size), at that size, with c2w in the
+ * fixture's world (like the reference frame's).
+ */
+export function scanFramesOf(fixture: FixtureScene, frame: RgbdFrame, scanFrames: number): RgbdFrame[] {
+  const frames: RgbdFrame[] = [];
+  if (scanFrames <= 0) return frames;
+  const { width, height } = frame;
+  const intrinsics = scaleIntrinsics(fixture.reference.intrinsics, width, height);
+  const u = Math.floor(width / 2), v = Math.floor(height / 2);
+  const z = frame.depth[v * width + u] || 2;
+  const ctx = poseContext(fixture.reference, transformPoint(fixture.reference.c2w, unprojectPixel(intrinsics, u, v, z)), fixture.up);
+  for (const [az, el] of SCAN_ORBITS.slice(0, scanFrames)) {
+    const c2w = c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: el, distance_scale: 1.2 }, ctx);
+    const r = raycast(fixture, { intrinsics, c2w }, width, height);
+    frames.push({ width, height, rgb: r.rgb, depth: r.depth, intrinsics, c2w, units: 'metres', source: `scan orbit ${az}°/${el}°` });
+  }
+  return frames;
+}
+
+/** The scene note of a scene lifted from the reference photo plus `scanFrames` scan frames. */
+export function scanNoteOf(scanFrames: number): string {
+  return `scene lifted from the reference photo and ${scanFrames} RGB-D scan frame(s) (orbits ${SCAN_ORBITS.slice(0, scanFrames).map(([a, e]) => `${a}°/${e}°`).join(', ')}); the model is shown the reference photo only`;
+}
+
+/**
  * A question's fixture as the demo captures it: the reference photo (RGB-D, exact ray cast) and
  * `scanFrames` more RGB-D frames from SCAN_ORBITS, all lifted into one scene in the reference frame.
  */
 export function liftFixture(fixture: FixtureScene, width: number, height: number, scanFrames = 0) {
   const frame = fixtureFrame(fixture, width, height);
-  const frames: RgbdFrame[] = [frame];
-  if (scanFrames > 0) {
-    const intrinsics = scaleIntrinsics(fixture.reference.intrinsics, width, height);
-    const u = Math.floor(width / 2), v = Math.floor(height / 2);
-    const z = frame.depth[v * width + u] || 2;
-    const ctx = poseContext(fixture.reference, transformPoint(fixture.reference.c2w, unprojectPixel(intrinsics, u, v, z)), fixture.up);
-    for (const [az, el] of SCAN_ORBITS.slice(0, scanFrames)) {
-      const c2w = c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: el, distance_scale: 1.2 }, ctx);
-      const r = raycast(fixture, { intrinsics, c2w }, width, height);
-      frames.push({ width, height, rgb: r.rgb, depth: r.depth, intrinsics, c2w, units: 'metres', source: `scan orbit ${az}°/${el}°` });
-    }
-  }
+  const frames: RgbdFrame[] = [frame, ...scanFramesOf(fixture, frame, scanFrames)];
   const scene: Scene = liftToScene(frames);
-  if (scanFrames > 0) scene.notes.push(`scene lifted from the reference photo and ${scanFrames} RGB-D scan frame(s) (orbits ${SCAN_ORBITS.slice(0, scanFrames).map(([a, e]) => `${a}°/${e}°`).join(', ')}); the model is shown the reference photo only`);
+  if (scanFrames > 0) scene.notes.push(scanNoteOf(scanFrames));
   return { frame, scene };
 }
 

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runQuestionsCommand } from '../src/commands/questions.js';
+import { QUESTIONS_SCAN_FRAMES, runQuestionsCommand } from '../src/commands/questions.js';
 import { readNativeJsonl } from '../fixtures/dataset.js';
 
 describe('vantage questions', () => {
@@ -17,14 +17,23 @@ describe('vantage questions', () => {
       expect(['count', 'hidden-behind']).toContain(rec.category);
       expect(rec.options.length).toBeGreaterThanOrEqual(2);
       expect(rec.answer).toMatch(/^[A-Z]$/);
-      for (const p of [...rec.images, rec.depth!, rec.intrinsics!]) {
+      // scan frames by default (QUESTIONS_SCAN_FRAMES), so that eval's scene holds the hidden object
+      expect(rec.scan?.images).toHaveLength(QUESTIONS_SCAN_FRAMES);
+      for (const p of [...rec.images, rec.depth!, rec.intrinsics as string, ...rec.scan!.images, ...rec.scan!.depths, rec.scan!.trajectory]) {
         expect(existsSync(p.startsWith('/') ? p : join(dirname(r.jsonl), p))).toBe(true);
       }
     }
   });
 
+  it('writes the photo alone with scanFrames 0', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'vantage-questions-'));
+    const r = await runQuestionsCommand({ count: 2, seed: 5, out, scanFrames: 0 });
+    for (const rec of await readNativeJsonl(r.jsonl)) expect(rec.scan).toBeUndefined();
+  });
+
   it('refuses unknown categories and absurd counts with a clear error', async () => {
     await expect(runQuestionsCommand({ count: 2, seed: 1, out: tmpdir(), categories: 'colour' })).rejects.toThrow(/unknown category colour/);
     await expect(runQuestionsCommand({ count: 0, seed: 1, out: tmpdir() })).rejects.toThrow(/--count 0/);
+    await expect(runQuestionsCommand({ count: 2, seed: 1, out: tmpdir(), scanFrames: 7 })).rejects.toThrow(/--scan-frames 7/);
   });
 });

@@ -49,6 +49,25 @@ describe('writeQuestionSet / readNativeJsonl', () => {
     }
   });
 
+  it('writes scan frames only when asked, and refuses a scan without reference depth', async () => {
+    const items = generateQuestions({ count: 2, seed: 3 });
+    const dir = await tmp();
+    const recs = await readNativeJsonl((await writeQuestionSet(dir, items, { width: 64, height: 48, scanFrames: 3 })).jsonl);
+    for (const r of recs) {
+      expect(r.scan!.images).toHaveLength(3);
+      expect(r.scan!.depths).toHaveLength(3);
+      expect([...r.scan!.images, ...r.scan!.depths, r.scan!.trajectory].every((p) => isAbsolute(p) && existsSync(p))).toBe(true);
+      const d = await readDepth(r.scan!.depths[0]);
+      expect([d.width, d.height]).toEqual([64, 48]);
+    }
+    await expect(writeQuestionSet(dir, items, { scanFrames: 9 })).rejects.toThrow(/scan frames must be a whole number 0\.\.6/);
+    const bad = join(dir, 'bad.jsonl');
+    await writeFile(bad, JSON.stringify({ id: 'q', images: ['a.png'], question: 'Q?', options: ['x', 'y'], answer: 'A', scan: { images: ['s.png'], depths: ['s-d.png'], trajectory: 't.json' } }));
+    await expect(readNativeJsonl(bad)).rejects.toThrow(/line 1: depth: scan frames need/);
+    await writeFile(bad, JSON.stringify({ id: 'q', images: ['a.png'], depth: 'd.png', question: 'Q?', options: ['x', 'y'], answer: 'A', scan: { images: ['s.png'], depths: [], trajectory: 't.json' } }));
+    await expect(readNativeJsonl(bad)).rejects.toThrow(/scan\.depths/);
+  });
+
   it('refuses bad lines with the line number and what was wrong', async () => {
     const dir = await tmp();
     const good = { id: 'q1', images: ['a.png'], question: 'How many?', options: ['1', '2'], answer: 'B' };

@@ -3,7 +3,8 @@
  * (absolute image paths, question text, option texts, ground-truth letter, category).
  *
  * - native:   Vantage's own question sets (fixtures/dataset.ts): `images`, `depth`, `intrinsics`,
- *             `question`, `options`, `answer` letter, `category`; read and validated by readNativeJsonl.
+ *             `question`, `options`, `answer` letter, `category`, optional `scan` (RGB-D frames with a
+ *             trajectory, lifted with the reference photo); read and validated by readNativeJsonl.
  * - mindcube: MindCube JSONL — `id`, `images` (paths relative to the data root), `question` with the
  *             options written in ("… A. Left B. Right"), `gt_answer` ("B").
  * - sat:      SAT as MindJourney's `test.json` — a JSON array of `database_idx`, `question_type`,
@@ -318,12 +319,14 @@ export async function itemOfRecord(format: EvalFormat, rec: RawRecord, index: nu
 export function nativeItem(r: NativeRecord): EvalItem {
   if (r.options.length < 2) bad(`needs at least two options, found ${r.options.length}`);
   if (!r.answer) bad('no ground truth (answer)');
-  for (const p of [...r.images, ...(r.depth ? [r.depth] : [])]) if (!existsSync(p)) bad(`file ${p} does not exist`);
+  const scanFiles = r.scan ? [...r.scan.images, ...r.scan.depths, r.scan.trajectory] : [];
+  for (const p of [...r.images, ...(r.depth ? [r.depth] : []), ...scanFiles]) if (!existsSync(p)) bad(`file ${p} does not exist`);
   const q = questionOfRecord(r);
   const k = r.intrinsics;
   const intrinsics = typeof k === 'string' ? k : k ? `${k.fx},${k.fy},${k.cx},${k.cy}` : undefined;
   return {
     id: r.id, images: r.images, ...(r.depth ? { depths: [r.depth] } : {}), ...(intrinsics ? { intrinsics } : {}),
+    ...(r.scan ? { scan: r.scan } : {}),
     question: { ...q, text: q.text.trim(), answer: r.answer, category: r.category ?? 'all' },
   };
 }

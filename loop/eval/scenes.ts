@@ -4,7 +4,8 @@
  * about the input.
  *
  * Multi-image items (MindCube, SAT, MMSI) come without camera poses, so only the first image is
- * lifted; every image is still shown to the model as an original. Items without depth, in a run
+ * lifted; every image is still shown to the model as an original. Native items with `scan` frames
+ * (RGB-D with poses) are lifted from the first image plus those frames, which are not shown. Items without depth, in a run
  * whose cells all have 0 rounds (no view is rendered), get a placeholder scene instead of a depth
  * estimate: round 0 only needs the pictures.
  *
@@ -42,7 +43,7 @@ export function itemsNeedingDepth(items: EvalItem[]): EvalItem[] {
 
 /** What an item's scene and originals are built from: items with equal keys get equal inputs. */
 export function inputKeyOf(item: EvalItem, opts: ItemSceneOptions = {}): string {
-  return JSON.stringify([item.images, item.depths?.[0] ?? null, item.intrinsics ?? null, opts.depthModel ?? null, !!opts.roundZeroOnly]);
+  return JSON.stringify([item.images, item.depths?.[0] ?? null, item.intrinsics ?? null, item.scan ?? null, opts.depthModel ?? null, !!opts.roundZeroOnly]);
 }
 
 /** Bytes held by a loop input's scene and originals (for the cache's budget). */
@@ -111,9 +112,15 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
   if (!hasDepth && !opts.depthModel) {
     throw new VantageError('bad-input', `item ${item.id} has no depth map`, 'pass --depth-model (e.g. depth-anything-v2-small) to estimate depth for benchmarks that ship images only');
   }
+  const scan = item.scan;
+  if (scan && !hasDepth) {
+    throw new VantageError('bad-record', `item ${item.id} has scan frames but no depth map for its reference image`, 'give the record a `depth` for images[0]: scan frames are lifted in metres with it');
+  }
+  // scan frames are lifted with the reference at their poses; only the reference is shown below
   const input = await loadSceneInput({
-    images: [item.images[0]],
-    ...(hasDepth ? { depths: [item.depths![0]] } : { depthModel: opts.depthModel }),
+    images: [item.images[0], ...(scan?.images ?? [])],
+    ...(hasDepth ? { depths: [item.depths![0], ...(scan?.depths ?? [])] } : { depthModel: opts.depthModel }),
+    ...(scan ? { trajectory: scan.trajectory } : {}),
     ...(item.intrinsics ? { intrinsics: item.intrinsics } : {}),
     log: opts.log,
   });
@@ -126,10 +133,18 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
     originals.push(await originalOf(img.rgb, img.width, img.height));
   }
   const notes = [...input.info.notes];
+  if (scan) {
+    const note = `scene lifted from the reference photo and ${scan.images.length} RGB-D scan frame(s) (poses from ${basename(scan.trajectory)}); the model is shown the reference photo only`;
+    input.scene.notes.push(note);
+    notes.push(note);
+  }
   if (item.images.length > 1) notes.push(`${item.images.length} images without camera poses: the scene is lifted from the first; all are shown as originals`);
   return {
     question, scene: input.scene, originals,
-    inputInfo: { ...input.info, images: item.images.map((p) => basename(p)), notes },
+    inputInfo: {
+      ...input.info, images: item.images.map((p) => basename(p)), notes,
+      ...(scan ? { depth: `${basename(item.depths![0])}, + ${scan.images.length} scan frame(s)` } : {}),
+    },
   };
 }
 

@@ -19,6 +19,11 @@ export interface EvalItem {
   depths?: string[];
   /** "fx,fy,cx,cy", "fov:DEG" or a JSON file (as `--intrinsics`) */
   intrinsics?: string;
+  /**
+   * RGB-D frames from other positions (native sets written with scan frames): lifted together with
+   * images[0] and depths[0] at the trajectory's poses ([reference, scan…]), never shown to the model
+   */
+  scan?: { images: string[]; depths: string[]; trajectory: string };
   /** text, options (texts, no letters), ground-truth letter, category */
   question: Question & { answer: string; category: string };
 }

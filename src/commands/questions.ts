@@ -3,6 +3,10 @@ import type { Command } from 'commander';
 import { VantageError } from '../errors.js';
 import { generateQuestions, type SpatialQuestion } from '../../fixtures/questions.js';
 import { writeQuestionSet } from '../../fixtures/dataset.js';
+import { SCAN_ORBITS } from '../../loop/demo.js';
+
+/** Scan frames per scene unless told otherwise (as `vantage demo`): the hidden object is in the scene. */
+export const QUESTIONS_SCAN_FRAMES = 2;
 
 const CATEGORIES: SpatialQuestion['category'][] = ['hidden-behind', 'left-right', 'front-behind', 'count'];
 
@@ -11,18 +15,28 @@ export interface QuestionsCommandOptions {
   seed: number;
   out: string;
   categories?: string;
+  /**
+   * RGB-D scan frames written per scene (0..6, the demo's SCAN_ORBITS poses), lifted by `vantage eval`
+   * together with the reference photo. Default QUESTIONS_SCAN_FRAMES (2), in code as on the CLI;
+   * 0 = the reference photo and its depth alone.
+   */
+  scanFrames?: number;
 }
 
 export async function runQuestionsCommand(o: QuestionsCommandOptions): Promise<{ jsonl: string; scenes: number; questions: number }> {
   if (!Number.isInteger(o.count) || o.count < 1 || o.count > 10_000) {
     throw new VantageError('bad-option', `--count ${o.count} must be a whole number from 1 to 10000`);
   }
+  const scanFrames = o.scanFrames ?? QUESTIONS_SCAN_FRAMES;
+  if (!Number.isInteger(scanFrames) || scanFrames < 0 || scanFrames > SCAN_ORBITS.length) {
+    throw new VantageError('bad-option', `--scan-frames ${o.scanFrames} must be a whole number from 0 to ${SCAN_ORBITS.length}`);
+  }
   const categories = o.categories?.split(',').map((c) => c.trim()).filter(Boolean);
   const unknown = categories?.filter((c) => !(CATEGORIES as string[]).includes(c)) ?? [];
   if (unknown.length) throw new VantageError('bad-option', `unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')}`, `categories: ${CATEGORIES.join(', ')}`);
   process.stderr.write(`generating ${o.count} questions (seed ${o.seed})…\n`);
   const items = generateQuestions({ count: o.count, seed: o.seed, categories: categories as SpatialQuestion['category'][] | undefined });
-  return writeQuestionSet(o.out, items);
+  return writeQuestionSet(o.out, items, { scanFrames });
 }
 
 export function registerQuestionsCommand(program: Command): void {
@@ -32,12 +46,16 @@ export function registerQuestionsCommand(program: Command): void {
     .option('--count <n>', 'questions (categories balanced)', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'seed (same seed, same questions)', (v) => Number.parseInt(v, 10), 1)
     .option('--categories <list>', `comma-separated subset of ${CATEGORIES.join(', ')}`)
+    .option('--scan-frames <n>', `RGB-D scan frames per scene from other positions, 0..${SCAN_ORBITS.length}, lifted with the photo by \`vantage eval\` but not shown to the model (0: the photo alone)`,
+      (v) => Number.parseInt(v, 10), QUESTIONS_SCAN_FRAMES)
     .option('--out <dir>', 'folder for questions.jsonl and scenes/', 'vantage-out/questions')
     .addHelpText('after', `
-Each record: id, images, depth, intrinsics, question, options, answer, category (paths relative to the file).
-Every question is about something hidden from the reference photo; lifted from that one photo, the hidden
-object is not in the scene, so run it through \`vantage eval --format native\` to measure a model's round 0,
-and see \`vantage demo\` for the loop on scenes captured from more than one position.`)
+Each record: id, images, depth, intrinsics, question, options, answer, category, and with --scan-frames > 0
+scan {images, depths, trajectory} (paths relative to the file). Every question is about something hidden
+from the reference photo. \`vantage eval --format native\` lifts the scene from the photo plus the scan frames
+(as \`vantage demo\` does) and shows the model only the photo, so the loop's views can find what it hides.
+With --scan-frames 0 the scene is lifted from the one photo and the hidden object is not in the scene:
+only a model's round 0 is meaningful then.`)
     .action(async (opts) => {
       const r = await runQuestionsCommand(opts);
       process.stdout.write(`${r.questions} questions over ${r.scenes} scenes: ${r.jsonl}\n`);
