@@ -9,6 +9,7 @@ import { cameraAxes, cameraCenter, identity, invertPose, rad2deg, toF64, transfo
 import { poseContext, type PoseContext } from '../src/pose.js';
 import { VantageError } from '../src/errors.js';
 import { FLOOR_DETECTION, PICK_RADIUS_PX } from '../src/config.js';
+import { mulberry32 } from '../src/random.js'; // seeded: RANSAC must be reproducible
 
 /** Anything with world positions seen from a reference camera (a Scene, lifted points plus a camera). */
 export interface PointsWithReference {
@@ -155,18 +156,6 @@ export interface UpEstimate {
 
 export type FloorDetectionOptions = Partial<Record<keyof typeof FLOOR_DETECTION, number>>;
 
-/** Small seeded PRNG (mulberry32): RANSAC must be reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The k-th smallest value (0-based) of a, as a[k] of the sorted array would be; reorders a.
  * Quickselect: linear time where the sort it replaces was the larger part of detectUp.
@@ -249,7 +238,7 @@ export function detectUp(positions: Float32Array, reference?: Camera | Mat4, opt
   const M = Math.ceil(S / scoreStep);
   const ys = new Float64Array(M * 3);
   for (let k = 0, j = 0; j < S; j += scoreStep, k++) { ys[k * 3] = xs[j * 3]; ys[k * 3 + 1] = xs[j * 3 + 1]; ys[k * 3 + 2] = xs[j * 3 + 2]; }
-  const rand = prng(o.seed);
+  const rand = mulberry32(o.seed);
 
   // A plane through the points in camera-relative coordinates: n·x + d = 0, oriented so the camera
   // (the origin here) is on the positive side: d > 0 is the camera's height above it.

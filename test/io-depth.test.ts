@@ -3,27 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VantageError } from '../src/errors.js';
 import {
   checkSameSize, depthPreviewPng, detectDepthFormat, encodeNpy, encodePfm, readDepth, sanitizeDepth, turbo, writeDepth,
 } from '../src/io/depth.js';
 import { readImage } from '../src/io/image.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
+import { expectVantage } from './support/expect-vantage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vantage-io-depth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const tmp = (name: string) => join(dir, name);
 
-async function expectVantage(p: Promise<unknown> | (() => unknown), code: string, ...parts: (string | RegExp)[]): Promise<VantageError> {
-  const e = typeof p === 'function'
-    ? (() => { try { p(); return undefined; } catch (err) { return err; } })()
-    : await p.then(() => undefined, (err: unknown) => err);
-  expect(e, 'expected a VantageError').toBeInstanceOf(VantageError);
-  const ve = e as VantageError;
-  expect(ve.code).toBe(code);
-  for (const part of parts) expect(ve.message).toMatch(part);
-  return ve;
-}
 
 async function writeU16Png(path: string, values: number[], width: number, height: number): Promise<void> {
   const png = await sharp(Uint16Array.from(values), { raw: { width, height, channels: 1 } }).toColourspace('grey16').png().toBuffer();

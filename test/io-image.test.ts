@@ -3,23 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VantageError } from '../src/errors.js';
 import { readFileCapped } from '../src/io/files.js';
 import { encodePng, readImage, rgbaFromRgb, writePng } from '../src/io/image.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
+import { expectVantage } from './support/expect-vantage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vantage-io-image-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Awaits a rejection and checks it is a VantageError with this code whose message has every part. */
-async function expectVantage(p: Promise<unknown>, code: string, ...parts: (string | RegExp)[]): Promise<VantageError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e, 'expected a VantageError').toBeInstanceOf(VantageError);
-  const ve = e as VantageError;
-  expect(ve.code).toBe(code);
-  for (const part of parts) expect(ve.message).toMatch(part);
-  return ve;
-}
 
 const pixel = (img: { width: number; rgb: Uint8Array }, u: number, v: number) =>
   Array.from(img.rgb.subarray((v * img.width + u) * 3, (v * img.width + u) * 3 + 3));

@@ -3,21 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hfovDeg } from '../src/camera.js';
-import { VantageError } from '../src/errors.js';
 import { defaultIntrinsics, parseIntrinsics } from '../src/io/intrinsics.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
+import { expectVantage } from './support/expect-vantage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vantage-io-intrinsics-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function expectVantage(p: Promise<unknown>, code: string, ...parts: (string | RegExp)[]): Promise<VantageError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e, 'expected a VantageError').toBeInstanceOf(VantageError);
-  const ve = e as VantageError;
-  expect(ve.code).toBe(code);
-  for (const part of parts) expect(ve.message).toMatch(part);
-  return ve;
-}
 
 describe('parseIntrinsics: typed forms', () => {
   it('fx,fy,cx,cy (commas or spaces) is taken as given', async () => {

@@ -3,23 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraAxes, projectCameraPoint, worldToCamera } from '../src/camera.js';
-import { VantageError } from '../src/errors.js';
 import type { Scene, Vec3 } from '../src/types.js';
 import { SH_C0, defaultReferenceFor, encodePly, parsePlyHeader, readPly, sceneFromPly, writePly } from '../synth/ply.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
+import { expectVantage } from './support/expect-vantage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vantage-io-ply-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const tmp = (name: string) => join(dir, name);
 
-async function expectVantage(p: Promise<unknown>, code: string, ...parts: (string | RegExp)[]): Promise<VantageError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e, 'expected a VantageError').toBeInstanceOf(VantageError);
-  const ve = e as VantageError;
-  expect(ve.code).toBe(code);
-  for (const part of parts) expect(ve.message).toMatch(part);
-  return ve;
-}
 
 type T = 'float' | 'double' | 'uchar' | 'int' | 'short';
 const SIZE: Record<T, number> = { float: 4, double: 8, uchar: 1, int: 4, short: 2 };

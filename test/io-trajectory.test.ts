@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { identity, isRigidPose, multiply, rotationAbout, translation } from '../src/camera.js';
-import { VantageError } from '../src/errors.js';
 import { columnMajorFromRowMajor, readTrajectory, relativeToFirst } from '../src/io/trajectory.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
+import { expectVantage } from './support/expect-vantage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vantage-io-trajectory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,14 +14,6 @@ const tmp = (name: string, text: string) => {
   return join(dir, name);
 };
 
-async function expectVantage(p: Promise<unknown>, code: string, ...parts: (string | RegExp)[]): Promise<VantageError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e, 'expected a VantageError').toBeInstanceOf(VantageError);
-  const ve = e as VantageError;
-  expect(ve.code).toBe(code);
-  for (const part of parts) expect(ve.message).toMatch(part);
-  return ve;
-}
 
 const near = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-9) => {
   expect(a.length).toBe(b.length);
