@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readDepth, type DepthFormat } from '../src/io/depth.js';
-import { readImage } from '../src/io/image.js';
-import { readPly, writePly } from '../synth/ply.js';
+import { readDepth, type DepthFormat } from '../core/io/depth.js';
+import { readImage } from '../core/io/image.js';
+import { readPly, writePly } from '../core/io/ply.js';
 import type { BenchFigure } from './run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { identity } from '../src/camera.js';
+import { identity } from '../core/camera.js';
 import { liftFrame, liftToScene } from '../synth/lift.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { fixtureFrame } from '../fixtures/raycast.js';

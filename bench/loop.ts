@@ -6,14 +6,14 @@
  */
 import { generateScene } from '../fixtures/scenes.js';
 import { liftFixture } from '../loop/demo.js';
-import { encodePng, rgbaFromRgb } from '../src/io/image.js';
+import { encodePng, rgbaFromRgb } from '../core/io/image.js';
 import { createRenderer } from '../synth/renderer.js';
-import { createMllmClient, mllmConfigFromEnv } from '../src/mllm/client.js';
+import { createMllmClient, mllmConfigFromEnv } from '../core/mllm/client.js';
 import { OpenAIVisionModel } from '../loop/models.js';
 import { runLoop } from '../loop/run.js';
 import { loopConfigFrom } from '../loop/config.js';
 import { startOpenAIServer, type BrainRequest } from '../test/support/openai-server.js';
-import type { RenderMode } from '../src/types.js';
+import type { RenderMode } from '../core/types.js';
 
 export interface BenchFigure { name: string; value: number; unit: string; note?: string }
 

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { createMllmClient, type ChatMessage, type MllmConfig } from '../src/mllm/client.js';
-import { imageDataUrl } from '../src/mllm/images.js';
-import { createLimiter } from '../src/mllm/limiter.js';
+import { createMllmClient, type ChatMessage, type MllmConfig } from '../core/mllm/client.js';
+import { imageDataUrl } from '../core/mllm/images.js';
+import { createLimiter } from '../core/mllm/limiter.js';
 import type { BenchFigure } from './run.js';
 
 const Answer = z.object({ choice: z.enum(['A', 'B', 'C', 'D']), confidence: z.number(), rationale: z.string() }).strict();

@@ -7,10 +7,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Camera, RenderMode, Renderer, Scene } from '../src/types.js';
-import { identity, intrinsicsFromHfov } from '../src/camera.js';
+import type { Camera, RenderMode, Renderer, Scene } from '../core/types.js';
+import { identity, intrinsicsFromHfov } from '../core/camera.js';
 import { createRenderer } from '../synth/renderer.js';
-import { readPly } from '../synth/ply.js';
+import { readPly } from '../core/io/ply.js';
 
 export interface BenchFigure { name: string; value: number; unit: string; note?: string }
 

@@ -4,8 +4,9 @@
  * question set (`vantage demo`, bench/demo.ts); the comment on LOOP_DEFAULTS gives the figures.
  */
 import { z } from 'zod';
-import { VantageError } from '../src/errors.js';
-import { RENDER_DEFAULTS, INPUT_LIMITS } from '../src/config.js';
+import { VantageError } from '../core/errors.js';
+import { RENDER_DEFAULTS } from '../synth/config.js';
+import { INPUT_LIMITS } from '../core/config.js';
 import type { LoopConfig } from './types.js';
 
 /** The model used when none is named: $VANTAGE_MODEL, else the built-in pixel perceiver. */
@@ -81,3 +82,11 @@ export function loopConfigFrom(input: unknown = {}, base: LoopConfig = LOOP_DEFA
     stop: { ...base.stop, ...defined(stop ?? {}) },
   } as LoopConfig;
 }
+
+/** Evidence fusion (loop/fusion.ts). */
+export const FUSION_DEFAULTS = {
+  /** floor on every option probability before pooling: one confident round cannot veto an option */
+  probabilityFloor: 1e-3,
+  /** add-α smoothing of the vote policy, so an option nobody voted for keeps some mass */
+  voteSmoothing: 0.5,
+} as const;

@@ -7,11 +7,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RgbdFrame, Renderer, Scene } from '../src/types.js';
-import { scaleIntrinsics, transformPoint, unprojectPixel } from '../src/camera.js';
-import { c2wFromPose, poseContext } from '../src/pose.js';
-import { VantageError } from '../src/errors.js';
-import { encodePng, rgbaFromRgb } from '../src/io/image.js';
+import type { RgbdFrame, Renderer, Scene } from '../core/types.js';
+import { scaleIntrinsics, transformPoint, unprojectPixel } from '../core/camera.js';
+import { c2wFromPose, poseContext } from '../core/pose.js';
+import { VantageError } from '../core/errors.js';
+import { encodePng, rgbaFromRgb } from '../core/io/image.js';
 import { generateQuestions, type SpatialQuestion } from '../fixtures/questions.js';
 import { fixtureFrame, raycast } from '../fixtures/raycast.js';
 import type { FixtureScene } from '../fixtures/scenes.js';

@@ -14,8 +14,8 @@
  * recorded rounds.
  */
 import type { FusionPolicy, OptionDist, RoundRecord } from './types.js';
-import { FUSION_DEFAULTS } from '../src/config.js';
-import { VantageError } from '../src/errors.js';
+import { FUSION_DEFAULTS } from './config.js';
+import { VantageError } from '../core/errors.js';
 
 /** Option letters for n options: A, B, …, Z, then AA, AB, … (spreadsheet style). */
 export function letters(n: number): string[] {

@@ -12,13 +12,13 @@ import { mkdir, writeFile, access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { Camera } from '../src/types.js';
-import { VantageError, isVantageError } from '../src/errors.js';
-import { parsePose, REFERENCE_POSE, type NumericPose, type Pose } from '../src/pose.js';
+import type { Camera } from '../core/types.js';
+import { VantageError, isVantageError } from '../core/errors.js';
+import { parsePose, REFERENCE_POSE, type NumericPose, type Pose } from '../core/pose.js';
 import {
   createMllmClient, mllmConfigFromEnv, MllmError, type CallRecord, type ChatMessage, type MllmClient, type MllmConfig,
-} from '../src/mllm/client.js';
-import type { Limiter } from '../src/mllm/limiter.js';
+} from '../core/mllm/client.js';
+import type { Limiter } from '../core/mllm/limiter.js';
 import type { Answer, CallLog, ControllerDecision, LoopConfig, OptionDist, Question } from './types.js';
 import { letters, normalizeDist } from './fusion.js';
 import {

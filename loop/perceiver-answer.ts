@@ -3,10 +3,10 @@
  * views showed (fused object estimates, the original view's labels and depth) and says which
  * named objects it still needs (`missing`) and whether looking further would help (`done`).
  */
-import type { Vec3 } from '../src/types.js';
+import type { Vec3 } from '../core/types.js';
 import {
   cameraAxes, cross, dot, normalize, projectCameraPoint, rad2deg, scale, sub, worldToCamera,
-} from '../src/camera.js';
+} from '../core/camera.js';
 import type { Answer, OptionDist } from './types.js';
 import { estimateUp, paletteIndex, seenColors, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
 import { intrinsicsForView } from './perceiver-segment.js';

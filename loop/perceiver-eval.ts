@@ -4,9 +4,9 @@
  * what the loop can gain from new viewpoints, separately from view-synthesis quality; `vantage demo`
  * measures the real loop with rendered views.
  */
-import type { Camera, Vec3 } from '../src/types.js';
-import { scaleIntrinsics, toF64, transformPoint, unprojectPixel } from '../src/camera.js';
-import { c2wFromPose, type Pose, type PoseContext } from '../src/pose.js';
+import type { Camera, Vec3 } from '../core/types.js';
+import { scaleIntrinsics, toF64, transformPoint, unprojectPixel } from '../core/camera.js';
+import { c2wFromPose, type Pose, type PoseContext } from '../core/pose.js';
 import { raycast } from '../fixtures/raycast.js';
 import type { FixtureScene } from '../fixtures/scenes.js';
 import type { SpatialQuestion } from '../fixtures/questions.js';

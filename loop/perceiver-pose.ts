@@ -6,12 +6,12 @@
  * inside its frame, with no located object and no seen wall in the way. The best untried one wins;
  * ties go to the earlier candidate.
  */
-import type { Mat4, Vec3 } from '../src/types.js';
+import type { Mat4, Vec3 } from '../core/types.js';
 import {
   add, cameraAxes, cameraCenter, dot, invertPose, normalize, projectCameraPoint, rad2deg, scale, sub,
   transformDirection, transformPoint, unprojectPixel, worldToCamera,
-} from '../src/camera.js';
-import { c2wFromPose, poseCaption, type Pose, type PoseContext } from '../src/pose.js';
+} from '../core/camera.js';
+import { c2wFromPose, poseCaption, type Pose, type PoseContext } from '../core/pose.js';
 import type { ControllerDecision } from './types.js';
 import { estimatePivot, estimateUp, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
 import { LABEL_WALL, intrinsicsForView } from './perceiver-segment.js';

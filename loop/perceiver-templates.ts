@@ -4,7 +4,7 @@
  * them back. Object names are "{colour} {shape}" ("red box"); the perceiver identifies objects by
  * their colour only.
  */
-import { OBJECT_PALETTE } from '../fixtures/palette.js';
+import { OBJECT_PALETTE } from '../core/palette.js';
 
 export type SpatialCategory = 'hidden-behind' | 'left-right' | 'front-behind' | 'count';
 export const SPATIAL_CATEGORIES: readonly SpatialCategory[] = ['hidden-behind', 'left-right', 'front-behind', 'count'];

@@ -6,10 +6,10 @@
  * an object it needs was never seen, and picks the next pose by a small deterministic search.
  * It never reads a scene description. It is not an LLM, and every output says so.
  */
-import type { Camera, Vec3 } from '../src/types.js';
-import type { Pose } from '../src/pose.js';
+import type { Camera, Vec3 } from '../core/types.js';
+import type { Pose } from '../core/pose.js';
 import type { Answer, ControllerDecision, OptionDist, Question } from './types.js';
-import { OBJECT_PALETTE } from '../fixtures/palette.js';
+import { OBJECT_PALETTE } from '../core/palette.js';
 import { analyseView, fuseObservations, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
 import { OPTION_WORDS, parseOptionText, parseQuestionText, type ParsedQuestion } from './perceiver-templates.js';
 import {

@@ -12,10 +12,10 @@
 import { z } from 'zod';
 import {
   EgoPoseSchema, LanguagePoseSchema, OrbitPoseSchema, PRESET_NAMES, PresetPoseSchema, type Pose,
-} from '../src/pose.js';
-import { POSE_LIMITS, HOLE_MARK_COLOR } from '../src/config.js';
-import type { ChatContent, ChatMessage } from '../src/mllm/client.js';
-import type { HoleMode } from '../src/types.js';
+} from '../core/pose.js';
+import { POSE_LIMITS, HOLE_MARK_COLOR } from '../core/config.js';
+import type { ChatContent, ChatMessage } from '../core/mllm/client.js';
+import type { HoleMode } from '../core/types.js';
 import type { LoopConfig, Question } from './types.js';
 import { letters } from './fusion.js';
 

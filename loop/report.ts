@@ -4,7 +4,7 @@
  * (they sit beside index.html), no script at all, and a Content-Security-Policy that forbids loading
  * anything from elsewhere. Every piece of text from the trace is escaped.
  */
-import type { Camera, Mat4, Vec3 } from '../src/types.js';
+import type { Camera, Mat4, Vec3 } from '../core/types.js';
 import type { Answer, CallLog, OptionDist, RoundRecord, Trace } from './types.js';
 import { letters as optionLetters, topChoice } from './fusion.js';
 import { describeStopReason } from './stop.js';

@@ -8,14 +8,14 @@
  * Nothing is lost: a failure mid-loop ends the loop with stopReason 'error' and keeps every round
  * done so far (and the failed round's calls), so the trace shows what happened.
  */
-import type { Camera, RenderedView, Renderer, Scene } from '../src/types.js';
-import { scaleIntrinsics, toF64 } from '../src/camera.js';
+import type { Camera, RenderedView, Renderer, Scene } from '../core/types.js';
+import { scaleIntrinsics, toF64 } from '../core/camera.js';
 import {
   c2wFromPose, clampPose, poseCaption, poseRangeErrors, REFERENCE_POSE, type NumericPose, type Pose, type PoseContext,
-} from '../src/pose.js';
-import { HOLE_MARK_COLOR } from '../src/config.js';
-import { isVantageError } from '../src/errors.js';
-import { encodePng } from '../src/io/image.js';
+} from '../core/pose.js';
+import { HOLE_MARK_COLOR } from '../core/config.js';
+import { isVantageError } from '../core/errors.js';
+import { encodePng } from '../core/io/image.js';
 import { poseContextOf } from '../synth/scene.js';
 import type {
   Answer, CallLog, ControllerDecision, LoopConfig, OptionDist, Question, RoundRecord, StopReason, Trace, ViewRecord,

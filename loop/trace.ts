@@ -13,7 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Trace } from './types.js';
 import { renderReportHtml } from './report.js';
-import { VantageError } from '../src/errors.js';
+import { VantageError } from '../core/errors.js';
 
 export const TRACE_JSON = 'trace.json';
 export const INDEX_HTML = 'index.html';

@@ -3,8 +3,8 @@
  * `trace.json` holds: every prompt, pose, image, answer, posterior, token count and latency, and why
  * the loop stopped. It never holds an API key or an auth header.
  */
-import type { Camera, Mat4, RenderMode, HoleMode } from '../src/types.js';
-import type { Pose } from '../src/pose.js';
+import type { Camera, Mat4, RenderMode, HoleMode } from '../core/types.js';
+import type { Pose } from '../core/pose.js';
 
 /** A question with its options. `options` are the texts; letters are A, B, C… in order. */
 export interface Question {
@@ -38,7 +38,7 @@ export type ControllerDecision =
   | { action: 'view'; pose: Pose; reason: string }
   | { action: 'stop'; reason: string };
 
-/** One model call, as recorded (mirrors src/mllm CallRecord; no keys, no headers). */
+/** One model call, as recorded (mirrors core/mllm CallRecord; no keys, no headers). */
 export interface CallLog {
   role: 'controller' | 'answerer' | 'language-pose';
   model: string;

@@ -12,16 +12,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { HoleMode, Renderer, RenderMode, RenderedView, Scene } from './types.js';
-import { VantageError } from './errors.js';
-import { INPUT_LIMITS, RENDER_DEFAULTS } from './config.js';
-import { scaleIntrinsics } from './camera.js';
+import type { HoleMode, Renderer, RenderMode, RenderedView, Scene } from '../core/types.js';
+import { VantageError } from '../core/errors.js';
+import { INPUT_LIMITS } from '../core/config.js';
+import { RENDER_DEFAULTS } from '../synth/config.js';
+import { scaleIntrinsics } from '../core/camera.js';
 import type { z } from 'zod';
 import {
   c2wFromPose, clampPose, parsePose, poseCaption, poseRangeErrors, type NumericPose, type PoseSchema,
-} from './pose.js';
-import { encodePng, rgbaFromRgb } from './io/image.js';
-import { readDepth } from './io/depth.js';
+} from '../core/pose.js';
+import { encodePng, rgbaFromRgb } from '../core/io/image.js';
+import { readDepth } from '../core/io/depth.js';
 import { loadSceneInput, type SceneInput, type SceneInputOptions } from './scene-input.js';
 import { createRenderer, type CreateRendererOptions } from '../synth/renderer.js';
 import { poseContextOf } from '../synth/scene.js';

@@ -2,7 +2,7 @@
 /** The `vantage` command line: one sub-command per job; errors print as one clear line, no stack. */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { describeError, isVantageError } from './errors.js';
+import { describeError, isVantageError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
 
 function packageVersion(): string {

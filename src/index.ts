@@ -19,7 +19,7 @@ export {
 export type {
   Vec3, Mat4, Intrinsics, Camera, DepthUnits, RgbdFrame, Scene, RenderMode, HoleMode, RenderOptions,
   RenderedView, Renderer,
-} from './types.js';
+} from '../core/types.js';
 export type { SceneInputOptions, SceneInput, OriginalImage } from './scene-input.js';
 export type {
   Question, OptionDist, Answer, ControllerDecision, CallLog, ViewRecord, RoundRecord, FusionPolicy, StopReason,
@@ -27,16 +27,16 @@ export type {
 } from '../loop/types.js';
 
 // Errors
-export { VantageError, isVantageError, describeError } from './errors.js';
+export { VantageError, isVantageError, describeError } from '../core/errors.js';
 
 // Poses and cameras
 export {
   parsePose, poseCaption, poseRangeErrors, clampPose, c2wFromPose, PoseSchema, PRESET_NAMES, REFERENCE_POSE,
   type Pose, type NumericPose, type PoseMode, type OrbitPose, type EgoPose, type PresetPose, type PresetName,
   type C2wPose, type LookAtPose, type LanguagePose, type PoseContext,
-} from './pose.js';
+} from '../core/pose.js';
 export { poseContextOf } from '../synth/scene.js';
-export { lookAt, scaleIntrinsics, intrinsicsFromHfov } from './camera.js';
+export { lookAt, scaleIntrinsics, intrinsicsFromHfov } from '../core/camera.js';
 
 // Renderers, models, loop settings
 export { createRenderer, type CreateRendererOptions } from '../synth/renderer.js';

@@ -4,15 +4,15 @@
  * was assumed. The CLI, the library API and the MCP server all come through here.
  */
 import { basename } from 'node:path';
-import type { Intrinsics, RgbdFrame, Scene } from './types.js';
-import { VantageError } from './errors.js';
-import { identity, scaleIntrinsics } from './camera.js';
-import { readImage } from './io/image.js';
-import { checkSameSize, readDepth, type DepthFormat } from './io/depth.js';
-import { defaultIntrinsics, parseIntrinsics } from './io/intrinsics.js';
-import { readTrajectory, relativeToFirst } from './io/trajectory.js';
+import type { Intrinsics, RgbdFrame, Scene } from '../core/types.js';
+import { VantageError } from '../core/errors.js';
+import { identity, scaleIntrinsics } from '../core/camera.js';
+import { readImage } from '../core/io/image.js';
+import { checkSameSize, readDepth, type DepthFormat } from '../core/io/depth.js';
+import { defaultIntrinsics, parseIntrinsics } from '../core/io/intrinsics.js';
+import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { liftToScene } from '../synth/lift.js';
-import { readPly } from '../synth/ply.js';
+import { readPly } from '../core/io/ply.js';
 import { fixtureFrame } from '../fixtures/raycast.js';
 import { generateScene, type FixtureScene } from '../fixtures/scenes.js';
 

@@ -9,7 +9,7 @@
  * wraps a piece of GPU work in error scopes and throws a VantageError when any was raised; errors
  * outside scopes are caught by onuncapturederror and thrown at the next checked call.
  */
-import { VantageError } from '../src/errors.js';
+import { VantageError } from '../core/errors.js';
 
 /** The numeric constants of WebGPU (GPUBufferUsage, GPUMapMode) as this binding exports them. */
 export interface GpuConstants {

@@ -18,9 +18,9 @@
  * The scene's buffers are uploaded once and cached per Scene object (scenes are treated as
  * immutable); per-frame work buffers grow as needed and are reused. dispose() destroys everything.
  */
-import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../src/types.js';
-import { RENDER_TUNING } from '../src/config.js';
-import { VantageError } from '../src/errors.js';
+import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
+import { RENDER_TUNING } from './config.js';
+import { VantageError } from '../core/errors.js';
 import type { GpuContext } from './device.js';
 import { frameSetup, unorm8, type FrameSetup } from './render-frame.js';
 import { finishView } from './reference-renderer.js';

@@ -7,8 +7,8 @@
  *   trace still knows which pixels are real;
  * - 'none': leave the renderer's background.
  */
-import type { HoleMode } from '../src/types.js';
-import { HOLE_MARK_COLOR } from '../src/config.js';
+import type { HoleMode } from '../core/types.js';
+import { HOLE_MARK_COLOR } from '../core/config.js';
 
 /** Apply a hole mode in place to an RGBA image (alpha untouched), given per-pixel coverage 0/1. */
 export function applyHoles(

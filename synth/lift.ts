@@ -1,7 +1,7 @@
 /**
  * Lifting RGB-D frames to Gaussians: one flat surfel per kept pixel.
  *
- * - Back-projection follows src/camera.ts (pixel centre u + ½, z is camera z).
+ * - Back-projection follows core/camera.ts (pixel centre u + ½, z is camera z).
  * - Flying pixels: a pixel with a much nearer neighbour *and* a much farther one (the 8 neighbours at
  *   1 px and the 8 in the same directions at 2 px; relative jump |d − dn| / min(d, dn) > τ) straddles
  *   a discontinuity — the smear a sensor or a depth network leaves between foreground and background —
@@ -13,10 +13,10 @@
  * - Surfel: local z = normal; in-plane std-dev = footprintScale · z / f · stride, widened along the tilt
  *   direction by the footprint stretch (cos α / cos θ, clamped to 1..maxStretch), normal std-dev tiny.
  */
-import type { Camera, DepthUnits, Intrinsics, RgbdFrame, Scene, Vec3 } from '../src/types.js';
-import { toF64 } from '../src/camera.js';
-import { VantageError } from '../src/errors.js';
-import { LIFT_DEFAULTS } from '../src/config.js';
+import type { Camera, DepthUnits, Intrinsics, RgbdFrame, Scene, Vec3 } from '../core/types.js';
+import { toF64 } from '../core/camera.js';
+import { VantageError } from '../core/errors.js';
+import { LIFT_DEFAULTS } from './config.js';
 import { cleanDepth, effectiveJumpRel, normalGrid, pixelNormal } from './normals.js';
 import { defaultPivot, detectUp, sceneBounds, subsetScene } from './scene.js';
 

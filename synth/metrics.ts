@@ -3,7 +3,7 @@
  * (channels = 3 for RGB, 4 for RGBA: alpha is ignored; 1 for grey), optionally only where a mask
  * is non-zero. An empty mask gives NaN: there is nothing to compare.
  */
-import { VantageError } from '../src/errors.js';
+import { VantageError } from '../core/errors.js';
 
 type Pixels = ArrayLike<number>;
 

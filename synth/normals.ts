@@ -5,8 +5,8 @@
  * pixel on an object's silhouette takes its normal from its own surface, never across the jump.
  * Camera space (OpenCV axes), unit length, oriented toward the camera.
  */
-import type { Intrinsics } from '../src/types.js';
-import { deg2rad } from '../src/camera.js';
+import type { Intrinsics } from '../core/types.js';
+import { deg2rad } from '../core/camera.js';
 
 /** What the per-pixel normal needs: cleaned depth (0 = none) and per-column / per-row ray factors. */
 export interface NormalGrid {

@@ -10,12 +10,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Camera, RenderMode, Renderer, RgbdFrame, Scene } from '../src/types.js';
-import { invertPose, transformPoint, unprojectPixel, projectCameraPoint, multiply } from '../src/camera.js';
-import { c2wFromPose } from '../src/pose.js';
-import { readImage } from '../src/io/image.js';
-import { readDepth } from '../src/io/depth.js';
-import { readTrajectory, relativeToFirst } from '../src/io/trajectory.js';
+import type { Camera, RenderMode, Renderer, RgbdFrame, Scene } from '../core/types.js';
+import { invertPose, transformPoint, unprojectPixel, projectCameraPoint, multiply } from '../core/camera.js';
+import { c2wFromPose } from '../core/pose.js';
+import { readImage } from '../core/io/image.js';
+import { readDepth } from '../core/io/depth.js';
+import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { generateScene, type FixtureScene } from '../fixtures/scenes.js';
 import { fixtureFrame, raycast } from '../fixtures/raycast.js';
 import { liftToScene } from './lift.js';

@@ -9,8 +9,8 @@
  * points — z-buffered square splats of half-size r = clamp(max(scale)·fx/z·k, ½, max) px; the
  *   nearest depth wins, ties go to the lower index. Shaders: points.wgsl, resolve_points.wgsl.
  */
-import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../src/types.js';
-import { RENDER_TUNING } from '../src/config.js';
+import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
+import { RENDER_TUNING } from './config.js';
 import { TILE_SIZE, depthKey, frameSetup, unorm8, type FrameSetup } from './render-frame.js';
 import { applyHoles } from './holes.js';
 

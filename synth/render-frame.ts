@@ -4,10 +4,11 @@
  * bit layout of the GPU sort key. The WebGPU renderer uploads exactly these numbers; the reference
  * renderer uses them directly, so the two agree by construction.
  */
-import type { Camera, RenderOptions, Scene } from '../src/types.js';
-import { invertPose, scaleIntrinsics, toF64 } from '../src/camera.js';
-import { INPUT_LIMITS, RENDER_TUNING } from '../src/config.js';
-import { VantageError } from '../src/errors.js';
+import type { Camera, RenderOptions, Scene } from '../core/types.js';
+import { invertPose, scaleIntrinsics, toF64 } from '../core/camera.js';
+import { INPUT_LIMITS } from '../core/config.js';
+import { RENDER_TUNING } from './config.js';
+import { VantageError } from '../core/errors.js';
 
 /** Tile side in pixels: a splat is composited over every pixel of each tile its footprint touches. */
 export const TILE_SIZE = RENDER_TUNING.tileSize;

@@ -2,9 +2,9 @@
  * Picking a renderer: WebGPU when an adapter exists, else the TypeScript reference renderer with
  * one warning line saying why (it is ~100× slower, so a user should know).
  */
-import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../src/types.js';
-import { RENDER_DEFAULTS } from '../src/config.js';
-import { VantageError, describeError } from '../src/errors.js';
+import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
+import { RENDER_DEFAULTS } from './config.js';
+import { VantageError, describeError } from '../core/errors.js';
 import { openGpu, type GpuContext } from './device.js';
 import { createWebGpuRenderer } from './gpu-renderer.js';
 import { createReferenceRenderer } from './reference-renderer.js';

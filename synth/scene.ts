@@ -1,15 +1,15 @@
 /**
  * Scene utilities: bounds, the default orbit pivot, "up" from a floor plane, picking the point under
  * a reference pixel, the PoseContext a scene gives, merging and subsetting.
- * Pixel coordinates (u, v) are pixel indices as in src/camera.ts: pixel (u, v) has its centre at
+ * Pixel coordinates (u, v) are pixel indices as in core/camera.ts: pixel (u, v) has its centre at
  * (u + ½, v + ½); fractional values are allowed.
  */
-import type { Camera, Mat4, Scene, Vec3 } from '../src/types.js';
-import { cameraAxes, cameraCenter, identity, invertPose, rad2deg, toF64, transformPoint } from '../src/camera.js';
-import { poseContext, type PoseContext } from '../src/pose.js';
-import { VantageError } from '../src/errors.js';
-import { FLOOR_DETECTION, PICK_RADIUS_PX } from '../src/config.js';
-import { mulberry32 } from '../src/random.js'; // seeded: RANSAC must be reproducible
+import type { Camera, Mat4, Scene, Vec3 } from '../core/types.js';
+import { cameraAxes, cameraCenter, identity, invertPose, rad2deg, toF64, transformPoint } from '../core/camera.js';
+import { poseContext, type PoseContext } from '../core/pose.js';
+import { VantageError } from '../core/errors.js';
+import { FLOOR_DETECTION, PICK_RADIUS_PX } from './config.js';
+import { mulberry32 } from '../core/random.js'; // seeded: RANSAC must be reproducible
 
 /** Anything with world positions seen from a reference camera (a Scene, lifted points plus a camera). */
 export interface PointsWithReference {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VantageError } from '../src/errors.js';
+import { VantageError } from '../core/errors.js';
 
 /** The folder holding the package's WGSL files. */
 export function shadersDir(from: string = dirname(fileURLToPath(import.meta.url))): string {

@@ -6,8 +6,8 @@ import { answer, liftScene, renderView, questionOf, viewSize, type LiftedScene }
 import { createRenderer } from '../synth/renderer.js';
 import { generateQuestions } from '../fixtures/questions.js';
 import { writeRgbdPair } from './support/rgbd-files.js';
-import type { Renderer } from '../src/types.js';
-import { VantageError } from '../src/errors.js';
+import type { Renderer } from '../core/types.js';
+import { VantageError } from '../core/errors.js';
 
 describe('library API (in process)', () => {
   let renderer: Renderer;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cameraAxes, cameraCenter, hfovDeg, identity, intrinsicsFromHfov, invertPose, isRigidPose, lookAt,
   projectCameraPoint, scaleIntrinsics, transformPoint, unprojectPixel,
-} from '../src/camera.js';
+} from '../core/camera.js';
 
 describe('camera conventions (hand-checkable)', () => {
   it('60° hfov on a 640-wide image gives fx = 320 / tan(30°) ≈ 554.26, centred principal point', () => {

@@ -6,8 +6,8 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alignDisparity, alignMetric, fitInverseDepth, finiteQuantiles } from '../synth/depth/align.js';
-import { VantageError } from '../src/errors.js';
-import { DEPTH_MODEL_DEFAULTS } from '../src/config.js';
+import { VantageError } from '../core/errors.js';
+import { DEPTH_MODEL_DEFAULTS } from '../synth/config.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 
 /** Deterministic standard-normal noise (LCG + Box–Muller). */

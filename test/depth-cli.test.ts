@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTinyDepthModel, gradientImage } from '../fixtures/tiny-onnx.js';
 import { knownModelsText, parseAnchors, parseNumbers, registerDepthCommand, runDepthCommand } from '../src/commands/depth.js';
 import { depthForImage } from '../synth/depth/estimate.js';
-import { readDepth } from '../src/io/depth.js';
-import { VantageError } from '../src/errors.js';
+import { readDepth } from '../core/io/depth.js';
+import { VantageError } from '../core/errors.js';
 
 let dir: string;
 let photo: string;

@@ -13,7 +13,7 @@ import { buildTinyDepthModel } from '../fixtures/tiny-onnx.js';
 import { createProgress, downloadFile, ensureModelFile } from '../synth/depth/download.js';
 import { knownDepthModel, modelCachePath, modelUrl, resolveModelSpec, vantageCacheDir, KNOWN_DEPTH_MODELS } from '../synth/depth/models.js';
 import { loadDepthModel } from '../synth/depth/estimate.js';
-import { VantageError } from '../src/errors.js';
+import { VantageError } from '../core/errors.js';
 
 const MODEL = buildTinyDepthModel();
 let server: Server;

@@ -12,7 +12,7 @@ import { buildTinyDepthModel, describeTinyModel, gradientColour, gradientImage, 
 import { loadDepthModel, predictDepth, estimateDepth, type DepthModel } from '../synth/depth/estimate.js';
 import { depthHeadOf, detectDepthAdapter, modelInputSize, resizeBilinear, predictionToImage, type DepthAdapter } from '../synth/depth/families.js';
 import { readOnnxGraphSummary } from '../synth/depth/onnx-graph.js';
-import { VantageError } from '../src/errors.js';
+import { VantageError } from '../core/errors.js';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 const IMAGENET_STD = [0.229, 0.224, 0.225];

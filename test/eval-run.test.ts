@@ -18,7 +18,7 @@ import { generateQuestions } from '../fixtures/questions.js';
 import { writeQuestionSet } from '../fixtures/dataset.js';
 import { buildTinyDepthModel } from '../fixtures/tiny-onnx.js';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
-import type { Renderer } from '../src/types.js';
+import type { Renderer } from '../core/types.js';
 import { runEval, type EvalOptions } from '../loop/eval/run.js';
 import type { EvalLine } from '../loop/eval/types.js';
 import { registerEvalCommand } from '../src/commands/eval.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Intrinsics, Vec3 } from '../src/types.js';
-import { identity, lookAt } from '../src/camera.js';
-import { HOLE_MARK_COLOR } from '../src/config.js';
-import { FLOOR_RGB, OBJECT_PALETTE, WALL_RGB } from '../fixtures/palette.js';
+import type { Intrinsics, Vec3 } from '../core/types.js';
+import { identity, lookAt } from '../core/camera.js';
+import { HOLE_MARK_COLOR } from '../core/config.js';
+import { FLOOR_RGB, OBJECT_PALETTE, WALL_RGB } from '../core/palette.js';
 import {
   AMBIENT, ID_FLOOR, ID_NONE, LIGHT_DIR_ROOM, SKY_RGB, fixtureFrame, raycast, visibleFraction, visibleFractions,
 } from '../fixtures/raycast.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Vec3 } from '../src/types.js';
-import { dot, rad2deg } from '../src/camera.js';
-import { isVantageError } from '../src/errors.js';
-import { OBJECT_PALETTE } from '../fixtures/palette.js';
+import type { Vec3 } from '../core/types.js';
+import { dot, rad2deg } from '../core/camera.js';
+import { isVantageError } from '../core/errors.js';
+import { OBJECT_PALETTE } from '../core/palette.js';
 import { generateScene, listFixtureNames, mulberry32 } from '../fixtures/scenes.js';
 import { ID_FLOOR, ID_WALL, raycast } from '../fixtures/raycast.js';
 

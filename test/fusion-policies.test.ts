@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fusePosterior, letters, normalizeDist, roundWeight, topChoice } from '../loop/fusion.js';
-import { FUSION_DEFAULTS } from '../src/config.js';
+import { FUSION_DEFAULTS } from '../loop/config.js';
 import type { RoundRecord } from '../loop/types.js';
 
 const AB = ['A', 'B'];

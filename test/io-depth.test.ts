@@ -5,8 +5,8 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkSameSize, depthPreviewPng, detectDepthFormat, encodeNpy, encodePfm, readDepth, sanitizeDepth, turbo, writeDepth,
-} from '../src/io/depth.js';
-import { readImage } from '../src/io/image.js';
+} from '../core/io/depth.js';
+import { readImage } from '../core/io/image.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { expectVantage } from './support/expect-vantage.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileCapped } from '../src/io/files.js';
-import { encodePng, readImage, rgbaFromRgb, writePng } from '../src/io/image.js';
+import { readFileCapped } from '../core/io/files.js';
+import { encodePng, readImage, rgbaFromRgb, writePng } from '../core/io/image.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { expectVantage } from './support/expect-vantage.js';
 

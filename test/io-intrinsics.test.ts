@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hfovDeg } from '../src/camera.js';
-import { defaultIntrinsics, parseIntrinsics } from '../src/io/intrinsics.js';
+import { hfovDeg } from '../core/camera.js';
+import { defaultIntrinsics, parseIntrinsics } from '../core/io/intrinsics.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { expectVantage } from './support/expect-vantage.js';
 

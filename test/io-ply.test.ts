@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cameraAxes, projectCameraPoint, worldToCamera } from '../src/camera.js';
-import type { Scene, Vec3 } from '../src/types.js';
-import { SH_C0, defaultReferenceFor, encodePly, parsePlyHeader, readPly, sceneFromPly, writePly } from '../synth/ply.js';
+import { cameraAxes, projectCameraPoint, worldToCamera } from '../core/camera.js';
+import type { Scene, Vec3 } from '../core/types.js';
+import { SH_C0, defaultReferenceFor, encodePly, parsePlyHeader, readPly, sceneFromPly, writePly } from '../core/io/ply.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { expectVantage } from './support/expect-vantage.js';
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { identity, isRigidPose, multiply, rotationAbout, translation } from '../src/camera.js';
-import { columnMajorFromRowMajor, readTrajectory, relativeToFirst } from '../src/io/trajectory.js';
+import { identity, isRigidPose, multiply, rotationAbout, translation } from '../core/camera.js';
+import { columnMajorFromRowMajor, readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { expectVantage } from './support/expect-vantage.js';
 

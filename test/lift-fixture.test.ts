@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbdFrame, Vec3 } from '../src/types.js';
-import { dot, rad2deg } from '../src/camera.js';
-import { c2wFromPose } from '../src/pose.js';
+import type { RgbdFrame, Vec3 } from '../core/types.js';
+import { dot, rad2deg } from '../core/camera.js';
+import { c2wFromPose } from '../core/pose.js';
 import { liftFrame, liftToScene } from '../synth/lift.js';
 import { defaultPivot, detectUp, mergeScenes, pointUnderPixel, poseContextOf, sceneBounds, subsetScene } from '../synth/scene.js';
 import { generateScene } from '../fixtures/scenes.js';

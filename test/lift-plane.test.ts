@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Intrinsics, RgbdFrame } from '../src/types.js';
-import { identity, rotationAbout, translation, multiply } from '../src/camera.js';
+import type { Intrinsics, RgbdFrame } from '../core/types.js';
+import { identity, rotationAbout, translation, multiply } from '../core/camera.js';
 import { liftFrame, liftToScene } from '../synth/lift.js';
 import { depthNormals } from '../synth/normals.js';
-import { isVantageError } from '../src/errors.js';
+import { isVantageError } from '../core/errors.js';
 
 const W = 64, H = 48;
 const K: Intrinsics = { fx: 100, fy: 100, cx: 32, cy: 24, width: W, height: H };

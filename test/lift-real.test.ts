@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest';
 import { describeShared, sharedPath } from './support/shared-data.js';
-import { invertPose, multiply, rad2deg } from '../src/camera.js';
+import { invertPose, multiply, rad2deg } from '../core/camera.js';
 import { liftFrame, liftToScene } from '../synth/lift.js';
-import { identity } from '../src/camera.js';
-import { readTrajectory } from '../src/io/trajectory.js';
+import { identity } from '../core/camera.js';
+import { readTrajectory } from '../core/io/trajectory.js';
 import { readOpen3dFrame } from '../synth/nvs-eval.js';
 
 const open3d = () => sharedPath('rgbd', 'open3d');

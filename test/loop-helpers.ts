@@ -4,8 +4,8 @@
  */
 import sharp from 'sharp';
 import { generateQuestions, type SpatialQuestion } from '../fixtures/questions.js';
-import { encodePng, rgbaFromRgb } from '../src/io/image.js';
-import type { Scene } from '../src/types.js';
+import { encodePng, rgbaFromRgb } from '../core/io/image.js';
+import type { Scene } from '../core/types.js';
 import { liftFixture } from '../loop/demo.js';
 import { loopConfigFrom, type LoopConfigInput } from '../loop/config.js';
 import { perceiverBrainFromImages } from '../loop/perceiver.js';

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
-import type { Renderer } from '../src/types.js';
+import type { Renderer } from '../core/types.js';
 import { runLoop } from '../loop/run.js';
 import { createModel, OpenAIVisionModel, type VisionModel } from '../loop/models.js';
-import type { MllmConfig } from '../src/mllm/client.js';
+import type { MllmConfig } from '../core/mllm/client.js';
 import { startOpenAIServer, type Fault, type OpenAIServer } from './support/openai-server.js';
 import { isControllerRequest, perceiverBrain, testConfig, testQuestions, total, type TestQuestion } from './loop-helpers.js';
 import type { LoopConfig } from '../loop/types.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
-import type { Renderer } from '../src/types.js';
+import type { Renderer } from '../core/types.js';
 import { runLoop } from '../loop/run.js';
 import { HumanModel, PerceiverModel, createModel } from '../loop/models.js';
 import { PERCEIVER_LABEL } from '../loop/perceiver.js';

@@ -14,8 +14,8 @@ import {
 import { LOOP_DEFAULTS, defaultModelName, loopConfigFrom } from '../loop/config.js';
 import { fallbackPose, viewsWithinBudget } from '../loop/run.js';
 import { optionTexts } from '../src/commands/ask.js';
-import { parsePose, poseRangeErrors } from '../src/pose.js';
-import type { ChatMessage } from '../src/mllm/client.js';
+import { parsePose, poseRangeErrors } from '../core/pose.js';
+import type { ChatMessage } from '../core/mllm/client.js';
 import type { Question } from '../loop/types.js';
 
 const question: Question = { text: 'Is the red box left of the blue box, seen from the door?', options: ['left', 'right'] };

@@ -16,7 +16,7 @@ import { startMcpHttpServer, type McpHttpServer } from '../src/mcp/http.js';
 import { createVantageMcpServer } from '../src/mcp/server.js';
 import { mcpToolList } from '../src/mcp/tools.js';
 import { createRenderer } from '../synth/renderer.js';
-import type { Renderer } from '../src/types.js';
+import type { Renderer } from '../core/types.js';
 import { writeRgbdPair, type RgbdPair } from './support/rgbd-files.js';
 
 type ToolResult = { isError?: boolean; content: { type: string; text?: string; data?: string; mimeType?: string }[] };

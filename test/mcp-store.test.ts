@@ -7,7 +7,7 @@ import { SceneStore, liftedSceneBytes } from '../src/mcp/scenes.js';
 import { realRoots, resolveInRoots } from '../src/mcp/paths.js';
 import { bytesOfInline } from '../src/mcp/server.js';
 import type { LiftedScene } from '../src/api.js';
-import type { Scene } from '../src/types.js';
+import type { Scene } from '../core/types.js';
 
 /** A lifted scene of n Gaussians (56 bytes each) and no images. */
 function fakeLifted(n: number): LiftedScene {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { createMllmClient, MllmError, type ChatMessage, type MllmConfig } from '../src/mllm/client.js';
-import { createLimiter } from '../src/mllm/limiter.js';
+import { createMllmClient, MllmError, type ChatMessage, type MllmConfig } from '../core/mllm/client.js';
+import { createLimiter } from '../core/mllm/limiter.js';
 import { startOpenAIServer, type Brain, type Fault, type OpenAIServer } from './support/openai-server.js';
 
 const KEY = 'sk-test-Sup3rSecretKey-0123456789';

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   extractJsonValues, isStrictCompatible, jsonSchemaOf, jsonSchemaResponseFormat, parseStructured, repairJson,
-} from '../src/mllm/structured.js';
-import { letterOfToken, optionDistribution } from '../src/mllm/logprobs.js';
+} from '../core/mllm/structured.js';
+import { letterOfToken, optionDistribution } from '../core/mllm/logprobs.js';
 import {
   applyImageBudget, describeMllmConfig, mllmConfigFromEnv, requestHash, retryAfterMs, type ChatMessage,
-} from '../src/mllm/client.js';
-import { VantageError } from '../src/errors.js';
-import { OrbitPoseSchema } from '../src/pose.js';
+} from '../core/mllm/client.js';
+import { VantageError } from '../core/errors.js';
+import { OrbitPoseSchema } from '../core/pose.js';
 
 const Answer = z.object({
   choice: z.enum(['A', 'B', 'C', 'D']),

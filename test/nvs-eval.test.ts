@@ -3,7 +3,7 @@
  * input pose, and gaussians beating points at every novel pose; real frames render at frame 4's pose.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Renderer } from '../src/types.js';
+import type { Renderer } from '../core/types.js';
 import { createRenderer } from '../synth/renderer.js';
 import { coVisibleMask, runNvsEval, nvsReportMarkdown } from '../synth/nvs-eval.js';
 import { generateScene } from '../fixtures/scenes.js';

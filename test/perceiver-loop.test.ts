@@ -9,10 +9,10 @@ import {
   PERCEIVER_LABEL, answerWithPerceiver, choosePoseWithPerceiver, perceiverBrainFromImages,
 } from '../loop/perceiver.js';
 import { questionTemplates } from '../loop/perceiver-templates.js';
-import { c2wFromPose, poseRangeErrors, type Pose } from '../src/pose.js';
+import { c2wFromPose, poseRangeErrors, type Pose } from '../core/pose.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { raycast } from '../fixtures/raycast.js';
-import type { Mat4 } from '../src/types.js';
+import type { Mat4 } from '../core/types.js';
 
 const W = 256, H = 192;
 const items = generateQuestions({ count: 40, seed: 11 });

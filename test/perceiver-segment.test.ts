@@ -9,10 +9,10 @@ import { raycastView } from '../loop/perceiver-eval.js';
 import { perceiveView, type PerceiverView } from '../loop/perceiver.js';
 import { analyseView, estimateUp } from '../loop/perceiver-world.js';
 import { classifyColor, LABEL_FLOOR, LABEL_WALL, SEGMENT_TUNING } from '../loop/perceiver-segment.js';
-import { OBJECT_PALETTE, FLOOR_RGB, WALL_RGB } from '../fixtures/palette.js';
-import { HOLE_MARK_COLOR } from '../src/config.js';
-import { scaleIntrinsics, transformPoint, unprojectPixel } from '../src/camera.js';
-import type { Vec3 } from '../src/types.js';
+import { OBJECT_PALETTE, FLOOR_RGB, WALL_RGB } from '../core/palette.js';
+import { HOLE_MARK_COLOR } from '../core/config.js';
+import { scaleIntrinsics, transformPoint, unprojectPixel } from '../core/camera.js';
+import type { Vec3 } from '../core/types.js';
 
 const W = 256, H = 192;
 

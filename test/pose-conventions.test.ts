@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { cameraAxes, cameraCenter, identity, intrinsicsFromHfov, invertPose, transformPoint } from '../src/camera.js';
+import { cameraAxes, cameraCenter, identity, intrinsicsFromHfov, invertPose, transformPoint } from '../core/camera.js';
 import {
   c2wFromPose, clampPose, parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, type PoseContext, wrapDeg,
-} from '../src/pose.js';
-import type { Vec3 } from '../src/types.js';
+} from '../core/pose.js';
+import type { Vec3 } from '../core/types.js';
 
 // Reference camera at the origin looking +z; the pivot 2 m straight ahead.
 const ctx: PoseContext = {

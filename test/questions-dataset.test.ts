@@ -10,10 +10,10 @@ import { join, isAbsolute } from 'node:path';
 import { generateQuestions } from '../fixtures/questions.js';
 import { questionOfRecord, readNativeJsonl, writeQuestionSet } from '../fixtures/dataset.js';
 import { fixtureFrame } from '../fixtures/raycast.js';
-import { readImage } from '../src/io/image.js';
-import { readDepth } from '../src/io/depth.js';
-import { parseIntrinsics } from '../src/io/intrinsics.js';
-import { VantageError } from '../src/errors.js';
+import { readImage } from '../core/io/image.js';
+import { readDepth } from '../core/io/depth.js';
+import { parseIntrinsics } from '../core/io/intrinsics.js';
+import { VantageError } from '../core/errors.js';
 
 const dirs: string[] = [];
 const tmp = async () => { const d = await mkdtemp(join(tmpdir(), 'vantage-qset-')); dirs.push(d); return d; };

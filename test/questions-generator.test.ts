@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { generateQuestions, fixtureOfQuestion, sceneVisibility, QUESTION_RULES, sideAngleDeg } from '../fixtures/questions.js';
 import { parseQuestionText, parseOptionText, SPATIAL_CATEGORIES } from '../loop/perceiver-templates.js';
 import { visibleFraction } from '../fixtures/raycast.js';
-import { VantageError } from '../src/errors.js';
-import { OBJECT_PALETTE } from '../fixtures/palette.js';
+import { VantageError } from '../core/errors.js';
+import { OBJECT_PALETTE } from '../core/palette.js';
 
 const items = generateQuestions({ count: 24, seed: 5 });
 const letterIndex = (l: string) => l.charCodeAt(0) - 65;

@@ -4,8 +4,8 @@
  * Camera: identity, 60° hfov, 65×49, so cx = 32.5, cy = 24.5 (pixel (32, 24) is centred on the axis).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RenderOptions, RenderedView, Renderer, Scene } from '../src/types.js';
-import { HOLE_MARK_COLOR } from '../src/config.js';
+import type { RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
+import { HOLE_MARK_COLOR } from '../core/config.js';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
 import { openGpu } from '../synth/device.js';
 import { createWebGpuRenderer } from '../synth/gpu-renderer.js';

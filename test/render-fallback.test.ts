@@ -1,6 +1,6 @@
 /** createRenderer: WebGPU when there is an adapter, else the reference renderer with one warning. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VantageError } from '../src/errors.js';
+import { VantageError } from '../core/errors.js';
 import { createRenderer, renderView } from '../synth/renderer.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

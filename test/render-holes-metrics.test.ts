@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyHoles, pushPullFill } from '../synth/holes.js';
 import { maxAbsError, meanAbsError, meanSquaredError, psnr } from '../synth/metrics.js';
-import { HOLE_MARK_COLOR } from '../src/config.js';
+import { HOLE_MARK_COLOR } from '../core/config.js';
 
 /** width × height RGBA image of one colour. */
 function image(width: number, height: number, rgb: [number, number, number]): Uint8Array {

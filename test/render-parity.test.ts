@@ -5,8 +5,8 @@
  * Skipped where WebGPU has no adapter.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../src/types.js';
-import { lookAt } from '../src/camera.js';
+import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
+import { lookAt } from '../core/camera.js';
 import { renderReference } from '../synth/reference-renderer.js';
 import { openGpu } from '../synth/device.js';
 import { createWebGpuRenderer, workgroupGrid, type WebGpuRenderer } from '../synth/gpu-renderer.js';

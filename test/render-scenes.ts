@@ -2,8 +2,8 @@
  * Small scenes for the render tests: hand-placed Gaussians whose image position can be checked by
  * hand, and seeded random clouds. Not a test file itself (no .test suffix).
  */
-import type { Camera, Scene, Vec3 } from '../src/types.js';
-import { identity, intrinsicsFromHfov } from '../src/camera.js';
+import type { Camera, Scene, Vec3 } from '../core/types.js';
+import { identity, intrinsicsFromHfov } from '../core/camera.js';
 
 export interface Splat {
   pos: Vec3;

@@ -3,7 +3,7 @@
  * the listed values is one cell, run over every item. A cell's key names all its settings, so that
  * results.jsonl lines stay unambiguous when the grid changes between runs.
  */
-import { VantageError } from '../../src/errors.js';
+import { VantageError } from '../../core/errors.js';
 import { loopConfigFrom } from '../config.js';
 import type { LoopConfig } from '../types.js';
 import type { CellSettings, GridCell } from './types.js';

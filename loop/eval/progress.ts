@@ -3,7 +3,7 @@
  * and the ETA; otherwise (a log file, CI) a plain line now and then, so logs stay readable.
  */
 import type { Writable } from 'node:stream';
-import { EVAL_DEFAULTS } from '../../src/config.js';
+import { EVAL_DEFAULTS } from './config.js';
 
 export interface ProgressOptions {
   /** (cell, item) pairs to run now */

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { VantageError } from '../../src/errors.js';
+import { VantageError } from '../../core/errors.js';
 import type { EvalLine } from './types.js';
 
 export interface ResultsRead {

@@ -15,12 +15,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { HoleMode, RenderMode, Renderer } from '../../src/types.js';
-import { VantageError, describeError } from '../../src/errors.js';
-import { EVAL_DEFAULTS, MLLM_DEFAULTS } from '../../src/config.js';
+import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
+import { VantageError, describeError } from '../../core/errors.js';
+import { EVAL_DEFAULTS } from './config.js';
+import { MLLM_DEFAULTS } from '../../core/config.js';
 import { parseSize } from '../../src/scene-input.js';
-import { createLimiter, type Limiter } from '../../src/mllm/limiter.js';
-import type { MllmConfig } from '../../src/mllm/client.js';
+import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
+import type { MllmConfig } from '../../core/mllm/client.js';
 import { createRenderer } from '../../synth/renderer.js';
 import { loopConfigFrom } from '../config.js';
 import { createModel, type VisionModel } from '../models.js';

@@ -14,13 +14,13 @@
  * shares the result (a scene and its originals are read-only to the loop and the renderer).
  */
 import { basename } from 'node:path';
-import { VantageError } from '../../src/errors.js';
-import { identity } from '../../src/camera.js';
-import { encodePng, readImage, rgbaFromRgb } from '../../src/io/image.js';
-import { defaultIntrinsics } from '../../src/io/intrinsics.js';
+import { VantageError } from '../../core/errors.js';
+import { identity } from '../../core/camera.js';
+import { encodePng, readImage, rgbaFromRgb } from '../../core/io/image.js';
+import { defaultIntrinsics } from '../../core/io/intrinsics.js';
 import { loadSceneInput } from '../../src/scene-input.js';
 import { liftToScene } from '../../synth/lift.js';
-import { readDepth } from '../../src/io/depth.js';
+import { readDepth } from '../../core/io/depth.js';
 import type { LoopInput, OriginalView } from '../run.js';
 import type { EvalItem } from './types.js';
 

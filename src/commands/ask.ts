@@ -6,10 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { VantageError } from '../errors.js';
+import { VantageError } from '../../core/errors.js';
 import { loadSceneInput, parseSize, type SceneInputOptions } from '../scene-input.js';
-import { encodePng, rgbaFromRgb } from '../io/image.js';
-import { RENDER_DEFAULTS } from '../config.js';
+import { encodePng, rgbaFromRgb } from '../../core/io/image.js';
+import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { createRenderer } from '../../synth/renderer.js';
 import { fixtureFrame } from '../../fixtures/raycast.js';
 import { defaultModelName, LOOP_DEFAULTS, loopConfigFrom, type LoopConfigInput } from '../../loop/config.js';
@@ -19,7 +19,7 @@ import { writeTrace } from '../../loop/trace.js';
 import { describeStopReason } from '../../loop/stop.js';
 import { letters } from '../../loop/fusion.js';
 import type { Question, Trace } from '../../loop/types.js';
-import type { Renderer } from '../types.js';
+import type { Renderer } from '../../core/types.js';
 import { addSceneOptions, sceneOptionsFrom } from './scene-options.js';
 
 export interface AskOptions extends SceneInputOptions {

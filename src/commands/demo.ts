@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { VantageError } from '../errors.js';
+import { VantageError } from '../../core/errors.js';
 import { parseSize } from '../scene-input.js';
 import { createRenderer } from '../../synth/renderer.js';
 import { DEMO_DEFAULTS, SCAN_ORBITS, demoTable, runDemo, type DemoResult } from '../../loop/demo.js';

@@ -4,8 +4,9 @@
  * and a summary (Markdown, CSV, an SVG/PNG plot of accuracy against rounds, one line per cell).
  */
 import type { Command } from 'commander';
-import { VantageError } from '../errors.js';
-import { MLLM_DEFAULTS, RENDER_DEFAULTS } from '../config.js';
+import { VantageError } from '../../core/errors.js';
+import { MLLM_DEFAULTS } from '../../core/config.js';
+import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { defaultModelName, LOOP_DEFAULTS } from '../../loop/config.js';
 import { runEval, type EvalOptions } from '../../loop/eval/run.js';
 import { EVAL_FORMATS, type EvalFormat, type EvalSummary } from '../../loop/eval/types.js';

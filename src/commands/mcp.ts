@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { VantageError } from '../errors.js';
-import { MCP_LIMITS } from '../config.js';
+import { VantageError } from '../../core/errors.js';
+import { MCP_LIMITS } from '../mcp/config.js';
 import { createVantageMcpServer, type VantageMcpOptions } from '../mcp/server.js';
 import { MCP_HTTP_DEFAULTS, startMcpHttpServer } from '../mcp/http.js';
 

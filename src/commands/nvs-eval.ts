@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createRenderer } from '../../synth/renderer.js';
 import { nvsReportMarkdown, runNvsEval } from '../../synth/nvs-eval.js';
-import type { RenderMode } from '../types.js';
+import type { RenderMode } from '../../core/types.js';
 
 function defaultSharedData(): string | undefined {
   const env = process.env.VANTAGE_SHARED_DATA;

@@ -1,6 +1,6 @@
 /** `vantage questions`: write the procedural spatial question set as native JSONL (for `vantage eval`). */
 import type { Command } from 'commander';
-import { VantageError } from '../errors.js';
+import { VantageError } from '../../core/errors.js';
 import { generateQuestions, type SpatialQuestion } from '../../fixtures/questions.js';
 import { writeQuestionSet } from '../../fixtures/dataset.js';
 import { SCAN_ORBITS } from '../../loop/demo.js';

@@ -2,18 +2,18 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import type { Command } from 'commander';
-import { parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, c2wFromPose, type Pose } from '../pose.js';
-import { VantageError } from '../errors.js';
+import { parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, c2wFromPose, type Pose } from '../../core/pose.js';
+import { VantageError } from '../../core/errors.js';
 import { loadSceneInput, parseSize, type SceneInputOptions } from '../scene-input.js';
-import { scaleIntrinsics } from '../camera.js';
-import type { HoleMode, RenderMode } from '../types.js';
-import { RENDER_DEFAULTS } from '../config.js';
-import { encodePng } from '../io/image.js';
+import { scaleIntrinsics } from '../../core/camera.js';
+import type { HoleMode, RenderMode } from '../../core/types.js';
+import { RENDER_DEFAULTS } from '../../synth/config.js';
+import { encodePng } from '../../core/io/image.js';
 import { writeFile } from 'node:fs/promises';
 import { createRenderer } from '../../synth/renderer.js';
 import { addSceneOptions, sceneOptionsFrom } from './scene-options.js';
 import { poseContextOf } from '../../synth/scene.js';
-import { writePly } from '../../synth/ply.js';
+import { writePly } from '../../core/io/ply.js';
 
 /** A pose given on the command line: JSON, or a preset name as shorthand. */
 export function poseFromArg(arg: string): Pose {

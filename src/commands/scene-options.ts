@@ -1,7 +1,7 @@
 /** The scene-source options shared by the commands that lift a scene (render, ask). */
 import type { Command } from 'commander';
 import type { SceneInputOptions } from '../scene-input.js';
-import type { DepthFormat } from '../io/depth.js';
+import type { DepthFormat } from '../../core/io/depth.js';
 
 /** Adds --image, --depth, --depth-format, --depth-scale, --depth-model, --intrinsics, --trajectory, --fixture (and --ply when asked). */
 export function addSceneOptions(cmd: Command, opts: { ply?: boolean } = {}): Command {

@@ -8,9 +8,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { VantageError } from '../errors.js';
-import { formatBytes } from '../io/files.js';
-import { MCP_LIMITS } from '../config.js';
+import { VantageError } from '../../core/errors.js';
+import { formatBytes } from '../../core/io/files.js';
+import { MCP_LIMITS } from './config.js';
 import { createVantageMcpServer, type VantageMcp, type VantageMcpOptions } from './server.js';
 
 export interface McpHttpOptions extends VantageMcpOptions {

@@ -6,7 +6,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { VantageError } from '../errors.js';
+import { VantageError } from '../../core/errors.js';
 
 /** The roots as real, absolute directories; a missing root or a file is an error. */
 export async function realRoots(dirs: string[]): Promise<string[]> {

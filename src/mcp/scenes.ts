@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LiftedScene } from '../api.js';
-import { VantageError } from '../errors.js';
-import { MCP_LIMITS } from '../config.js';
+import { VantageError } from '../../core/errors.js';
+import { MCP_LIMITS } from './config.js';
 
 export interface SceneStoreLimits {
   /** all scenes together, bytes */

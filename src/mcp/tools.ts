@@ -4,7 +4,7 @@
  *
  * Each tool has two forms of one schema:
  * - `inputSchema`: the real contract (optional fields optional; pose and loop settings are the
- *   schemas of src/pose.ts and loop/config.ts);
+ *   schemas of core/pose.ts and loop/config.ts);
  * - `wireSchema`: the same with every optional field also accepting null, because OpenAI strict
  *   function calling must send every field and sends null for "not given". The MCP server lists and
  *   accepts this form, drops the nulls, then parses with `inputSchema`, so a bridge can forward an
@@ -13,9 +13,10 @@
 import { z } from 'zod';
 import {
   C2wPoseSchema, EgoPoseSchema, LookAtPoseSchema, OrbitPoseSchema, PRESET_NAMES, PresetPoseSchema,
-} from '../pose.js';
-import { DEPTH_FORMATS, type DepthFormat } from '../io/depth.js';
-import { MCP_LIMITS, POSE_LIMITS } from '../config.js';
+} from '../../core/pose.js';
+import { DEPTH_FORMATS, type DepthFormat } from '../../core/io/depth.js';
+import { MCP_LIMITS } from './config.js';
+import { POSE_LIMITS } from '../../core/config.js';
 import { LoopConfigInputSchema } from '../../loop/config.js';
 
 const range = (r: readonly [number, number]) => `${r[0]}..${r[1]}`;

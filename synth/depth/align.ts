@@ -11,9 +11,9 @@
  * The result always says which was used and in what units. Non-finite disparities get no depth (0);
  * pixels beyond a far cap (or "beyond infinity", s·d + t ≤ 0) are put at the cap (see depthFromDisparity).
  */
-import { DEPTH_MODEL_DEFAULTS } from '../../src/config.js';
-import { VantageError } from '../../src/errors.js';
-import type { DepthUnits } from '../../src/types.js';
+import { DEPTH_MODEL_DEFAULTS } from '../config.js';
+import { VantageError } from '../../core/errors.js';
+import type { DepthUnits } from '../../core/types.js';
 
 export interface DepthAnchor {
   /** pixel column and row (0-based) */

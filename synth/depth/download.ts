@@ -10,8 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { VantageError } from '../../src/errors.js';
-import { formatBytes } from '../../src/io/files.js';
+import { VantageError } from '../../core/errors.js';
+import { formatBytes } from '../../core/io/files.js';
 import { modelUrl, type KnownDepthModel } from './models.js';
 
 export interface Progress {

@@ -10,11 +10,11 @@
  */
 import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DEPTH_MODEL_DEFAULTS } from '../../src/config.js';
-import { VantageError } from '../../src/errors.js';
-import { readFileCapped } from '../../src/io/files.js';
-import { readImage, type RgbImage } from '../../src/io/image.js';
-import type { DepthUnits } from '../../src/types.js';
+import { DEPTH_MODEL_DEFAULTS } from '../config.js';
+import { VantageError } from '../../core/errors.js';
+import { readFileCapped } from '../../core/io/files.js';
+import { readImage, type RgbImage } from '../../core/io/image.js';
+import type { DepthUnits } from '../../core/types.js';
 import { alignDisparity, alignMetric, type Alignment, type AlignOptions, type DepthAnchor } from './align.js';
 import { modelFingerprint, predictionCacheKey, readCachedPrediction, sha256Hex, writeCachedPrediction, type PredictionMeta } from './cache.js';
 import { ensureModelFile, type EnsureModelOptions } from './download.js';

@@ -13,9 +13,9 @@
  *                 is read from the graph (does it end in 1/x?), not assumed.
  */
 import sharp from 'sharp';
-import { DEPTH_MODEL_DEFAULTS } from '../../src/config.js';
-import type { RgbImage } from '../../src/io/image.js';
-import { VantageError } from '../../src/errors.js';
+import { DEPTH_MODEL_DEFAULTS } from '../config.js';
+import type { RgbImage } from '../../core/io/image.js';
+import { VantageError } from '../../core/errors.js';
 import { originOf, producerOf, type OnnxGraphSummary } from './onnx-graph.js';
 
 export const DEPTH_KINDS = ['da2-relative', 'da2-metric', 'midas-small', 'depth-pro'] as const;

@@ -10,7 +10,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { VantageError } from '../../src/errors.js';
+import { VantageError } from '../../core/errors.js';
 import type { DepthKind } from './families.js';
 
 export interface KnownDepthModel {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { VantageError } from '../../src/errors.js';
+import { VantageError } from '../../core/errors.js';
 
 /**
  * Awaits a rejection (or calls a function that should throw) and checks it is a VantageError with

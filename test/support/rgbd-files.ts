@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { fixtureFrame } from '../../fixtures/raycast.js';
 import { generateScene } from '../../fixtures/scenes.js';
-import { encodePng, rgbaFromRgb } from '../../src/io/image.js';
+import { encodePng, rgbaFromRgb } from '../../core/io/image.js';
 
 /** 16-bit greyscale PNG of depth in millimetres (0 = no depth). */
 export async function depthPngMm(depth: Float32Array, width: number, height: number): Promise<Buffer> {

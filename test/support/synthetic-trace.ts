@@ -1,11 +1,11 @@
 /**
  * A small but complete synthetic Trace (3 rounds: the prior and two orbit views, real c2w poses from
- * src/pose.ts) and matching PNGs made with sharp, for the trace and report tests.
+ * core/pose.ts) and matching PNGs made with sharp, for the trace and report tests.
  */
 import sharp from 'sharp';
-import { intrinsicsFromHfov, identity } from '../../src/camera.js';
-import { c2wFromPose, poseCaption, poseContext, type Pose } from '../../src/pose.js';
-import type { Camera, Vec3 } from '../../src/types.js';
+import { intrinsicsFromHfov, identity } from '../../core/camera.js';
+import { c2wFromPose, poseCaption, poseContext, type Pose } from '../../core/pose.js';
+import type { Camera, Vec3 } from '../../core/types.js';
 import type { LoopConfig, RoundRecord, Trace } from '../../loop/types.js';
 
 export async function solidPng(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {

@@ -16,11 +16,11 @@
  * at the median of the positions from far enough to frame their 5–95 percentile box, 60° hfov, with
  * up = −y — 3DGS/COLMAP captures are OpenCV-like (y down). Units are 'relative' (SfM scale).
  */
-import { DEFAULT_HFOV_DEG, DEFAULT_UP, deg2rad, intrinsicsFromHfov, lookAt, makeCamera } from '../src/camera.js';
-import { INPUT_LIMITS, IO_DEFAULTS } from '../src/config.js';
-import { VantageError } from '../src/errors.js';
-import { readFileCapped, writeFileChecked } from '../src/io/files.js';
-import type { Camera, Scene, Vec3 } from '../src/types.js';
+import { DEFAULT_HFOV_DEG, DEFAULT_UP, deg2rad, intrinsicsFromHfov, lookAt, makeCamera } from '../camera.js';
+import { INPUT_LIMITS, IO_DEFAULTS } from '../config.js';
+import { VantageError } from '../errors.js';
+import { readFileCapped, writeFileChecked } from './files.js';
+import type { Camera, Scene, Vec3 } from '../types.js';
 
 /** Zeroth-order real spherical-harmonic constant, 1 / (2 √π). */
 export const SH_C0 = 0.28209479177387814;

@@ -8,7 +8,7 @@
  * A JSON made for another image size is rescaled to this image (and the note says so).
  *
  * Open3D's matrix follows OpenCV, where pixel centres sit at integer coordinates; Vantage puts them
- * at u + ½ (src/camera.ts), so cx and cy from an Open3D file gain ½ pixel (319.5 → 320 for 640 px).
+ * at u + ½ (core/camera.ts), so cx and cy from an Open3D file gain ½ pixel (319.5 → 320 for 640 px).
  */
 import { existsSync } from 'node:fs';
 import { DEFAULT_HFOV_DEG, deg2rad, intrinsicsFromHfov, scaleIntrinsics } from '../camera.js';

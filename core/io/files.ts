@@ -59,7 +59,7 @@ export async function readFileCapped(path: string, opts: ReadFileOptions = {}): 
     throw new VantageError(
       'file-too-large',
       `${what} "${name}" is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit`,
-      'pass a smaller file (the limit guards memory; see INPUT_LIMITS in src/config.ts)',
+      'pass a smaller file (the limit guards memory; see INPUT_LIMITS in core/config.ts)',
     );
   }
   if (size === 0 && !opts.allowEmpty) {

@@ -1,0 +1,118 @@
+/**
+ * Tunables of view synthesis (lifting, floor detection, depth models, the renderer), each with its reason.
+ * Change them here, not at the call site.
+ */
+
+/** Render defaults. */
+export const RENDER_DEFAULTS = {
+  width: 512,
+  height: 384,
+  mode: 'gaussians',
+  holes: 'mark',
+} as const;
+
+/**
+ * The renderer (synth/*renderer.ts, shaders/): one set of numbers for the WebGPU shaders (passed as
+ * WGSL override constants) and the TypeScript reference, so the two compute the same image.
+ */
+export const RENDER_TUNING = {
+  /** 3DGS low-pass: added to the 2D covariance diagonal (px²) so sub-pixel splats still cover a pixel */
+  lowPassPx2: 0.3,
+  /** a Gaussian's screen footprint radius, in standard deviations of its major axis */
+  sigmaCutoff: 3,
+  /** per-splat alpha cap, as 3DGS: a single splat never makes a pixel fully opaque */
+  maxAlpha: 0.99,
+  /** contributions below this alpha are skipped (invisible in 8-bit output) */
+  minAlpha: 1 / 255,
+  /** a pixel stops compositing once its transmittance would fall below this */
+  minTransmittance: 1e-4,
+  /** a pixel is real surface (coverage 1) when its accumulated alpha reaches this */
+  coverageAlpha: 0.5,
+  /** near plane = this share of the scene's bounds diagonal: nearer splats would blow up the Jacobian */
+  nearFraction: 0.01,
+  /** … and never less than this (scene units) */
+  minNear: 1e-6,
+  /** the tx/tz clamp of the Jacobian reaches this share of the image beyond each side (3DGS: 1.3 × tan) */
+  jacobianClampMargin: 0.15,
+  /** bits of the depth sort key: depth quantised over the visible range (ties keep splat order) */
+  depthKeyBits: 16,
+  /**
+   * Side of the square tiles splats are binned into (px). Every pixel of a touched tile evaluates
+   * the splat, so smaller tiles mean fewer evaluations per pixel but more (tile, splat) entries;
+   * 8 is the measured optimum on lavapipe for ~1 px splats.
+   */
+  tileSize: 8,
+  /**
+   * points mode: footprint half-size r = clamp(max(scale)·fx/z·k, 0.5, maxRadius) px. Lifted surfels
+   * have σ = ½ pixel spacing (LIFT_DEFAULTS.footprintScale), so k = 1 gives 1-px squares that tile
+   * without gaps at the input pose and grow with magnification.
+   */
+  pointFootprintK: 1,
+  pointMaxRadiusPx: 16,
+  /** scenes whose GPU buffers a renderer keeps uploaded (rendering many views of one scene uploads once) */
+  sceneCacheSize: 2,
+} as const;
+
+/** Lifting RGB-D to Gaussians (synth/lift.ts). */
+export const LIFT_DEFAULTS = {
+  /**
+   * A neighbour whose depth differs by more than this share of the nearer depth is across a
+   * discontinuity. Kinect noise is ~1 % at 3 m; real object edges jump by far more than 5 %.
+   */
+  depthJumpRel: 0.05,
+  /** surfaces seen at more than this angle between normal and view ray are smears, not surface */
+  grazingDeg: 80,
+  /**
+   * In-plane std-dev of a surfel in pixel spacings. ½ puts a neighbour at 2σ (weight e^-2 ≈ 0.14),
+   * so the input view stays sharp, while 2σ discs of neighbours still touch under moderate magnification.
+   */
+  footprintScale: 0.5,
+  /** widening along the tilt direction at oblique surfaces is capped at this factor */
+  maxStretch: 4,
+  /** normal-direction std-dev as a share of the in-plane one: surfels are flat */
+  normalScaleRatio: 0.01,
+  opacity: 0.98,
+  stride: 1,
+  maxDepth: Infinity,
+} as const;
+
+/** Floor-plane detection that levels "up" (synth/scene.ts detectUp). */
+export const FLOOR_DETECTION = {
+  /** points sampled for RANSAC */
+  samplePoints: 20_000,
+  /** hypotheses scored on a smaller subsample */
+  scorePoints: 4_000,
+  iterations: 300,
+  /** inlier distance as a share of the median point depth */
+  inlierRel: 0.01,
+  /**
+   * Largest angle between the plane normal and the reference camera's −y. The brief's ~30° would
+   * reject table-top photos, which pitch down 15–35°; walls stay ≥ ~55° away unless the camera
+   * pitches beyond that, so 45° is still safe.
+   */
+  maxTiltDeg: 45,
+  /** share of the sampled points that must lie on the plane for it to count as a floor */
+  minInlierShare: 0.1,
+  seed: 1234567,
+} as const;
+
+/** Picking the lifted point under a reference pixel (synth/scene.ts pointUnderPixel). */
+export const PICK_RADIUS_PX = 3;
+
+/** Monocular depth models (synth/depth). */
+export const DEPTH_MODEL_DEFAULTS = {
+  /** Depth Anything V2: the short side the image is resized to (the models were trained at 518) */
+  shortSide: 518,
+  /** ViT patch size: Depth Anything input sides must be multiples of it */
+  patchMultiple: 14,
+  /** relative depth with nothing known: the 2nd/98th-percentile disparities become these depths (depth units, not metres) */
+  defaultRange: [1, 10] as [number, number],
+  /** --depth-range near,far applies to these disparity percentiles (robust to a few stray pixels) */
+  rangePercentiles: [0.02, 0.98] as [number, number],
+  /** a known depth at a pixel without a prediction reads the median of this (2r+1)² window around it */
+  anchorWindowRadius: 1,
+  /** relative → depth: anything farther than this × the 98th-percentile depth (sky) is put there */
+  farClampFactor: 3,
+  /** execution provider when none is asked for */
+  provider: 'cpu',
+} as const;
