@@ -7,7 +7,12 @@ import { DEMO_DEFAULTS, replayStopPolicy, runDemo, type DemoResult, type PolicyV
 import { LOOP_DEFAULTS } from '../loop/config.js';
 import type { FusionPolicy } from '../loop/types.js';
 
-export interface BenchFigure { name: string; value: number; unit: string; note?: string }
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -16,11 +21,17 @@ export function policyVariants(maxRounds: number): { label: string; v: PolicyVar
   const out: { label: string; v: PolicyVariant }[] = [];
   for (const fusion of ['loglinear', 'vote', 'last'] as FusionPolicy[]) {
     for (let n = 0; n <= maxRounds; n++) {
-      out.push({ label: `${fusion}, fixed ${n}`, v: { fusion, maxRounds: n, stop: { policy: 'fixed', stableRounds: 1, marginTau: 0 } } });
+      out.push({
+        label: `${fusion}, fixed ${n}`,
+        v: { fusion, maxRounds: n, stop: { policy: 'fixed', stableRounds: 1, marginTau: 0 } },
+      });
     }
     for (const k of [1, 2, 3]) {
       for (const tau of [0, 0.1, 0.2, 0.3, 0.5]) {
-        out.push({ label: `${fusion}, adaptive k=${k} τ=${tau}, max ${maxRounds}`, v: { fusion, maxRounds, stop: { policy: 'adaptive', stableRounds: k, marginTau: tau } } });
+        out.push({
+          label: `${fusion}, adaptive k=${k} τ=${tau}, max ${maxRounds}`,
+          v: { fusion, maxRounds, stop: { policy: 'adaptive', stableRounds: k, marginTau: tau } },
+        });
       }
     }
   }
@@ -28,7 +39,10 @@ export function policyVariants(maxRounds: number): { label: string; v: PolicyVar
 }
 
 /** The sweep as rows: label, accuracy, mean views. */
-export function sweepPolicies(r: DemoResult, maxRounds: number): { label: string; accuracy: number; meanViews: number }[] {
+export function sweepPolicies(
+  r: DemoResult,
+  maxRounds: number,
+): { label: string; accuracy: number; meanViews: number }[] {
   return policyVariants(maxRounds).map(({ label, v }) => ({ label, ...replayStopPolicy(r.traces, v) }));
 }
 
@@ -44,15 +58,25 @@ export async function benchDemo(o: DemoBenchOptions = {}): Promise<{ figures: Be
   // the demo exactly as `vantage demo` runs it (defaults), on the reference renderer (no GPU)
   const demo = await runDemo({});
   const figures: BenchFigure[] = demo.accuracyByRound.map((a, k) => ({
-    name: `demo accuracy after ${k} view round(s)`, value: Math.round(a * 1000) / 10, unit: '%',
+    name: `demo accuracy after ${k} view round(s)`,
+    value: Math.round(a * 1000) / 10,
+    unit: '%',
     note: `${demo.traces.length} questions, seed ${DEMO_DEFAULTS.seed}, ${demo.renderer} renderer, ${DEMO_DEFAULTS.render} ${DEMO_DEFAULTS.width}×${DEMO_DEFAULTS.height}`,
   }));
-  figures.push({ name: 'demo wall time', value: Math.round(demo.ms / 100) / 10, unit: 's', note: `${demo.renderer} renderer` });
+  figures.push({
+    name: 'demo wall time',
+    value: Math.round(demo.ms / 100) / 10,
+    unit: 's',
+    note: `${demo.renderer} renderer`,
+  });
 
   // the larger set behind the defaults
   const rounds = o.rounds ?? 4;
   const big = await runDemo({
-    count: o.count ?? 40, rounds, seed: o.seed ?? 1234, scanFrames: o.scanFrames ?? DEMO_DEFAULTS.scanFrames,
+    count: o.count ?? 40,
+    rounds,
+    seed: o.seed ?? 1234,
+    scanFrames: o.scanFrames ?? DEMO_DEFAULTS.scanFrames,
     loop: { render: o.render ?? 'points' },
   });
   const rows = sweepPolicies(big, rounds);
@@ -74,9 +98,23 @@ export async function benchDemo(o: DemoBenchOptions = {}): Promise<{ figures: Be
     `Defaults: fusion ${LOOP_DEFAULTS.fusion}, max ${LOOP_DEFAULTS.maxRounds} rounds, adaptive k=${LOOP_DEFAULTS.stop.stableRounds} τ=${LOOP_DEFAULTS.stop.marginTau}.`,
   ].join('\n');
   for (const [k, a] of big.accuracyByRound.entries()) {
-    figures.push({ name: `larger set: accuracy after ${k} view round(s)`, value: Math.round(a * 1000) / 10, unit: '%', note: `${big.traces.length} questions` });
+    figures.push({
+      name: `larger set: accuracy after ${k} view round(s)`,
+      value: Math.round(a * 1000) / 10,
+      unit: '%',
+      note: `${big.traces.length} questions`,
+    });
   }
-  const def = replayStopPolicy(big.traces, { fusion: LOOP_DEFAULTS.fusion, maxRounds: Math.min(rounds, LOOP_DEFAULTS.maxRounds), stop: LOOP_DEFAULTS.stop });
-  figures.push({ name: 'larger set: accuracy with the default policy', value: Math.round(def.accuracy * 1000) / 10, unit: '%', note: `mean ${def.meanViews.toFixed(2)} views` });
+  const def = replayStopPolicy(big.traces, {
+    fusion: LOOP_DEFAULTS.fusion,
+    maxRounds: Math.min(rounds, LOOP_DEFAULTS.maxRounds),
+    stop: LOOP_DEFAULTS.stop,
+  });
+  figures.push({
+    name: 'larger set: accuracy with the default policy',
+    value: Math.round(def.accuracy * 1000) / 10,
+    unit: '%',
+    note: `mean ${def.meanViews.toFixed(2)} views`,
+  });
   return { figures, markdown: md };
 }

@@ -42,7 +42,10 @@ export async function benchDepth(): Promise<BenchFigure[]> {
 
     for (const [label, adapter] of [
       ['686×518 (short side 518, aspect kept)', model.adapter],
-      ['518×518 (fixed-size export)', { ...model.adapter, input: { ...model.adapter.input, fixed: { width: 518, height: 518 } } } as DepthAdapter],
+      [
+        '518×518 (fixed-size export)',
+        { ...model.adapter, input: { ...model.adapter.input, fixed: { width: 518, height: 518 } } } as DepthAdapter,
+      ],
     ] as const) {
       const size = modelInputSize(adapter, image.width, image.height);
       let input: Float32Array = new Float32Array(0);
@@ -62,9 +65,24 @@ export async function benchDepth(): Promise<BenchFigure[]> {
         alignDisparity(pred, image.width, image.height);
       });
       figures.push(
-        { name: `depth pre-processing, 640×480 photo → ${label}`, value: round(pre), unit: 'ms', note: 'sharp bicubic resize + ImageNet normalisation to planar float32' },
-        { name: `tiny ONNX depth model inference at ${label}`, value: round(infer), unit: 'ms', note: 'fixtures/tiny-onnx.ts (≈40 elementwise ops) on onnxruntime-node CPU: the runtime path, not a real network' },
-        { name: `depth post-processing, ${label} → 640×480`, value: round(post), unit: 'ms', note: 'bilinear resize back + default relative→depth alignment' },
+        {
+          name: `depth pre-processing, 640×480 photo → ${label}`,
+          value: round(pre),
+          unit: 'ms',
+          note: 'sharp bicubic resize + ImageNet normalisation to planar float32',
+        },
+        {
+          name: `tiny ONNX depth model inference at ${label}`,
+          value: round(infer),
+          unit: 'ms',
+          note: 'fixtures/tiny-onnx.ts (≈40 elementwise ops) on onnxruntime-node CPU: the runtime path, not a real network',
+        },
+        {
+          name: `depth post-processing, ${label} → 640×480`,
+          value: round(post),
+          unit: 'ms',
+          note: 'bilinear resize back + default relative→depth alignment',
+        },
       );
     }
     return figures;

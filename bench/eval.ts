@@ -63,9 +63,15 @@ async function startServer(latencyMs: number) {
   });
   return {
     url: `http://127.0.0.1:${port}/v1`,
-    get requests() { return Atomics.load(counters, 0); },
-    get maxInFlight() { return Atomics.load(counters, 2); },
-    close: async () => { await worker.terminate(); },
+    get requests() {
+      return Atomics.load(counters, 0);
+    },
+    get maxInFlight() {
+      return Atomics.load(counters, 2);
+    },
+    close: async () => {
+      await worker.terminate();
+    },
   };
 }
 
@@ -76,9 +82,15 @@ async function startServer(latencyMs: number) {
  */
 async function questionSet(dir: string, n: number, opts: { base?: number; unique?: boolean } = {}): Promise<string> {
   const root = join(dir, opts.unique ? 'unique' : 'set');
-  const { jsonl } = await writeQuestionSet(root, generateQuestions({ count: opts.base ?? 8, seed: 5 }), { width: 64, height: 48 });
+  const { jsonl } = await writeQuestionSet(root, generateQuestions({ count: opts.base ?? 8, seed: 5 }), {
+    width: 64,
+    height: 48,
+  });
   type Rec = { id: string; images: string[]; depth: string; intrinsics: string };
-  const records = (await readFile(jsonl, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Rec);
+  const records = (await readFile(jsonl, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Rec);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const r = records[i % records.length];
@@ -111,9 +123,25 @@ export async function benchEval(): Promise<BenchFigure[]> {
       const t0 = performance.now();
       let tLast = t0;
       const s = await runEval({
-        data, format: 'native', model: 'bench-model', out: join(dir, `c${c}`), baseUrl: server.url, env: {}, limit: n,
-        rounds: ROUNDS, stop: 'fixed', size: '64x48', render: 'points', concurrency: c, renderer,
-        progress: 'none', png: false, log: () => {}, onLine: () => { tLast = performance.now(); },
+        data,
+        format: 'native',
+        model: 'bench-model',
+        out: join(dir, `c${c}`),
+        baseUrl: server.url,
+        env: {},
+        limit: n,
+        rounds: ROUNDS,
+        stop: 'fixed',
+        size: '64x48',
+        render: 'points',
+        concurrency: c,
+        renderer,
+        progress: 'none',
+        png: false,
+        log: () => {},
+        onLine: () => {
+          tLast = performance.now();
+        },
       });
       if (s.cells[0].errors) throw new Error(`${s.cells[0].errors} item(s) failed at concurrency ${c}`);
       const rate = n / ((tLast - t0) / 1000);
@@ -121,32 +149,53 @@ export async function benchEval(): Promise<BenchFigure[]> {
       const ideal = c / (calls * (LATENCY_MS / 1000));
       figures.push({
         name: `eval throughput, concurrency ${c} (endpoint latency ${LATENCY_MS} ms, ${calls.toFixed(0)} calls/item)`,
-        value: rate, unit: 'items/s',
-        note: `ideal c/(calls × latency) = ${ideal.toFixed(1)} items/s; ${(100 * rate / ideal).toFixed(0)}% of ideal; ${n} items (8 questions on 2 pictures, repeated: each picture lifted once per run), 1 rendered view (64×48) each; endpoint in a worker thread`,
+        value: rate,
+        unit: 'items/s',
+        note: `ideal c/(calls × latency) = ${ideal.toFixed(1)} items/s; ${((100 * rate) / ideal).toFixed(0)}% of ideal; ${n} items (8 questions on 2 pictures, repeated: each picture lifted once per run), 1 rendered view (64×48) each; endpoint in a worker thread`,
       });
     }
-    if (server.maxInFlight > 8) throw new Error(`concurrency exceeded: ${server.maxInFlight} requests in flight at --concurrency 8`);
+    if (server.maxInFlight > 8)
+      throw new Error(`concurrency exceeded: ${server.maxInFlight} requests in flight at --concurrency 8`);
 
     // the ceiling set by the eval's own work (lift, render, PNG/base64, HTTP, results file): no latency
     const ownRate = async (set: string, out: string) => {
       const t0 = performance.now();
       let tLast = t0;
       const s = await runEval({
-        data: set, format: 'native', model: 'bench-model', out: join(dir, out), baseUrl: instant.url, env: {},
-        rounds: ROUNDS, stop: 'fixed', size: '64x48', render: 'points', concurrency: 8, renderer,
-        progress: 'none', png: false, log: () => {}, onLine: () => { tLast = performance.now(); },
+        data: set,
+        format: 'native',
+        model: 'bench-model',
+        out: join(dir, out),
+        baseUrl: instant.url,
+        env: {},
+        rounds: ROUNDS,
+        stop: 'fixed',
+        size: '64x48',
+        render: 'points',
+        concurrency: 8,
+        renderer,
+        progress: 'none',
+        png: false,
+        log: () => {},
+        onLine: () => {
+          tLast = performance.now();
+        },
       });
       if (s.cells[0].errors) throw new Error(`${s.cells[0].errors} item(s) failed with the instant endpoint`);
       return items / ((tLast - t0) / 1000);
     };
     const ceiling = await ownRate(data, 'c8-zero');
     figures.push({
-      name: 'eval throughput, concurrency 8, endpoint answering at once (the eval\'s own cost)', value: ceiling, unit: 'items/s',
+      name: "eval throughput, concurrency 8, endpoint answering at once (the eval's own cost)",
+      value: ceiling,
+      unit: 'items/s',
       note: `${(1000 / ceiling).toFixed(1)} ms of this process's time per item (1 view 64×48, 3 calls, results line; scenes lifted once per picture, a few questions each): the ceiling the rows above approach`,
     });
     const unique = await ownRate(await questionSet(dir, items, { unique: true }), 'c8-zero-unique');
     figures.push({
-      name: 'eval throughput, concurrency 8, endpoint answering at once, every item a new picture', value: unique, unit: 'items/s',
+      name: 'eval throughput, concurrency 8, endpoint answering at once, every item a new picture',
+      value: unique,
+      unit: 'items/s',
       note: `${(1000 / unique).toFixed(1)} ms per item with a 64×48 lift (image, depth, floor fit) and original PNG for every item`,
     });
   } finally {
@@ -160,10 +209,13 @@ export async function benchEval(): Promise<BenchFigure[]> {
 
 /** `node dist/bench/eval.js` prints the figures alone. */
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  benchEval().then((f) => {
-    for (const x of f) process.stdout.write(`${x.name}: ${x.value.toFixed(2)} ${x.unit} (${x.note})\n`);
-  }, (e: Error) => {
-    process.stderr.write(`bench eval failed: ${e.message}\n`);
-    process.exit(1);
-  });
+  benchEval().then(
+    (f) => {
+      for (const x of f) process.stdout.write(`${x.name}: ${x.value.toFixed(2)} ${x.unit} (${x.note})\n`);
+    },
+    (e: Error) => {
+      process.stderr.write(`bench eval failed: ${e.message}\n`);
+      process.exit(1);
+    },
+  );
 }

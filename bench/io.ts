@@ -17,7 +17,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** ../shared/data beside the checkout, from bench/ (source) or dist/bench/ (built). */
 function sharedData(): string | undefined {
-  const candidates = [process.env.VANTAGE_SHARED_DATA, resolve(here, '..', '..', 'shared', 'data'), resolve(here, '..', '..', '..', 'shared', 'data')];
+  const candidates = [
+    process.env.VANTAGE_SHARED_DATA,
+    resolve(here, '..', '..', 'shared', 'data'),
+    resolve(here, '..', '..', '..', 'shared', 'data'),
+  ];
   return candidates.find((p): p is string => !!p && existsSync(join(p, 'README.md')));
 }
 
@@ -58,7 +62,11 @@ export async function benchIo(): Promise<BenchFigure[]> {
     ['sun3d', join(rgbd, 'other_formats', 'SUN_depth.png'), 'sun3d'],
   ];
   for (const [label, path, format] of depths) {
-    figures.push({ name: `readDepth 640×480 ${label}`, value: ms(await medianMs(9, () => readDepth(path, { format }))), unit: 'ms' });
+    figures.push({
+      name: `readDepth 640×480 ${label}`,
+      value: ms(await medianMs(9, () => readDepth(path, { format }))),
+      unit: 'ms',
+    });
   }
 
   const biker = join(data, 'splats', 'biker.ply');
@@ -68,7 +76,7 @@ export async function benchIo(): Promise<BenchFigure[]> {
     name: 'readPly biker.ply (152,746 splats, 8.6 MB)',
     value: ms(readMs),
     unit: 'ms',
-    note: `${Math.round(scene.count / (readMs / 1000) / 1e6 * 10) / 10} M splats/s, incl. reference-camera framing`,
+    note: `${Math.round((scene.count / (readMs / 1000) / 1e6) * 10) / 10} M splats/s, incl. reference-camera framing`,
   });
   const dir = await mkdtemp(join(tmpdir(), 'vantage-bench-io-'));
   try {

@@ -13,12 +13,21 @@ import { generateScene } from '../fixtures/scenes.js';
 import { fixtureFrame } from '../fixtures/raycast.js';
 import { readOpen3dFrame } from '../synth/nvs-eval.js';
 
-export interface BenchFigure { name: string; value: number; unit: string; note?: string }
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
 
 /** ../shared/data beside the checkout (from source or from dist/), or $VANTAGE_SHARED_DATA. */
 function sharedDataDir(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [process.env.VANTAGE_SHARED_DATA, resolve(here, '..', '..', 'shared', 'data'), resolve(here, '..', '..', '..', 'shared', 'data')];
+  const candidates = [
+    process.env.VANTAGE_SHARED_DATA,
+    resolve(here, '..', '..', 'shared', 'data'),
+    resolve(here, '..', '..', '..', 'shared', 'data'),
+  ];
   return candidates.find((p): p is string => !!p && existsSync(join(p, 'README.md')));
 }
 
@@ -44,20 +53,48 @@ function timeMs(fn: () => void, runs: number, warmup = 3): { first: number; medi
 
 export async function benchLift(): Promise<BenchFigure[]> {
   const data = sharedDataDir();
-  const frame = data ? await readOpen3dFrame(join(data, 'rgbd', 'open3d'), 0, identity()) : fixtureFrame(generateScene('room', { width: 640, height: 480 }));
+  const frame = data
+    ? await readOpen3dFrame(join(data, 'rgbd', 'open3d'), 0, identity())
+    : fixtureFrame(generateScene('room', { width: 640, height: 480 }));
   const what = data ? 'open3d frame 0' : "fixture 'room' (../shared/data absent)";
   let count = 0;
-  const lift = timeMs(() => { count = liftFrame(frame).count; }, 15);
-  const scene = timeMs(() => { liftToScene([frame]); }, 9);
+  const lift = timeMs(() => {
+    count = liftFrame(frame).count;
+  }, 15);
+  const scene = timeMs(() => {
+    liftToScene([frame]);
+  }, 9);
   const fixture = generateScene('room');
-  const ray = timeMs(() => { fixtureFrame(fixture); }, 5);
+  const ray = timeMs(() => {
+    fixtureFrame(fixture);
+  }, 5);
   // Other work on the machine inflates the median; the minimum and the load say how much.
   const load = `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`;
   const r1 = (x: number) => Number(x.toFixed(1));
   return [
-    { name: 'lift 640×480 frame to surfels (steady state)', value: r1(lift.median), unit: 'ms', note: `${what}, ${count} Gaussians; median of 15 after 3 warm-up calls, min ${r1(lift.min)} ms; ${load}` },
-    { name: 'lift 640×480, first call in a fresh process', value: r1(lift.first), unit: 'ms', note: 'JIT cold and fresh memory pages (what a one-frame CLI run pays)' },
-    { name: 'liftToScene 640×480 (lift + floor RANSAC + pivot)', value: r1(scene.median), unit: 'ms', note: `${what}; median of 9 after 3 warm-up calls, min ${r1(scene.min)} ms` },
-    { name: 'fixture ray-cast 512×384', value: r1(ray.median), unit: 'ms', note: `fixture 'room', ${fixture.objects.length} objects; median of 5, min ${r1(ray.min)} ms` },
+    {
+      name: 'lift 640×480 frame to surfels (steady state)',
+      value: r1(lift.median),
+      unit: 'ms',
+      note: `${what}, ${count} Gaussians; median of 15 after 3 warm-up calls, min ${r1(lift.min)} ms; ${load}`,
+    },
+    {
+      name: 'lift 640×480, first call in a fresh process',
+      value: r1(lift.first),
+      unit: 'ms',
+      note: 'JIT cold and fresh memory pages (what a one-frame CLI run pays)',
+    },
+    {
+      name: 'liftToScene 640×480 (lift + floor RANSAC + pivot)',
+      value: r1(scene.median),
+      unit: 'ms',
+      note: `${what}; median of 9 after 3 warm-up calls, min ${r1(scene.min)} ms`,
+    },
+    {
+      name: 'fixture ray-cast 512×384',
+      value: r1(ray.median),
+      unit: 'ms',
+      note: `fixture 'room', ${fixture.objects.length} objects; median of 5, min ${r1(ray.min)} ms`,
+    },
   ];
 }

@@ -11,12 +11,20 @@ export async function benchNvs(): Promise<{ figures: BenchFigure[]; markdown: st
   const shared = process.env.VANTAGE_SHARED_DATA ?? resolve(root, '..', 'shared', 'data');
   const renderer = await createRenderer({ warn: (s) => process.stderr.write(s + '\n') });
   try {
-    const report = await runNvsEval(renderer, { sharedData: existsSync(join(shared, 'README.md')) ? shared : undefined });
+    const report = await runNvsEval(renderer, {
+      sharedData: existsSync(join(shared, 'README.md')) ? shared : undefined,
+    });
     const figures: BenchFigure[] = [];
     const inputRows = report.rows.filter((r) => r.pose === 'input');
     for (const mode of ['points', 'gaussians'] as const) {
       const rows = inputRows.filter((r) => r.mode === mode);
-      if (rows.length) figures.push({ name: `${mode}: worst PSNR at the input pose (procedural)`, value: Math.min(...rows.map((r) => r.psnr)), unit: 'dB', note: 'target ≥ 30 dB' });
+      if (rows.length)
+        figures.push({
+          name: `${mode}: worst PSNR at the input pose (procedural)`,
+          value: Math.min(...rows.map((r) => r.psnr)),
+          unit: 'dB',
+          note: 'target ≥ 30 dB',
+        });
     }
     const novel = report.rows.filter((r) => r.pose !== 'input');
     const keys = [...new Set(novel.map((r) => `${r.scene}|${r.pose}`))];
@@ -25,8 +33,16 @@ export async function benchNvs(): Promise<{ figures: BenchFigure[]; markdown: st
       const p = novel.find((r) => `${r.scene}|${r.pose}` === k && r.mode === 'points');
       return g && p && g.psnr > p.psnr;
     }).length;
-    figures.push({ name: 'novel poses where gaussians beat points (PSNR)', value: wins, unit: `of ${keys.length}`, note: 'target: all' });
-    return { figures, markdown: `Renderer: ${report.renderer}; views rendered with holes filled (push-pull).\n\n${nvsReportMarkdown(report)}` };
+    figures.push({
+      name: 'novel poses where gaussians beat points (PSNR)',
+      value: wins,
+      unit: `of ${keys.length}`,
+      note: 'target: all',
+    });
+    return {
+      figures,
+      markdown: `Renderer: ${report.renderer}; views rendered with holes filled (push-pull).\n\n${nvsReportMarkdown(report)}`,
+    };
   } finally {
     renderer.dispose();
   }

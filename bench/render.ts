@@ -12,7 +12,12 @@ import { identity, intrinsicsFromHfov } from '../core/camera.js';
 import { createRenderer } from '../synth/renderer.js';
 import { readPly } from '../core/io/ply.js';
 
-export interface BenchFigure { name: string; value: number; unit: string; note?: string }
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
 
 /** Deterministic pseudo-random numbers in [0, 1) (LCG): benches and tests need the same scene every run. */
 export function seededRandom(seed: number): () => number {
@@ -43,13 +48,24 @@ export function randomSplatScene(count: number, seed = 1, refWidth = 512): Scene
     for (let k = 0; k < 3; k++) scales[3 * i + k] = ((0.5 + r()) * z) / fx;
     const q = [r() - 0.5, r() - 0.5, r() - 0.5, r() - 0.5];
     const len = Math.hypot(...q) || 1;
-    rotations.set(q.map((x) => x / len), 4 * i);
+    rotations.set(
+      q.map((x) => x / len),
+      4 * i,
+    );
     opacities[i] = 0.5 + 0.5 * r();
   }
   return {
-    count, positions, colors, scales, rotations, opacities, units: 'metres',
+    count,
+    positions,
+    colors,
+    scales,
+    rotations,
+    opacities,
+    units: 'metres',
     reference: { intrinsics: intrinsicsFromHfov(refWidth, refWidth), c2w: identity() },
-    up: [0, -1, 0], pivot: [0, 0, 3], bounds: { min: [-2.2, -2.2, 2], max: [2.2, 2.2, 4] },
+    up: [0, -1, 0],
+    pivot: [0, 0, 3],
+    bounds: { min: [-2.2, -2.2, 2], max: [2.2, 2.2, 4] },
     notes: ['random splats (bench)'],
   };
 }
@@ -59,12 +75,22 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 /** ../shared/data/splats/biker.ply beside the checkout (sources or dist/), if present. */
 function bikerPly(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  const roots = [process.env.VANTAGE_SHARED_DATA, resolve(here, '..', '..', 'shared', 'data'), resolve(here, '..', '..', '..', 'shared', 'data')];
+  const roots = [
+    process.env.VANTAGE_SHARED_DATA,
+    resolve(here, '..', '..', 'shared', 'data'),
+    resolve(here, '..', '..', '..', 'shared', 'data'),
+  ];
   return roots.map((r) => r && join(r, 'splats', 'biker.ply')).find((p): p is string => !!p && existsSync(p));
 }
 
-async function timeFrames(renderer: Renderer, scene: Scene, mode: RenderMode, size: number | [number, number], frames: number,
-  cam?: Camera): Promise<{ wallMs: number; cpuMs: number }> {
+async function timeFrames(
+  renderer: Renderer,
+  scene: Scene,
+  mode: RenderMode,
+  size: number | [number, number],
+  frames: number,
+  cam?: Camera,
+): Promise<{ wallMs: number; cpuMs: number }> {
   const [width, height] = typeof size === 'number' ? [size, size] : size;
   const camera: Camera = cam ?? { intrinsics: intrinsicsFromHfov(width, height), c2w: identity() };
   const options = { mode, width, height, holes: 'none' as const };
@@ -87,8 +113,10 @@ export async function benchRender(frames = 3): Promise<BenchFigure[]> {
   const renderer = await createRenderer();
   const out: BenchFigure[] = [];
   const cases: [RenderMode, number, number][] = [
-    ['gaussians', 100_000, 512], ['gaussians', 1_000_000, 512],
-    ['gaussians', 100_000, 1024], ['gaussians', 1_000_000, 1024],
+    ['gaussians', 100_000, 512],
+    ['gaussians', 1_000_000, 512],
+    ['gaussians', 100_000, 1024],
+    ['gaussians', 1_000_000, 1024],
     ['points', 1_000_000, 512],
   ];
   const scenes = new Map<number, Scene>();

@@ -9,7 +9,12 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface BenchFigure { name: string; value: number; unit: string; note?: string }
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -21,7 +26,11 @@ function sharedData(): string | undefined {
 
 async function adapterDescription(): Promise<string> {
   try {
-    const { create } = (await import('webgpu')) as unknown as { create: (o: string[]) => { requestAdapter(): Promise<{ info: { description?: string; vendor?: string } } | null> } };
+    const { create } = (await import('webgpu')) as unknown as {
+      create: (o: string[]) => {
+        requestAdapter(): Promise<{ info: { description?: string; vendor?: string } } | null>;
+      };
+    };
     const gpu = create([]);
     const a = await gpu.requestAdapter();
     return a ? a.info.description || a.info.vendor || 'unknown adapter' : 'no WebGPU adapter (reference renderer)';
@@ -31,10 +40,17 @@ async function adapterDescription(): Promise<string> {
 }
 
 /** Run a bench module's exported function, if the module exists; figures or the reason for none. */
-async function section(title: string, modulePath: string, fn: string): Promise<{ title: string; figures: BenchFigure[]; error?: string; extra?: string }> {
+async function section(
+  title: string,
+  modulePath: string,
+  fn: string,
+): Promise<{ title: string; figures: BenchFigure[]; error?: string; extra?: string }> {
   log(`${title}…`);
   try {
-    const mod = (await import(modulePath)) as Record<string, () => Promise<BenchFigure[] | { figures: BenchFigure[]; markdown?: string }>>;
+    const mod = (await import(modulePath)) as Record<
+      string,
+      () => Promise<BenchFigure[] | { figures: BenchFigure[]; markdown?: string }>
+    >;
     if (typeof mod[fn] !== 'function') return { title, figures: [], error: `${modulePath} has no ${fn}()` };
     const out = await mod[fn]();
     return Array.isArray(out) ? { title, figures: out } : { title, figures: out.figures, extra: out.markdown };
@@ -53,24 +69,51 @@ async function wholeProcessRender(): Promise<BenchFigure[]> {
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     const rssKb = await new Promise<number>((res, rej) => {
-      const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'dist', 'src', 'cli.js'), 'render', '--ply', ply,
-        '--pose', 'orbit_right_30', '--size', '512x512', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        '/usr/bin/time',
+        [
+          '-f',
+          '%M',
+          process.execPath,
+          join(root, 'dist', 'src', 'cli.js'),
+          'render',
+          '--ply',
+          ply,
+          '--pose',
+          'orbit_right_30',
+          '--size',
+          '512x512',
+          '--out',
+          out,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let err = '';
       child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => (code === 0 ? res(Number(err.trim().split('\n').pop())) : rej(new Error(`render exited ${code}: ${err.slice(-300)}`))));
+      child.on('close', (code) =>
+        code === 0
+          ? res(Number(err.trim().split('\n').pop()))
+          : rej(new Error(`render exited ${code}: ${err.slice(-300)}`)),
+      );
     });
     runs.push({ ms: performance.now() - t0, rssMb: rssKb / 1024 });
   }
   runs.sort((a, b) => a.ms - b.ms);
   const med = runs[1];
   return [
-    { name: 'vantage render biker.ply (152,746 splats) at 512², whole process', value: med.ms, unit: 'ms', note: 'median of 3, includes Node start-up, PLY parse, device set-up, render, PNG encode' },
+    {
+      name: 'vantage render biker.ply (152,746 splats) at 512², whole process',
+      value: med.ms,
+      unit: 'ms',
+      note: 'median of 3, includes Node start-up, PLY parse, device set-up, render, PNG encode',
+    },
     { name: 'vantage render biker.ply, peak resident memory', value: med.rssMb, unit: 'MiB' },
   ];
 }
 
 function fmt(f: BenchFigure): string {
-  const v = f.unit === 'ms' && f.value < 10 ? f.value.toFixed(2) : f.value >= 100 ? f.value.toFixed(0) : f.value.toFixed(1);
+  const v =
+    f.unit === 'ms' && f.value < 10 ? f.value.toFixed(2) : f.value >= 100 ? f.value.toFixed(0) : f.value.toFixed(1);
   return `| ${f.name} | ${v} ${f.unit} | ${f.note ?? ''} |`;
 }
 
@@ -80,7 +123,13 @@ async function main(): Promise<void> {
     await section('Input decoding', './io.js', 'benchIo'),
     await section('Lifting', './lift.js', 'benchLift'),
     await section('Rendering (WebGPU)', './render.js', 'benchRender'),
-    { title: 'Whole-process render', ...(await wholeProcessRender().then((figures) => ({ figures }), (e: Error) => ({ figures: [], error: e.message }))) },
+    {
+      title: 'Whole-process render',
+      ...(await wholeProcessRender().then(
+        (figures) => ({ figures }),
+        (e: Error) => ({ figures: [], error: e.message }),
+      )),
+    },
     await section('View-synthesis fidelity (nvs-eval)', './nvs.js', 'benchNvs'),
     await section('Monocular depth (tiny ONNX model)', './depth.js', 'benchDepth'),
     await section('MLLM client', './mllm.js', 'benchMllm'),
@@ -92,7 +141,11 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const adapter = await adapterDescription();
   let git = '';
-  try { git = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim(); } catch { /* not a checkout */ }
+  try {
+    git = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+  } catch {
+    /* not a checkout */
+  }
   const md = [
     '# Benchmarks',
     '',

@@ -114,10 +114,22 @@ export function cameraAxes(c2w: Mat4): { right: Vec3; down: Vec3; forward: Vec3 
 /** c2w from columns right, down, forward and a centre. */
 export function poseFromAxes(right: Vec3, down: Vec3, forward: Vec3, center: Vec3): Float64Array {
   return Float64Array.from([
-    right[0], right[1], right[2], 0,
-    down[0], down[1], down[2], 0,
-    forward[0], forward[1], forward[2], 0,
-    center[0], center[1], center[2], 1,
+    right[0],
+    right[1],
+    right[2],
+    0,
+    down[0],
+    down[1],
+    down[2],
+    0,
+    forward[0],
+    forward[1],
+    forward[2],
+    0,
+    center[0],
+    center[1],
+    center[2],
+    1,
   ]);
 }
 
@@ -195,9 +207,16 @@ export function isRigidPose(m: Mat4, tol = 1e-3): boolean {
   const { right, down, forward } = cameraAxes(m);
   const near = (a: number, b: number) => Math.abs(a - b) <= tol;
   return (
-    near(dot(right, right), 1) && near(dot(down, down), 1) && near(dot(forward, forward), 1) &&
-    near(dot(right, down), 0) && near(dot(right, forward), 0) && near(dot(down, forward), 0) &&
-    near(m[3], 0) && near(m[7], 0) && near(m[11], 0) && near(m[15], 1) &&
+    near(dot(right, right), 1) &&
+    near(dot(down, down), 1) &&
+    near(dot(forward, forward), 1) &&
+    near(dot(right, down), 0) &&
+    near(dot(right, forward), 0) &&
+    near(dot(down, forward), 0) &&
+    near(m[3], 0) &&
+    near(m[7], 0) &&
+    near(m[11], 0) &&
+    near(m[15], 1) &&
     dot(cross(right, down), forward) > 0
   );
 }

@@ -14,8 +14,22 @@
 import { z } from 'zod';
 import type { Camera, Mat4, Vec3 } from './types.js';
 import {
-  add, cameraAxes, cameraCenter, deg2rad, dot, isRigidPose, lookAt, multiply, normalize, rotationAbout,
-  scale, sub, toF64, transformDirection, translation, poseFromAxes,
+  add,
+  cameraAxes,
+  cameraCenter,
+  deg2rad,
+  dot,
+  isRigidPose,
+  lookAt,
+  multiply,
+  normalize,
+  rotationAbout,
+  scale,
+  sub,
+  toF64,
+  transformDirection,
+  translation,
+  poseFromAxes,
 } from './camera.js';
 import { VantageError } from './errors.js';
 import { POSE_LIMITS } from './config.js';
@@ -23,54 +37,80 @@ import { POSE_LIMITS } from './config.js';
 const finite = () => z.number().refine(Number.isFinite, { message: 'must be a finite number' });
 const vec3 = z.tuple([finite(), finite(), finite()]);
 
-export const PivotSchema = z.union([
-  z.literal('center'),
-  z.object({ u: finite(), v: finite() }).strict(),
-]);
+export const PivotSchema = z.union([z.literal('center'), z.object({ u: finite(), v: finite() }).strict()]);
 
-export const OrbitPoseSchema = z.object({
-  mode: z.literal('orbit'),
-  azimuth_deg: finite(),
-  elevation_deg: finite().default(0),
-  distance_scale: finite().default(1),
-  pivot: PivotSchema.optional(),
-}).strict();
+export const OrbitPoseSchema = z
+  .object({
+    mode: z.literal('orbit'),
+    azimuth_deg: finite(),
+    elevation_deg: finite().default(0),
+    distance_scale: finite().default(1),
+    pivot: PivotSchema.optional(),
+  })
+  .strict();
 
-export const EgoPoseSchema = z.object({
-  mode: z.literal('ego'),
-  yaw_deg: finite().default(0),
-  pitch_deg: finite().default(0),
-  forward_m: finite().default(0),
-  right_m: finite().default(0),
-  up_m: finite().default(0),
-}).strict();
+export const EgoPoseSchema = z
+  .object({
+    mode: z.literal('ego'),
+    yaw_deg: finite().default(0),
+    pitch_deg: finite().default(0),
+    forward_m: finite().default(0),
+    right_m: finite().default(0),
+    up_m: finite().default(0),
+  })
+  .strict();
 
 export const PRESET_NAMES = [
-  'reference', 'turn_left_30', 'turn_right_30', 'look_up_20', 'look_down_20',
-  'step_forward', 'step_back', 'step_left', 'step_right',
-  'orbit_left_30', 'orbit_right_30', 'orbit_left_60', 'orbit_right_60', 'orbit_left_90', 'orbit_right_90',
-  'behind', 'top_down', 'high_angle', 'zoom_in', 'zoom_out',
+  'reference',
+  'turn_left_30',
+  'turn_right_30',
+  'look_up_20',
+  'look_down_20',
+  'step_forward',
+  'step_back',
+  'step_left',
+  'step_right',
+  'orbit_left_30',
+  'orbit_right_30',
+  'orbit_left_60',
+  'orbit_right_60',
+  'orbit_left_90',
+  'orbit_right_90',
+  'behind',
+  'top_down',
+  'high_angle',
+  'zoom_in',
+  'zoom_out',
 ] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export const PresetPoseSchema = z.object({ mode: z.literal('preset'), name: z.enum(PRESET_NAMES) }).strict();
 
-export const C2wPoseSchema = z.object({
-  mode: z.literal('c2w'),
-  matrix: z.array(finite()).length(16),
-}).strict();
+export const C2wPoseSchema = z
+  .object({
+    mode: z.literal('c2w'),
+    matrix: z.array(finite()).length(16),
+  })
+  .strict();
 
-export const LookAtPoseSchema = z.object({
-  mode: z.literal('lookat'),
-  eye: vec3,
-  target: vec3,
-  up: vec3.optional(),
-}).strict();
+export const LookAtPoseSchema = z
+  .object({
+    mode: z.literal('lookat'),
+    eye: vec3,
+    target: vec3,
+    up: vec3.optional(),
+  })
+  .strict();
 
 export const LanguagePoseSchema = z.object({ mode: z.literal('language'), text: z.string().min(1) }).strict();
 
 export const PoseSchema = z.discriminatedUnion('mode', [
-  OrbitPoseSchema, EgoPoseSchema, PresetPoseSchema, C2wPoseSchema, LookAtPoseSchema, LanguagePoseSchema,
+  OrbitPoseSchema,
+  EgoPoseSchema,
+  PresetPoseSchema,
+  C2wPoseSchema,
+  LookAtPoseSchema,
+  LanguagePoseSchema,
 ]);
 
 export type OrbitPose = z.infer<typeof OrbitPoseSchema>;
@@ -100,15 +140,21 @@ export function parsePose(input: unknown): Pose {
     try {
       value = JSON.parse(input);
     } catch {
-      throw new VantageError('bad-pose', `pose is not valid JSON: ${input.slice(0, 120)}`,
-        'example: {"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}');
+      throw new VantageError(
+        'bad-pose',
+        `pose is not valid JSON: ${input.slice(0, 120)}`,
+        'example: {"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}',
+      );
     }
   }
   const r = PoseSchema.safeParse(value);
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(pose)'}: ${i.message}`).join('; ');
-    throw new VantageError('bad-pose', `invalid pose: ${problems}`,
-      `modes: orbit, ego, preset, c2w, lookat, language; presets: ${PRESET_NAMES.join(', ')}`);
+    throw new VantageError(
+      'bad-pose',
+      `invalid pose: ${problems}`,
+      `modes: orbit, ego, preset, c2w, lookat, language; presets: ${PRESET_NAMES.join(', ')}`,
+    );
   }
   return r.data;
 }
@@ -129,14 +175,20 @@ export function poseRangeErrors(pose: Pose): string[] {
     for (const k of ['forward_m', 'right_m', 'up_m'] as const) check(k, pose[k], POSE_LIMITS.egoMoveM);
   } else if (pose.mode === 'c2w') {
     if (!isRigidPose(pose.matrix)) {
-      errs.push('matrix is not a rigid camera-to-world transform (rotation must be orthonormal, right-handed, last row 0 0 0 1)');
+      errs.push(
+        'matrix is not a rigid camera-to-world transform (rotation must be orthonormal, right-handed, last row 0 0 0 1)',
+      );
     }
     if (pose.matrix.slice(12, 15).some((t) => Math.abs(t) > POSE_LIMITS.egoMoveM[1])) {
       errs.push(`matrix translation is beyond ±${POSE_LIMITS.egoMoveM[1]} scene units`);
     }
   } else if (pose.mode === 'lookat') {
-    for (const [name, p] of [['eye', pose.eye], ['target', pose.target]] as const) {
-      if (p.some((t) => Math.abs(t) > POSE_LIMITS.egoMoveM[1])) errs.push(`${name} is beyond ±${POSE_LIMITS.egoMoveM[1]} scene units`);
+    for (const [name, p] of [
+      ['eye', pose.eye],
+      ['target', pose.target],
+    ] as const) {
+      if (p.some((t) => Math.abs(t) > POSE_LIMITS.egoMoveM[1]))
+        errs.push(`${name} is beyond ±${POSE_LIMITS.egoMoveM[1]} scene units`);
     }
     if (Math.hypot(...sub(pose.eye, pose.target)) < 1e-9) errs.push('eye and target are the same point');
   }
@@ -157,20 +209,25 @@ export function clampPose<P extends Pose>(pose: P): { pose: P; clamped: string[]
     return c;
   };
   if (pose.mode === 'orbit') {
-    const p = { ...pose,
+    const p = {
+      ...pose,
       azimuth_deg: fix('azimuth_deg', wrapDeg(pose.azimuth_deg), POSE_LIMITS.azimuthDeg),
       elevation_deg: fix('elevation_deg', pose.elevation_deg, POSE_LIMITS.elevationDeg),
-      distance_scale: fix('distance_scale', pose.distance_scale, POSE_LIMITS.distanceScale) };
-    if (wrapDeg(pose.azimuth_deg) !== pose.azimuth_deg) clamped.unshift(`azimuth_deg ${pose.azimuth_deg} → ${p.azimuth_deg} (wrapped)`);
+      distance_scale: fix('distance_scale', pose.distance_scale, POSE_LIMITS.distanceScale),
+    };
+    if (wrapDeg(pose.azimuth_deg) !== pose.azimuth_deg)
+      clamped.unshift(`azimuth_deg ${pose.azimuth_deg} → ${p.azimuth_deg} (wrapped)`);
     return { pose: p, clamped };
   }
   if (pose.mode === 'ego') {
-    const p = { ...pose,
+    const p = {
+      ...pose,
       yaw_deg: fix('yaw_deg', wrapDeg(pose.yaw_deg), POSE_LIMITS.yawDeg),
       pitch_deg: fix('pitch_deg', pose.pitch_deg, POSE_LIMITS.pitchDeg),
       forward_m: fix('forward_m', pose.forward_m, POSE_LIMITS.egoMoveM),
       right_m: fix('right_m', pose.right_m, POSE_LIMITS.egoMoveM),
-      up_m: fix('up_m', pose.up_m, POSE_LIMITS.egoMoveM) };
+      up_m: fix('up_m', pose.up_m, POSE_LIMITS.egoMoveM),
+    };
     return { pose: p, clamped };
   }
   const errs = poseRangeErrors(pose);
@@ -187,31 +244,62 @@ export function wrapDeg(d: number): number {
 /** The orbit or ego move a preset stands for; step sizes are a quarter of the pivot distance. */
 export function presetMove(name: PresetName, pivotDistance: number): OrbitPose | EgoPose {
   const step = 0.25 * pivotDistance;
-  const orbit = (azimuth_deg: number, elevation_deg = 0, distance_scale = 1): OrbitPose =>
-    ({ mode: 'orbit', azimuth_deg, elevation_deg, distance_scale });
-  const ego = (p: Partial<Omit<EgoPose, 'mode'>>): EgoPose =>
-    ({ mode: 'ego', yaw_deg: 0, pitch_deg: 0, forward_m: 0, right_m: 0, up_m: 0, ...p });
+  const orbit = (azimuth_deg: number, elevation_deg = 0, distance_scale = 1): OrbitPose => ({
+    mode: 'orbit',
+    azimuth_deg,
+    elevation_deg,
+    distance_scale,
+  });
+  const ego = (p: Partial<Omit<EgoPose, 'mode'>>): EgoPose => ({
+    mode: 'ego',
+    yaw_deg: 0,
+    pitch_deg: 0,
+    forward_m: 0,
+    right_m: 0,
+    up_m: 0,
+    ...p,
+  });
   switch (name) {
-    case 'reference': return orbit(0);
-    case 'turn_left_30': return ego({ yaw_deg: -30 });
-    case 'turn_right_30': return ego({ yaw_deg: 30 });
-    case 'look_up_20': return ego({ pitch_deg: 20 });
-    case 'look_down_20': return ego({ pitch_deg: -20 });
-    case 'step_forward': return ego({ forward_m: step });
-    case 'step_back': return ego({ forward_m: -step });
-    case 'step_left': return ego({ right_m: -step });
-    case 'step_right': return ego({ right_m: step });
-    case 'orbit_left_30': return orbit(-30);
-    case 'orbit_right_30': return orbit(30);
-    case 'orbit_left_60': return orbit(-60);
-    case 'orbit_right_60': return orbit(60);
-    case 'orbit_left_90': return orbit(-90);
-    case 'orbit_right_90': return orbit(90);
-    case 'behind': return orbit(180);
-    case 'top_down': return orbit(0, 85);
-    case 'high_angle': return orbit(0, 45);
-    case 'zoom_in': return orbit(0, 0, 0.6);
-    case 'zoom_out': return orbit(0, 0, 1.6);
+    case 'reference':
+      return orbit(0);
+    case 'turn_left_30':
+      return ego({ yaw_deg: -30 });
+    case 'turn_right_30':
+      return ego({ yaw_deg: 30 });
+    case 'look_up_20':
+      return ego({ pitch_deg: 20 });
+    case 'look_down_20':
+      return ego({ pitch_deg: -20 });
+    case 'step_forward':
+      return ego({ forward_m: step });
+    case 'step_back':
+      return ego({ forward_m: -step });
+    case 'step_left':
+      return ego({ right_m: -step });
+    case 'step_right':
+      return ego({ right_m: step });
+    case 'orbit_left_30':
+      return orbit(-30);
+    case 'orbit_right_30':
+      return orbit(30);
+    case 'orbit_left_60':
+      return orbit(-60);
+    case 'orbit_right_60':
+      return orbit(60);
+    case 'orbit_left_90':
+      return orbit(-90);
+    case 'orbit_right_90':
+      return orbit(90);
+    case 'behind':
+      return orbit(180);
+    case 'top_down':
+      return orbit(0, 85);
+    case 'high_angle':
+      return orbit(0, 45);
+    case 'zoom_in':
+      return orbit(0, 0, 0.6);
+    case 'zoom_out':
+      return orbit(0, 0, 1.6);
   }
 }
 
@@ -219,8 +307,11 @@ function orbitPivot(pose: OrbitPose, ctx: PoseContext): Vec3 {
   if (!pose.pivot || pose.pivot === 'center') return ctx.pivot;
   const p = ctx.pointUnderPixel?.(pose.pivot.u, pose.pivot.v);
   if (!p) {
-    throw new VantageError('bad-pose', `orbit pivot pixel (${pose.pivot.u}, ${pose.pivot.v}) has no lifted point`,
-      'pick a pixel on a surface of the reference image, or use "center"');
+    throw new VantageError(
+      'bad-pose',
+      `orbit pivot pixel (${pose.pivot.u}, ${pose.pivot.v}) has no lifted point`,
+      'pick a pixel on a surface of the reference image, or use "center"',
+    );
   }
   return p;
 }
@@ -234,7 +325,10 @@ export function orbitC2w(pose: OrbitPose, ctx: PoseContext): Float64Array {
   // Elevation turns about the reference's right axis made horizontal, so a levelled scene stays level.
   const horizRight = sub(right, scale(up, dot(right, up)));
   const elevAxis = Math.hypot(...horizRight) > 1e-6 ? normalize(horizRight) : right;
-  const rot = multiply(rotationAbout(up, deg2rad(pose.azimuth_deg)), rotationAbout(elevAxis, -deg2rad(pose.elevation_deg)));
+  const rot = multiply(
+    rotationAbout(up, deg2rad(pose.azimuth_deg)),
+    rotationAbout(elevAxis, -deg2rad(pose.elevation_deg)),
+  );
   const offset = scale(transformDirection(rot, sub(cameraCenter(ref), pivot)), pose.distance_scale);
   const out = multiply(rot, ref);
   const c = add(pivot, offset);
@@ -261,16 +355,23 @@ export function pivotDistance(ctx: PoseContext): number {
 /** Resolve a numeric pose to camera-to-world. Range is not checked here: see poseRangeErrors / clampPose. */
 export function c2wFromPose(pose: Pose, ctx: PoseContext): Float64Array {
   switch (pose.mode) {
-    case 'orbit': return orbitC2w(pose, ctx);
-    case 'ego': return egoC2w(pose, ctx);
-    case 'preset': return c2wFromPose(presetMove(pose.name, pivotDistance(ctx)), ctx);
+    case 'orbit':
+      return orbitC2w(pose, ctx);
+    case 'ego':
+      return egoC2w(pose, ctx);
+    case 'preset':
+      return c2wFromPose(presetMove(pose.name, pivotDistance(ctx)), ctx);
     case 'c2w': {
       if (!isRigidPose(pose.matrix)) throw new VantageError('bad-pose', 'c2w matrix is not a rigid transform');
       return toF64(pose.matrix);
     }
-    case 'lookat': return lookAt(pose.eye, pose.target, pose.up ?? ctx.up);
+    case 'lookat':
+      return lookAt(pose.eye, pose.target, pose.up ?? ctx.up);
     case 'language':
-      throw new VantageError('bad-pose', 'a language pose must be turned into numbers first (loop/ does this with a second MLLM call)');
+      throw new VantageError(
+        'bad-pose',
+        'a language pose must be turned into numbers first (loop/ does this with a second MLLM call)',
+      );
   }
 }
 
@@ -281,32 +382,54 @@ export function poseCaption(pose: Pose): string {
   switch (pose.mode) {
     case 'orbit': {
       const parts: string[] = [];
-      if (pose.azimuth_deg !== 0) parts.push(`swung ${f(Math.abs(pose.azimuth_deg))}° to the ${pose.azimuth_deg > 0 ? 'right' : 'left'}`);
-      if (pose.elevation_deg !== 0) parts.push(`${pose.elevation_deg > 0 ? 'raised' : 'lowered'} ${f(Math.abs(pose.elevation_deg))}° (looking ${pose.elevation_deg > 0 ? 'down' : 'up'})`);
-      if (pose.distance_scale !== 1) parts.push(`${pose.distance_scale < 1 ? 'closer' : 'farther'}, at ${f(pose.distance_scale, 2)}× the distance`);
-      const pivot = !pose.pivot || pose.pivot === 'center' ? 'the scene centre' : `the point at pixel (${f(pose.pivot.u, 0)}, ${f(pose.pivot.v, 0)})`;
+      if (pose.azimuth_deg !== 0)
+        parts.push(`swung ${f(Math.abs(pose.azimuth_deg))}° to the ${pose.azimuth_deg > 0 ? 'right' : 'left'}`);
+      if (pose.elevation_deg !== 0)
+        parts.push(
+          `${pose.elevation_deg > 0 ? 'raised' : 'lowered'} ${f(Math.abs(pose.elevation_deg))}° (looking ${pose.elevation_deg > 0 ? 'down' : 'up'})`,
+        );
+      if (pose.distance_scale !== 1)
+        parts.push(`${pose.distance_scale < 1 ? 'closer' : 'farther'}, at ${f(pose.distance_scale, 2)}× the distance`);
+      const pivot =
+        !pose.pivot || pose.pivot === 'center'
+          ? 'the scene centre'
+          : `the point at pixel (${f(pose.pivot.u, 0)}, ${f(pose.pivot.v, 0)})`;
       const words = parts.length ? `camera ${parts.join(', ')} around ${pivot}` : 'the original viewpoint';
       return `${words} [orbit azimuth_deg=${f(pose.azimuth_deg)} elevation_deg=${f(pose.elevation_deg)} distance_scale=${f(pose.distance_scale, 2)}]`;
     }
     case 'ego': {
       const parts: string[] = [];
-      if (pose.forward_m) parts.push(`${pose.forward_m > 0 ? 'stepped forward' : 'stepped back'} ${f(Math.abs(pose.forward_m), 2)}`);
-      if (pose.right_m) parts.push(`${pose.right_m > 0 ? 'stepped right' : 'stepped left'} ${f(Math.abs(pose.right_m), 2)}`);
+      if (pose.forward_m)
+        parts.push(`${pose.forward_m > 0 ? 'stepped forward' : 'stepped back'} ${f(Math.abs(pose.forward_m), 2)}`);
+      if (pose.right_m)
+        parts.push(`${pose.right_m > 0 ? 'stepped right' : 'stepped left'} ${f(Math.abs(pose.right_m), 2)}`);
       if (pose.up_m) parts.push(`${pose.up_m > 0 ? 'rose' : 'crouched'} ${f(Math.abs(pose.up_m), 2)}`);
       if (pose.yaw_deg) parts.push(`turned ${f(Math.abs(pose.yaw_deg))}° ${pose.yaw_deg > 0 ? 'right' : 'left'}`);
       if (pose.pitch_deg) parts.push(`looked ${pose.pitch_deg > 0 ? 'up' : 'down'} ${f(Math.abs(pose.pitch_deg))}°`);
       const words = parts.length ? `camera ${parts.join(', ')} from the original position` : 'the original viewpoint';
       return `${words} [ego yaw_deg=${f(pose.yaw_deg)} pitch_deg=${f(pose.pitch_deg)} forward_m=${f(pose.forward_m, 2)} right_m=${f(pose.right_m, 2)} up_m=${f(pose.up_m, 2)}]`;
     }
-    case 'preset': return `preset move "${pose.name.replace(/_/g, ' ')}" [preset ${pose.name}]`;
-    case 'c2w': return `camera placed by an explicit matrix at (${pose.matrix.slice(12, 15).map((x) => f(x, 2)).join(', ')}) [c2w]`;
-    case 'lookat': return `camera at (${pose.eye.map((x) => f(x, 2)).join(', ')}) looking at (${pose.target.map((x) => f(x, 2)).join(', ')}) [lookat]`;
-    case 'language': return `requested in words: "${pose.text}" [language]`;
+    case 'preset':
+      return `preset move "${pose.name.replace(/_/g, ' ')}" [preset ${pose.name}]`;
+    case 'c2w':
+      return `camera placed by an explicit matrix at (${pose.matrix
+        .slice(12, 15)
+        .map((x) => f(x, 2))
+        .join(', ')}) [c2w]`;
+    case 'lookat':
+      return `camera at (${pose.eye.map((x) => f(x, 2)).join(', ')}) looking at (${pose.target.map((x) => f(x, 2)).join(', ')}) [lookat]`;
+    case 'language':
+      return `requested in words: "${pose.text}" [language]`;
   }
 }
 
 /** Build a PoseContext from a reference camera, pivot and up (the scene supplies these). */
-export function poseContext(reference: Camera, pivot: Vec3, up: Vec3, pointUnderPixel?: PoseContext['pointUnderPixel']): PoseContext {
+export function poseContext(
+  reference: Camera,
+  pivot: Vec3,
+  up: Vec3,
+  pointUnderPixel?: PoseContext['pointUnderPixel'],
+): PoseContext {
   return { reference, pivot, up, pointUnderPixel };
 }
 

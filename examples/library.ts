@@ -36,15 +36,21 @@ try {
 
   // 3. Answer a question: the model looks again from poses it picks, and the answers are fused.
   // (on the fixture, the red box is nearer the camera than the purple one: from the far side it is behind)
-  const result = await answer(lifted, 'Seen from the opposite side of the table, is the red box in front of or behind the purple box?', {
-    options: ['in front', 'behind'],
-    model: 'builtin:perceiver', // or a model served at $OPENAI_BASE_URL, e.g. 'gpt-4o'
-    config: { maxRounds: 2 },
-    renderer,
-    traceDir: join(out, 'trace'),
-  });
-  console.log(`answer: ${result.choice}) ${result.option ?? ''}  p=${result.probability.toFixed(2)}  `
-    + `after ${result.rounds} round(s), stopped: ${result.stopReason}`);
+  const result = await answer(
+    lifted,
+    'Seen from the opposite side of the table, is the red box in front of or behind the purple box?',
+    {
+      options: ['in front', 'behind'],
+      model: 'builtin:perceiver', // or a model served at $OPENAI_BASE_URL, e.g. 'gpt-4o'
+      config: { maxRounds: 2 },
+      renderer,
+      traceDir: join(out, 'trace'),
+    },
+  );
+  console.log(
+    `answer: ${result.choice}) ${result.option ?? ''}  p=${result.probability.toFixed(2)}  ` +
+      `after ${result.rounds} round(s), stopped: ${result.stopReason}`,
+  );
   console.log(`posterior: ${JSON.stringify(result.posterior)}`);
   console.log(`trace: ${result.indexHtml}`);
 } finally {

@@ -43,24 +43,29 @@ export const LOOP_DEFAULTS: LoopConfig = {
 const side = z.number().int().min(16).max(INPUT_LIMITS.maxRenderSide);
 
 /** A user's (partial) loop configuration; unknown keys are an error so typos do not pass silently. */
-export const LoopConfigInputSchema = z.object({
-  model: z.string().min(1).optional(),
-  maxRounds: z.number().int().min(0).max(20).optional(),
-  poseFormat: z.enum(['orbit', 'ego', 'preset', 'language']).optional(),
-  render: z.enum(['points', 'gaussians']).optional(),
-  holes: z.enum(['mark', 'fill', 'none']).optional(),
-  width: side.optional(),
-  height: side.optional(),
-  fusion: z.enum(['loglinear', 'vote', 'last']).optional(),
-  stop: z.object({
-    policy: z.enum(['adaptive', 'fixed']).optional(),
-    stableRounds: z.number().int().min(1).max(20).optional(),
-    marginTau: z.number().min(0).max(1).optional(),
-    tokenBudget: z.number().int().positive().optional(),
-    secondsBudget: z.number().positive().optional(),
-  }).strict().optional(),
-  imageBudget: z.number().int().min(1).max(16).optional(),
-}).strict();
+export const LoopConfigInputSchema = z
+  .object({
+    model: z.string().min(1).optional(),
+    maxRounds: z.number().int().min(0).max(20).optional(),
+    poseFormat: z.enum(['orbit', 'ego', 'preset', 'language']).optional(),
+    render: z.enum(['points', 'gaussians']).optional(),
+    holes: z.enum(['mark', 'fill', 'none']).optional(),
+    width: side.optional(),
+    height: side.optional(),
+    fusion: z.enum(['loglinear', 'vote', 'last']).optional(),
+    stop: z
+      .object({
+        policy: z.enum(['adaptive', 'fixed']).optional(),
+        stableRounds: z.number().int().min(1).max(20).optional(),
+        marginTau: z.number().min(0).max(1).optional(),
+        tokenBudget: z.number().int().positive().optional(),
+        secondsBudget: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    imageBudget: z.number().int().min(1).max(16).optional(),
+  })
+  .strict();
 
 export type LoopConfigInput = z.infer<typeof LoopConfigInputSchema>;
 
@@ -69,12 +74,16 @@ export function loopConfigFrom(input: unknown = {}, base: LoopConfig = LOOP_DEFA
   const r = LoopConfigInputSchema.safeParse(input ?? {});
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
-    throw new VantageError('bad-config', `invalid loop configuration: ${problems}`,
-      'keys: model, maxRounds, poseFormat (orbit|ego|preset|language), render (points|gaussians), holes (mark|fill|none), '
-      + 'width, height, fusion (loglinear|vote|last), stop {policy, stableRounds, marginTau, tokenBudget, secondsBudget}, imageBudget');
+    throw new VantageError(
+      'bad-config',
+      `invalid loop configuration: ${problems}`,
+      'keys: model, maxRounds, poseFormat (orbit|ego|preset|language), render (points|gaussians), holes (mark|fill|none), ' +
+        'width, height, fusion (loglinear|vote|last), stop {policy, stableRounds, marginTau, tokenBudget, secondsBudget}, imageBudget',
+    );
   }
   const u = r.data;
-  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined = <T extends object>(o: T) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   const { stop, ...rest } = u;
   return {
     ...base,

@@ -42,7 +42,14 @@ export const DEMO_DEFAULTS = {
  * RGB-D camera). Deliberately not the poses the perceiver asks for, so its views are novel views
  * with holes, not copies of a scan frame.
  */
-export const SCAN_ORBITS: readonly [number, number][] = [[120, 25], [-120, 25], [180, 35], [0, 70], [60, 45], [-60, 45]];
+export const SCAN_ORBITS: readonly [number, number][] = [
+  [120, 25],
+  [-120, 25],
+  [180, 35],
+  [0, 70],
+  [60, 45],
+  [-60, 45],
+];
 
 export interface DemoOptions {
   count?: number;
@@ -121,20 +128,39 @@ export function scanFramesOf(fixture: FixtureScene, frame: RgbdFrame, scanFrames
   if (scanFrames <= 0) return frames;
   const { width, height } = frame;
   const intrinsics = scaleIntrinsics(fixture.reference.intrinsics, width, height);
-  const u = Math.floor(width / 2), v = Math.floor(height / 2);
+  const u = Math.floor(width / 2),
+    v = Math.floor(height / 2);
   const z = frame.depth[v * width + u] || 2;
-  const ctx = poseContext(fixture.reference, transformPoint(fixture.reference.c2w, unprojectPixel(intrinsics, u, v, z)), fixture.up);
+  const ctx = poseContext(
+    fixture.reference,
+    transformPoint(fixture.reference.c2w, unprojectPixel(intrinsics, u, v, z)),
+    fixture.up,
+  );
   for (const [az, el] of SCAN_ORBITS.slice(0, scanFrames)) {
     const c2w = c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: el, distance_scale: 1.2 }, ctx);
     const r = raycast(fixture, { intrinsics, c2w }, width, height);
-    frames.push({ width, height, rgb: r.rgb, depth: r.depth, intrinsics, c2w, units: 'metres', source: `scan orbit ${az}°/${el}°` });
+    frames.push({
+      width,
+      height,
+      rgb: r.rgb,
+      depth: r.depth,
+      intrinsics,
+      c2w,
+      units: 'metres',
+      source: `scan orbit ${az}°/${el}°`,
+    });
   }
   return frames;
 }
 
 /** The scene note of a scene lifted from the reference photo plus `scanFrames` scan frames. */
 export function scanNoteOf(scanFrames: number): string {
-  return `scene lifted from the reference photo and ${scanFrames} RGB-D scan frame(s) (orbits ${SCAN_ORBITS.slice(0, scanFrames).map(([a, e]) => `${a}°/${e}°`).join(', ')}); the model is shown the reference photo only`;
+  return `scene lifted from the reference photo and ${scanFrames} RGB-D scan frame(s) (orbits ${SCAN_ORBITS.slice(
+    0,
+    scanFrames,
+  )
+    .map(([a, e]) => `${a}°/${e}°`)
+    .join(', ')}); the model is shown the reference photo only`;
 }
 
 /**
@@ -160,7 +186,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const log = opts.log ?? (() => {});
   const scanFrames = opts.scanFrames ?? DEMO_DEFAULTS.scanFrames;
   if (!(Number.isInteger(scanFrames) && scanFrames >= 0 && scanFrames <= SCAN_ORBITS.length)) {
-    throw new VantageError('bad-option', `demo scan frames must be a whole number 0..${SCAN_ORBITS.length}, got ${scanFrames}`);
+    throw new VantageError(
+      'bad-option',
+      `demo scan frames must be a whole number 0..${SCAN_ORBITS.length}, got ${scanFrames}`,
+    );
   }
   if (!(Number.isInteger(rounds) && rounds >= 0 && rounds <= 20)) {
     throw new VantageError('bad-option', `demo rounds must be a whole number 0..20, got ${rounds}`);
@@ -168,7 +197,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const config = loopConfigFrom({
     render: DEMO_DEFAULTS.render,
     ...opts.loop,
-    model: 'builtin:perceiver', maxRounds: rounds, width, height,
+    model: 'builtin:perceiver',
+    maxRounds: rounds,
+    width,
+    height,
     stop: { ...opts.loop?.stop, policy: 'fixed' },
   });
   const items = generateQuestions({ count, seed, ...(opts.categories ? { categories: opts.categories } : {}) });
@@ -182,20 +214,41 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       const { frame, scene } = liftFixture(fixture, width, height, scanFrames);
       const rgba = rgbaFromRgb(frame.rgb);
       const png = await encodePng(rgba, frame.width, frame.height, 4);
-      const { trace, views } = await runLoop({
-        question: { id: question.id, text: question.text, options: question.options, answer: question.answer, category: question.category },
-        scene,
-        originals: [{ png, width: frame.width, height: frame.height, rgba, depth: frame.depth, camera: scene.reference }],
-        inputInfo: {
-          images: [`fixture:${fixture.name}`], depth: scanFrames ? `ray-cast (exact), + ${scanFrames} scan frame(s)` : 'ray-cast (exact)', intrinsics: 'fixture camera (60° hfov)',
-          units: 'metres', notes: [...scene.notes],
+      const { trace, views } = await runLoop(
+        {
+          question: {
+            id: question.id,
+            text: question.text,
+            options: question.options,
+            answer: question.answer,
+            category: question.category,
+          },
+          scene,
+          originals: [
+            { png, width: frame.width, height: frame.height, rgba, depth: frame.depth, camera: scene.reference },
+          ],
+          inputInfo: {
+            images: [`fixture:${fixture.name}`],
+            depth: scanFrames ? `ray-cast (exact), + ${scanFrames} scan frame(s)` : 'ray-cast (exact)',
+            intrinsics: 'fixture camera (60° hfov)',
+            units: 'metres',
+            notes: [...scene.notes],
+          },
         },
-      }, model, renderer, config);
+        model,
+        renderer,
+        config,
+      );
       const choices = choicesByRound(trace, rounds);
       const correctByRound = choices.map((c) => c === question.answer);
       const item: DemoTrace = {
-        id: question.id, category: question.category, answer: question.answer, choices, correctByRound,
-        stopReason: trace.final.stopReason, trace,
+        id: question.id,
+        category: question.category,
+        answer: question.answer,
+        choices,
+        correctByRound,
+        stopReason: trace.final.stopReason,
+        trace,
       };
       if (out) {
         const dir = join(out, safeName(`${String(i + 1).padStart(2, '0')}-${question.id}`));
@@ -204,19 +257,35 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         item.indexHtml = w.indexHtml;
       }
       traces.push(item);
-      log(`[${i + 1}/${items.length}] ${question.category}: truth ${question.answer}, by round ${choices.join(' ')} ${correctByRound[rounds] ? '✓' : '✗'}${trace.final.stopReason === 'error' ? ` (error: ${trace.rounds.find((r) => r.failed)?.failed})` : ''}`);
+      log(
+        `[${i + 1}/${items.length}] ${question.category}: truth ${question.answer}, by round ${choices.join(' ')} ${correctByRound[rounds] ? '✓' : '✗'}${trace.final.stopReason === 'error' ? ` (error: ${trace.rounds.find((r) => r.failed)?.failed})` : ''}`,
+      );
     }
   } finally {
     if (!opts.renderer) renderer.dispose();
   }
-  const accuracyByRound = accuracyByRoundOf(traces.map((t) => t.correctByRound), rounds);
+  const accuracyByRound = accuracyByRoundOf(
+    traces.map((t) => t.correctByRound),
+    rounds,
+  );
   const byCategory: DemoResult['byCategory'] = {};
   for (const cat of [...new Set(traces.map((t) => t.category))].sort()) {
     const ts = traces.filter((t) => t.category === cat);
-    byCategory[cat] = { count: ts.length, accuracyByRound: accuracyByRoundOf(ts.map((t) => t.correctByRound), rounds) };
+    byCategory[cat] = {
+      count: ts.length,
+      accuracyByRound: accuracyByRoundOf(
+        ts.map((t) => t.correctByRound),
+        rounds,
+      ),
+    };
   }
   const result: DemoResult = {
-    accuracyByRound, byCategory, traces, config, modelLabel: model.label, renderer: renderer.kind,
+    accuracyByRound,
+    byCategory,
+    traces,
+    config,
+    modelLabel: model.label,
+    renderer: renderer.kind,
     ms: Math.round(performance.now() - t0),
   };
   if (out) result.indexHtml = await writeDemoIndex(out, result);
@@ -238,7 +307,8 @@ export function demoTable(r: Pick<DemoResult, 'accuracyByRound' | 'byCategory' |
     ...Object.entries(r.byCategory).map(([c, v]) => [c, String(v.count), ...v.accuracyByRound.map(pct)]),
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -246,12 +316,18 @@ export function demoTable(r: Pick<DemoResult, 'accuracyByRound' | 'byCategory' |
 async function writeDemoIndex(out: string, r: DemoResult): Promise<string> {
   const n = r.accuracyByRound.length - 1;
   const cell = (ok: boolean) => `<td class="${ok ? 'ok' : 'no'}">${ok ? '✓' : '✗'}</td>`;
-  const rows = r.traces.map((t) => {
-    const link = t.dir ? `<a href="${escapeHtml(`${t.dir.slice(out.length + 1)}/index.html`)}">${escapeHtml(t.id)}</a>` : escapeHtml(t.id);
-    return `<tr><td>${link}</td><td>${escapeHtml(t.category)}</td><td>${escapeHtml(t.answer)}</td><td>${escapeHtml(t.choices.join(' '))}</td>${t.correctByRound.map(cell).join('')}</tr>`;
-  }).join('\n');
+  const rows = r.traces
+    .map((t) => {
+      const link = t.dir
+        ? `<a href="${escapeHtml(`${t.dir.slice(out.length + 1)}/index.html`)}">${escapeHtml(t.id)}</a>`
+        : escapeHtml(t.id);
+      return `<tr><td>${link}</td><td>${escapeHtml(t.category)}</td><td>${escapeHtml(t.answer)}</td><td>${escapeHtml(t.choices.join(' '))}</td>${t.correctByRound.map(cell).join('')}</tr>`;
+    })
+    .join('\n');
   const acc = (xs: number[]) => xs.map((x) => `<td>${pct(x)}</td>`).join('');
-  const cats = Object.entries(r.byCategory).map(([c, v]) => `<tr><td>${escapeHtml(c)}</td><td>${v.count}</td>${acc(v.accuracyByRound)}</tr>`).join('\n');
+  const cats = Object.entries(r.byCategory)
+    .map(([c, v]) => `<tr><td>${escapeHtml(c)}</td><td>${v.count}</td>${acc(v.accuracyByRound)}</tr>`)
+    .join('\n');
   const roundHeads = Array.from({ length: n + 1 }, (_, k) => `<th>round ${k}</th>`).join('');
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vantage demo</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;max-width:1100px}table{border-collapse:collapse;margin:12px 0}
@@ -304,13 +380,25 @@ export function replayStopPolicy(traces: DemoTrace[], v: PolicyVariant): PolicyO
     const margins: number[] = [];
     let final = '';
     for (let r = 0; r < rs.length; r++) {
-      const posterior: OptionDist = fusePosterior(v.fusion, rs.slice(0, r + 1).map((x) => ({ dist: x.answer.dist, weight: roundWeight(x) })), keys);
+      const posterior: OptionDist = fusePosterior(
+        v.fusion,
+        rs.slice(0, r + 1).map((x) => ({ dist: x.answer.dist, weight: roundWeight(x) })),
+        keys,
+      );
       const top = topChoice(posterior);
       fused.push(top.choice);
       margins.push(top.margin);
       final = top.choice;
       const modelSaidStop = /^the model said stop/.test(rs[r + 1]?.decision?.reason ?? '');
-      const reason = stopDecision(v.stop, { round: r, maxRounds: v.maxRounds, fusedChoices: fused, margins, modelSaidStop, tokensUsed: 0, msUsed: 0 });
+      const reason = stopDecision(v.stop, {
+        round: r,
+        maxRounds: v.maxRounds,
+        fusedChoices: fused,
+        margins,
+        modelSaidStop,
+        tokensUsed: 0,
+        msUsed: 0,
+      });
       if (reason || r === rs.length - 1) {
         views += r;
         break;
@@ -318,5 +406,8 @@ export function replayStopPolicy(traces: DemoTrace[], v: PolicyVariant): PolicyO
     }
     if (final === t.answer) correct++;
   }
-  return { accuracy: traces.length ? correct / traces.length : 0, meanViews: traces.length ? views / traces.length : 0 };
+  return {
+    accuracy: traces.length ? correct / traces.length : 0,
+    meanViews: traces.length ? views / traces.length : 0,
+  };
 }

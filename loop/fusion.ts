@@ -55,7 +55,9 @@ export function normalizeDist(d: OptionDist, keys: string[]): OptionDist {
   const floored = raw.map((v) => Math.max(total > 0 ? v / total : 0, eps));
   const z = floored.reduce((a, b) => a + b, 0);
   const out: OptionDist = {};
-  support.forEach((k, i) => { out[k] = floored[i] / z; });
+  support.forEach((k, i) => {
+    out[k] = floored[i] / z;
+  });
   return out;
 }
 
@@ -78,14 +80,18 @@ function logLinear(rounds: { dist: OptionDist; weight: number }[], keys: string[
   for (const r of used) {
     const p = normalizeDist(r.dist, keys);
     const w = cleanWeight(r.weight) / wsum;
-    keys.forEach((k, i) => { logs[i] += w * Math.log(p[k]); });
+    keys.forEach((k, i) => {
+      logs[i] += w * Math.log(p[k]);
+    });
   }
   // log-sum-exp keeps the normalisation exact however small the products get
   const m = Math.max(...logs);
   const ex = logs.map((l) => Math.exp(l - m));
   const z = ex.reduce((a, b) => a + b, 0);
   const out: OptionDist = {};
-  keys.forEach((k, i) => { out[k] = ex[i] / z; });
+  keys.forEach((k, i) => {
+    out[k] = ex[i] / z;
+  });
   return out;
 }
 
@@ -102,7 +108,9 @@ function vote(rounds: { dist: OptionDist; weight: number }[], keys: string[]): O
   }
   const z = votes.reduce((a, b) => a + b, 0) + alpha * keys.length;
   const out: OptionDist = {};
-  keys.forEach((k, i) => { out[k] = (votes[i] + alpha) / z; });
+  keys.forEach((k, i) => {
+    out[k] = (votes[i] + alpha) / z;
+  });
   return out;
 }
 
@@ -124,14 +132,24 @@ export function fusePosterior(
   rounds: { dist: OptionDist; weight: number }[],
   keys: string[],
 ): OptionDist {
-  const support = supportOf(rounds.map((r) => r.dist), keys);
+  const support = supportOf(
+    rounds.map((r) => r.dist),
+    keys,
+  );
   if (!support.length) return {};
   switch (policy) {
-    case 'loglinear': return logLinear(rounds, support);
-    case 'vote': return vote(rounds, support);
-    case 'last': return last(rounds, support);
+    case 'loglinear':
+      return logLinear(rounds, support);
+    case 'vote':
+      return vote(rounds, support);
+    case 'last':
+      return last(rounds, support);
     default:
-      throw new VantageError('bad-fusion', `unknown fusion policy "${String(policy)}"`, 'use one of: loglinear, vote, last');
+      throw new VantageError(
+        'bad-fusion',
+        `unknown fusion policy "${String(policy)}"`,
+        'use one of: loglinear, vote, last',
+      );
   }
 }
 

@@ -16,18 +16,31 @@ import type { Camera } from '../core/types.js';
 import { VantageError, isVantageError } from '../core/errors.js';
 import { parsePose, REFERENCE_POSE, type NumericPose, type Pose } from '../core/pose.js';
 import {
-  createMllmClient, mllmConfigFromEnv, MllmError, type CallRecord, type ChatMessage, type MllmClient, type MllmConfig,
+  createMllmClient,
+  mllmConfigFromEnv,
+  MllmError,
+  type CallRecord,
+  type ChatMessage,
+  type MllmClient,
+  type MllmConfig,
 } from '../core/mllm/client.js';
 import type { Limiter } from '../core/mllm/limiter.js';
 import type { Answer, CallLog, ControllerDecision, LoopConfig, OptionDist, Question } from './types.js';
 import { letters, normalizeDist } from './fusion.js';
 import {
-  AnswerReplySchema, answererMessages, controllerMessages, controllerReplySchema, languagePoseMessages,
-  LanguagePoseReplySchema, optionLines, poseFormatText, type AnswerReply, type ControllerReply, type PoseFormat,
+  AnswerReplySchema,
+  answererMessages,
+  controllerMessages,
+  controllerReplySchema,
+  languagePoseMessages,
+  LanguagePoseReplySchema,
+  optionLines,
+  poseFormatText,
+  type AnswerReply,
+  type ControllerReply,
+  type PoseFormat,
 } from './prompts.js';
-import {
-  answerWithPerceiver, choosePoseWithPerceiver, PERCEIVER_LABEL, type PerceiverView,
-} from './perceiver.js';
+import { answerWithPerceiver, choosePoseWithPerceiver, PERCEIVER_LABEL, type PerceiverView } from './perceiver.js';
 
 // ---------------------------------------------------------------------------------------------
 // The interface
@@ -127,12 +140,16 @@ export function letterOfChoice(choice: string, question: Question): string | und
   const keys = letters(question.options.length);
   const t = choice.trim();
   if (!t) return undefined;
-  const m = /^(?:option\s+|answer\s*:?\s*)?[("'\[]?\s*([A-Za-z]{1,2})\s*[)"'\].:]?(?:\s|$)/i.exec(t);
+  const m = /^(?:option\s+|answer\s*:?\s*)?[("'[]?\s*([A-Za-z]{1,2})\s*[)"'\].:]?(?:\s|$)/i.exec(t);
   if (m) {
     const up = m[1].toUpperCase();
     if (keys.includes(up) && (m[1].length === 1 || m[1] === up)) return up;
   }
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, ' ')
+      .trim();
   const i = question.options.findIndex((o) => norm(o) === norm(t));
   return i >= 0 ? keys[i] : undefined;
 }
@@ -161,11 +178,21 @@ export function answerFromReply(reply: AnswerReply, question: Question, optionPr
   if (!letter) {
     const dist: OptionDist = Object.fromEntries(keys.map((k) => [k, 1 / keys.length]));
     return {
-      choice: '', confidence: 0, dist, distSource: 'uniform-fallback', cannotTell: true,
+      choice: '',
+      confidence: 0,
+      dist,
+      distSource: 'uniform-fallback',
+      cannotTell: true,
       rationale: `the reply's choice "${String(reply.choice).slice(0, 40)}" is not one of ${keys.join(', ')}. ${rationale}`,
     };
   }
-  return { choice: letter, confidence, rationale, dist: selfReportDist(letter, confidence, keys), distSource: 'self-report' };
+  return {
+    choice: letter,
+    confidence,
+    rationale,
+    dist: selfReportDist(letter, confidence, keys),
+    distSource: 'self-report',
+  };
 }
 
 /** The chosen option gets the confidence; the others share what is left equally. */
@@ -181,27 +208,54 @@ export function selfReportDist(choice: string, confidence: number, keys: string[
 
 /** The prompt as text, each image replaced by "[image: file]". */
 export function promptText(messages: readonly ChatMessage[], fileOf: (png: Buffer) => string | undefined): string {
-  return messages.map((m) => {
-    const body = typeof m.content === 'string'
-      ? m.content
-      : m.content.map((c) => (c.type === 'text' ? c.text : `[image: ${fileOf(c.png) ?? c.caption ?? 'image'}]`)).join('\n');
-    return `### ${m.role}\n${body}`;
-  }).join('\n\n');
+  return messages
+    .map((m) => {
+      const body =
+        typeof m.content === 'string'
+          ? m.content
+          : m.content
+              .map((c) => (c.type === 'text' ? c.text : `[image: ${fileOf(c.png) ?? c.caption ?? 'image'}]`))
+              .join('\n');
+      return `### ${m.role}\n${body}`;
+    })
+    .join('\n\n');
 }
 
 /** A CallLog from the MLLM client's CallRecord. */
 export function callLogOf(role: CallLog['role'], record: CallRecord, prompt?: string, reply?: string): CallLog {
   return {
-    role, model: record.model, cached: record.cached, attempts: record.attempts, latencyMs: Math.round(record.latencyMs),
-    promptTokens: record.promptTokens, completionTokens: record.completionTokens, errors: [...record.errors],
-    ...(prompt !== undefined ? { prompt } : {}), ...(reply !== undefined ? { reply } : {}),
+    role,
+    model: record.model,
+    cached: record.cached,
+    attempts: record.attempts,
+    latencyMs: Math.round(record.latencyMs),
+    promptTokens: record.promptTokens,
+    completionTokens: record.completionTokens,
+    errors: [...record.errors],
+    ...(prompt !== undefined ? { prompt } : {}),
+    ...(reply !== undefined ? { reply } : {}),
   };
 }
 
-function localCall(role: CallLog['role'], model: string, t0: number, reply: unknown, errors: string[] = [], prompt?: string): CallLog {
+function localCall(
+  role: CallLog['role'],
+  model: string,
+  t0: number,
+  reply: unknown,
+  errors: string[] = [],
+  prompt?: string,
+): CallLog {
   return {
-    role, model, cached: false, attempts: 1, latencyMs: Math.round(performance.now() - t0), promptTokens: 0, completionTokens: 0,
-    errors, ...(prompt !== undefined ? { prompt } : {}), reply: typeof reply === 'string' ? reply : JSON.stringify(reply),
+    role,
+    model,
+    cached: false,
+    attempts: 1,
+    latencyMs: Math.round(performance.now() - t0),
+    promptTokens: 0,
+    completionTokens: 0,
+    errors,
+    ...(prompt !== undefined ? { prompt } : {}),
+    reply: typeof reply === 'string' ? reply : JSON.stringify(reply),
   };
 }
 
@@ -229,12 +283,19 @@ export class OpenAIVisionModel implements VisionModel {
   }
 
   private async call<T>(
-    role: CallLog['role'], messages: ChatMessage[], schema: Parameters<MllmClient['structured']>[1],
-    name: string, files: Map<Buffer, string>, optionLetters?: string[],
+    role: CallLog['role'],
+    messages: ChatMessage[],
+    schema: Parameters<MllmClient['structured']>[1],
+    name: string,
+    files: Map<Buffer, string>,
+    optionLetters?: string[],
   ) {
     const prompt = this.recordPrompts ? promptText(messages, (png) => files.get(png)) : undefined;
     try {
-      const res = await this.client.structured(messages, schema, { name, ...(optionLetters?.length ? { optionLetters } : {}) });
+      const res = await this.client.structured(messages, schema, {
+        name,
+        ...(optionLetters?.length ? { optionLetters } : {}),
+      });
       return { value: res.value as T, optionProbs: res.optionProbs, log: callLogOf(role, res.record, prompt, res.raw) };
     } catch (e) {
       if (e instanceof MllmError) {
@@ -247,7 +308,10 @@ export class OpenAIVisionModel implements VisionModel {
   async answer(ctx: AnswerContext): Promise<{ answer: Answer; calls: CallLog[] }> {
     const images = [...ctx.originals, ...ctx.views];
     const messages = answererMessages({
-      question: ctx.question, images, holes: ctx.config.holes, omittedViews: ctx.omittedViews,
+      question: ctx.question,
+      images,
+      holes: ctx.config.holes,
+      omittedViews: ctx.omittedViews,
     });
     const keys = letters(ctx.question.options.length);
     const r = await this.call<AnswerReply>('answerer', messages, AnswerReplySchema, 'answer', filesOf(images), keys);
@@ -257,22 +321,46 @@ export class OpenAIVisionModel implements VisionModel {
   async nextPose(ctx: PoseRequestContext): Promise<PoseResult> {
     const images = [...ctx.originals, ...ctx.views];
     const messages = controllerMessages({
-      question: ctx.question, images, format: ctx.format, holes: ctx.config.holes, history: ctx.historyCaptions,
-      round: ctx.round, maxRounds: ctx.maxRounds, current: ctx.current, feedback: ctx.feedback, omittedViews: ctx.omittedViews,
+      question: ctx.question,
+      images,
+      format: ctx.format,
+      holes: ctx.config.holes,
+      history: ctx.historyCaptions,
+      round: ctx.round,
+      maxRounds: ctx.maxRounds,
+      current: ctx.current,
+      feedback: ctx.feedback,
+      omittedViews: ctx.omittedViews,
     });
-    const r = await this.call<ControllerReply>('controller', messages, controllerReplySchema(ctx.format), 'controller', filesOf(images));
+    const r = await this.call<ControllerReply>(
+      'controller',
+      messages,
+      controllerReplySchema(ctx.format),
+      'controller',
+      filesOf(images),
+    );
     const calls = [r.log];
     const reply = r.value;
     if (reply.action === 'stop') return { decision: { action: 'stop', reason: reply.reason }, calls };
     if (!reply.pose) {
       // the loop feeds this back once, then falls back to a default pose
-      return { decision: { action: 'view', pose: REFERENCE_POSE, reason: reply.reason }, calls, problems: ['the reply asked for a view but gave no pose'] };
+      return {
+        decision: { action: 'view', pose: REFERENCE_POSE, reason: reply.reason },
+        calls,
+        problems: ['the reply asked for a view but gave no pose'],
+      };
     }
     const pose = reply.pose;
     if (pose.mode !== 'language') return { decision: { action: 'view', pose, reason: reply.reason }, calls };
     // The language ablation: a second call turns the words into an orbit.
     const lang = languagePoseMessages(pose.text, ctx.feedback);
-    const l = await this.call<{ pose: NumericPose }>('language-pose', lang, LanguagePoseReplySchema, 'language_pose', new Map());
+    const l = await this.call<{ pose: NumericPose }>(
+      'language-pose',
+      lang,
+      LanguagePoseReplySchema,
+      'language_pose',
+      new Map(),
+    );
     calls.push(l.log);
     return { decision: { action: 'view', pose, reason: reply.reason }, calls, resolved: l.value.pose };
   }
@@ -288,9 +376,13 @@ function filesOf(images: ModelImage[]): Map<Buffer, string> {
 /** The images as the perceiver sees them: pixels, depth, coverage, camera, pose. */
 export function perceiverViewsOf(images: ModelImage[]): PerceiverView[] {
   return images.map((im) => ({
-    width: im.width, height: im.height, rgba: im.rgba,
-    ...(im.depth ? { depth: im.depth } : {}), ...(im.coverage ? { coverage: im.coverage } : {}),
-    ...(im.camera ? { camera: im.camera } : {}), ...(im.pose ? { pose: im.pose } : {}),
+    width: im.width,
+    height: im.height,
+    rgba: im.rgba,
+    ...(im.depth ? { depth: im.depth } : {}),
+    ...(im.coverage ? { coverage: im.coverage } : {}),
+    ...(im.camera ? { camera: im.camera } : {}),
+    ...(im.pose ? { pose: im.pose } : {}),
   }));
 }
 
@@ -308,7 +400,19 @@ export class PerceiverModel implements VisionModel {
     const images = [...ctx.originals, ...ctx.views];
     const answer = answerWithPerceiver(ctx.question, perceiverViewsOf(images));
     const prompt = `${ctx.question.text}\n${optionLines(ctx.question)}\n${images.map((im) => `[image: ${im.file}] ${im.caption}`).join('\n')}`;
-    return { answer, calls: [localCall('answerer', this.id, t0, { choice: answer.choice, confidence: answer.confidence, rationale: answer.rationale }, [], prompt)] };
+    return {
+      answer,
+      calls: [
+        localCall(
+          'answerer',
+          this.id,
+          t0,
+          { choice: answer.choice, confidence: answer.confidence, rationale: answer.rationale },
+          [],
+          prompt,
+        ),
+      ],
+    };
   }
 
   async nextPose(ctx: PoseRequestContext): Promise<PoseResult> {
@@ -317,7 +421,10 @@ export class PerceiverModel implements VisionModel {
     const format = ctx.format === 'language' ? 'orbit' : ctx.format;
     let decision = choosePoseWithPerceiver(ctx.question, perceiverViewsOf(images), ctx.history, format);
     if (ctx.format === 'language' && decision.action === 'view') {
-      decision = { ...decision, reason: `${decision.reason} (the perceiver has no words: orbit pose instead of language)` };
+      decision = {
+        ...decision,
+        reason: `${decision.reason} (the perceiver has no words: orbit pose instead of language)`,
+      };
     }
     return { decision, calls: [localCall('controller', this.id, t0, decision)] };
   }
@@ -395,7 +502,11 @@ export class HumanModel implements VisionModel {
     this.out.write(prompt);
     const line = await this.lines.next();
     if (line === undefined) {
-      throw new ModelCallError('the terminal input closed before an answer was typed', [], 'run `vantage ask --model human` in an interactive terminal');
+      throw new ModelCallError(
+        'the terminal input closed before an answer was typed',
+        [],
+        'run `vantage ask --model human` in an interactive terminal',
+      );
     }
     return line.trim();
   }
@@ -424,7 +535,11 @@ export class HumanModel implements VisionModel {
     const keys = letters(q.options.length);
     const errors: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const line = await this.ask(keys.length ? `answer (${keys.join('/')}) and optional confidence 0..1, e.g. "B 0.8": ` : 'answer (short text), optionally "| 0.8": ');
+      const line = await this.ask(
+        keys.length
+          ? `answer (${keys.join('/')}) and optional confidence 0..1, e.g. "B 0.8": `
+          : 'answer (short text), optionally "| 0.8": ',
+      );
       const reply = parseHumanAnswer(line, keys.length > 0);
       const answer = answerFromReply(reply, q);
       if (answer.distSource !== 'uniform-fallback') {
@@ -433,7 +548,9 @@ export class HumanModel implements VisionModel {
       errors.push(`"${line}" is not an answer`);
       this.say(`"${line}" is not one of the options; try again.`);
     }
-    throw new ModelCallError('no usable answer was typed after 3 tries', [localCall('answerer', this.id, t0, '', errors)]);
+    throw new ModelCallError('no usable answer was typed after 3 tries', [
+      localCall('answerer', this.id, t0, '', errors),
+    ]);
   }
 
   async nextPose(ctx: PoseRequestContext): Promise<PoseResult> {
@@ -453,7 +570,9 @@ export class HumanModel implements VisionModel {
         this.say(msg);
       }
     }
-    throw new ModelCallError('no usable pose was typed after 3 tries', [localCall('controller', this.id, t0, '', errors)]);
+    throw new ModelCallError('no usable pose was typed after 3 tries', [
+      localCall('controller', this.id, t0, '', errors),
+    ]);
   }
 
   close(): void {
@@ -465,7 +584,11 @@ export class HumanModel implements VisionModel {
 export function parseHumanAnswer(line: string, multipleChoice: boolean): AnswerReply {
   if (!multipleChoice) {
     const [text, conf] = line.split('|');
-    return { choice: text.trim(), confidence: conf ? normalizeConfidence(parseFloat(conf)) : 1, rationale: 'typed by a person' };
+    return {
+      choice: text.trim(),
+      confidence: conf ? normalizeConfidence(parseFloat(conf)) : 1,
+      rationale: 'typed by a person',
+    };
   }
   const m = /^\s*\(?([A-Za-z]{1,2})\)?[\s,;:]*([0-9.]+)?\s*(%)?\s*$/.exec(line);
   if (!m) return { choice: line, confidence: 1, rationale: 'typed by a person' };
@@ -480,16 +603,31 @@ export function parseHumanPose(line: string, format: PoseFormat): ControllerDeci
   if (t.startsWith('{')) return { action: 'view', pose: parsePose(t), reason: 'typed by a person' };
   const nums = t.split(/[\s,]+/).map(Number);
   if (t && nums.every(Number.isFinite) && nums.length >= 1 && nums.length <= 3 && format === 'orbit') {
-    return { action: 'view', pose: { mode: 'orbit', azimuth_deg: nums[0], elevation_deg: nums[1] ?? 0, distance_scale: nums[2] ?? 1 }, reason: 'typed by a person' };
+    return {
+      action: 'view',
+      pose: { mode: 'orbit', azimuth_deg: nums[0], elevation_deg: nums[1] ?? 0, distance_scale: nums[2] ?? 1 },
+      reason: 'typed by a person',
+    };
   }
   if (t && nums.every(Number.isFinite) && nums.length === 5 && format === 'ego') {
     const [yaw_deg, pitch_deg, forward_m, right_m, up_m] = nums;
-    return { action: 'view', pose: { mode: 'ego', yaw_deg, pitch_deg, forward_m, right_m, up_m }, reason: 'typed by a person' };
+    return {
+      action: 'view',
+      pose: { mode: 'ego', yaw_deg, pitch_deg, forward_m, right_m, up_m },
+      reason: 'typed by a person',
+    };
   }
-  if (/^[a-z_0-9]+$/.test(t) && !/^\d/.test(t)) return { action: 'view', pose: parsePose({ mode: 'preset', name: t }), reason: 'typed by a person' };
-  if (format === 'language' && t) return { action: 'view', pose: { mode: 'language', text: t }, reason: 'typed by a person' };
-  throw new VantageError('bad-pose', `"${t}" is not a pose`,
-    format === 'ego' ? 'type 5 numbers: yaw pitch forward right up, or JSON' : 'type e.g. "60 20 1" (azimuth elevation distance), a preset like orbit_right_60, or JSON');
+  if (/^[a-z_0-9]+$/.test(t) && !/^\d/.test(t))
+    return { action: 'view', pose: parsePose({ mode: 'preset', name: t }), reason: 'typed by a person' };
+  if (format === 'language' && t)
+    return { action: 'view', pose: { mode: 'language', text: t }, reason: 'typed by a person' };
+  throw new VantageError(
+    'bad-pose',
+    `"${t}" is not a pose`,
+    format === 'ego'
+      ? 'type 5 numbers: yaw pitch forward right up, or JSON'
+      : 'type e.g. "60 20 1" (azimuth elevation distance), a preset like orbit_right_60, or JSON',
+  );
 }
 
 /** Opens a file with the desktop's viewer; failures are ignored (it is a convenience). */
@@ -499,7 +637,9 @@ function openFile(path: string): void {
     const child = spawn(cmd, [path], { detached: true, stdio: 'ignore' });
     child.on('error', () => {});
     child.unref();
-  } catch { /* no viewer: the path is printed anyway */ }
+  } catch {
+    /* no viewer: the path is printed anyway */
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,7 +662,12 @@ export function createModel(name: string, opts: CreateModelOptions = {}): Vision
   if (n.startsWith('builtin:')) {
     throw new VantageError('bad-model', `unknown built-in model "${n}"`, 'built-in models: builtin:perceiver, human');
   }
-  if (!n) throw new VantageError('bad-model', 'no model named', 'use --model builtin:perceiver, human, or a served model name');
+  if (!n)
+    throw new VantageError(
+      'bad-model',
+      'no model named',
+      'use --model builtin:perceiver, human, or a served model name',
+    );
   const config = mllmConfigFromEnv({ ...opts.mllm, model: n }, opts.env);
   return new OpenAIVisionModel({ client: createMllmClient(config, opts.limiter), recordPrompts: opts.recordPrompts });
 }

@@ -9,7 +9,11 @@ import { analyseView } from './perceiver-world.js';
 import { optionLetter, parseOptionText, parseQuestionText } from './perceiver-templates.js';
 import type { Observation } from './perceiver.js';
 
-export interface Reply2d { choice: string; confidence: number; rationale: string }
+export interface Reply2d {
+  choice: string;
+  confidence: number;
+  rationale: string;
+}
 
 /** Lettered options found in prompt text: lines like "A. red box", "(B) left", "C) 5", "D: nothing". */
 export function optionsFromPromptText(text: string): string[] {
@@ -33,14 +37,20 @@ function groundGuess(o: Observation, width: number, height: number): { x: number
 
 const NAME = '[builtin:perceiver, 2-D only — not an LLM]';
 
-export function answerFromImages2d(texts: string[], images: { width: number; height: number; rgba: Uint8Array }[]): Reply2d {
+export function answerFromImages2d(
+  texts: string[],
+  images: { width: number; height: number; rgba: Uint8Array }[],
+): Reply2d {
   const text = texts.join('\n');
   const q = parseQuestionText(text);
   const optionTexts = optionsFromPromptText(text);
   const options = optionTexts.map(parseOptionText);
   const idx = (pred: (o: ReturnType<typeof parseOptionText>) => boolean) => options.findIndex(pred);
-  const reply = (i: number, confidence: number, why: string): Reply2d =>
-    ({ choice: optionLetter(Math.max(0, i)), confidence, rationale: `${NAME} ${why}` });
+  const reply = (i: number, confidence: number, why: string): Reply2d => ({
+    choice: optionLetter(Math.max(0, i)),
+    confidence,
+    rationale: `${NAME} ${why}`,
+  });
   if (!images.length) return reply(0, 0.2, 'cannot tell: no image given');
   const obs = images.map((im, k) => analyseView({ width: im.width, height: im.height, rgba: im.rgba }, k).observations);
   const inImage = (k: number, color: string) => obs[k].find((o) => o.color === color);
@@ -49,14 +59,28 @@ export function answerFromImages2d(texts: string[], images: { width: number; hei
     case 'count': {
       const colors = new Set(obs.flat().map((o) => o.color));
       const i = idx((o) => o.kind === 'number' && o.value === colors.size);
-      return reply(i, images.length > 1 ? 0.7 : 0.4, `${colors.size} distinct colours seen in ${images.length} image(s)`);
+      return reply(
+        i,
+        images.length > 1 ? 0.7 : 0.4,
+        `${colors.size} distinct colours seen in ${images.length} image(s)`,
+      );
     }
     case 'hidden-behind': {
       const objs = options.map((o, k) => ({ o, k })).filter(({ o }) => o.kind === 'object' && o.color !== q.occluder);
       const revealed = objs.filter(({ o }) => o.kind === 'object' && !inImage(0, o.color) && anywhere(o.color));
       const unseen = objs.filter(({ o }) => o.kind === 'object' && !anywhere(o.color));
-      if (revealed.length === 1) return reply(revealed[0].k, 0.7, `"${optionTexts[revealed[0].k]}" is hidden in the first image and appears in another`);
-      if (!unseen.length && !revealed.length) return reply(idx((o) => o.kind === 'nothing'), 0.5, 'every named object is visible in the first image');
+      if (revealed.length === 1)
+        return reply(
+          revealed[0].k,
+          0.7,
+          `"${optionTexts[revealed[0].k]}" is hidden in the first image and appears in another`,
+        );
+      if (!unseen.length && !revealed.length)
+        return reply(
+          idx((o) => o.kind === 'nothing'),
+          0.5,
+          'every named object is visible in the first image',
+        );
       const guess = (unseen[0] ?? revealed[0]).k;
       return reply(guess, 0.25, 'cannot tell: the hidden object was not seen');
     }
@@ -65,19 +89,27 @@ export function answerFromImages2d(texts: string[], images: { width: number; hei
       const names = q.kind === 'left-right' ? [q.a, q.b, q.c] : [q.a, q.b];
       const missing = names.filter((c) => !inImage(0, c));
       const first = idx((o) => o.kind === (q.kind === 'left-right' ? 'left' : 'in-front'));
-      if (missing.length) return reply(first, 0.25, `cannot tell: the ${missing.join(', ')} object is not visible in the first image`);
+      if (missing.length)
+        return reply(first, 0.25, `cannot tell: the ${missing.join(', ')} object is not visible in the first image`);
       const [w, h] = [images[0].width, images[0].height];
       const g = names.map((c) => groundGuess(inImage(0, c)!, w, h));
       if (q.kind === 'front-behind') {
         const front = g[0].z > g[1].z;
-        return reply(idx((o) => o.kind === (front ? 'in-front' : 'behind')), 0.5,
-          `the ${q.a} object sits ${front ? 'higher' : 'lower'} in the first image than the ${q.b} object (a ground-plane guess)`);
+        return reply(
+          idx((o) => o.kind === (front ? 'in-front' : 'behind')),
+          0.5,
+          `the ${q.a} object sits ${front ? 'higher' : 'lower'} in the first image than the ${q.b} object (a ground-plane guess)`,
+        );
       }
       const f = { x: g[1].x - g[0].x, z: g[1].z - g[0].z };
       const d = { x: g[2].x - g[0].x, z: g[2].z - g[0].z };
       // Right of the facing direction (x right, z forward, seen from above): cross product's sign.
       const right = f.z * d.x - f.x * d.z > 0;
-      return reply(idx((o) => o.kind === (right ? 'right' : 'left')), 0.5, `ground-plane guess from the first image: ${right ? 'right' : 'left'}`);
+      return reply(
+        idx((o) => o.kind === (right ? 'right' : 'left')),
+        0.5,
+        `ground-plane guess from the first image: ${right ? 'right' : 'left'}`,
+      );
     }
     default:
       return reply(0, 0.2, 'cannot tell: the question is not one of the procedural templates');

@@ -5,7 +5,15 @@
  */
 import type { Vec3 } from '../core/types.js';
 import {
-  cameraAxes, cross, dot, normalize, projectCameraPoint, rad2deg, scale, sub, worldToCamera,
+  cameraAxes,
+  cross,
+  dot,
+  normalize,
+  projectCameraPoint,
+  rad2deg,
+  scale,
+  sub,
+  worldToCamera,
 } from '../core/camera.js';
 import type { Answer, OptionDist } from './types.js';
 import { estimateUp, paletteIndex, seenColors, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
@@ -35,12 +43,25 @@ export const ANSWER_TUNING = {
 const fmt = (v: Vec3) => `(${v.map((x) => x.toFixed(2)).join(', ')})`;
 
 /** Answer with `conf` on option i and the rest spread evenly. */
-export function confidentAnswer(n: number, i: number, conf: number, rationale: string, extra: Partial<Reasoned> = {}): Reasoned {
+export function confidentAnswer(
+  n: number,
+  i: number,
+  conf: number,
+  rationale: string,
+  extra: Partial<Reasoned> = {},
+): Reasoned {
   const dist: OptionDist = {};
   for (let k = 0; k < n; k++) dist[optionLetter(k)] = k === i ? conf : n > 1 ? (1 - conf) / (n - 1) : 0;
   return {
-    choice: optionLetter(i), confidence: conf, rationale, dist, distSource: 'self-report', cannotTell: false,
-    missing: [], done: true, ...extra,
+    choice: optionLetter(i),
+    confidence: conf,
+    rationale,
+    dist,
+    distSource: 'self-report',
+    cannotTell: false,
+    missing: [],
+    done: true,
+    ...extra,
   };
 }
 
@@ -53,11 +74,19 @@ export function cannotTellAnswer(n: number, possible: number[], rationale: strin
   const raw = [...Array(n).keys()].map((k) => (cands.includes(k) ? 1.25 : 0.85));
   const z = raw.reduce((a, b) => a + b, 0);
   const dist: OptionDist = {};
-  raw.forEach((r, k) => { dist[optionLetter(k)] = r / z; });
+  raw.forEach((r, k) => {
+    dist[optionLetter(k)] = r / z;
+  });
   const choice = cands[0] ?? 0;
   return {
-    choice: optionLetter(choice), confidence: Math.min(ANSWER_TUNING.cannotTellConfidence, dist[optionLetter(choice)]),
-    rationale: `cannot tell: ${rationale}`, dist, distSource: 'self-report', cannotTell: true, missing, done: false,
+    choice: optionLetter(choice),
+    confidence: Math.min(ANSWER_TUNING.cannotTellConfidence, dist[optionLetter(choice)]),
+    rationale: `cannot tell: ${rationale}`,
+    dist,
+    distSource: 'self-report',
+    cannotTell: true,
+    missing,
+    done: false,
   };
 }
 
@@ -80,16 +109,27 @@ export function answerLeftRight(q: Extract<ParsedQuestion, { kind: 'left-right' 
   const iLeft = optionIndex(ctx.options, 'left');
   const iRight = optionIndex(ctx.options, 'right');
   if (unseen.length || noDepth.length) {
-    const why = unseen.length ? `the ${unseen.join(', ')} object${unseen.length > 1 ? 's were' : ' was'} not seen in any view`
+    const why = unseen.length
+      ? `the ${unseen.join(', ')} object${unseen.length > 1 ? 's were' : ' was'} not seen in any view`
       : `no depth to place the ${noDepth.join(', ')} object in 3-D`;
-    return cannotTellAnswer(n, [iLeft, iRight].filter((i) => i >= 0), why, unseen);
+    return cannotTellAnswer(
+      n,
+      [iLeft, iRight].filter((i) => i >= 0),
+      why,
+      unseen,
+    );
   }
   const up = estimateUp(ctx.analyses);
   const [A, B, C] = needed.map((c) => ctx.objects.get(c)!.center!);
   const f = horizontal(sub(B, A), up);
   const d = horizontal(sub(C, A), up);
   if (Math.hypot(...f) < 1e-6 || Math.hypot(...d) < 1e-6) {
-    return cannotTellAnswer(n, [iLeft, iRight].filter((i) => i >= 0), `the ${q.a} and ${q.b} objects appear at the same place`, []);
+    return cannotTellAnswer(
+      n,
+      [iLeft, iRight].filter((i) => i >= 0),
+      `the ${q.a} and ${q.b} objects appear at the same place`,
+      [],
+    );
   }
   const fn = normalize(f);
   const right = cross(fn, up);
@@ -100,7 +140,9 @@ export function answerLeftRight(q: Extract<ParsedQuestion, { kind: 'left-right' 
   const conf = 0.55 + 0.4 * Math.min(1, Math.max(0, (margin - 3) / ANSWER_TUNING.sideAngleFullDeg));
   const rationale = `standing at the ${q.a} ${fmt(A)} facing the ${q.b} ${fmt(B)}, the ${q.c} ${fmt(C)} is ${Math.abs(angle).toFixed(0)}° to the ${side}`;
   if (i < 0) return cannotTellAnswer(n, [], `${rationale}, but no option says "${side}"`, []);
-  return confidentAnswer(n, i, conf, rationale, { stopReason: `all three named objects (${needed.join(', ')}) were located` });
+  return confidentAnswer(n, i, conf, rationale, {
+    stopReason: `all three named objects (${needed.join(', ')}) were located`,
+  });
 }
 
 export function answerFrontBehind(q: Extract<ParsedQuestion, { kind: 'front-behind' }>, ctx: ReasonContext): Reasoned {
@@ -111,9 +153,15 @@ export function answerFrontBehind(q: Extract<ParsedQuestion, { kind: 'front-behi
   const iBehind = optionIndex(ctx.options, 'behind');
   const cam = ctx.analyses[0].view.camera;
   if (unseen.length || noDepth.length || !cam) {
-    const why = unseen.length ? `the ${unseen.join(', ')} object${unseen.length > 1 ? 's were' : ' was'} not seen in any view`
+    const why = unseen.length
+      ? `the ${unseen.join(', ')} object${unseen.length > 1 ? 's were' : ' was'} not seen in any view`
       : 'no depth or camera to place the objects in 3-D';
-    return cannotTellAnswer(n, [iFront, iBehind].filter((i) => i >= 0), why, unseen);
+    return cannotTellAnswer(
+      n,
+      [iFront, iBehind].filter((i) => i >= 0),
+      why,
+      unseen,
+    );
   }
   const up = estimateUp(ctx.analyses);
   const [A, B] = needed.map((c) => ctx.objects.get(c)!.center!);
@@ -125,7 +173,9 @@ export function answerFrontBehind(q: Extract<ParsedQuestion, { kind: 'front-behi
   const conf = 0.55 + 0.4 * Math.min(1, Math.abs(gap) / ANSWER_TUNING.depthGapFullM);
   const rationale = `the ${q.a} ${fmt(A)} is ${Math.abs(gap).toFixed(2)} ${front ? 'farther from' : 'nearer to'} the original camera than the ${q.b} ${fmt(B)}, so from the opposite side it is ${front ? 'in front' : 'behind'}`;
   if (i < 0) return cannotTellAnswer(n, [], `${rationale}, but no option says so`, []);
-  return confidentAnswer(n, i, conf, rationale, { stopReason: `both named objects (${needed.join(', ')}) were located` });
+  return confidentAnswer(n, i, conf, rationale, {
+    stopReason: `both named objects (${needed.join(', ')}) were located`,
+  });
 }
 
 export function answerCount(ctx: ReasonContext): Reasoned {
@@ -153,9 +203,14 @@ export function answerCount(ctx: ReasonContext): Reasoned {
   const colors = [...seenColors(ctx.analyses)].join(', ');
   const done = (extra >= 2 && lastAddedNothing) || extra >= 4;
   return {
-    choice: optionLetter(i), confidence: conf, distSource: 'self-report', dist, cannotTell: false,
+    choice: optionLetter(i),
+    confidence: conf,
+    distSource: 'self-report',
+    dist,
+    cannotTell: false,
     rationale: `${seen} distinct objects seen over ${ctx.analyses.length} view${ctx.analyses.length > 1 ? 's' : ''} (${colors}); counts after each view: ${counts.join(', ')}`,
-    missing: [], done,
+    missing: [],
+    done,
     stopReason: done ? `the last view showed no object not seen before (${seen} in all)` : undefined,
   };
 }
@@ -164,7 +219,9 @@ export function answerCount(ctx: ReasonContext): Reasoned {
 function blobMedianDepth(a: ViewAnalysis, colorIndex: number): number | undefined {
   const blob = a.blobs.find((b) => b.colorIndex === colorIndex);
   if (!blob || !a.view.depth) return undefined;
-  const zs = Array.from(blob.pixels, (p) => a.view.depth![p]).filter((z) => z > 0 && Number.isFinite(z)).sort((x, y) => x - y);
+  const zs = Array.from(blob.pixels, (p) => a.view.depth![p])
+    .filter((z) => z > 0 && Number.isFinite(z))
+    .sort((x, y) => x - y);
   return zs.length ? zs[zs.length >> 1] : undefined;
 }
 
@@ -178,7 +235,8 @@ function blobsTouch(a: ViewAnalysis, ci: number, cj: number, r = 2): boolean {
     const y = (p - x) / width;
     for (let dy = -r; dy <= r; dy++) {
       for (let dx = -r; dx <= r; dx++) {
-        const xx = x + dx, yy = y + dy;
+        const xx = x + dx,
+          yy = y + dy;
         if (xx >= 0 && yy >= 0 && xx < width && yy < height && a.labels[yy * width + xx] === cj) return true;
       }
     }
@@ -199,7 +257,8 @@ function occludedShare(est: ObjectEstimate, ref: ViewAnalysis, occluderIndex: nu
   const { x, y } = projectCameraPoint(k, pc);
   const r = Math.max(2, (0.35 * (est.widthM ?? 0.2) * k.fx) / pc[2]);
   const { width, height } = ref.view;
-  let hit = 0, total = 0;
+  let hit = 0,
+    total = 0;
   for (let v = Math.floor(y - r); v <= Math.ceil(y + r); v++) {
     for (let u = Math.floor(x - r); u <= Math.ceil(x + r); u++) {
       if ((u + 0.5 - x) ** 2 + (v + 0.5 - y) ** 2 > r * r) continue;
@@ -210,16 +269,26 @@ function occludedShare(est: ObjectEstimate, ref: ViewAnalysis, occluderIndex: nu
   return total ? hit / total : 0;
 }
 
-export function answerHiddenBehind(q: Extract<ParsedQuestion, { kind: 'hidden-behind' }>, ctx: ReasonContext): Reasoned {
+export function answerHiddenBehind(
+  q: Extract<ParsedQuestion, { kind: 'hidden-behind' }>,
+  ctx: ReasonContext,
+): Reasoned {
   const n = ctx.options.length;
   const ref = ctx.analyses[0];
   const xi = paletteIndex(q.occluder);
   const iNothing = optionIndex(ctx.options, 'nothing');
   const xObs = ref.observations.find((o) => o.color === q.occluder);
-  const objectOptions = ctx.options.map((o, k) => ({ o, k })).filter(({ o }) => o.kind === 'object' && o.color !== q.occluder);
+  const objectOptions = ctx.options
+    .map((o, k) => ({ o, k }))
+    .filter(({ o }) => o.kind === 'object' && o.color !== q.occluder);
   const optionColors = objectOptions.map(({ o }) => (o as { color: string }).color);
   if (!xObs) {
-    return cannotTellAnswer(n, objectOptions.map(({ k }) => k), `the ${q.occluder} object is not visible in the original view`, [q.occluder]);
+    return cannotTellAnswer(
+      n,
+      objectOptions.map(({ k }) => k),
+      `the ${q.occluder} object is not visible in the original view`,
+      [q.occluder],
+    );
   }
   const xDepth = blobMedianDepth(ref, xi) ?? 0;
   const scores: { k: number; color: string; share: number; how: string }[] = [];
@@ -227,10 +296,15 @@ export function answerHiddenBehind(q: Extract<ParsedQuestion, { kind: 'hidden-be
   for (const { o, k } of objectOptions) {
     const color = (o as { color: string }).color;
     const est = ctx.objects.get(color);
-    if (!est) { unseen.push(k); continue; }
+    if (!est) {
+      unseen.push(k);
+      continue;
+    }
     const inOtherViews = est.pixelsByView.some((p, v) => v > 0 && p > 0);
     let share = inOtherViews ? occludedShare(est, ref, xi, xDepth) : 0;
-    let how = inOtherViews ? `located from other views; ${(share * 100).toFixed(0)}% of its footprint in the original view lies under the ${q.occluder} object` : '';
+    let how = inOtherViews
+      ? `located from other views; ${(share * 100).toFixed(0)}% of its footprint in the original view lies under the ${q.occluder} object`
+      : '';
     // Seen only as a sliver beside the occluder in the original view, and deeper: partly behind it.
     const refPx = est.pixelsByView[0];
     if (!inOtherViews && refPx > 0) {
@@ -251,16 +325,21 @@ export function answerHiddenBehind(q: Extract<ParsedQuestion, { kind: 'hidden-be
   if (located) {
     const conf = confirmed ? Math.min(0.95, 0.55 + 0.45 * best.share) : 0.5;
     return confidentAnswer(n, best.k, conf, `the ${best.color} object: ${best.how}`, {
-      missing, done: missing.length === 0,
+      missing,
+      done: missing.length === 0,
       stopReason: `the ${best.color} object was located behind the ${q.occluder} object`,
     });
   }
   if (unseen.length) {
-    return cannotTellAnswer(n, [...unseen, ...(iNothing >= 0 ? [iNothing] : [])],
+    return cannotTellAnswer(
+      n,
+      [...unseen, ...(iNothing >= 0 ? [iNothing] : [])],
       `nothing seen so far lies behind the ${q.occluder} object, and ${unseen.map((k) => `"${ctx.options[k].kind === 'object' ? (ctx.options[k] as { color: string }).color : ''}"`).join(', ')} ${unseen.length > 1 ? 'were' : 'was'} never seen`,
-      missing);
+      missing,
+    );
   }
   const rationale = `every named object was seen and none lies behind the ${q.occluder} object (${scores.map((s) => `${s.color}: ${s.how}`).join('; ')})`;
-  if (iNothing >= 0) return confidentAnswer(n, iNothing, 0.6, rationale, { stopReason: 'every object named in the options was seen' });
+  if (iNothing >= 0)
+    return confidentAnswer(n, iNothing, 0.6, rationale, { stopReason: 'every object named in the options was seen' });
   return confidentAnswer(n, best?.k ?? 0, 0.4, rationale, { stopReason: 'every object named in the options was seen' });
 }

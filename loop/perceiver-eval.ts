@@ -14,7 +14,13 @@ import { answerWithPerceiver, choosePoseWithPerceiver, type PerceiverView } from
 import type { Answer, ControllerDecision } from './types.js';
 
 /** A ray-cast view of a fixture from a camera, as the perceiver receives it. */
-export function raycastView(fixture: FixtureScene, camera: Camera, width: number, height: number, pose?: Pose): PerceiverView {
+export function raycastView(
+  fixture: FixtureScene,
+  camera: Camera,
+  width: number,
+  height: number,
+  pose?: Pose,
+): PerceiverView {
   const r = raycast(fixture, camera, width, height);
   const rgba = new Uint8Array(width * height * 4);
   for (let i = 0; i < width * height; i++) {
@@ -35,13 +41,15 @@ export function raycastView(fixture: FixtureScene, camera: Camera, width: number
 export function fixturePoseContext(fixture: FixtureScene, ref: PerceiverView): PoseContext {
   const k = ref.camera!.intrinsics;
   const under = (u: number, v: number): Vec3 | undefined => {
-    const x = Math.floor(u), y = Math.floor(v);
+    const x = Math.floor(u),
+      y = Math.floor(v);
     if (x < 0 || y < 0 || x >= ref.width || y >= ref.height) return undefined;
     const z = ref.depth?.[y * ref.width + x] ?? 0;
     return z > 0 ? transformPoint(fixture.reference.c2w, unprojectPixel(k, x, y, z)) : undefined;
   };
-  const pivot = under(ref.width / 2, ref.height / 2)
-    ?? transformPoint(fixture.reference.c2w, unprojectPixel(k, Math.floor(ref.width / 2), Math.floor(ref.height / 2), 2));
+  const pivot =
+    under(ref.width / 2, ref.height / 2) ??
+    transformPoint(fixture.reference.c2w, unprojectPixel(k, Math.floor(ref.width / 2), Math.floor(ref.height / 2), 2));
   return { reference: fixture.reference, up: fixture.up, pivot, pointUnderPixel: under };
 }
 
@@ -55,10 +63,12 @@ export interface PerceiverRun {
 
 /** Run the perceiver's own loop with ray-cast views: round 0, then up to `extraViews` views it asks for. */
 export function runPerceiverWithRaycasts(
-  fixture: FixtureScene, question: SpatialQuestion,
+  fixture: FixtureScene,
+  question: SpatialQuestion,
   opts: { extraViews: number; width?: number; height?: number; format?: 'orbit' | 'ego' | 'preset' },
 ): PerceiverRun {
-  const w = opts.width ?? 256, h = opts.height ?? 192;
+  const w = opts.width ?? 256,
+    h = opts.height ?? 192;
   const views = [raycastView(fixture, fixture.reference, w, h)];
   const ctx = fixturePoseContext(fixture, views[0]);
   const answers = [answerWithPerceiver(question, views)];
@@ -86,8 +96,10 @@ export interface AccuracySummary {
 }
 
 export function summarizeRuns(runs: PerceiverRun[], rounds: number): AccuracySummary {
-  const correctAt = (run: PerceiverRun, r: number) => (run.answers[Math.min(r, run.answers.length - 1)].choice === run.question.answer ? 1 : 0);
-  const acc = (rs: PerceiverRun[]) => [...Array(rounds + 1).keys()].map((r) => (rs.length ? rs.reduce((s, x) => s + correctAt(x, r), 0) / rs.length : 0));
+  const correctAt = (run: PerceiverRun, r: number) =>
+    run.answers[Math.min(r, run.answers.length - 1)].choice === run.question.answer ? 1 : 0;
+  const acc = (rs: PerceiverRun[]) =>
+    [...Array(rounds + 1).keys()].map((r) => (rs.length ? rs.reduce((s, x) => s + correctAt(x, r), 0) / rs.length : 0));
   const byCategory: AccuracySummary['byCategory'] = {};
   for (const c of [...new Set(runs.map((r) => r.question.category))]) {
     const rs = runs.filter((r) => r.question.category === c);

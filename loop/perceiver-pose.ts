@@ -8,8 +8,20 @@
  */
 import type { Mat4, Vec3 } from '../core/types.js';
 import {
-  add, cameraAxes, cameraCenter, dot, invertPose, normalize, projectCameraPoint, rad2deg, scale, sub,
-  transformDirection, transformPoint, unprojectPixel, worldToCamera,
+  add,
+  cameraAxes,
+  cameraCenter,
+  dot,
+  invertPose,
+  normalize,
+  projectCameraPoint,
+  rad2deg,
+  scale,
+  sub,
+  transformDirection,
+  transformPoint,
+  unprojectPixel,
+  worldToCamera,
 } from '../core/camera.js';
 import { c2wFromPose, poseCaption, type Pose, type PoseContext } from '../core/pose.js';
 import type { ControllerDecision } from './types.js';
@@ -30,9 +42,25 @@ export interface PoseSearchInput {
 /** Tunables of the search (lengths × the pivot distance, so room and tabletop scenes behave alike). */
 export const POSE_SEARCH_TUNING = {
   /** orbits about the scene centre: (azimuth, elevation), in tie-break order */
-  centerOrbits: [[0, 60], [90, 0], [-90, 0], [45, 0], [-45, 0], [180, 0], [135, 0], [-135, 0], [0, 35]] as [number, number][],
+  centerOrbits: [
+    [0, 60],
+    [90, 0],
+    [-90, 0],
+    [45, 0],
+    [-45, 0],
+    [180, 0],
+    [135, 0],
+    [-135, 0],
+    [0, 35],
+  ] as [number, number][],
   /** orbits about an occluder's own pixel */
-  occluderOrbits: [[60, 0], [-60, 0], [90, 0], [-90, 0], [0, 45]] as [number, number][],
+  occluderOrbits: [
+    [60, 0],
+    [-60, 0],
+    [90, 0],
+    [-90, 0],
+    [0, 45],
+  ] as [number, number][],
   /** occluders considered for pixel-pivot orbits (largest first) */
   maxOccluders: 2,
   /** a hiding place sits this far (× pivot distance) behind an occluder's centre guess, with this radius */
@@ -46,8 +74,15 @@ export const POSE_SEARCH_TUNING = {
 
 /** Preset moves tried, in order, when the pose format is 'preset'. */
 const PRESET_CANDIDATES = [
-  'high_angle', 'orbit_right_90', 'orbit_left_90', 'orbit_right_60', 'orbit_left_60', 'behind', 'top_down',
-  'orbit_right_30', 'orbit_left_30',
+  'high_angle',
+  'orbit_right_90',
+  'orbit_left_90',
+  'orbit_right_60',
+  'orbit_left_60',
+  'behind',
+  'top_down',
+  'orbit_right_30',
+  'orbit_left_30',
 ] as const;
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -73,7 +108,11 @@ export function egoFromC2w(c2w: Mat4, reference: Mat4): Pose {
 
 const samePose = (a: Pose, b: Pose) => JSON.stringify(a) === JSON.stringify(b);
 
-interface Sphere { center: Vec3; radius: number; color?: string }
+interface Sphere {
+  center: Vec3;
+  radius: number;
+  color?: string;
+}
 
 /** Does a located object stand between `eye` and the point `h`? */
 function blocked(eye: Vec3, h: Sphere, obstacles: Sphere[]): boolean {
@@ -145,26 +184,45 @@ export function chooseNextPose(input: PoseSearchInput): ControllerDecision {
   const ref = analyses[0];
   const cam = ref.view.camera;
   const piv = estimatePivot(ref.view);
-  const wanted = missing.length ? `the ${missing.join(', ')} object${missing.length > 1 ? 's' : ''}` : 'objects that may be hidden';
-  const orbit = (az: number, el: number, pivot?: { u: number; v: number }): Pose =>
-    ({ mode: 'orbit', azimuth_deg: az, elevation_deg: el, distance_scale: 1, ...(pivot ? { pivot } : {}) });
+  const wanted = missing.length
+    ? `the ${missing.join(', ')} object${missing.length > 1 ? 's' : ''}`
+    : 'objects that may be hidden';
+  const orbit = (az: number, el: number, pivot?: { u: number; v: number }): Pose => ({
+    mode: 'orbit',
+    azimuth_deg: az,
+    elevation_deg: el,
+    distance_scale: 1,
+    ...(pivot ? { pivot } : {}),
+  });
   if (!cam || !piv) {
-    const fallback: Pose[] = format === 'preset' ? PRESET_CANDIDATES.map((name): Pose => ({ mode: 'preset', name }))
-      : T.centerOrbits.map(([az, el]) => orbit(az, el));
+    const fallback: Pose[] =
+      format === 'preset'
+        ? PRESET_CANDIDATES.map((name): Pose => ({ mode: 'preset', name }))
+        : T.centerOrbits.map(([az, el]) => orbit(az, el));
     const next = fallback.find((p) => !history.some((h) => samePose(h, p)));
-    return next ? { action: 'view', pose: next, reason: `look for ${wanted} from another side (no depth/camera to plan with)` }
+    return next
+      ? { action: 'view', pose: next, reason: `look for ${wanted} from another side (no depth/camera to plan with)` }
       : { action: 'stop', reason: 'every candidate viewpoint has been tried' };
   }
   const d = piv.distance;
   const up = estimateUp(analyses);
   const ctx: PoseContext = { reference: cam, up, pivot: piv.pivot, pointUnderPixel: pointUnderPixelOf(ref) };
   const eye0 = cameraCenter(cam.c2w);
-  const located: Sphere[] = [...objects.values()].filter((o) => o.center)
-    .map((o) => ({ center: o.center!, radius: Math.min(T.obstacleRadiusCap * d, 0.5 * (o.widthM ?? 0.1 * d)), color: o.color }));
+  const located: Sphere[] = [...objects.values()]
+    .filter((o) => o.center)
+    .map((o) => ({
+      center: o.center!,
+      radius: Math.min(T.obstacleRadiusCap * d, 0.5 * (o.widthM ?? 0.1 * d)),
+      color: o.color,
+    }));
   // Hiding places: just behind each object the original view shows (for "hidden behind X", X only).
-  const refColors = ref.observations.slice().sort((a, b) => b.pixels - a.pixels).map((o) => o.color);
+  const refColors = ref.observations
+    .slice()
+    .sort((a, b) => b.pixels - a.pixels)
+    .map((o) => o.color);
   const occluders = (parsed.kind === 'hidden-behind' ? [parsed.occluder] : refColors)
-    .map((c) => located.find((s) => s.color === c)).filter((s): s is Sphere => !!s);
+    .map((c) => located.find((s) => s.color === c))
+    .filter((s): s is Sphere => !!s);
   const hides: Sphere[] = occluders.map((s) => {
     const ray = normalize(sub(s.center, eye0));
     return { center: add(s.center, scale(ray, s.radius + T.hideOffset * d)), radius: T.hideRadius * d };
@@ -201,9 +259,12 @@ export function chooseNextPose(input: PoseSearchInput): ControllerDecision {
     const c2w = c2wFromPose(pose, ctx);
     const eye = cameraCenter(c2w);
     // A viewpoint behind a wall sees the wall and nothing else: the wall test drops it from both terms.
-    const seesHides = hides.filter((h) => inFrame(c2w, h.center) && !blocked(eye, h, located) && !crossesWall(eye, h.center, wall, wallTol)).length;
-    const keepsInView = located.filter((s) => inFrame(c2w, s.center) && !crossesWall(eye, s.center, wall, wallTol)).length
-      / Math.max(1, located.length);
+    const seesHides = hides.filter(
+      (h) => inFrame(c2w, h.center) && !blocked(eye, h, located) && !crossesWall(eye, h.center, wall, wallTol),
+    ).length;
+    const keepsInView =
+      located.filter((s) => inFrame(c2w, s.center) && !crossesWall(eye, s.center, wall, wallTol)).length /
+      Math.max(1, located.length);
     const score = seesHides + 0.25 * keepsInView;
     if (!best || score > best.score + 1e-9) best = { pose, score, seesHides };
   }

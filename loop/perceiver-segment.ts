@@ -66,7 +66,9 @@ export function classifyColor(r: number, g: number, b: number): number {
       s = cc > 0 ? (r * cr + g * cg + b * cb) / cc : 1;
       s = Math.min(SEGMENT_TUNING.maxShade, Math.max(SEGMENT_TUNING.minShade, s));
     }
-    const dr = r - s * cr, dg = g - s * cg, db = b - s * cb;
+    const dr = r - s * cr,
+      dg = g - s * cg,
+      db = b - s * cb;
     const d = dr * dr + dg * dg + db * db;
     if (d < bestD) {
       bestD = d;
@@ -84,9 +86,17 @@ export function labelPixels(view: PerceiverView): Int8Array {
   const labels = new Int8Array(n);
   const cache = new Map<number, number>();
   for (let i = 0; i < n; i++) {
-    if (coverage && coverage[i] === 0) { labels[i] = LABEL_HOLE; continue; }
-    if (depth && !(depth[i] > 0 && Number.isFinite(depth[i]))) { labels[i] = LABEL_VOID; continue; }
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
+    if (coverage && coverage[i] === 0) {
+      labels[i] = LABEL_HOLE;
+      continue;
+    }
+    if (depth && !(depth[i] > 0 && Number.isFinite(depth[i]))) {
+      labels[i] = LABEL_VOID;
+      continue;
+    }
+    const r = rgba[4 * i],
+      g = rgba[4 * i + 1],
+      b = rgba[4 * i + 2];
     const key = (r << 16) | (g << 8) | b;
     let l = cache.get(key);
     if (l === undefined) {
@@ -128,12 +138,33 @@ export function blobsOfLabels(labels: Int8Array, width: number, height: number):
       count++;
       const x = i % width;
       const y = (i - x) / width;
-      if (x > 0 && x < width - 1 && y > 0 && y < height - 1 && labels[i - 1] === l && labels[i + 1] === l
-        && labels[i - width] === l && labels[i + width] === l) interior++;
-      if (x > 0 && !seen[i - 1] && labels[i - 1] === l) { seen[i - 1] = 1; stack[top++] = i - 1; }
-      if (x < width - 1 && !seen[i + 1] && labels[i + 1] === l) { seen[i + 1] = 1; stack[top++] = i + 1; }
-      if (y > 0 && !seen[i - width] && labels[i - width] === l) { seen[i - width] = 1; stack[top++] = i - width; }
-      if (y < height - 1 && !seen[i + width] && labels[i + width] === l) { seen[i + width] = 1; stack[top++] = i + width; }
+      if (
+        x > 0 &&
+        x < width - 1 &&
+        y > 0 &&
+        y < height - 1 &&
+        labels[i - 1] === l &&
+        labels[i + 1] === l &&
+        labels[i - width] === l &&
+        labels[i + width] === l
+      )
+        interior++;
+      if (x > 0 && !seen[i - 1] && labels[i - 1] === l) {
+        seen[i - 1] = 1;
+        stack[top++] = i - 1;
+      }
+      if (x < width - 1 && !seen[i + 1] && labels[i + 1] === l) {
+        seen[i + 1] = 1;
+        stack[top++] = i + 1;
+      }
+      if (y > 0 && !seen[i - width] && labels[i - width] === l) {
+        seen[i - width] = 1;
+        stack[top++] = i - width;
+      }
+      if (y < height - 1 && !seen[i + width] && labels[i + width] === l) {
+        seen[i + width] = 1;
+        stack[top++] = i + width;
+      }
     }
     if (count < minPx || interior < SEGMENT_TUNING.minInteriorShare * count) continue;
     const entry = perColor.get(l) ?? { parts: [], count: 0 };
@@ -145,7 +176,10 @@ export function blobsOfLabels(labels: Int8Array, width: number, height: number):
   for (const [colorIndex, { parts, count }] of [...perColor.entries()].sort((a, b) => a[0] - b[0])) {
     const pixels = new Int32Array(count);
     let o = 0;
-    for (const p of parts) { pixels.set(p, o); o += p.length; }
+    for (const p of parts) {
+      pixels.set(p, o);
+      o += p.length;
+    }
     blobs.push({ colorIndex, pixels, components: parts.length });
   }
   return blobs;
@@ -169,7 +203,11 @@ const median = (xs: number[]): number => {
  * surface behind), and a guess at the object's centre (the surface point pushed back along the
  * viewing ray by half the blob's apparent width, capped).
  */
-export function blobWorld(blob: Blob, labels: Int8Array, view: PerceiverView): { surface: Vec3; center: Vec3; widthM: number } | undefined {
+export function blobWorld(
+  blob: Blob,
+  labels: Int8Array,
+  view: PerceiverView,
+): { surface: Vec3; center: Vec3; widthM: number } | undefined {
   const { width, height, depth, camera } = view;
   if (!depth || !camera) return undefined;
   const k = intrinsicsForView(camera, width, height);
@@ -182,17 +220,32 @@ export function blobWorld(blob: Blob, labels: Int8Array, view: PerceiverView): {
     all.push(i);
     const x = i % width;
     const y = (i - x) / width;
-    if (x > 0 && x < width - 1 && y > 0 && y < height - 1
-      && labels[i - 1] === l && labels[i + 1] === l && labels[i - width] === l && labels[i + width] === l) interior.push(i);
+    if (
+      x > 0 &&
+      x < width - 1 &&
+      y > 0 &&
+      y < height - 1 &&
+      labels[i - 1] === l &&
+      labels[i + 1] === l &&
+      labels[i - width] === l &&
+      labels[i + width] === l
+    )
+      interior.push(i);
   }
   const use = interior.length >= Math.max(6, all.length * 0.25) ? interior : all;
   if (use.length === 0) return undefined;
-  const xs: number[] = [], ys: number[] = [], zs: number[] = [], us: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [],
+    zs: number[] = [],
+    us: number[] = [];
   for (const i of use) {
     const u = i % width;
     const v = (i - u) / width;
     const p = transformPoint(camera.c2w, unprojectPixel(k, u, v, depth[i]));
-    xs.push(p[0]); ys.push(p[1]); zs.push(p[2]); us.push(u);
+    xs.push(p[0]);
+    ys.push(p[1]);
+    zs.push(p[2]);
+    us.push(u);
   }
   const surface: Vec3 = [median(xs), median(ys), median(zs)];
   // Apparent width: the 5..95 % spread of the blob's columns at its median depth.
@@ -208,15 +261,25 @@ export function blobWorld(blob: Blob, labels: Int8Array, view: PerceiverView): {
 }
 
 /** One observation per object colour seen in the view. */
-export function observationsOfBlobs(blobs: Blob[], labels: Int8Array, view: PerceiverView, viewIndex: number): Observation[] {
+export function observationsOfBlobs(
+  blobs: Blob[],
+  labels: Int8Array,
+  view: PerceiverView,
+  viewIndex: number,
+): Observation[] {
   const { width } = view;
   return blobs.map((blob) => {
-    let sx = 0, sy = 0;
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    let sx = 0,
+      sy = 0;
+    let x0 = Infinity,
+      y0 = Infinity,
+      x1 = -Infinity,
+      y1 = -Infinity;
     for (const i of blob.pixels) {
       const x = i % width;
       const y = (i - x) / width;
-      sx += x; sy += y;
+      sx += x;
+      sy += y;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;

@@ -71,8 +71,10 @@ export function parseQuestionText(text: string): ParsedQuestion {
 export type ParsedOption =
   | { kind: 'object'; color: string }
   | { kind: 'nothing' }
-  | { kind: 'left' } | { kind: 'right' }
-  | { kind: 'in-front' } | { kind: 'behind' }
+  | { kind: 'left' }
+  | { kind: 'right' }
+  | { kind: 'in-front' }
+  | { kind: 'behind' }
   | { kind: 'number'; value: number }
   | { kind: 'other' };
 

@@ -7,7 +7,12 @@ import type { Vec3 } from '../core/types.js';
 import { cameraAxes, cameraCenter, dot, normalize, scale, transformPoint, unprojectPixel } from '../core/camera.js';
 import { OBJECT_PALETTE } from '../core/palette.js';
 import {
-  LABEL_FLOOR, blobsOfLabels, intrinsicsForView, labelPixels, observationsOfBlobs, type Blob,
+  LABEL_FLOOR,
+  blobsOfLabels,
+  intrinsicsForView,
+  labelPixels,
+  observationsOfBlobs,
+  type Blob,
 } from './perceiver-segment.js';
 import type { Observation, PerceiverView } from './perceiver.js';
 
@@ -58,7 +63,10 @@ export function fuseObservations(analyses: ViewAnalysis[]): Map<string, ObjectEs
       c[1] += wt * o.centerWorld[1];
       c[2] += wt * o.centerWorld[2];
       w += wt;
-      if (o.pixels > bestPx && o.widthM !== undefined) { bestPx = o.pixels; e.widthM = o.widthM; }
+      if (o.pixels > bestPx && o.widthM !== undefined) {
+        bestPx = o.pixels;
+        e.widthM = o.widthM;
+      }
     }
     if (w > 0) e.center = [c[0] / w, c[1] / w, c[2] / w];
   }
@@ -73,28 +81,39 @@ export function seenColors(analyses: ViewAnalysis[]): Set<string> {
 /** Smallest-eigenvalue eigenvector of a symmetric 3×3 matrix (Jacobi rotations). */
 function smallestEigenvector(m: number[][]): Vec3 {
   const a = m.map((r) => [...r]);
-  const v = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const v = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
   for (let sweep = 0; sweep < 50; sweep++) {
     const off = a[0][1] ** 2 + a[0][2] ** 2 + a[1][2] ** 2;
     if (off < 1e-20) break;
-    for (const [p, q] of [[0, 1], [0, 2], [1, 2]] as const) {
+    for (const [p, q] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ] as const) {
       if (Math.abs(a[p][q]) < 1e-30) continue;
       const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
       const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
       const c = 1 / Math.sqrt(t * t + 1);
       const s = t * c;
       for (let k = 0; k < 3; k++) {
-        const akp = a[k][p], akq = a[k][q];
+        const akp = a[k][p],
+          akq = a[k][q];
         a[k][p] = c * akp - s * akq;
         a[k][q] = s * akp + c * akq;
       }
       for (let k = 0; k < 3; k++) {
-        const apk = a[p][k], aqk = a[q][k];
+        const apk = a[p][k],
+          aqk = a[q][k];
         a[p][k] = c * apk - s * aqk;
         a[q][k] = s * apk + c * aqk;
       }
       for (let k = 0; k < 3; k++) {
-        const vkp = v[k][p], vkq = v[k][q];
+        const vkp = v[k][p],
+          vkq = v[k][q];
         v[k][p] = c * vkp - s * vkq;
         v[k][q] = s * vkp + c * vkq;
       }
@@ -124,7 +143,11 @@ function floorNormal(a: ViewAnalysis): Vec3 | undefined {
   }
   if (pts.length < 50) return undefined;
   const mean = [0, 1, 2].map((d) => pts.reduce((s, p) => s + p[d], 0) / pts.length);
-  const cov = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  const cov = [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
   for (const p of pts) {
     const d = [p[0] - mean[0], p[1] - mean[1], p[2] - mean[2]];
     for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) cov[r][c] += d[r] * d[c];
@@ -157,7 +180,9 @@ export function estimatePivot(view: PerceiverView): { pivot: Vec3; distance: num
   const v = Math.floor(view.height / 2);
   let z = view.depth?.[v * view.width + u] ?? 0;
   if (!(z > 0 && Number.isFinite(z)) && view.depth) {
-    const zs = Array.from(view.depth).filter((d) => d > 0 && Number.isFinite(d)).sort((x, y) => x - y);
+    const zs = Array.from(view.depth)
+      .filter((d) => d > 0 && Number.isFinite(d))
+      .sort((x, y) => x - y);
     z = zs.length ? zs[zs.length >> 1] : 0;
   }
   if (!(z > 0)) z = 2;

@@ -13,7 +13,11 @@ import { OBJECT_PALETTE } from '../core/palette.js';
 import { analyseView, fuseObservations, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
 import { OPTION_WORDS, parseOptionText, parseQuestionText, type ParsedQuestion } from './perceiver-templates.js';
 import {
-  answerCount, answerFrontBehind, answerHiddenBehind, answerLeftRight, type Reasoned,
+  answerCount,
+  answerFrontBehind,
+  answerHiddenBehind,
+  answerLeftRight,
+  type Reasoned,
 } from './perceiver-answer.js';
 import { chooseNextPose } from './perceiver-pose.js';
 import { answerFromImages2d } from './perceiver-2d.js';
@@ -63,11 +67,16 @@ export function perceiveView(view: PerceiverView, viewIndex: number): Observatio
  */
 function freeFormOptions(parsed: ParsedQuestion): string[] {
   switch (parsed.kind) {
-    case 'left-right': return [OPTION_WORDS.left, OPTION_WORDS.right];
-    case 'front-behind': return [OPTION_WORDS.inFront, OPTION_WORDS.behind];
-    case 'count': return [...Array(OBJECT_PALETTE.length + 1).keys()].map(String);
-    case 'hidden-behind': return [...OBJECT_PALETTE.map((c) => `${c.name} object`), OPTION_WORDS.nothing];
-    default: return [];
+    case 'left-right':
+      return [OPTION_WORDS.left, OPTION_WORDS.right];
+    case 'front-behind':
+      return [OPTION_WORDS.inFront, OPTION_WORDS.behind];
+    case 'count':
+      return [...Array(OBJECT_PALETTE.length + 1).keys()].map(String);
+    case 'hidden-behind':
+      return [...OBJECT_PALETTE.map((c) => `${c.name} object`), OPTION_WORDS.nothing];
+    default:
+      return [];
   }
 }
 
@@ -80,7 +89,10 @@ function asFreeForm(a: Reasoned, options: string[]): Reasoned {
 }
 
 /** Everything the perceiver worked out about a question from a set of views. */
-function reason(question: Question, views: PerceiverView[]): { reasoned: Reasoned; analyses: ViewAnalysis[]; objects: Map<string, ObjectEstimate> } {
+function reason(
+  question: Question,
+  views: PerceiverView[],
+): { reasoned: Reasoned; analyses: ViewAnalysis[]; objects: Map<string, ObjectEstimate> } {
   const analyses = views.map((v, i) => analyseView(v, i));
   const parsed = parseQuestionText(question.text);
   const freeForm = question.options.length === 0 ? freeFormOptions(parsed) : undefined;
@@ -89,10 +101,18 @@ function reason(question: Question, views: PerceiverView[]): { reasoned: Reasone
   const ctx = { analyses, objects, options };
   let reasoned: Reasoned;
   switch (parsed.kind) {
-    case 'hidden-behind': reasoned = answerHiddenBehind(parsed, ctx); break;
-    case 'left-right': reasoned = answerLeftRight(parsed, ctx); break;
-    case 'front-behind': reasoned = answerFrontBehind(parsed, ctx); break;
-    case 'count': reasoned = answerCount(ctx); break;
+    case 'hidden-behind':
+      reasoned = answerHiddenBehind(parsed, ctx);
+      break;
+    case 'left-right':
+      reasoned = answerLeftRight(parsed, ctx);
+      break;
+    case 'front-behind':
+      reasoned = answerFrontBehind(parsed, ctx);
+      break;
+    case 'count':
+      reasoned = answerCount(ctx);
+      break;
     default:
       reasoned = {
         ...uniformAnswer(question.options.length, 'the perceiver only understands the procedural question templates'),
@@ -122,11 +142,15 @@ export function answerWithPerceiver(question: Question, views: PerceiverView[]):
  * they would see without a known object in the way; poses already in `history` are skipped.
  */
 export function choosePoseWithPerceiver(
-  question: Question, views: PerceiverView[], history: Pose[], format: 'orbit' | 'ego' | 'preset',
+  question: Question,
+  views: PerceiverView[],
+  history: Pose[],
+  format: 'orbit' | 'ego' | 'preset',
 ): ControllerDecision {
   if (!views.length) return { action: 'stop', reason: 'no image to look at' };
   const { reasoned, analyses, objects } = reason(question, views);
-  if (reasoned.done) return { action: 'stop', reason: reasoned.stopReason ?? 'the question can be answered from what was seen' };
+  if (reasoned.done)
+    return { action: 'stop', reason: reasoned.stopReason ?? 'the question can be answered from what was seen' };
   const parsed = parseQuestionText(question.text);
   return chooseNextPose({ parsed, analyses, objects, missing: reasoned.missing, history, format });
 }
@@ -137,7 +161,8 @@ export function choosePoseWithPerceiver(
  * question and options found in the prompt texts. Good enough for plumbing tests, not for accuracy.
  */
 export function perceiverBrainFromImages(
-  texts: string[], images: { width: number; height: number; rgba: Uint8Array }[],
+  texts: string[],
+  images: { width: number; height: number; rgba: Uint8Array }[],
 ): { choice: string; confidence: number; rationale: string } {
   return answerFromImages2d(texts, images);
 }
@@ -146,5 +171,12 @@ export function perceiverBrainFromImages(
 export function uniformAnswer(n: number, rationale: string): Answer {
   const dist: OptionDist = {};
   for (let i = 0; i < n; i++) dist[String.fromCharCode(65 + i)] = 1 / n;
-  return { choice: n ? 'A' : '', confidence: n ? Math.min(0.35, 1 / n) : 0, rationale, dist, distSource: 'uniform-fallback', cannotTell: true };
+  return {
+    choice: n ? 'A' : '',
+    confidence: n ? Math.min(0.35, 1 / n) : 0,
+    rationale,
+    dist,
+    distSource: 'uniform-fallback',
+    cannotTell: true,
+  };
 }

@@ -11,7 +11,12 @@
  */
 import { z } from 'zod';
 import {
-  EgoPoseSchema, LanguagePoseSchema, OrbitPoseSchema, PRESET_NAMES, PresetPoseSchema, type Pose,
+  EgoPoseSchema,
+  LanguagePoseSchema,
+  OrbitPoseSchema,
+  PRESET_NAMES,
+  PresetPoseSchema,
+  type Pose,
 } from '../core/pose.js';
 import { POSE_LIMITS, HOLE_MARK_COLOR } from '../core/config.js';
 import type { ChatContent, ChatMessage } from '../core/mllm/client.js';
@@ -28,30 +33,40 @@ export type PoseFormat = LoopConfig['poseFormat'];
  * The answerer's reply. Confidence is accepted as 0..1 or as a percentage (models write both) and
  * normalised by `answerFromReply`; the choice is a letter, or free text for free-form questions.
  */
-export const AnswerReplySchema = z.object({
-  choice: z.string().describe('the option letter (A, B, …) or, without options, a short answer'),
-  confidence: z.number().describe('how sure you are, 0 (guess) to 1 (certain)'),
-  rationale: z.string().describe('one or two sentences: what in which image decided it'),
-}).strict();
+export const AnswerReplySchema = z
+  .object({
+    choice: z.string().describe('the option letter (A, B, …) or, without options, a short answer'),
+    confidence: z.number().describe('how sure you are, 0 (guess) to 1 (certain)'),
+    rationale: z.string().describe('one or two sentences: what in which image decided it'),
+  })
+  .strict();
 export type AnswerReply = z.infer<typeof AnswerReplySchema>;
 
 /** The pose schema a controller writes for a pose format. */
 export function poseSchemaFor(format: PoseFormat) {
   switch (format) {
-    case 'orbit': return OrbitPoseSchema;
-    case 'ego': return EgoPoseSchema;
-    case 'preset': return PresetPoseSchema;
-    case 'language': return LanguagePoseSchema;
+    case 'orbit':
+      return OrbitPoseSchema;
+    case 'ego':
+      return EgoPoseSchema;
+    case 'preset':
+      return PresetPoseSchema;
+    case 'language':
+      return LanguagePoseSchema;
   }
 }
 
 /** The controller's reply: a pose to render next, or stop. */
 function buildControllerReplySchema(format: PoseFormat) {
-  return z.object({
-    action: z.enum(['view', 'stop']).describe('"view" to see the scene from the pose below, "stop" when you have seen enough'),
-    pose: poseSchemaFor(format).nullable().describe('the next camera pose (null when stopping)'),
-    reason: z.string().describe('why this view (or why stop), in one sentence'),
-  }).strict();
+  return z
+    .object({
+      action: z
+        .enum(['view', 'stop'])
+        .describe('"view" to see the scene from the pose below, "stop" when you have seen enough'),
+      pose: poseSchemaFor(format).nullable().describe('the next camera pose (null when stopping)'),
+      reason: z.string().describe('why this view (or why stop), in one sentence'),
+    })
+    .strict();
 }
 
 // One schema object per format: the MLLM client caches JSON Schemas per schema object.
@@ -78,7 +93,7 @@ export const FRAME_CONVENTIONS = [
   'How the views are made: the original photo was lifted to 3D using its depth, and every other view is',
   'rendered from that 3D model with a virtual camera. The original camera is the reference: "left",',
   '"right", "in front" and "behind" are meant as seen in the original photo unless the question says',
-  'otherwise. Up is the world\'s up (the original camera\'s up, levelled by the floor when one is found).',
+  "otherwise. Up is the world's up (the original camera's up, levelled by the floor when one is found).",
   'The pivot is the point of the scene under the centre of the original photo: camera moves keep it in view.',
 ].join('\n');
 
@@ -89,7 +104,7 @@ const [dsLo, dsHi] = POSE_LIMITS.distanceScale;
 const ORBIT_TEXT = [
   'Pose format "orbit": the camera swings around the pivot and keeps looking at it.',
   `- azimuth_deg (${azLo}..${azHi}): positive moves the camera to its right around the scene, so you see the`,
-  '  scene\'s right side; negative moves it left; 180 looks back from behind the scene.',
+  "  scene's right side; negative moves it left; 180 looks back from behind the scene.",
   `- elevation_deg (${elLo}..${elHi}): positive raises the camera so it looks down on the scene; ${elHi} is nearly`,
   '  straight down (top view); negative lowers it to look up.',
   `- distance_scale (${dsLo}..${dsHi}): 1 keeps the original distance to the pivot, 0.5 is twice as close, 2 twice as far.`,
@@ -120,10 +135,14 @@ const LANGUAGE_TEXT = [
 /** The pose conventions of a format, in plain words. */
 export function poseFormatText(format: PoseFormat): string {
   switch (format) {
-    case 'orbit': return ORBIT_TEXT;
-    case 'ego': return EGO_TEXT;
-    case 'preset': return PRESET_TEXT;
-    case 'language': return LANGUAGE_TEXT;
+    case 'orbit':
+      return ORBIT_TEXT;
+    case 'ego':
+      return EGO_TEXT;
+    case 'preset':
+      return PRESET_TEXT;
+    case 'language':
+      return LANGUAGE_TEXT;
   }
 }
 
@@ -133,9 +152,16 @@ export function workedExample(format: PoseFormat): string {
     orbit: { mode: 'orbit', azimuth_deg: 60, elevation_deg: 20, distance_scale: 1 },
     ego: { mode: 'ego', yaw_deg: -40, pitch_deg: -10, forward_m: 0.5, right_m: 1, up_m: 0.3 },
     preset: { mode: 'preset', name: 'orbit_right_60' },
-    language: { mode: 'language', text: 'swing 60 degrees around to the right of the scene and look slightly down at it' },
+    language: {
+      mode: 'language',
+      text: 'swing 60 degrees around to the right of the scene and look slightly down at it',
+    },
   };
-  const reply = { action: 'view', pose: pose[format], reason: 'from the right the box no longer hides what is behind it' };
+  const reply = {
+    action: 'view',
+    pose: pose[format],
+    reason: 'from the right the box no longer hides what is behind it',
+  };
   return [
     'Worked example. Question: "Is there an object hidden behind the blue box?" In the original photo the',
     'box blocks the view. Going around to the right and a little up shows the space behind it, so the reply is',
@@ -154,8 +180,10 @@ export function unknownPixelsText(holes: HoleMode): string {
     'Blurry, smeared or flat filled-in patches are guesses of the same kind: treat them as unknown, not as seen.',
     'Only real surface in a view is evidence; the coverage figure in each caption says how much of it is real.',
   ];
-  if (holes === 'fill') lines.push('In this run holes were filled from their surroundings rather than painted magenta.');
-  if (holes === 'none') lines.push('In this run holes were left black: black gaps at the edges of objects are unknown too.');
+  if (holes === 'fill')
+    lines.push('In this run holes were filled from their surroundings rather than painted magenta.');
+  if (holes === 'none')
+    lines.push('In this run holes were left black: black gaps at the edges of objects are unknown too.');
   return lines.join('\n');
 }
 
@@ -177,7 +205,9 @@ export function optionLines(question: Question): string {
 
 /** Caption of the original image (round 0's only picture). */
 export function originalCaption(index: number, count: number): string {
-  return count > 1 ? `original photo ${index + 1} of ${count} (a real capture)` : 'original photo (the reference view, a real capture)';
+  return count > 1
+    ? `original photo ${index + 1} of ${count} (a real capture)`
+    : 'original photo (the reference view, a real capture)';
 }
 
 /** Caption of a rendered view: its pose in words and numbers, and how much of it is real surface. */
@@ -223,7 +253,9 @@ export function answererMessages(p: AnswererPromptInput): ChatMessage[] {
     optionLines(p.question),
     p.omittedViews ? `(${p.omittedViews} earlier view(s) are not shown again.)` : '',
     p.images.length > 1 ? 'Images (each captioned):' : 'Image:',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   return [
     { role: 'system', content: system },
     { role: 'user', content: [{ type: 'text', text }, ...imageBlocks(p.images)] },
@@ -263,14 +295,20 @@ export function controllerMessages(p: ControllerPromptInput): ChatMessage[] {
     `Question: ${p.question.text}`,
     optionLines(p.question),
     `This is view request ${p.round} of at most ${p.maxRounds}.`,
-    p.current?.choice ? `Current best answer: ${p.current.choice} (probability ${p.current.probability.toFixed(2)}).` : '',
-    p.history.length ? `Views already rendered:\n${p.history.map((h, i) => `${i + 1}. ${h}`).join('\n')}` : 'No views rendered yet.',
+    p.current?.choice
+      ? `Current best answer: ${p.current.choice} (probability ${p.current.probability.toFixed(2)}).`
+      : '',
+    p.history.length
+      ? `Views already rendered:\n${p.history.map((h, i) => `${i + 1}. ${h}`).join('\n')}`
+      : 'No views rendered yet.',
     p.omittedViews ? `(${p.omittedViews} earlier view(s) are not shown again.)` : '',
     p.feedback?.length
       ? `Your previous pose could not be used: ${p.feedback.join('; ')}. Give a pose within the ranges above.`
       : '',
     'Images (each captioned):',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   return [
     { role: 'system', content: system },
     { role: 'user', content: [{ type: 'text', text }, ...imageBlocks(p.images)] },
@@ -290,7 +328,9 @@ export function languagePoseMessages(text: string, feedback?: string[]): ChatMes
   const user = [
     `Camera move: ${text}`,
     feedback?.length ? `Your previous numbers could not be used: ${feedback.join('; ')}.` : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   return [
     { role: 'system', content: system },
     { role: 'user', content: user },

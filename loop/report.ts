@@ -26,7 +26,8 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
 const num = (x: unknown, digits = 2): string => (isNum(x) ? Number(x.toFixed(digits)).toString() : '—');
 const pct = (x: unknown, digits = 0): string => (isNum(x) ? `${(x * 100).toFixed(digits)}%` : '—');
 const int = (x: unknown): string => (isNum(x) ? Math.round(x).toLocaleString('en-US') : '—');
-const ms = (x: unknown): string => (isNum(x) ? (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`) : '—');
+const ms = (x: unknown): string =>
+  isNum(x) ? (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`) : '—';
 
 /** Relative URL of an image beside index.html. */
 const imgUrl = (file: string): string => esc(encodeURIComponent(file));
@@ -39,7 +40,13 @@ const BAR_COLOURS = { bar: '#4c78a8', best: '#1f4e79', track: '#e8edf3', truth: 
  * Horizontal bars for an option distribution, as inline SVG: one row per option, the most probable
  * one darker, the ground truth (if known) ticked.
  */
-function distBars(d: OptionDist | undefined, keys: string[], optionText: Map<string, string>, truth: string | undefined, label: string): string {
+function distBars(
+  d: OptionDist | undefined,
+  keys: string[],
+  optionText: Map<string, string>,
+  truth: string | undefined,
+  label: string,
+): string {
   const rowH = 18;
   const labelW = 34;
   const barW = 150;
@@ -49,13 +56,18 @@ function distBars(d: OptionDist | undefined, keys: string[], optionText: Map<str
   const rows = keys.map((k, i) => {
     const p = d && isNum(d[k]) ? Math.min(1, Math.max(0, d[k])) : 0;
     const y = i * rowH + 1;
-    const tick = truth === k ? `<text x="${labelW - 4}" y="${y + 13}" text-anchor="end" fill="${BAR_COLOURS.truth}" font-size="11">✓</text>` : '';
+    const tick =
+      truth === k
+        ? `<text x="${labelW - 4}" y="${y + 13}" text-anchor="end" fill="${BAR_COLOURS.truth}" font-size="11">✓</text>`
+        : '';
     const tip = `${k}${optionText.get(k) ? `: ${optionText.get(k)}` : ''} — ${d && isNum(d[k]) ? d[k].toFixed(3) : 'no value'}`;
-    return `<g data-option="${esc(k)}"><title>${esc(tip)}</title>`
-      + `<text x="2" y="${y + 13}" font-size="12" font-weight="${k === best ? 700 : 400}">${esc(k.length > 3 ? `${k.slice(0, 3)}…` : k)}</text>${tick}`
-      + `<rect x="${labelW}" y="${y + 2}" width="${barW}" height="${rowH - 5}" fill="${BAR_COLOURS.track}"/>`
-      + `<rect x="${labelW}" y="${y + 2}" width="${(p * barW).toFixed(1)}" height="${rowH - 5}" fill="${k === best ? BAR_COLOURS.best : BAR_COLOURS.bar}"/>`
-      + `<text x="${labelW + barW + 4}" y="${y + 13}" font-size="11">${d && isNum(d[k]) ? pct(d[k]) : '—'}</text></g>`;
+    return (
+      `<g data-option="${esc(k)}"><title>${esc(tip)}</title>` +
+      `<text x="2" y="${y + 13}" font-size="12" font-weight="${k === best ? 700 : 400}">${esc(k.length > 3 ? `${k.slice(0, 3)}…` : k)}</text>${tick}` +
+      `<rect x="${labelW}" y="${y + 2}" width="${barW}" height="${rowH - 5}" fill="${BAR_COLOURS.track}"/>` +
+      `<rect x="${labelW}" y="${y + 2}" width="${(p * barW).toFixed(1)}" height="${rowH - 5}" fill="${k === best ? BAR_COLOURS.best : BAR_COLOURS.bar}"/>` +
+      `<text x="${labelW + barW + 4}" y="${y + 13}" font-size="11">${d && isNum(d[k]) ? pct(d[k]) : '—'}</text></g>`
+    );
   });
   return `<svg class="bars" role="img" aria-label="${esc(label)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">${rows.join('')}</svg>`;
 }
@@ -64,20 +76,50 @@ function distBars(d: OptionDist | undefined, keys: string[], optionText: Map<str
 
 const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const cross = (a: Vec3, b: Vec3): Vec3 => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
 const len = (a: Vec3): number => Math.hypot(a[0], a[1], a[2]);
-const unit = (a: Vec3): Vec3 => { const n = len(a); return [a[0] / n, a[1] / n, a[2] / n]; };
+const unit = (a: Vec3): Vec3 => {
+  const n = len(a);
+  return [a[0] / n, a[1] / n, a[2] / n];
+};
 /** `a` with its component along unit `n` removed. */
-const flatten = (a: Vec3, n: Vec3): Vec3 => { const t = dot(a, n); return [a[0] - t * n[0], a[1] - t * n[1], a[2] - t * n[2]]; };
+const flatten = (a: Vec3, n: Vec3): Vec3 => {
+  const t = dot(a, n);
+  return [a[0] - t * n[0], a[1] - t * n[1], a[2] - t * n[2]];
+};
 
 function matOk(m: unknown): m is Mat4 {
-  return !!m && typeof m === 'object' && (m as ArrayLike<number>).length === 16
-    && Array.from(m as ArrayLike<number>).every(isNum);
+  return (
+    !!m &&
+    typeof m === 'object' &&
+    (m as ArrayLike<number>).length === 16 &&
+    Array.from(m as ArrayLike<number>).every(isNum)
+  );
 }
 
-interface SketchCam { key: string; label: string; c2w: Mat4; hfovDeg: number; colour: string }
+interface SketchCam {
+  key: string;
+  label: string;
+  c2w: Mat4;
+  hfovDeg: number;
+  colour: string;
+}
 
-const ROUND_COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22'];
+const ROUND_COLOURS = [
+  '#d62728',
+  '#1f77b4',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#bcbd22',
+];
 
 function hfovOf(cam: Camera | undefined): number {
   const k = cam?.intrinsics;
@@ -108,7 +150,9 @@ function topDownSketch(trace: Trace): string {
   const W = 380;
   const H = 320;
   const pad = 46;
-  const upRaw = (Array.isArray(trace.up) && trace.up.every(isNum) && len(trace.up) > 1e-9 ? trace.up : [0, -1, 0]) as Vec3;
+  const upRaw = (
+    Array.isArray(trace.up) && trace.up.every(isNum) && len(trace.up) > 1e-9 ? trace.up : [0, -1, 0]
+  ) as Vec3;
   const up = unit(upRaw);
   const pivot = (Array.isArray(trace.pivot) && trace.pivot.every(isNum) ? trace.pivot : [0, 0, 1]) as Vec3;
   const cams: SketchCam[] = [];
@@ -120,8 +164,17 @@ function topDownSketch(trace: Trace): string {
   for (const r of trace.rounds ?? []) {
     if (!r.view) continue;
     const m = matOk(r.view.c2w) ? r.view.c2w : matOk(r.view.camera?.c2w) ? r.view.camera.c2w : undefined;
-    if (!m) { skipped.push(`round ${r.round}`); continue; }
-    cams.push({ key: String(r.round), label: `r${r.round}`, c2w: m, hfovDeg: hfovOf(r.view.camera), colour: ROUND_COLOURS[ci++ % ROUND_COLOURS.length] });
+    if (!m) {
+      skipped.push(`round ${r.round}`);
+      continue;
+    }
+    cams.push({
+      key: String(r.round),
+      label: `r${r.round}`,
+      c2w: m,
+      hfovDeg: hfovOf(r.view.camera),
+      colour: ROUND_COLOURS[ci++ % ROUND_COLOURS.length],
+    });
   }
 
   // ground-plane axes: "page up" = the reference camera's forward flattened, "page right" = forward × up
@@ -135,16 +188,24 @@ function topDownSketch(trace: Trace): string {
   }
   ahead = unit(ahead);
   const right = unit(cross(ahead, up));
-  const plane = (p: Vec3): [number, number] => { const d = sub(p, pivot); return [dot(d, right), -dot(d, ahead)]; };
+  const plane = (p: Vec3): [number, number] => {
+    const d = sub(p, pivot);
+    return [dot(d, right), -dot(d, ahead)];
+  };
 
   const centres = cams.map((c) => plane([c.c2w[12], c.c2w[13], c.c2w[14]]));
   const pts = [[0, 0] as [number, number], ...centres];
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
-  const minX = Math.min(...xs); const maxX = Math.max(...xs);
-  const minY = Math.min(...ys); const maxY = Math.max(...ys);
+  const minX = Math.min(...xs);
+  const maxX = Math.max(...xs);
+  const minY = Math.min(...ys);
+  const maxY = Math.max(...ys);
   const extent = Math.max(maxX - minX, maxY - minY, 1e-6);
-  const s = Math.min((W - 2 * pad) / Math.max(maxX - minX, extent * 0.25), (H - 2 * pad) / Math.max(maxY - minY, extent * 0.25));
+  const s = Math.min(
+    (W - 2 * pad) / Math.max(maxX - minX, extent * 0.25),
+    (H - 2 * pad) / Math.max(maxY - minY, extent * 0.25),
+  );
   const cx = (minX + maxX) / 2;
   const cy = (minY + maxY) / 2;
   const toPx = (p: [number, number]): [number, number] => [W / 2 + (p[0] - cx) * s, H / 2 + (p[1] - cy) * s];
@@ -153,9 +214,11 @@ function topDownSketch(trace: Trace): string {
   const parts: string[] = [];
   // pivot
   const [px, py] = toPx([0, 0]);
-  parts.push(`<g class="pivot"><title>${esc(`pivot (${pivot.map((v) => num(v)).join(', ')})`)}</title>`
-    + `<path d="M${px - 6} ${py - 6}L${px + 6} ${py + 6}M${px - 6} ${py + 6}L${px + 6} ${py - 6}" stroke="#000" stroke-width="2"/>`
-    + `<text x="${px + 8}" y="${py - 6}" font-size="11">pivot</text></g>`);
+  parts.push(
+    `<g class="pivot"><title>${esc(`pivot (${pivot.map((v) => num(v)).join(', ')})`)}</title>` +
+      `<path d="M${px - 6} ${py - 6}L${px + 6} ${py + 6}M${px - 6} ${py + 6}L${px + 6} ${py - 6}" stroke="#000" stroke-width="2"/>` +
+      `<text x="${px + 8}" y="${py - 6}" font-size="11">pivot</text></g>`,
+  );
   const L = 34;
   cams.forEach((c, i) => {
     const [x, y] = toPx(centres[i]);
@@ -164,40 +227,54 @@ function topDownSketch(trace: Trace): string {
     const f2: [number, number] = [dot(fwd, right), -dot(fwd, ahead)];
     const f2n = Math.hypot(f2[0], f2[1]);
     const height = dot(sub(centre, pivot), up);
-    const looking = f2n < 0.15 ? (dot(fwd, up) < 0 ? 'straight down' : 'straight up') : `${num((Math.asin(Math.max(-1, Math.min(1, -dot(fwd, up)))) * 180) / Math.PI, 0)}° below level`;
-    const tip = `${c.key === 'ref' ? 'reference camera (round 0)' : `round ${c.key}`}: centre (${centre.map((v) => num(v)).join(', ')}), `
-      + `${num(height)} ${units} above the pivot, looking ${looking}`;
+    const looking =
+      f2n < 0.15
+        ? dot(fwd, up) < 0
+          ? 'straight down'
+          : 'straight up'
+        : `${num((Math.asin(Math.max(-1, Math.min(1, -dot(fwd, up)))) * 180) / Math.PI, 0)}° below level`;
+    const tip =
+      `${c.key === 'ref' ? 'reference camera (round 0)' : `round ${c.key}`}: centre (${centre.map((v) => num(v)).join(', ')}), ` +
+      `${num(height)} ${units} above the pivot, looking ${looking}`;
     let glyph: string;
     if (f2n < 0.15) {
-      glyph = `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="9" fill="${c.colour}" fill-opacity="0.25" stroke="${c.colour}" stroke-width="1.5"/>`
-        + `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="2.5" fill="${c.colour}"/>`;
+      glyph =
+        `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="9" fill="${c.colour}" fill-opacity="0.25" stroke="${c.colour}" stroke-width="1.5"/>` +
+        `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="2.5" fill="${c.colour}"/>`;
     } else {
       const a = Math.atan2(f2[1], f2[0]);
       const h = (Math.min(Math.max(c.hfovDeg, 10), 150) * Math.PI) / 360;
       const p1 = [x + L * Math.cos(a - h), y + L * Math.sin(a - h)];
       const p2 = [x + L * Math.cos(a + h), y + L * Math.sin(a + h)];
       const tipPt = [x + L * 1.15 * Math.cos(a), y + L * 1.15 * Math.sin(a)];
-      glyph = `<polygon points="${x.toFixed(1)},${y.toFixed(1)} ${p1.map((v) => v.toFixed(1)).join(',')} ${p2.map((v) => v.toFixed(1)).join(',')}" fill="${c.colour}" fill-opacity="0.18" stroke="${c.colour}" stroke-width="1.2"/>`
-        + `<line x1="${x.toFixed(1)}" y1="${y.toFixed(1)}" x2="${tipPt[0].toFixed(1)}" y2="${tipPt[1].toFixed(1)}" stroke="${c.colour}" stroke-width="2"/>`
-        + `<polygon points="${arrowHead(tipPt[0], tipPt[1], a)}" fill="${c.colour}"/>`
-        + `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${c.colour}"/>`;
+      glyph =
+        `<polygon points="${x.toFixed(1)},${y.toFixed(1)} ${p1.map((v) => v.toFixed(1)).join(',')} ${p2.map((v) => v.toFixed(1)).join(',')}" fill="${c.colour}" fill-opacity="0.18" stroke="${c.colour}" stroke-width="1.2"/>` +
+        `<line x1="${x.toFixed(1)}" y1="${y.toFixed(1)}" x2="${tipPt[0].toFixed(1)}" y2="${tipPt[1].toFixed(1)}" stroke="${c.colour}" stroke-width="2"/>` +
+        `<polygon points="${arrowHead(tipPt[0], tipPt[1], a)}" fill="${c.colour}"/>` +
+        `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${c.colour}"/>`;
     }
     // label behind the camera, nudged per camera so coincident cameras stay readable
     const back = f2n < 0.15 ? [0, 1] : [-f2[0] / f2n, -f2[1] / f2n];
     const lx = x + back[0] * 16 + (i % 2 ? 8 : -8) * (i > 0 ? 1 : 0);
     const ly = y + back[1] * 16 + 4 + (i > 0 ? ((i % 3) - 1) * 5 : 0);
-    parts.push(`<g class="cam" data-sketch-round="${esc(c.key === 'ref' ? 'ref' : c.key)}"><title>${esc(tip)}</title>${glyph}`
-      + `<text x="${lx.toFixed(1)}" y="${ly.toFixed(1)}" font-size="11" font-weight="700" text-anchor="middle" fill="${c.colour}">${esc(c.label)}</text></g>`);
+    parts.push(
+      `<g class="cam" data-sketch-round="${esc(c.key === 'ref' ? 'ref' : c.key)}"><title>${esc(tip)}</title>${glyph}` +
+        `<text x="${lx.toFixed(1)}" y="${ly.toFixed(1)}" font-size="11" font-weight="700" text-anchor="middle" fill="${c.colour}">${esc(c.label)}</text></g>`,
+    );
   });
   // scale bar
   const bar = niceLength(extent / 4);
   const barPx = bar * s;
-  parts.push(`<g class="scale"><line x1="12" y1="${H - 14}" x2="${(12 + barPx).toFixed(1)}" y2="${H - 14}" stroke="#000" stroke-width="2"/>`
-    + `<text x="12" y="${H - 20}" font-size="10">${esc(`${num(bar, 3)} ${units}`)}</text></g>`);
+  parts.push(
+    `<g class="scale"><line x1="12" y1="${H - 14}" x2="${(12 + barPx).toFixed(1)}" y2="${H - 14}" stroke="#000" stroke-width="2"/>` +
+      `<text x="12" y="${H - 20}" font-size="10">${esc(`${num(bar, 3)} ${units}`)}</text></g>`,
+  );
   const note = skipped.length ? `<p class="note">Not drawn (no valid pose): ${esc(skipped.join(', '))}.</p>` : '';
-  return `<figure class="sketch"><svg role="img" aria-label="top-down sketch of the camera positions" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">`
-    + `<rect x="0.5" y="0.5" width="${W - 1}" height="${H - 1}" fill="#fbfbf8" stroke="#ccc"/>${parts.join('')}</svg>`
-    + `<figcaption>Seen from above (ground plane ⟂ up). The reference camera looks up the page; wedges show each view's field of view. Hover a camera for its position and height.</figcaption>${note}</figure>`;
+  return (
+    `<figure class="sketch"><svg role="img" aria-label="top-down sketch of the camera positions" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">` +
+    `<rect x="0.5" y="0.5" width="${W - 1}" height="${H - 1}" fill="#fbfbf8" stroke="#ccc"/>${parts.join('')}</svg>` +
+    `<figcaption>Seen from above (ground plane ⟂ up). The reference camera looks up the page; wedges show each view's field of view. Hover a camera for its position and height.</figcaption>${note}</figure>`
+  );
 }
 
 // ---------------------------------------------------------------------------------------- rounds
@@ -219,22 +296,37 @@ function list(items: string[] | undefined, cls: string, title: string): string {
 
 function answerBlock(a: Answer | undefined, optionText: Map<string, string>): string {
   if (!a) return '<p class="failed">no answer recorded</p>';
-  const choice = a.choice ? `${a.choice}${optionText.get(a.choice) ? ` — ${optionText.get(a.choice)}` : ''}` : '(no answer)';
-  return `<div class="answer"><p><span class="label">Answer</span> <b class="choice">${esc(choice)}</b>`
-    + ` <span class="muted">confidence ${esc(num(a.confidence))} · ${esc(a.distSource ?? '')}${a.cannotTell ? ' · cannot tell' : ''}</span></p>`
-    + (a.rationale ? `<p class="rationale">${esc(a.rationale)}</p>` : '')
-    + '</div>';
+  const choice = a.choice
+    ? `${a.choice}${optionText.get(a.choice) ? ` — ${optionText.get(a.choice)}` : ''}`
+    : '(no answer)';
+  return (
+    `<div class="answer"><p><span class="label">Answer</span> <b class="choice">${esc(choice)}</b>` +
+    ` <span class="muted">confidence ${esc(num(a.confidence))} · ${esc(a.distSource ?? '')}${a.cannotTell ? ' · cannot tell' : ''}</span></p>` +
+    (a.rationale ? `<p class="rationale">${esc(a.rationale)}</p>` : '') +
+    '</div>'
+  );
 }
 
 function callsBlock(calls: CallLog[] | undefined): string {
   if (!calls?.length) return '';
-  const rows = calls.map((c) => `<tr><td>${esc(c.role)}</td><td>${esc(c.model)}</td><td>${c.cached ? 'cached' : ''}</td>`
-    + `<td>${esc(int(c.attempts))}</td><td>${esc(ms(c.latencyMs))}</td><td>${esc(int(c.promptTokens))} / ${esc(int(c.completionTokens))}</td></tr>`
-    + (c.errors?.length ? `<tr class="err"><td colspan="6">${c.errors.map((e) => esc(e)).join('<br>')}</td></tr>` : '')
-    + (c.prompt ? `<tr><td colspan="6"><details><summary>prompt</summary><pre>${esc(c.prompt)}</pre></details></td></tr>` : '')
-    + (c.reply ? `<tr><td colspan="6"><details><summary>reply</summary><pre>${esc(c.reply)}</pre></details></td></tr>` : ''));
-  return `<details class="calls"><summary>${calls.length} model call${calls.length === 1 ? '' : 's'}</summary>`
-    + `<table><thead><tr><th>role</th><th>model</th><th></th><th>tries</th><th>latency</th><th>tokens in / out</th></tr></thead><tbody>${rows.join('')}</tbody></table></details>`;
+  const rows = calls.map(
+    (c) =>
+      `<tr><td>${esc(c.role)}</td><td>${esc(c.model)}</td><td>${c.cached ? 'cached' : ''}</td>` +
+      `<td>${esc(int(c.attempts))}</td><td>${esc(ms(c.latencyMs))}</td><td>${esc(int(c.promptTokens))} / ${esc(int(c.completionTokens))}</td></tr>` +
+      (c.errors?.length
+        ? `<tr class="err"><td colspan="6">${c.errors.map((e) => esc(e)).join('<br>')}</td></tr>`
+        : '') +
+      (c.prompt
+        ? `<tr><td colspan="6"><details><summary>prompt</summary><pre>${esc(c.prompt)}</pre></details></td></tr>`
+        : '') +
+      (c.reply
+        ? `<tr><td colspan="6"><details><summary>reply</summary><pre>${esc(c.reply)}</pre></details></td></tr>`
+        : ''),
+  );
+  return (
+    `<details class="calls"><summary>${calls.length} model call${calls.length === 1 ? '' : 's'}</summary>` +
+    `<table><thead><tr><th>role</th><th>model</th><th></th><th>tries</th><th>latency</th><th>tokens in / out</th></tr></thead><tbody>${rows.join('')}</tbody></table></details>`
+  );
 }
 
 interface RoundCtx {
@@ -255,7 +347,12 @@ function roundCard(r: RoundRecord, ctx: RoundCtx): string {
       ? `<figure><img src="${imgUrl(v.file)}" alt="${esc(alt)}" loading="eager"><figcaption>${esc(v.caption)}</figcaption></figure>`
       : `<figure><div class="noimg">image ${esc(v.file)} is not in this trace directory</div><figcaption>${esc(v.caption)}</figcaption></figure>`;
   } else if (r.round === 0 && ctx.inputImages.length) {
-    figure = ctx.inputImages.map((f) => `<figure><img src="${imgUrl(f)}" alt="${esc(`original image ${f}`)}" loading="eager"><figcaption>original image (${esc(f)})</figcaption></figure>`).join('');
+    figure = ctx.inputImages
+      .map(
+        (f) =>
+          `<figure><img src="${imgUrl(f)}" alt="${esc(`original image ${f}`)}" loading="eager"><figcaption>original image (${esc(f)})</figcaption></figure>`,
+      )
+      .join('');
   } else {
     const names = (ctx.trace.input?.images ?? []).join(', ');
     figure = `<figure><div class="noimg">${r.round === 0 ? `original image${names ? `: ${esc(names)}` : ''}` : 'no view rendered'}</div></figure>`;
@@ -265,8 +362,11 @@ function roundCard(r: RoundRecord, ctx: RoundCtx): string {
   if (v) {
     const c = matOk(v.c2w) ? v.c2w : v.camera?.c2w;
     facts.push(`<dt>pose</dt><dd><code>${esc(JSON.stringify(v.pose))}</code></dd>`);
-    if (matOk(c)) facts.push(`<dt>camera at</dt><dd>(${[c[12], c[13], c[14]].map((x) => esc(num(x))).join(', ')})</dd>`);
-    facts.push(`<dt>coverage</dt><dd><span class="cov"><span style="width:${isNum(v.coverage) ? Math.round(Math.min(1, Math.max(0, v.coverage)) * 100) : 0}%"></span></span> ${esc(pct(v.coverage, 1))}</dd>`);
+    if (matOk(c))
+      facts.push(`<dt>camera at</dt><dd>(${[c[12], c[13], c[14]].map((x) => esc(num(x))).join(', ')})</dd>`);
+    facts.push(
+      `<dt>coverage</dt><dd><span class="cov"><span style="width:${isNum(v.coverage) ? Math.round(Math.min(1, Math.max(0, v.coverage)) * 100) : 0}%"></span></span> ${esc(pct(v.coverage, 1))}</dd>`,
+    );
     facts.push(`<dt>render</dt><dd>${esc(`${v.mode} · holes ${v.holes} · ${v.renderer} · ${ms(v.renderMs)}`)}</dd>`);
   }
   if (isNum(r.fusionWeight)) facts.push(`<dt>fusion weight</dt><dd>${esc(num(r.fusionWeight, 3))}</dd>`);
@@ -276,39 +376,53 @@ function roundCard(r: RoundRecord, ctx: RoundCtx): string {
     ? `<p class="why"><span class="label">${r.decision.action === 'stop' ? 'Controller stopped' : 'Why this view'}</span> ${esc(r.decision.reason)}</p>`
     : '';
   const fused = `${r.fusedChoice || '—'}${ctx.optionText.get(r.fusedChoice) ? ` — ${ctx.optionText.get(r.fusedChoice)}` : ''}`;
-  return `<section class="round${r.failed ? ' has-failure' : ''}" data-round="${esc(r.round)}" id="round-${esc(r.round)}">`
-    + `<h3>Round ${esc(r.round)} <span class="tag">${r.round === 0 ? 'prior: original image' : v ? 'new view' : 'no view'}</span></h3>`
-    + figure + decision
-    + `<dl class="facts">${facts.join('')}</dl>`
-    + answerBlock(r.answer, ctx.optionText)
-    + `<p class="label">This round's option distribution</p>${distBars(r.answer?.dist, ctx.keys, ctx.optionText, ctx.truth, `round ${r.round} answer distribution`)}`
-    + `<p class="label">Posterior after round ${esc(r.round)}</p>${distBars(r.posterior, ctx.keys, ctx.optionText, ctx.truth, `posterior after round ${r.round}`)}`
-    + `<p class="fused">fused: <b>${esc(fused)}</b> · margin ${esc(num(r.margin))}</p>`
-    + (r.failed ? `<div class="failed"><strong>Failed:</strong> ${esc(r.failed)}</div>` : '')
-    + list(v?.clamped, 'warn', 'Clamped')
-    + list(v?.poseErrors, 'warn', 'Pose problems')
-    + callsBlock(r.calls)
-    + '</section>';
+  return (
+    `<section class="round${r.failed ? ' has-failure' : ''}" data-round="${esc(r.round)}" id="round-${esc(r.round)}">` +
+    `<h3>Round ${esc(r.round)} <span class="tag">${r.round === 0 ? 'prior: original image' : v ? 'new view' : 'no view'}</span></h3>` +
+    figure +
+    decision +
+    `<dl class="facts">${facts.join('')}</dl>` +
+    answerBlock(r.answer, ctx.optionText) +
+    `<p class="label">This round's option distribution</p>${distBars(r.answer?.dist, ctx.keys, ctx.optionText, ctx.truth, `round ${r.round} answer distribution`)}` +
+    `<p class="label">Posterior after round ${esc(r.round)}</p>${distBars(r.posterior, ctx.keys, ctx.optionText, ctx.truth, `posterior after round ${r.round}`)}` +
+    `<p class="fused">fused: <b>${esc(fused)}</b> · margin ${esc(num(r.margin))}</p>` +
+    (r.failed ? `<div class="failed"><strong>Failed:</strong> ${esc(r.failed)}</div>` : '') +
+    list(v?.clamped, 'warn', 'Clamped') +
+    list(v?.poseErrors, 'warn', 'Pose problems') +
+    callsBlock(r.calls) +
+    '</section>'
+  );
 }
 
 // ---------------------------------------------------------------------------------------- page
 
 function configRows(value: unknown, prefix = ''): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return [`<tr><th>${esc(prefix)}</th><td>${esc(typeof value === 'string' ? value : JSON.stringify(value))}</td></tr>`];
+    return [
+      `<tr><th>${esc(prefix)}</th><td>${esc(typeof value === 'string' ? value : JSON.stringify(value))}</td></tr>`,
+    ];
   }
-  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => configRows(v, prefix ? `${prefix}.${k}` : k));
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+    configRows(v, prefix ? `${prefix}.${k}` : k),
+  );
 }
 
 function posteriorTable(trace: Trace, keys: string[], truth: string | undefined): string {
   const rounds = trace.rounds ?? [];
   if (!rounds.length || !keys.length) return '';
   const head = rounds.map((r) => `<th><a href="#round-${esc(r.round)}">r${esc(r.round)}</a></th>`).join('');
-  const body = keys.map((k) => `<tr><th>${esc(k)}${truth === k ? ' <span class="truth">✓</span>' : ''}</th>${rounds.map((r) => {
-    const p = r.posterior?.[k];
-    const a = isNum(p) ? Math.min(1, Math.max(0, p)) : 0;
-    return `<td style="background:rgba(76,120,168,${(a * 0.85).toFixed(3)});color:${a > 0.55 ? '#fff' : '#000'}">${esc(pct(p))}</td>`;
-  }).join('')}</tr>`).join('');
+  const body = keys
+    .map(
+      (k) =>
+        `<tr><th>${esc(k)}${truth === k ? ' <span class="truth">✓</span>' : ''}</th>${rounds
+          .map((r) => {
+            const p = r.posterior?.[k];
+            const a = isNum(p) ? Math.min(1, Math.max(0, p)) : 0;
+            return `<td style="background:rgba(76,120,168,${(a * 0.85).toFixed(3)});color:${a > 0.55 ? '#fff' : '#000'}">${esc(pct(p))}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('');
   return `<table class="evolution"><caption>Posterior after each round</caption><thead><tr><th></th>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
@@ -374,7 +488,14 @@ export function renderReportHtml(trace: Trace, imageFiles: string[]): string {
   const options = q.options ?? [];
   const keys = options.length
     ? optionLetters(options.length)
-    : [...new Set((trace.rounds ?? []).flatMap((r) => [...Object.keys(r.posterior ?? {}), ...Object.keys(r.answer?.dist ?? {})]))];
+    : [
+        ...new Set(
+          (trace.rounds ?? []).flatMap((r) => [
+            ...Object.keys(r.posterior ?? {}),
+            ...Object.keys(r.answer?.dist ?? {}),
+          ]),
+        ),
+      ];
   const optionText = new Map(options.map((t, i) => [keys[i], t]));
   const truth = q.answer || undefined;
   const images = new Set(imageFiles);
@@ -387,8 +508,15 @@ export function renderReportHtml(trace: Trace, imageFiles: string[]): string {
     : `<p class="muted">free-form question${truth ? ` · ground truth: <span class="truth">${esc(truth)}</span>` : ''}</p>`;
 
   const f = trace.final;
-  const finalText = f ? `${f.choice || '(no answer)'}${optionText.get(f.choice) ? ` — ${optionText.get(f.choice)}` : ''}` : '(unfinished)';
-  const verdict = f && truth ? (f.choice === truth ? ' <span class="correct">correct</span>' : ' <span class="incorrect">incorrect</span>') : '';
+  const finalText = f
+    ? `${f.choice || '(no answer)'}${optionText.get(f.choice) ? ` — ${optionText.get(f.choice)}` : ''}`
+    : '(unfinished)';
+  const verdict =
+    f && truth
+      ? f.choice === truth
+        ? ' <span class="correct">correct</span>'
+        : ' <span class="incorrect">incorrect</span>'
+      : '';
   const stop = f?.stopReason ? `${f.stopReason}: ${describeStopReason(f.stopReason, trace.config?.stop)}` : '—';
   const t = trace.totals;
   const input = trace.input;

@@ -11,14 +11,30 @@
 import type { Camera, RenderedView, Renderer, Scene } from '../core/types.js';
 import { scaleIntrinsics, toF64 } from '../core/camera.js';
 import {
-  c2wFromPose, clampPose, poseCaption, poseRangeErrors, REFERENCE_POSE, type NumericPose, type Pose, type PoseContext,
+  c2wFromPose,
+  clampPose,
+  poseCaption,
+  poseRangeErrors,
+  REFERENCE_POSE,
+  type NumericPose,
+  type Pose,
+  type PoseContext,
 } from '../core/pose.js';
 import { HOLE_MARK_COLOR } from '../core/config.js';
 import { isVantageError } from '../core/errors.js';
 import { encodePng } from '../core/io/image.js';
 import { poseContextOf } from '../synth/scene.js';
 import type {
-  Answer, CallLog, ControllerDecision, LoopConfig, OptionDist, Question, RoundRecord, StopReason, Trace, ViewRecord,
+  Answer,
+  CallLog,
+  ControllerDecision,
+  LoopConfig,
+  OptionDist,
+  Question,
+  RoundRecord,
+  StopReason,
+  Trace,
+  ViewRecord,
 } from './types.js';
 import { fusePosterior, letters, roundWeight, topChoice } from './fusion.js';
 import { stopDecision } from './stop.js';
@@ -62,24 +78,53 @@ export const viewFile = (round: number): string => `round-${String(round).padSta
 export const originalFile = (i: number): string => `original-${i}.png`;
 
 /** Views shown to a model: the latest ones that fit in the image budget after the originals. */
-export function viewsWithinBudget<T>(views: T[], originals: number, imageBudget: number): { shown: T[]; omitted: number } {
+export function viewsWithinBudget<T>(
+  views: T[],
+  originals: number,
+  imageBudget: number,
+): { shown: T[]; omitted: number } {
   const room = Math.max(1, imageBudget - originals);
   const shown = views.slice(Math.max(0, views.length - room));
   return { shown, omitted: views.length - shown.length };
 }
 
 /** Orbit (or ego / preset) moves tried, in order, when a pose is needed and the model gave none usable. */
-const FALLBACK_ORBITS: [number, number][] = [[45, 20], [-45, 20], [90, 0], [-90, 0], [0, 60], [135, 20], [-135, 20], [180, 0]];
-const FALLBACK_PRESETS = ['orbit_right_60', 'orbit_left_60', 'high_angle', 'orbit_right_90', 'orbit_left_90', 'behind', 'top_down'] as const;
+const FALLBACK_ORBITS: [number, number][] = [
+  [45, 20],
+  [-45, 20],
+  [90, 0],
+  [-90, 0],
+  [0, 60],
+  [135, 20],
+  [-135, 20],
+  [180, 0],
+];
+const FALLBACK_PRESETS = [
+  'orbit_right_60',
+  'orbit_left_60',
+  'high_angle',
+  'orbit_right_90',
+  'orbit_left_90',
+  'behind',
+  'top_down',
+] as const;
 
 /** A default exploration pose not yet in `history`, in the configured format (language → orbit). */
 export function fallbackPose(format: LoopConfig['poseFormat'], history: Pose[]): NumericPose {
   const seen = new Set(history.map((p) => JSON.stringify(p)));
-  const candidates: NumericPose[] = format === 'preset'
-    ? FALLBACK_PRESETS.map((name) => ({ mode: 'preset', name }))
-    : format === 'ego'
-      ? FALLBACK_ORBITS.map(([az, el]) => ({ mode: 'ego', yaw_deg: -az / 2, pitch_deg: -el / 2, forward_m: 0, right_m: 0, up_m: 0 }))
-      : FALLBACK_ORBITS.map(([az, el]) => ({ mode: 'orbit', azimuth_deg: az, elevation_deg: el, distance_scale: 1 }));
+  const candidates: NumericPose[] =
+    format === 'preset'
+      ? FALLBACK_PRESETS.map((name) => ({ mode: 'preset', name }))
+      : format === 'ego'
+        ? FALLBACK_ORBITS.map(([az, el]) => ({
+            mode: 'ego',
+            yaw_deg: -az / 2,
+            pitch_deg: -el / 2,
+            forward_m: 0,
+            right_m: 0,
+            up_m: 0,
+          }))
+        : FALLBACK_ORBITS.map(([az, el]) => ({ mode: 'orbit', azimuth_deg: az, elevation_deg: el, distance_scale: 1 }));
   return candidates.find((p) => !seen.has(JSON.stringify(p))) ?? candidates[history.length % candidates.length];
 }
 
@@ -97,7 +142,12 @@ function poseProblems(pose: Pose, ctx: PoseContext): string[] {
 }
 
 /** A pose made renderable: clamped into range; an unresolvable pivot becomes the centre; else a default. */
-function forcedPose(pose: Pose, ctx: PoseContext, format: LoopConfig['poseFormat'], history: Pose[]): { pose: NumericPose; clamped: string[] } {
+function forcedPose(
+  pose: Pose,
+  ctx: PoseContext,
+  format: LoopConfig['poseFormat'],
+  history: Pose[],
+): { pose: NumericPose; clamped: string[] } {
   if (pose.mode !== 'language') {
     try {
       const c = clampPose(pose);
@@ -108,7 +158,9 @@ function forcedPose(pose: Pose, ctx: PoseContext, format: LoopConfig['poseFormat
         p = { ...p, pivot: 'center' };
       }
       if (!poseProblems(p, ctx).length) return { pose: p, clamped };
-    } catch { /* not clampable: fall through to a default pose */ }
+    } catch {
+      /* not clampable: fall through to a default pose */
+    }
   }
   const p = fallbackPose(format, history);
   return { pose: p, clamped: [`pose replaced by the default exploration pose ${poseCaption(p)}`] };
@@ -123,7 +175,14 @@ function uniformDist(keys: string[]): OptionDist {
 }
 
 function failedAnswer(keys: string[], why: string): Answer {
-  return { choice: '', confidence: 0, rationale: why, dist: uniformDist(keys), distSource: 'uniform-fallback', cannotTell: true };
+  return {
+    choice: '',
+    confidence: 0,
+    rationale: why,
+    dist: uniformDist(keys),
+    distSource: 'uniform-fallback',
+    cannotTell: true,
+  };
 }
 
 /** Run the loop for one question over one scene. Never rejects once round 0 has started. */
@@ -143,9 +202,14 @@ export async function runLoop(
   const createdAt = new Date().toISOString();
 
   const originals: ModelImage[] = input.originals.map((o, i) => ({
-    file: originalFile(i), png: o.png, width: o.width, height: o.height, rgba: o.rgba,
+    file: originalFile(i),
+    png: o.png,
+    width: o.width,
+    height: o.height,
+    rgba: o.rgba,
     caption: `${originalCaption(i, input.originals.length)}${i === 0 ? `: ${poseCaption(REFERENCE_POSE)}` : ''}`,
-    round: 0, coverageRatio: 1,
+    round: 0,
+    coverageRatio: 1,
     ...(o.depth ? { depth: o.depth } : {}),
     camera: o.camera ?? (i === 0 ? scene.reference : undefined),
     ...(i === 0 ? { pose: REFERENCE_POSE } : {}),
@@ -156,11 +220,15 @@ export async function runLoop(
   const rounds: RoundRecord[] = [];
   let stopReason: StopReason | undefined;
 
-  const tokensUsed = () => rounds.reduce((a, r) => a + r.calls.reduce((b, c) => b + c.promptTokens + c.completionTokens, 0), 0);
+  const tokensUsed = () =>
+    rounds.reduce((a, r) => a + r.calls.reduce((b, c) => b + c.promptTokens + c.completionTokens, 0), 0);
   const lastGood = () => rounds[rounds.length - 1];
-  const posteriorOf = (): OptionDist => fusePosterior(
-    config.fusion, rounds.map((r) => ({ dist: r.answer.dist, weight: roundWeight(r) })), keys,
-  );
+  const posteriorOf = (): OptionDist =>
+    fusePosterior(
+      config.fusion,
+      rounds.map((r) => ({ dist: r.answer.dist, weight: roundWeight(r) })),
+      keys,
+    );
   const anyEvidence = () => rounds.some((r) => roundWeight(r) > 0);
 
   const trace = (): Trace => {
@@ -169,11 +237,23 @@ export async function runLoop(
     const top = anyEvidence() ? topChoice(posterior) : { choice: '', probability: 0 };
     const calls = rounds.flatMap((r) => r.calls);
     return {
-      version: 1, createdAt, question, config, modelLabel: model.label, input: input.inputInfo,
+      version: 1,
+      createdAt,
+      question,
+      config,
+      modelLabel: model.label,
+      input: input.inputInfo,
       reference: { intrinsics: scene.reference.intrinsics, c2w: Array.from(toF64(scene.reference.c2w)) },
-      up: [...scene.up], pivot: [...scene.pivot],
+      up: [...scene.up],
+      pivot: [...scene.pivot],
       rounds,
-      final: { choice: top.choice, probability: top.probability, posterior, stopReason: stopReason ?? 'error', rounds: rounds.length },
+      final: {
+        choice: top.choice,
+        probability: top.probability,
+        posterior,
+        stopReason: stopReason ?? 'error',
+        rounds: rounds.length,
+      },
       totals: {
         promptTokens: calls.reduce((a, c) => a + c.promptTokens, 0),
         completionTokens: calls.reduce((a, c) => a + c.completionTokens, 0),
@@ -192,7 +272,9 @@ export async function runLoop(
     partial.posterior = posterior;
     partial.fusedChoice = top.choice;
     partial.margin = top.margin;
-    const what = r.failed ? `failed: ${r.failed}` : `answer ${r.answer.choice || '—'} → fused ${top.choice || '—'} (p=${(posterior[top.choice] ?? 0).toFixed(2)})`;
+    const what = r.failed
+      ? `failed: ${r.failed}`
+      : `answer ${r.answer.choice || '—'} → fused ${top.choice || '—'} (p=${(posterior[top.choice] ?? 0).toFixed(2)})`;
     log(`round ${r.round}${r.view ? ` [${r.view.caption}]` : ''}: ${what}`);
     if (hooks.onRound) {
       try {
@@ -215,16 +297,26 @@ export async function runLoop(
       const { answer, calls } = await model.answer(answerCtx(0));
       await record({ round: 0, answer, calls, ms: Math.round(performance.now() - rt) });
     } catch (e) {
-      await record({ round: 0, answer: failedAnswer(keys, messageOf(e)), calls: callsOf(e), ms: Math.round(performance.now() - rt), failed: messageOf(e) });
+      await record({
+        round: 0,
+        answer: failedAnswer(keys, messageOf(e)),
+        calls: callsOf(e),
+        ms: Math.round(performance.now() - rt),
+        failed: messageOf(e),
+      });
       stopReason = 'error';
     }
   }
 
   while (!stopReason) {
     const state = () => ({
-      round: rounds.length - 1, maxRounds: config.maxRounds,
-      fusedChoices: rounds.map((r) => r.fusedChoice), margins: rounds.map((r) => r.margin),
-      modelSaidStop: false, tokensUsed: tokensUsed(), msUsed: performance.now() - t0,
+      round: rounds.length - 1,
+      maxRounds: config.maxRounds,
+      fusedChoices: rounds.map((r) => r.fusedChoice),
+      margins: rounds.map((r) => r.margin),
+      modelSaidStop: false,
+      tokensUsed: tokensUsed(),
+      msUsed: performance.now() - t0,
     });
     stopReason = stopDecision(config.stop, state());
     if (stopReason) break;
@@ -237,9 +329,14 @@ export async function runLoop(
     try {
       const current = lastGood();
       const poseCtxFor = (feedback?: string[]): PoseRequestContext => ({
-        ...answerCtx(round), format: config.poseFormat, maxRounds: config.maxRounds, history: [...history],
+        ...answerCtx(round),
+        format: config.poseFormat,
+        maxRounds: config.maxRounds,
+        history: [...history],
         historyCaptions: rendered.map((v) => v.caption),
-        ...(current?.fusedChoice ? { current: { choice: current.fusedChoice, probability: current.posterior[current.fusedChoice] ?? 0 } } : {}),
+        ...(current?.fusedChoice
+          ? { current: { choice: current.fusedChoice, probability: current.posterior[current.fusedChoice] ?? 0 } }
+          : {}),
         ...(feedback ? { feedback } : {}),
       });
 
@@ -262,7 +359,11 @@ export async function runLoop(
         }
         // a fixed-rounds run looks anyway
         const p = fallbackPose(config.poseFormat, history);
-        decision = { action: 'view', pose: p, reason: `the model said stop (${decision.reason}); the fixed-rounds policy needs a view, so a default pose` };
+        decision = {
+          action: 'view',
+          pose: p,
+          reason: `the model said stop (${decision.reason}); the fixed-rounds policy needs a view, so a default pose`,
+        };
         first = { decision, calls: [] };
       }
       let pose: Pose = first.resolved ?? decision.pose;
@@ -298,7 +399,11 @@ export async function runLoop(
       const camera: Camera = { intrinsics, c2w };
       const rs = performance.now();
       const out: RenderedView = await renderer.render(scene, camera, {
-        mode: config.render, width: config.width, height: config.height, holes: config.holes, holeColor: HOLE_MARK_COLOR,
+        mode: config.render,
+        width: config.width,
+        height: config.height,
+        holes: config.holes,
+        holeColor: HOLE_MARK_COLOR,
       });
       const png = await encodePng(out.rgba, out.width, out.height, 4);
       const renderMs = Math.round(performance.now() - rs);
@@ -307,12 +412,32 @@ export async function runLoop(
       history.push(numeric);
       files.push({ file, png });
       rendered.push({
-        file, png, width: out.width, height: out.height, rgba: out.rgba, caption, round,
-        depth: out.depth, coverage: out.coverage, coverageRatio: out.coverageRatio, camera, pose: numeric,
+        file,
+        png,
+        width: out.width,
+        height: out.height,
+        rgba: out.rgba,
+        caption,
+        round,
+        depth: out.depth,
+        coverage: out.coverage,
+        coverageRatio: out.coverageRatio,
+        camera,
+        pose: numeric,
       });
       view = {
-        file, pose: numeric, caption, camera: { intrinsics, c2w: Array.from(c2w) }, c2w: Array.from(c2w),
-        coverage: out.coverageRatio, mode: out.mode, holes: out.holes, renderer: out.renderer, renderMs, poseErrors, clamped,
+        file,
+        pose: numeric,
+        caption,
+        camera: { intrinsics, c2w: Array.from(c2w) },
+        c2w: Array.from(c2w),
+        coverage: out.coverageRatio,
+        mode: out.mode,
+        holes: out.holes,
+        renderer: out.renderer,
+        renderMs,
+        poseErrors,
+        clamped,
       };
 
       // 3. answer again, with the original and the views so far
@@ -322,8 +447,13 @@ export async function runLoop(
     } catch (e) {
       calls.push(...callsOf(e));
       await record({
-        round, ...(view ? { view } : {}), ...(decision ? { decision } : {}), answer: failedAnswer(keys, messageOf(e)),
-        calls, ms: Math.round(performance.now() - rt), failed: messageOf(e),
+        round,
+        ...(view ? { view } : {}),
+        ...(decision ? { decision } : {}),
+        answer: failedAnswer(keys, messageOf(e)),
+        calls,
+        ms: Math.round(performance.now() - rt),
+        failed: messageOf(e),
       });
       stopReason = 'error';
     }

@@ -68,11 +68,21 @@ export function describeStopReason(reason: StopReason, cfg?: LoopConfig['stop'])
       return cfg.stableRounds > 0
         ? `the fused answer held for ${cfg.stableRounds} round(s) with posterior margin ≥ ${cfg.marginTau}`
         : `the posterior margin reached ${cfg.marginTau}`;
-    case 'model-stop': return 'the model said it had seen enough';
-    case 'max-rounds': return 'the round limit was reached';
-    case 'fixed-rounds': return 'the fixed number of rounds was run';
-    case 'token-budget': return cfg?.tokenBudget !== undefined ? `the token budget (${cfg.tokenBudget}) was spent` : 'the token budget was spent';
-    case 'time-budget': return cfg?.secondsBudget !== undefined ? `the time budget (${cfg.secondsBudget} s) was spent` : 'the time budget was spent';
-    case 'error': return 'an error ended the loop';
+    case 'model-stop':
+      return 'the model said it had seen enough';
+    case 'max-rounds':
+      return 'the round limit was reached';
+    case 'fixed-rounds':
+      return 'the fixed number of rounds was run';
+    case 'token-budget':
+      return cfg?.tokenBudget !== undefined
+        ? `the token budget (${cfg.tokenBudget}) was spent`
+        : 'the token budget was spent';
+    case 'time-budget':
+      return cfg?.secondsBudget !== undefined
+        ? `the time budget (${cfg.secondsBudget} s) was spent`
+        : 'the time budget was spent';
+    case 'error':
+      return 'an error ended the loop';
   }
 }

@@ -20,7 +20,8 @@ export const INDEX_HTML = 'index.html';
 const REDACTED = '[redacted]';
 
 /** Keys whose values are secrets, whatever they hold. */
-const SECRET_KEY = /api[-_]?key|authorization|bearer|secret|password|passwd|cookie|access[-_]?token|refresh[-_]?token|private[-_]?key/i;
+const SECRET_KEY =
+  /api[-_]?key|authorization|bearer|secret|password|passwd|cookie|access[-_]?token|refresh[-_]?token|private[-_]?key/i;
 
 /** Secret-looking substrings inside any string value (error messages, prompts, URLs, headers). */
 const SECRET_VALUE_PATTERNS: [RegExp, string][] = [
@@ -29,7 +30,10 @@ const SECRET_VALUE_PATTERNS: [RegExp, string][] = [
   // "Bearer <token>" in a header echoed into a message
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`],
   // well-known token shapes: Hugging Face, GitHub, Google, xAI, Groq
-  [/(?<![A-Za-z0-9])(hf_[A-Za-z0-9]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|AIza[0-9A-Za-z_-]{30,}|xai-[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})/g, REDACTED],
+  [
+    /(?<![A-Za-z0-9])(hf_[A-Za-z0-9]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|AIza[0-9A-Za-z_-]{30,}|xai-[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})/g,
+    REDACTED,
+  ],
   // key=value in query strings and config dumps
   [/\b(api[-_]?key|access[-_]?token|auth|token|key)=([^&\s"'<>]+)/gi, `$1=${REDACTED}`],
   // credentials in URLs: scheme://user:password@host
@@ -38,10 +42,15 @@ const SECRET_VALUE_PATTERNS: [RegExp, string][] = [
 
 /** Values of environment variables that hold keys, to redact verbatim wherever they appear. */
 function secretEnvValues(): string[] {
-  return Object.entries(process.env)
-    // long, space-free values only: a short or wordy value could blank ordinary text
-    .filter(([k, v]) => /api[-_]?key|token|secret|password/i.test(k) && typeof v === 'string' && v.length >= 12 && !/\s/.test(v))
-    .map(([, v]) => v as string);
+  return (
+    Object.entries(process.env)
+      // long, space-free values only: a short or wordy value could blank ordinary text
+      .filter(
+        ([k, v]) =>
+          /api[-_]?key|token|secret|password/i.test(k) && typeof v === 'string' && v.length >= 12 && !/\s/.test(v),
+      )
+      .map(([, v]) => v as string)
+  );
 }
 
 function scrubString(s: string, envSecrets: string[]): string {
@@ -65,7 +74,8 @@ export function scrubSecrets<T>(value: T): T {
     if (typeof v === 'string') return scrubString(v, env);
     if (v === null || typeof v !== 'object') return v;
     if (seen.has(v)) return seen.get(v);
-    if (ArrayBuffer.isView(v)) return v instanceof DataView ? new DataView(v.buffer.slice(0)) : (v as unknown as Uint8Array).slice();
+    if (ArrayBuffer.isView(v))
+      return v instanceof DataView ? new DataView(v.buffer.slice(0)) : (v as unknown as Uint8Array).slice();
     if (v instanceof Date) return new Date(v.getTime());
     if (Array.isArray(v)) {
       const out: unknown[] = [];
@@ -79,7 +89,8 @@ export function scrubSecrets<T>(value: T): T {
       out.name = v.name;
       out.message = walk(v.message);
     }
-    for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) && x !== undefined && x !== null ? REDACTED : walk(x);
+    for (const [k, x] of Object.entries(v))
+      out[k] = SECRET_KEY.test(k) && x !== undefined && x !== null ? REDACTED : walk(x);
     return out;
   };
   return walk(value) as T;
@@ -87,11 +98,14 @@ export function scrubSecrets<T>(value: T): T {
 
 /** JSON text of a trace: typed arrays (c2w matrices) as plain number lists. */
 function traceJsonText(trace: Trace): string {
-  return JSON.stringify(
-    trace,
-    (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v),
-    2,
-  ) + '\n';
+  return (
+    JSON.stringify(
+      trace,
+      (_k, v) =>
+        ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v,
+      2,
+    ) + '\n'
+  );
 }
 
 /** Write `data` to `path` so readers see either the old file or the whole new one, never a part. */
@@ -119,8 +133,14 @@ async function writeFileAtomic(path: string, data: string | Buffer): Promise<voi
 async function syncDir(dir: string): Promise<void> {
   try {
     const fh = await open(dir, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
-  } catch { /* not supported here: the files are still whole */ }
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* not supported here: the files are still whole */
+  }
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -128,11 +148,18 @@ const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.png$/;
 
 function checkView(v: { file: string; png: Buffer }): void {
   if (typeof v.file !== 'string' || !SAFE_FILE.test(v.file) || v.file.includes('..')) {
-    throw new VantageError('bad-trace-file', `view image name "${String(v.file)}" is not a plain PNG file name`,
-      'use names like "round-01.png": letters, digits, ".", "_", "-", ending in .png, no folders');
+    throw new VantageError(
+      'bad-trace-file',
+      `view image name "${String(v.file)}" is not a plain PNG file name`,
+      'use names like "round-01.png": letters, digits, ".", "_", "-", ending in .png, no folders',
+    );
   }
   if (!Buffer.isBuffer(v.png) || v.png.length < 8 || !v.png.subarray(0, 8).equals(PNG_SIGNATURE)) {
-    throw new VantageError('bad-trace-file', `view image "${v.file}" is not PNG data`, 'encode the view with sharp(...).png() first');
+    throw new VantageError(
+      'bad-trace-file',
+      `view image "${v.file}" is not PNG data`,
+      'encode the view with sharp(...).png() first',
+    );
   }
 }
 
@@ -153,14 +180,20 @@ export async function writeTrace(
   try {
     json = traceJsonText(clean);
   } catch (e) {
-    throw new VantageError('bad-trace', `trace cannot be serialised to JSON: ${(e as Error).message}`, undefined, { cause: e });
+    throw new VantageError('bad-trace', `trace cannot be serialised to JSON: ${(e as Error).message}`, undefined, {
+      cause: e,
+    });
   }
   const root = resolve(dir);
   try {
     await mkdir(root, { recursive: true });
   } catch (e) {
-    throw new VantageError('trace-dir', `cannot create trace directory ${root}: ${(e as Error).message}`,
-      'pass a directory you can write to', { cause: e });
+    throw new VantageError(
+      'trace-dir',
+      `cannot create trace directory ${root}: ${(e as Error).message}`,
+      'pass a directory you can write to',
+      { cause: e },
+    );
   }
   for (const v of views) await writeFileAtomic(join(root, v.file), v.png);
   const present = new Set(views.map((v) => v.file));
@@ -180,11 +213,13 @@ const TraceSchema = z.looseObject({
   question: z.looseObject({ text: z.string(), options: z.array(z.string()) }),
   config: z.looseObject({}),
   modelLabel: z.string(),
-  rounds: z.array(z.looseObject({
-    round: z.number(),
-    answer: z.looseObject({ choice: z.string(), dist: DistSchema }),
-    posterior: DistSchema,
-  })),
+  rounds: z.array(
+    z.looseObject({
+      round: z.number(),
+      answer: z.looseObject({ choice: z.string(), dist: DistSchema }),
+      posterior: DistSchema,
+    }),
+  ),
   final: z.looseObject({ choice: z.string(), stopReason: z.string() }),
 });
 
@@ -193,13 +228,19 @@ export async function readTrace(dir: string): Promise<Trace> {
   let path = resolve(dir, TRACE_JSON);
   try {
     if ((await stat(dir)).isFile()) path = resolve(dir);
-  } catch { /* reported below with the path tried */ }
+  } catch {
+    /* reported below with the path tried */
+  }
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new VantageError('trace-not-found', `no trace at ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'pass the directory a run wrote its trace to (it holds trace.json and index.html)', { cause: e });
+    throw new VantageError(
+      'trace-not-found',
+      `no trace at ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'pass the directory a run wrote its trace to (it holds trace.json and index.html)',
+      { cause: e },
+    );
   }
   let value: unknown;
   try {
@@ -209,9 +250,15 @@ export async function readTrace(dir: string): Promise<Trace> {
   }
   const r = TraceSchema.safeParse(value);
   if (!r.success) {
-    const problems = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(trace)'}: ${i.message}`).join('; ');
-    throw new VantageError('bad-trace', `${path} is not a Vantage trace (version 1): ${problems}`,
-      'was it written by another version of Vantage?');
+    const problems = r.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(trace)'}: ${i.message}`)
+      .join('; ');
+    throw new VantageError(
+      'bad-trace',
+      `${path} is not a Vantage trace (version 1): ${problems}`,
+      'was it written by another version of Vantage?',
+    );
   }
   return value as Trace;
 }

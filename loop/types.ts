@@ -34,9 +34,7 @@ export interface Answer {
 }
 
 /** The controller's request for the next view, or its decision to stop. */
-export type ControllerDecision =
-  | { action: 'view'; pose: Pose; reason: string }
-  | { action: 'stop'; reason: string };
+export type ControllerDecision = { action: 'view'; pose: Pose; reason: string } | { action: 'stop'; reason: string };
 
 /** One model call, as recorded (mirrors core/mllm CallRecord; no keys, no headers). */
 export interface CallLog {
@@ -94,7 +92,7 @@ export interface RoundRecord {
 
 export type FusionPolicy = 'loglinear' | 'vote' | 'last';
 export type StopReason =
-  | 'stable' | 'model-stop' | 'max-rounds' | 'token-budget' | 'time-budget' | 'fixed-rounds' | 'error';
+  'stable' | 'model-stop' | 'max-rounds' | 'token-budget' | 'time-budget' | 'fixed-rounds' | 'error';
 
 export interface LoopConfig {
   model: string;

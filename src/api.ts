@@ -19,7 +19,13 @@ import { RENDER_DEFAULTS } from '../synth/config.js';
 import { scaleIntrinsics } from '../core/camera.js';
 import type { z } from 'zod';
 import {
-  c2wFromPose, clampPose, parsePose, poseCaption, poseRangeErrors, type NumericPose, type PoseSchema,
+  c2wFromPose,
+  clampPose,
+  parsePose,
+  poseCaption,
+  poseRangeErrors,
+  type NumericPose,
+  type PoseSchema,
 } from '../core/pose.js';
 import { encodePng, rgbaFromRgb } from '../core/io/image.js';
 import { readDepth } from '../core/io/depth.js';
@@ -87,7 +93,11 @@ export function extensionForBytes(b: Uint8Array, kind: 'image' | 'depth'): strin
   return '.img';
 }
 
-function listOf(one: ImageSource | undefined, many: ImageSource[] | undefined, name: string): ImageSource[] | undefined {
+function listOf(
+  one: ImageSource | undefined,
+  many: ImageSource[] | undefined,
+  name: string,
+): ImageSource[] | undefined {
   if (one !== undefined && many?.length) {
     throw new VantageError('bad-input', `give either ${name} or ${name}s, not both`);
   }
@@ -95,7 +105,11 @@ function listOf(one: ImageSource | undefined, many: ImageSource[] | undefined, n
 }
 
 /** Paths for the sources: bytes are written to `dir` (a temporary folder the caller removes). */
-async function pathsOf(sources: ImageSource[] | undefined, kind: 'image' | 'depth', tmp: () => Promise<string>): Promise<string[] | undefined> {
+async function pathsOf(
+  sources: ImageSource[] | undefined,
+  kind: 'image' | 'depth',
+  tmp: () => Promise<string>,
+): Promise<string[] | undefined> {
   if (!sources) return undefined;
   const out: string[] = [];
   for (let i = 0; i < sources.length; i++) {
@@ -125,7 +139,10 @@ async function pathsOf(sources: ImageSource[] | undefined, kind: 'image' | 'dept
  */
 export async function liftScene(input: LiftInput): Promise<LiftedScene> {
   if (!input || typeof input !== 'object') {
-    throw new VantageError('bad-input', 'liftScene needs an object such as { image, depth } or { fixture: "tabletop" }');
+    throw new VantageError(
+      'bad-input',
+      'liftScene needs an object such as { image, depth } or { fixture: "tabletop" }',
+    );
   }
   const { image, depth, images, depths, ...rest } = input;
   let dir: string | undefined;
@@ -146,13 +163,16 @@ export async function liftScene(input: LiftInput): Promise<LiftedScene> {
 
 /** The exact depth of the first original, when there is one (fixture ray cast or given depth map). */
 async function originalDepthOf(
-  loaded: SceneInput, depthPaths: string[] | undefined, o: Pick<SceneInputOptions, 'depthFormat' | 'depthScale'>,
+  loaded: SceneInput,
+  depthPaths: string[] | undefined,
+  o: Pick<SceneInputOptions, 'depthFormat' | 'depthScale'>,
 ): Promise<{ originalDepth?: Float32Array }> {
   const first = loaded.originals[0];
   if (!first) return {};
   let depth: Float32Array | undefined;
   if (loaded.fixture) depth = fixtureFrame(loaded.fixture, first.width, first.height).depth;
-  else if (depthPaths?.length) depth = (await readDepth(depthPaths[0], { format: o.depthFormat, scale: o.depthScale })).depth;
+  else if (depthPaths?.length)
+    depth = (await readDepth(depthPaths[0], { format: o.depthFormat, scale: o.depthScale })).depth;
   return depth && depth.length === first.width * first.height ? { originalDepth: depth } : {};
 }
 
@@ -218,13 +238,19 @@ export function viewSize(scene: Scene, width?: number, height?: number): { width
 export function renderablePose(pose: PoseInput | string, clamp = false): { pose: NumericPose; clamped: string[] } {
   const p = parsePose(pose);
   if (p.mode === 'language') {
-    throw new VantageError('bad-pose', 'a language pose cannot be rendered directly: it needs numbers',
-      'use an orbit pose, e.g. {"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}');
+    throw new VantageError(
+      'bad-pose',
+      'a language pose cannot be rendered directly: it needs numbers',
+      'use an orbit pose, e.g. {"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}',
+    );
   }
   const errs = poseRangeErrors(p);
   if (errs.length && !clamp) {
-    throw new VantageError('bad-pose', `pose out of range: ${errs.join('; ')}`,
-      'orbit: azimuth_deg −180..180, elevation_deg −85..85, distance_scale 0.25..4; ego: yaw_deg −180..180, pitch_deg −85..85 (or pass clamp)');
+    throw new VantageError(
+      'bad-pose',
+      `pose out of range: ${errs.join('; ')}`,
+      'orbit: azimuth_deg −180..180, elevation_deg −85..85, distance_scale 0.25..4; ego: yaw_deg −180..180, pitch_deg −85..85 (or pass clamp)',
+    );
   }
   const c = errs.length ? clampPose(p) : { pose: p, clamped: [] };
   return { pose: c.pose as NumericPose, clamped: c.clamped };
@@ -238,16 +264,27 @@ export function renderablePose(pose: PoseInput | string, clamp = false): { pose:
  * @returns the view (RGBA, depth, coverage per pixel and coverageRatio 0..1) with its PNG and caption
  * @throws VantageError for an invalid or out-of-range pose (unless `clamp`), or a bad size
  */
-export async function renderView(scene: LiftedScene | Scene, pose: PoseInput | string, opts: RenderViewOptions = {}): Promise<PosedView> {
+export async function renderView(
+  scene: LiftedScene | Scene,
+  pose: PoseInput | string,
+  opts: RenderViewOptions = {},
+): Promise<PosedView> {
   const s = sceneOf(scene);
   const { pose: p, clamped } = renderablePose(pose, opts.clamp);
   const { width, height } = viewSize(s, opts.width, opts.height);
   const c2w = c2wFromPose(p, poseContextOf(s));
-  const renderer = opts.renderer ?? await createRenderer({ prefer: opts.prefer, warn: opts.warn });
+  const renderer = opts.renderer ?? (await createRenderer({ prefer: opts.prefer, warn: opts.warn }));
   try {
-    const view = await renderer.render(s, { intrinsics: scaleIntrinsics(s.reference.intrinsics, width, height), c2w }, {
-      mode: opts.mode ?? RENDER_DEFAULTS.mode, holes: opts.holes ?? RENDER_DEFAULTS.holes, width, height,
-    });
+    const view = await renderer.render(
+      s,
+      { intrinsics: scaleIntrinsics(s.reference.intrinsics, width, height), c2w },
+      {
+        mode: opts.mode ?? RENDER_DEFAULTS.mode,
+        holes: opts.holes ?? RENDER_DEFAULTS.holes,
+        width,
+        height,
+      },
+    );
     const png = await encodePng(view.rgba, view.width, view.height, 4);
     return { ...view, png, pose: p, caption: poseCaption(p), clamped };
   } finally {
@@ -306,28 +343,44 @@ export interface AnswerResult {
 
 /** The Question for a string (plus option texts) or a Question object, checked. */
 export function questionOf(question: string | Question, options?: string[]): Question {
-  const q: Question = typeof question === 'string'
-    ? { text: question.trim(), options: optionTexts(options) }
-    : { ...question, text: String(question?.text ?? '').trim(), options: optionTexts(question?.options ?? options) };
-  if (!q.text) throw new VantageError('bad-question', 'the question is empty', 'pass a question such as "Is the mug left of the vase?"');
+  const q: Question =
+    typeof question === 'string'
+      ? { text: question.trim(), options: optionTexts(options) }
+      : { ...question, text: String(question?.text ?? '').trim(), options: optionTexts(question?.options ?? options) };
+  if (!q.text)
+    throw new VantageError(
+      'bad-question',
+      'the question is empty',
+      'pass a question such as "Is the mug left of the vase?"',
+    );
   if (q.options.length === 1) {
-    throw new VantageError('bad-question', 'a multiple-choice question needs at least two options', 'give two or more, or none for a free-form answer');
+    throw new VantageError(
+      'bad-question',
+      'a multiple-choice question needs at least two options',
+      'give two or more, or none for a free-form answer',
+    );
   }
   return q;
 }
 
 /** The original images as the loop shows them (with the exact depth of the first, when known). */
 async function originalViewsOf(lifted: LiftedScene): Promise<OriginalView[]> {
-  return Promise.all(lifted.originals.map(async (im, i) => {
-    const rgba = rgbaFromRgb(im.rgb);
-    return {
-      png: await encodePng(rgba, im.width, im.height, 4), width: im.width, height: im.height, rgba,
-      ...(i === 0 && lifted.originalDepth ? { depth: lifted.originalDepth } : {}),
-    };
-  }));
+  return Promise.all(
+    lifted.originals.map(async (im, i) => {
+      const rgba = rgbaFromRgb(im.rgb);
+      return {
+        png: await encodePng(rgba, im.width, im.height, 4),
+        width: im.width,
+        height: im.height,
+        rgba,
+        ...(i === 0 && lifted.originalDepth ? { depth: lifted.originalDepth } : {}),
+      };
+    }),
+  );
 }
 
-const isLifted = (x: LiftedScene | LiftInput): x is LiftedScene => !!x && typeof x === 'object' && 'scene' in x && 'originals' in x;
+const isLifted = (x: LiftedScene | LiftInput): x is LiftedScene =>
+  !!x && typeof x === 'object' && 'scene' in x && 'originals' in x;
 
 /**
  * Answer a spatial question about a scene: round 0 answers from the original image alone, then the
@@ -341,28 +394,50 @@ const isLifted = (x: LiftedScene | LiftInput): x is LiftedScene => !!x && typeof
  *     { options: ['a blue ball', 'a green cube'], model: 'builtin:perceiver', traceDir: 'out/q1' });
  *   console.log(r.choice, r.probability, r.indexHtml);
  */
-export async function answer(input: LiftedScene | LiftInput, question: string | Question, opts: AnswerOptions = {}): Promise<AnswerResult> {
+export async function answer(
+  input: LiftedScene | LiftInput,
+  question: string | Question,
+  opts: AnswerOptions = {},
+): Promise<AnswerResult> {
   const q = questionOf(question, opts.options);
   const given = typeof opts.model === 'object' ? opts.model : undefined;
-  const modelName = given?.id ?? (typeof opts.model === 'string' ? opts.model : undefined) ?? opts.config?.model ?? defaultModelName();
+  const modelName =
+    given?.id ?? (typeof opts.model === 'string' ? opts.model : undefined) ?? opts.config?.model ?? defaultModelName();
   const config = loopConfigFrom({ ...opts.config, model: modelName });
   const lifted = isLifted(input) ? input : await liftScene({ ...input, log: input.log ?? opts.log });
   if (!lifted.originals.length) {
-    throw new VantageError('bad-input', 'the scene has no original image to show the model',
-      'answer needs a photo: lift an image (with a depth map or a depth model) or a fixture, not a bare PLY');
+    throw new VantageError(
+      'bad-input',
+      'the scene has no original image to show the model',
+      'answer needs a photo: lift an image (with a depth map or a depth model) or a fixture, not a bare PLY',
+    );
   }
-  const model = given ?? createModel(config.model, { ...opts.modelOptions, mllm: { maxImages: config.imageBudget, ...opts.modelOptions?.mllm } });
-  const renderer = opts.renderer ?? await createRenderer({ prefer: opts.prefer, warn: opts.log });
+  const model =
+    given ??
+    createModel(config.model, {
+      ...opts.modelOptions,
+      mllm: { maxImages: config.imageBudget, ...opts.modelOptions?.mllm },
+    });
+  const renderer = opts.renderer ?? (await createRenderer({ prefer: opts.prefer, warn: opts.log }));
   try {
     const { trace, views } = await runLoop(
       { question: q, scene: lifted.scene, originals: await originalViewsOf(lifted), inputInfo: lifted.info },
-      model, renderer, config, { log: opts.log, onRound: opts.onRound },
+      model,
+      renderer,
+      config,
+      { log: opts.log, onRound: opts.onRound },
     );
     const idx = letters(q.options.length).indexOf(trace.final.choice);
     const result: AnswerResult = {
-      choice: trace.final.choice, ...(idx >= 0 ? { option: q.options[idx] } : {}),
-      probability: trace.final.probability, posterior: trace.final.posterior,
-      stopReason: trace.final.stopReason, rounds: trace.final.rounds, model: trace.modelLabel, trace, views,
+      choice: trace.final.choice,
+      ...(idx >= 0 ? { option: q.options[idx] } : {}),
+      probability: trace.final.probability,
+      posterior: trace.final.posterior,
+      stopReason: trace.final.stopReason,
+      rounds: trace.final.rounds,
+      model: trace.modelLabel,
+      trace,
+      views,
     };
     if (opts.traceDir) {
       const { traceJson, indexHtml } = await writeTrace(opts.traceDir, trace, views);

@@ -18,7 +18,9 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('vantage')
-    .description('Let a multimodal LLM look again from somewhere else: lift an image to 3D, render novel views, fuse the answers.')
+    .description(
+      'Let a multimodal LLM look again from somewhere else: lift an image to 3D, render novel views, fuse the answers.',
+    )
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)');
   registerCommands(program);

@@ -9,21 +9,55 @@
 
 // The library API
 export {
-  liftScene, renderView, answer, runEval,
-  extensionForBytes, questionOf, renderablePose, viewSize, type PoseInput,
-  type ImageSource, type LiftInput, type LiftedScene, type RenderViewOptions, type PosedView,
-  type AnswerOptions, type AnswerResult, type EvalOptions, type EvalSummary, type EvalFormat,
+  liftScene,
+  renderView,
+  answer,
+  runEval,
+  extensionForBytes,
+  questionOf,
+  renderablePose,
+  viewSize,
+  type PoseInput,
+  type ImageSource,
+  type LiftInput,
+  type LiftedScene,
+  type RenderViewOptions,
+  type PosedView,
+  type AnswerOptions,
+  type AnswerResult,
+  type EvalOptions,
+  type EvalSummary,
+  type EvalFormat,
 } from './api.js';
 
 // Plain data
 export type {
-  Vec3, Mat4, Intrinsics, Camera, DepthUnits, RgbdFrame, Scene, RenderMode, HoleMode, RenderOptions,
-  RenderedView, Renderer,
+  Vec3,
+  Mat4,
+  Intrinsics,
+  Camera,
+  DepthUnits,
+  RgbdFrame,
+  Scene,
+  RenderMode,
+  HoleMode,
+  RenderOptions,
+  RenderedView,
+  Renderer,
 } from '../core/types.js';
 export type { SceneInputOptions, SceneInput, OriginalImage } from './scene-input.js';
 export type {
-  Question, OptionDist, Answer, ControllerDecision, CallLog, ViewRecord, RoundRecord, FusionPolicy, StopReason,
-  LoopConfig, Trace,
+  Question,
+  OptionDist,
+  Answer,
+  ControllerDecision,
+  CallLog,
+  ViewRecord,
+  RoundRecord,
+  FusionPolicy,
+  StopReason,
+  LoopConfig,
+  Trace,
 } from '../loop/types.js';
 
 // Errors
@@ -31,9 +65,25 @@ export { VantageError, isVantageError, describeError } from '../core/errors.js';
 
 // Poses and cameras
 export {
-  parsePose, poseCaption, poseRangeErrors, clampPose, c2wFromPose, PoseSchema, PRESET_NAMES, REFERENCE_POSE,
-  type Pose, type NumericPose, type PoseMode, type OrbitPose, type EgoPose, type PresetPose, type PresetName,
-  type C2wPose, type LookAtPose, type LanguagePose, type PoseContext,
+  parsePose,
+  poseCaption,
+  poseRangeErrors,
+  clampPose,
+  c2wFromPose,
+  PoseSchema,
+  PRESET_NAMES,
+  REFERENCE_POSE,
+  type Pose,
+  type NumericPose,
+  type PoseMode,
+  type OrbitPose,
+  type EgoPose,
+  type PresetPose,
+  type PresetName,
+  type C2wPose,
+  type LookAtPose,
+  type LanguagePose,
+  type PoseContext,
 } from '../core/pose.js';
 export { poseContextOf } from '../synth/scene.js';
 export { lookAt, scaleIntrinsics, intrinsicsFromHfov } from '../core/camera.js';

@@ -64,7 +64,11 @@ export function parseSize(spec: string): { width: number; height: number } {
   const width = Number(m[1]);
   const height = Number(m[2]);
   if (width < 8 || height < 8 || width > 4096 || height > 4096) {
-    throw new VantageError('bad-size', `size ${width}x${height} is out of range`, 'each side must be between 8 and 4096 pixels');
+    throw new VantageError(
+      'bad-size',
+      `size ${width}x${height} is out of range`,
+      'each side must be between 8 and 4096 pixels',
+    );
   }
   return { width, height };
 }
@@ -78,14 +82,21 @@ function fixtureOf(spec: string): FixtureScene {
 export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> {
   const sources = [o.images?.length ? 'images' : '', o.ply ? 'ply' : '', o.fixture ? 'fixture' : ''].filter(Boolean);
   if (sources.length !== 1) {
-    throw new VantageError('bad-input', sources.length ? `give one scene source, not ${sources.join(' and ')}` : 'no scene given',
-      'use --image RGB (with --depth or --depth-model), --ply scene.ply, or --fixture NAME|SEED');
+    throw new VantageError(
+      'bad-input',
+      sources.length ? `give one scene source, not ${sources.join(' and ')}` : 'no scene given',
+      'use --image RGB (with --depth or --depth-model), --ply scene.ply, or --fixture NAME|SEED',
+    );
   }
   const log = o.log ?? (() => {});
 
   if (o.ply) {
     const scene = await readPly(o.ply);
-    return { scene, originals: [], info: { images: [], intrinsics: 'assumed (PLY has no camera)', units: scene.units, notes: scene.notes } };
+    return {
+      scene,
+      originals: [],
+      info: { images: [], intrinsics: 'assumed (PLY has no camera)', units: scene.units, notes: scene.notes },
+    };
   }
 
   if (o.fixture) {
@@ -93,29 +104,49 @@ export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> 
     const frame = fixtureFrame(fixture);
     const scene = liftToScene([frame]);
     return {
-      scene, fixture,
+      scene,
+      fixture,
       originals: [{ name: `fixture-${fixture.name}.png`, width: frame.width, height: frame.height, rgb: frame.rgb }],
-      info: { images: [`fixture:${fixture.name}`], depth: 'ray-cast (exact)', intrinsics: 'fixture camera', units: 'metres', notes: scene.notes },
+      info: {
+        images: [`fixture:${fixture.name}`],
+        depth: 'ray-cast (exact)',
+        intrinsics: 'fixture camera',
+        units: 'metres',
+        notes: scene.notes,
+      },
     };
   }
 
   const images = o.images ?? [];
   const depths = o.depths ?? [];
   if (depths.length && depths.length !== images.length) {
-    throw new VantageError('bad-input', `${images.length} image(s) but ${depths.length} depth map(s); give one depth per image`);
+    throw new VantageError(
+      'bad-input',
+      `${images.length} image(s) but ${depths.length} depth map(s); give one depth per image`,
+    );
   }
   if (!depths.length && !o.depthModel) {
-    throw new VantageError('bad-input', 'an image needs depth to be lifted',
-      'pass --depth DEPTH.png (16-bit, --depth-scale 1000 = mm) or --depth-model depth-anything-v2-small');
+    throw new VantageError(
+      'bad-input',
+      'an image needs depth to be lifted',
+      'pass --depth DEPTH.png (16-bit, --depth-scale 1000 = mm) or --depth-model depth-anything-v2-small',
+    );
   }
   let poses: Float64Array[] = [identity()];
   if (images.length > 1) {
     if (!o.trajectory) {
-      throw new VantageError('bad-input', `${images.length} images need camera poses to fuse`, 'pass --trajectory poses.log (Redwood) or a JSON list of 4×4 camera-to-world matrices');
+      throw new VantageError(
+        'bad-input',
+        `${images.length} images need camera poses to fuse`,
+        'pass --trajectory poses.log (Redwood) or a JSON list of 4×4 camera-to-world matrices',
+      );
     }
     const all = relativeToFirst(await readTrajectory(o.trajectory));
     if (all.length < images.length) {
-      throw new VantageError('bad-input', `trajectory ${basename(o.trajectory)} has ${all.length} poses for ${images.length} images`);
+      throw new VantageError(
+        'bad-input',
+        `trajectory ${basename(o.trajectory)} has ${all.length} poses for ${images.length} images`,
+      );
     }
     poses = all.slice(0, images.length);
   }
@@ -132,15 +163,21 @@ export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> 
     let focalPx: number | undefined;
     if (depths.length) {
       const d = await readDepth(depths[i], { format: o.depthFormat, scale: o.depthScale });
-      checkSameSize({ width: img.width, height: img.height, name: images[i] }, { width: d.width, height: d.height, name: depths[i] });
+      checkSameSize(
+        { width: img.width, height: img.height, name: images[i] },
+        { width: d.width, height: d.height, name: depths[i] },
+      );
       depth = d.depth;
       notes.push(...d.notes.map((n) => `${basename(depths[i])}: ${n}`));
     } else {
       log(`estimating depth for ${basename(images[i])} with ${o.depthModel}…`);
       const { depthForImage } = await import('../synth/depth/estimate.js');
       const est = await depthForImage(images[i], {
-        depthModel: o.depthModel!, depthKind: o.depthKind, provider: o.depthProvider,
-        depthRange: o.depthRange, knownDepth: o.knownDepth,
+        depthModel: o.depthModel!,
+        depthKind: o.depthKind,
+        provider: o.depthProvider,
+        depthRange: o.depthRange,
+        knownDepth: o.knownDepth,
       } as Parameters<typeof depthForImage>[1]);
       depth = est.depth;
       units = est.units;
@@ -153,21 +190,45 @@ export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> 
       intrinsics = k.intrinsics;
       intrinsicsNote = k.note;
     } else if (focalPx) {
-      intrinsics = { fx: focalPx, fy: focalPx, cx: img.width / 2, cy: img.height / 2, width: img.width, height: img.height };
+      intrinsics = {
+        fx: focalPx,
+        fy: focalPx,
+        cx: img.width / 2,
+        cy: img.height / 2,
+        width: img.width,
+        height: img.height,
+      };
       intrinsicsNote = `focal length ${focalPx.toFixed(1)} px from the depth model`;
     } else {
       const k = defaultIntrinsics(img.width, img.height);
       intrinsics = k.intrinsics;
       intrinsicsNote = k.note;
     }
-    if (intrinsics.width !== img.width || intrinsics.height !== img.height) intrinsics = scaleIntrinsics(intrinsics, img.width, img.height);
-    frames.push({ width: img.width, height: img.height, rgb: img.rgb, depth, intrinsics, c2w: poses[i], units, source: images[i] });
+    if (intrinsics.width !== img.width || intrinsics.height !== img.height)
+      intrinsics = scaleIntrinsics(intrinsics, img.width, img.height);
+    frames.push({
+      width: img.width,
+      height: img.height,
+      rgb: img.rgb,
+      depth,
+      intrinsics,
+      c2w: poses[i],
+      units,
+      source: images[i],
+    });
   }
   log(`lifting ${frames.length} frame(s)…`);
   const scene = liftToScene(frames);
   scene.notes.push(intrinsicsNote, ...notes);
   return {
-    scene, originals,
-    info: { images: images.map((p) => basename(p)), depth: depths.length ? depths.map((p) => basename(p)).join(', ') : `model ${o.depthModel}`, intrinsics: intrinsicsNote, units, notes: scene.notes },
+    scene,
+    originals,
+    info: {
+      images: images.map((p) => basename(p)),
+      depth: depths.length ? depths.map((p) => basename(p)).join(', ') : `model ${o.depthModel}`,
+      intrinsics: intrinsicsNote,
+      units,
+      notes: scene.notes,
+    },
   };
 }

@@ -55,13 +55,21 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
   try {
     mod = await import('webgpu');
   } catch (e) {
-    throw new VantageError('webgpu-unavailable', `the WebGPU binding (npm package "webgpu") did not load: ${(e as Error).message}`,
-      'reinstall dependencies on this platform (npm ci); the package ships prebuilt Dawn binaries', { cause: e });
+    throw new VantageError(
+      'webgpu-unavailable',
+      `the WebGPU binding (npm package "webgpu") did not load: ${(e as Error).message}`,
+      'reinstall dependencies on this platform (npm ci); the package ships prebuilt Dawn binaries',
+      { cause: e },
+    );
   }
   const gpu = mod.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
-    throw new VantageError('no-gpu-adapter', 'WebGPU found no GPU adapter (Dawn enumerated no usable Vulkan/Metal/D3D device)', NO_ADAPTER_HINT);
+    throw new VantageError(
+      'no-gpu-adapter',
+      'WebGPU found no GPU adapter (Dawn enumerated no usable Vulkan/Metal/D3D device)',
+      NO_ADAPTER_HINT,
+    );
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
@@ -70,14 +78,19 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   } catch (e) {
-    throw new VantageError('gpu-device-failed', `the GPU adapter (${adapter.info?.description || adapter.info?.vendor || 'unknown'}) refused to open a device: ${(e as Error).message}`,
-      NO_ADAPTER_HINT, { cause: e });
+    throw new VantageError(
+      'gpu-device-failed',
+      `the GPU adapter (${adapter.info?.description || adapter.info?.vendor || 'unknown'}) refused to open a device: ${(e as Error).message}`,
+      NO_ADAPTER_HINT,
+      { cause: e },
+    );
   }
 
   const g = mod.globals as { GPUBufferUsage: GpuConstants['usage']; GPUMapMode: { READ: number } };
   const constants: GpuConstants = { usage: g.GPUBufferUsage, mapRead: g.GPUMapMode.READ };
   const info = adapter.info;
-  const description = [info?.vendor, info?.architecture].filter(Boolean).join(' ') + (info?.description ? ` (${info.description})` : '');
+  const description =
+    [info?.vendor, info?.architecture].filter(Boolean).join(' ') + (info?.description ? ` (${info.description})` : '');
 
   let pending: Error | undefined;
   let lost: string | undefined;
@@ -89,7 +102,8 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
   });
 
   const assertHealthy = (): void => {
-    if (lost !== undefined) throw new VantageError('gpu-lost', `the WebGPU device was lost (${lost})`, 'create a new renderer');
+    if (lost !== undefined)
+      throw new VantageError('gpu-lost', `the WebGPU device was lost (${lost})`, 'create a new renderer');
     if (pending) {
       const e = pending;
       pending = undefined;
@@ -115,8 +129,11 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
     const err = errors.find((e): e is GPUError => e !== null);
     if (err) {
       const kind = err.constructor?.name ?? 'GPUError';
-      throw new VantageError('gpu-error', `WebGPU ${kind} while ${what}: ${err.message}`,
-        kind === 'GPUOutOfMemoryError' ? 'render fewer splats or a smaller image' : undefined);
+      throw new VantageError(
+        'gpu-error',
+        `WebGPU ${kind} while ${what}: ${err.message}`,
+        kind === 'GPUOutOfMemoryError' ? 'render fewer splats or a smaller image' : undefined,
+      );
     }
     assertHealthy();
     return result as T;

@@ -42,12 +42,25 @@ interface SceneBuffers {
 }
 
 type PipelineName =
-  | 'preprocess' | 'depthKeys' | 'scanBlocks' | 'scanAdd' | 'radixHistogram' | 'radixScatter'
-  | 'binCount' | 'binScatter' | 'rasterize' | 'pointsDepth' | 'pointsIndex' | 'resolvePoints';
+  | 'preprocess'
+  | 'depthKeys'
+  | 'scanBlocks'
+  | 'scanAdd'
+  | 'radixHistogram'
+  | 'radixScatter'
+  | 'binCount'
+  | 'binScatter'
+  | 'rasterize'
+  | 'pointsDepth'
+  | 'pointsIndex'
+  | 'resolvePoints';
 
 /** A uniform block's place in the frame's uniform buffer. */
 class UniformSlot {
-  constructor(readonly offset: number, readonly size: number) {}
+  constructor(
+    readonly offset: number,
+    readonly size: number,
+  ) {}
 }
 
 /** Per-frame uniforms, each in its own 256-byte slot of one buffer, written once per submit. */
@@ -93,7 +106,10 @@ class Recorder {
   /** profiling: the finished pieces so far, each with its label */
   readonly pieces: { label: string; commands: GPUCommandBuffer }[] = [];
 
-  constructor(private readonly device: GPUDevice, private readonly profiling: boolean) {
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly profiling: boolean,
+  ) {
     this.encoder = device.createCommandEncoder();
   }
 
@@ -130,7 +146,8 @@ class Recorder {
 export function workgroupGrid(groups: number, maxPerDim: number): [number, number] {
   if (groups <= maxPerDim) return [groups, 1];
   const y = Math.ceil(groups / maxPerDim);
-  if (y > maxPerDim) throw new VantageError('render-too-large', `${groups} workgroups exceed the device's dispatch limits`);
+  if (y > maxPerDim)
+    throw new VantageError('render-too-large', `${groups} workgroups exceed the device's dispatch limits`);
   return [Math.ceil(groups / y), y];
 }
 
@@ -163,7 +180,10 @@ export class WebGpuRenderer implements Renderer {
     this.pipelines = pipelines;
     this.profiling = options.profile ?? false;
     this.usesSubgroups = options.subgroups ?? false;
-    this.maxGroupsPerDimension = Math.min(gpu.device.limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Infinity);
+    this.maxGroupsPerDimension = Math.min(
+      gpu.device.limits.maxComputeWorkgroupsPerDimension,
+      options.maxWorkgroupsPerDimension ?? Infinity,
+    );
   }
 
   /**
@@ -198,10 +218,13 @@ export class WebGpuRenderer implements Renderer {
   private async renderNow(scene: Scene, camera: Camera, options: RenderOptions): Promise<RenderedView> {
     if (this.disposed) throw new VantageError('renderer-disposed', 'this renderer was disposed; create a new one');
     const f = frameSetup(scene, camera, options);
-    const out = await this.gpu.runChecked(`rendering ${scene.count} splats (${options.mode}) at ${f.width}×${f.height}`, async () => {
-      const buffers = this.sceneBuffers(scene);
-      return options.mode === 'points' ? this.renderPoints(f, buffers) : this.renderGaussians(f, buffers);
-    });
+    const out = await this.gpu.runChecked(
+      `rendering ${scene.count} splats (${options.mode}) at ${f.width}×${f.height}`,
+      async () => {
+        const buffers = this.sceneBuffers(scene);
+        return options.mode === 'points' ? this.renderPoints(f, buffers) : this.renderGaussians(f, buffers);
+      },
+    );
     // The GPU writes coverage into alpha; the view's alpha is 255 everywhere.
     const n = f.width * f.height;
     const coverage = new Uint8Array(n);
@@ -239,7 +262,12 @@ export class WebGpuRenderer implements Renderer {
     if (n > 0) {
       this.device.queue.writeBuffer(stats, 0, u32s(0x7f7fffff, 0, 0, 0));
       const groups = Math.ceil(n / 256);
-      this.dispatch(rec, 'preprocess', [frame, s.posOpacity, s.scales, s.rotations, s.colors, projected, rects, stats], groups);
+      this.dispatch(
+        rec,
+        'preprocess',
+        [frame, s.posOpacity, s.scales, s.rotations, s.colors, projected, rects, stats],
+        groups,
+      );
       this.dispatch(rec, 'depthKeys', [frame, projected, rects, stats, keys, values], groups);
       order = this.encodeRadixSort(rec, keys, values, n, f.depthBits).values;
     }
@@ -250,9 +278,11 @@ export class WebGpuRenderer implements Renderer {
     const entries = st[3] >= 2 ** 24 ? Infinity : st[2];
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     if (4 * entries > maxBinding) {
-      throw new VantageError('render-too-large',
+      throw new VantageError(
+        'render-too-large',
         `${Number.isFinite(entries) ? entries : 'over 4 billion'} (tile, splat) entries exceed this GPU's storage binding limit (${maxBinding} bytes): splats cover too much of the image`,
-        'render a smaller image, move the camera away from the splats, or use points mode');
+        'render a smaller image, move the camera away from the splats, or use points mode',
+      );
     }
 
     // Submit 2: bin the ordered splats into tiles (count, scan, scatter), rasterise, copy out.
@@ -274,7 +304,12 @@ export class WebGpuRenderer implements Renderer {
     const blocks = Math.ceil(count / SCAN_BLOCK);
     const params = this.uniform(u32s(count, 0, 0, 0));
     if (blocks <= 1) {
-      this.dispatch(rec, 'scanBlocks', [params, data, this.workBuffer('scanTotal', 4, this.gpu.constants.usage.STORAGE)], 1);
+      this.dispatch(
+        rec,
+        'scanBlocks',
+        [params, data, this.workBuffer('scanTotal', 4, this.gpu.constants.usage.STORAGE)],
+        1,
+      );
       return;
     }
     const sums = this.workBuffer(`scanSums${level}`, 4 * blocks, this.gpu.constants.usage.STORAGE);
@@ -284,8 +319,13 @@ export class WebGpuRenderer implements Renderer {
   }
 
   /** Stable LSD radix sort of (key, value) pairs on the low `keyBits` bits; returns where they ended. */
-  private encodeRadixSort(rec: Recorder, keys: GPUBuffer, values: GPUBuffer, count: number, keyBits: number):
-    { keys: GPUBuffer; values: GPUBuffer } {
+  private encodeRadixSort(
+    rec: Recorder,
+    keys: GPUBuffer,
+    values: GPUBuffer,
+    count: number,
+    keyBits: number,
+  ): { keys: GPUBuffer; values: GPUBuffer } {
     const S = this.gpu.constants.usage.STORAGE;
     const keysB = this.workBuffer('keysB', 4 * count, S);
     const valsB = this.workBuffer('valuesB', 4 * count, S);
@@ -342,8 +382,11 @@ export class WebGpuRenderer implements Renderer {
     const n = scene.count;
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     if (16 * n > maxBinding) {
-      throw new VantageError('render-too-large', `${n} splats exceed this GPU's storage binding limit (${maxBinding} bytes, ${Math.floor(maxBinding / 16)} splats)`,
-        'downsample the scene, or render with the reference renderer');
+      throw new VantageError(
+        'render-too-large',
+        `${n} splats exceed this GPU's storage binding limit (${maxBinding} bytes, ${Math.floor(maxBinding / 16)} splats)`,
+        'downsample the scene, or render with the reference renderer',
+      );
     }
     const posOpacity = new Float32Array(4 * n);
     const colors = new Uint32Array(n);
@@ -353,10 +396,18 @@ export class WebGpuRenderer implements Renderer {
       posOpacity[4 * i + 2] = scene.positions[3 * i + 2];
       posOpacity[4 * i + 3] = scene.opacities[i];
       // pack4x8unorm(rgb, 0): the same 8-bit quantisation as the reference renderer
-      colors[i] = (unorm8(scene.colors[3 * i]) | (unorm8(scene.colors[3 * i + 1]) << 8) | (unorm8(scene.colors[3 * i + 2]) << 16)) >>> 0;
+      colors[i] =
+        (unorm8(scene.colors[3 * i]) |
+          (unorm8(scene.colors[3 * i + 1]) << 8) |
+          (unorm8(scene.colors[3 * i + 2]) << 16)) >>>
+        0;
     }
     const upload = (data: Float32Array | Uint32Array, label: string): GPUBuffer => {
-      const buf = this.device.createBuffer({ label, size: Math.max(16, data.byteLength), usage: this.gpu.constants.usage.STORAGE | this.gpu.constants.usage.COPY_DST });
+      const buf = this.device.createBuffer({
+        label,
+        size: Math.max(16, data.byteLength),
+        usage: this.gpu.constants.usage.STORAGE | this.gpu.constants.usage.COPY_DST,
+      });
       if (data.byteLength) this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
       return buf;
     };
@@ -387,7 +438,10 @@ export class WebGpuRenderer implements Renderer {
     if (have && have.size >= need && have.usage === usage) return have;
     have?.destroy();
     // Headroom so that slowly growing frames do not reallocate every time, within the binding limit.
-    const size = Math.min(Math.ceil((need * 1.25) / 4) * 4, Math.max(need, this.device.limits.maxStorageBufferBindingSize));
+    const size = Math.min(
+      Math.ceil((need * 1.25) / 4) * 4,
+      Math.max(need, this.device.limits.maxStorageBufferBindingSize),
+    );
     const buf = this.device.createBuffer({ label: name, size, usage });
     this.work.set(name, buf);
     return buf;
@@ -402,16 +456,27 @@ export class WebGpuRenderer implements Renderer {
   }
 
   /** Bind resources (buffers, or uniform slots of the arena) to binding 0..k and dispatch. */
-  private dispatch(rec: Recorder, name: PipelineName,
-    resources: (GPUBuffer | UniformSlot)[], groups: number | [number, number]): void {
+  private dispatch(
+    rec: Recorder,
+    name: PipelineName,
+    resources: (GPUBuffer | UniformSlot)[],
+    groups: number | [number, number],
+  ): void {
     const pipeline = this.pipelines.get(name)!;
     const [gx, gy] = typeof groups === 'number' ? workgroupGrid(groups, this.maxGroupsPerDimension) : groups;
     if (gx === 0 || gy === 0) return;
     const entries: GPUBindGroupEntry[] = resources.map((r, binding) => ({
       binding,
-      resource: r instanceof UniformSlot ? { buffer: this.arenaBuffer(), offset: r.offset, size: r.size } : { buffer: r },
+      resource:
+        r instanceof UniformSlot ? { buffer: this.arenaBuffer(), offset: r.offset, size: r.size } : { buffer: r },
     }));
-    rec.dispatch(name, pipeline, this.device.createBindGroup({ label: name, layout: pipeline.getBindGroupLayout(0), entries }), gx, gy);
+    rec.dispatch(
+      name,
+      pipeline,
+      this.device.createBindGroup({ label: name, layout: pipeline.getBindGroupLayout(0), entries }),
+      gx,
+      gy,
+    );
   }
 
   /**
@@ -422,7 +487,11 @@ export class WebGpuRenderer implements Renderer {
   private arenaBuffer(): GPUBuffer {
     const need = 256 * UNIFORM_SLOT;
     if (!this.arena.buffer) {
-      this.arena.buffer = this.device.createBuffer({ label: 'uniforms', size: need, usage: this.gpu.constants.usage.UNIFORM | this.gpu.constants.usage.COPY_DST });
+      this.arena.buffer = this.device.createBuffer({
+        label: 'uniforms',
+        size: need,
+        usage: this.gpu.constants.usage.UNIFORM | this.gpu.constants.usage.COPY_DST,
+      });
     }
     return this.arena.buffer;
   }
@@ -434,7 +503,10 @@ export class WebGpuRenderer implements Renderer {
   /** Upload the frame's uniforms and submit; when profiling, submit piece by piece and time each. */
   private async submit(rec: Recorder): Promise<void> {
     if (this.arena.bytesUsed > (this.arena.buffer?.size ?? 0)) {
-      throw new VantageError('render-too-large', `this frame needs ${this.arena.bytesUsed / UNIFORM_SLOT} uniform slots; the renderer has 256`);
+      throw new VantageError(
+        'render-too-large',
+        `this frame needs ${this.arena.bytesUsed / UNIFORM_SLOT} uniform slots; the renderer has 256`,
+      );
     }
     this.arena.upload(this.device.queue);
     const pieces = rec.finish();
@@ -455,8 +527,15 @@ export class WebGpuRenderer implements Renderer {
     }
   }
 
-  private async readOutputs(color: GPUBuffer, depth: GPUBuffer, px: number): Promise<{ rgba: Uint8Array; depth: Float32Array }> {
-    const bytes = await this.readBack([[color, 4 * px], [depth, 4 * px]]);
+  private async readOutputs(
+    color: GPUBuffer,
+    depth: GPUBuffer,
+    px: number,
+  ): Promise<{ rgba: Uint8Array; depth: Float32Array }> {
+    const bytes = await this.readBack([
+      [color, 4 * px],
+      [depth, 4 * px],
+    ]);
     return { rgba: new Uint8Array(bytes, 0, 4 * px), depth: new Float32Array(bytes, 4 * px, px) };
   }
 
@@ -491,10 +570,22 @@ export function frameUniform(f: FrameSetup, count: number, bins: number): ArrayB
     fl[4 * r + 2] = m[8 + r];
     fl[4 * r + 3] = m[12 + r];
   }
-  fl[12] = f.fx; fl[13] = f.fy; fl[14] = f.cx; fl[15] = f.cy;
-  u[16] = f.width; u[17] = f.height; u[18] = f.tilesX; u[19] = f.tilesY;
-  fl[20] = f.limLo[0]; fl[21] = f.limLo[1]; fl[22] = f.limHi[0]; fl[23] = f.limHi[1];
-  fl[24] = f.background[0]; fl[25] = f.background[1]; fl[26] = f.background[2]; fl[27] = 1;
+  fl[12] = f.fx;
+  fl[13] = f.fy;
+  fl[14] = f.cx;
+  fl[15] = f.cy;
+  u[16] = f.width;
+  u[17] = f.height;
+  u[18] = f.tilesX;
+  u[19] = f.tilesY;
+  fl[20] = f.limLo[0];
+  fl[21] = f.limLo[1];
+  fl[22] = f.limHi[0];
+  fl[23] = f.limHi[1];
+  fl[24] = f.background[0];
+  fl[25] = f.background[1];
+  fl[26] = f.background[2];
+  fl[27] = 1;
   u[28] = count;
   fl[29] = f.near;
   u[30] = f.depthBits;
@@ -507,7 +598,12 @@ async function createPipelines(gpu: GpuContext, useSubgroups: boolean): Promise<
   const dir = shadersDir();
   const t = RENDER_TUNING;
   const stages: [PipelineName, string, string, Record<string, number>][] = [
-    ['preprocess', 'preprocess', 'main', { LOW_PASS: t.lowPassPx2, SIGMA_CUTOFF: t.sigmaCutoff, MIN_ALPHA: t.minAlpha }],
+    [
+      'preprocess',
+      'preprocess',
+      'main',
+      { LOW_PASS: t.lowPassPx2, SIGMA_CUTOFF: t.sigmaCutoff, MIN_ALPHA: t.minAlpha },
+    ],
     ['depthKeys', 'depth_keys', 'main', {}],
     ['scanBlocks', 'scan_blocks', 'main', {}],
     ['scanAdd', 'scan_add', 'main', {}],
@@ -515,33 +611,56 @@ async function createPipelines(gpu: GpuContext, useSubgroups: boolean): Promise<
     ['radixScatter', 'radix_scatter', 'main', {}],
     ['binCount', 'bin_count', 'main', {}],
     ['binScatter', 'bin_scatter', 'main', {}],
-    ['rasterize', useSubgroups ? 'rasterize_subgroups' : 'rasterize', 'main',
-      { MAX_ALPHA: t.maxAlpha, MIN_ALPHA: t.minAlpha, MIN_T: t.minTransmittance, COVERAGE: t.coverageAlpha }],
+    [
+      'rasterize',
+      useSubgroups ? 'rasterize_subgroups' : 'rasterize',
+      'main',
+      { MAX_ALPHA: t.maxAlpha, MIN_ALPHA: t.minAlpha, MIN_T: t.minTransmittance, COVERAGE: t.coverageAlpha },
+    ],
     ['pointsDepth', 'points', 'depthPass', { K: t.pointFootprintK, MAX_R: t.pointMaxRadiusPx, MIN_ALPHA: t.minAlpha }],
     ['pointsIndex', 'points', 'indexPass', { K: t.pointFootprintK, MAX_R: t.pointMaxRadiusPx, MIN_ALPHA: t.minAlpha }],
     ['resolvePoints', 'resolve_points', 'main', {}],
   ];
-  const withFrame = new Set(['preprocess', 'depth_keys', 'bin_count', 'bin_scatter', 'rasterize', 'rasterize_subgroups', 'points', 'resolve_points']);
+  const withFrame = new Set([
+    'preprocess',
+    'depth_keys',
+    'bin_count',
+    'bin_scatter',
+    'rasterize',
+    'rasterize_subgroups',
+    'points',
+    'resolve_points',
+  ]);
   return gpu.runChecked('compiling the render shaders', async () => {
     const modules = new Map<string, GPUShaderModule>();
-    const pipelines = await Promise.all(stages.map(async ([name, file, entryPoint, constants]) => {
-      let module = modules.get(file);
-      if (!module) {
-        module = gpu.device.createShaderModule({ label: file, code: shaderSource(file, dir, withFrame.has(file)) });
-        modules.set(file, module);
-      }
-      // TILE (common.wgsl) sizes the rasteriser's workgroups and the binning.
-      const all = withFrame.has(file) ? { ...constants, TILE: t.tileSize } : constants;
-      try {
-        const pipeline = await gpu.device.createComputePipelineAsync({ label: name, layout: 'auto', compute: { module, entryPoint, constants: all } });
-        return [name, pipeline] as const;
-      } catch (e) {
-        const info = await module.getCompilationInfo();
-        const messages = info.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
-        throw new VantageError('shader-error', `shaders/${file}.wgsl (${entryPoint}) did not compile on ${gpu.description}: ${messages || (e as Error).message}`,
-          'this GPU driver rejects a render shader: render with the reference renderer instead, and report the message', { cause: e });
-      }
-    }));
+    const pipelines = await Promise.all(
+      stages.map(async ([name, file, entryPoint, constants]) => {
+        let module = modules.get(file);
+        if (!module) {
+          module = gpu.device.createShaderModule({ label: file, code: shaderSource(file, dir, withFrame.has(file)) });
+          modules.set(file, module);
+        }
+        // TILE (common.wgsl) sizes the rasteriser's workgroups and the binning.
+        const all = withFrame.has(file) ? { ...constants, TILE: t.tileSize } : constants;
+        try {
+          const pipeline = await gpu.device.createComputePipelineAsync({
+            label: name,
+            layout: 'auto',
+            compute: { module, entryPoint, constants: all },
+          });
+          return [name, pipeline] as const;
+        } catch (e) {
+          const info = await module.getCompilationInfo();
+          const messages = info.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
+          throw new VantageError(
+            'shader-error',
+            `shaders/${file}.wgsl (${entryPoint}) did not compile on ${gpu.description}: ${messages || (e as Error).message}`,
+            'this GPU driver rejects a render shader: render with the reference renderer instead, and report the message',
+            { cause: e },
+          );
+        }
+      }),
+    );
     return new Map(pipelines);
   });
 }
@@ -559,9 +678,12 @@ export interface WebGpuRendererOptions {
 }
 
 /** A WebGPU renderer on an opened device; it owns the device from now on (dispose() destroys it). */
-export async function createWebGpuRenderer(gpu: GpuContext, options: WebGpuRendererOptions = {}): Promise<WebGpuRenderer> {
+export async function createWebGpuRenderer(
+  gpu: GpuContext,
+  options: WebGpuRendererOptions = {},
+): Promise<WebGpuRenderer> {
   const maxSubgroup = (gpu.adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize ?? Infinity;
-  const useSubgroups = (options.subgroups ?? true) && gpu.device.features.has('subgroups')
-    && maxSubgroup <= RENDER_TUNING.tileSize ** 2;
+  const useSubgroups =
+    (options.subgroups ?? true) && gpu.device.features.has('subgroups') && maxSubgroup <= RENDER_TUNING.tileSize ** 2;
   return new WebGpuRenderer(gpu, await createPipelines(gpu, useSubgroups), { ...options, subgroups: useSubgroups });
 }

@@ -12,7 +12,11 @@ import { HOLE_MARK_COLOR } from '../core/config.js';
 
 /** Apply a hole mode in place to an RGBA image (alpha untouched), given per-pixel coverage 0/1. */
 export function applyHoles(
-  rgba: Uint8Array, coverage: Uint8Array, width: number, height: number, mode: HoleMode,
+  rgba: Uint8Array,
+  coverage: Uint8Array,
+  width: number,
+  height: number,
+  mode: HoleMode,
   holeColor: [number, number, number] = HOLE_MARK_COLOR,
 ): void {
   if (mode === 'none') return;
@@ -57,11 +61,15 @@ export function pushPullFill(rgba: Uint8Array, coverage: Uint8Array, width: numb
   const levels: Level[] = [base];
   while (levels[levels.length - 1].w > 1 || levels[levels.length - 1].h > 1) {
     const f = levels[levels.length - 1];
-    const w = Math.ceil(f.w / 2), h = Math.ceil(f.h / 2);
+    const w = Math.ceil(f.w / 2),
+      h = Math.ceil(f.h / 2);
     const lv: Level = { w, h, c: new Float32Array(3 * w * h), a: new Float32Array(w * h) };
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        let a = 0, r = 0, g = 0, b = 0;
+        let a = 0,
+          r = 0,
+          g = 0,
+          b = 0;
         for (let dy = 0; dy < 2; dy++) {
           const fy = 2 * y + dy;
           if (fy >= f.h) continue;
@@ -88,7 +96,8 @@ export function pushPullFill(rgba: Uint8Array, coverage: Uint8Array, width: numb
   // Pull: from the coarsest level up, top each pixel's weight up to 1 with the bilinearly sampled
   // (already complete) colour of the coarser level.
   for (let l = levels.length - 2; l >= 0; l--) {
-    const f = levels[l], cz = levels[l + 1];
+    const f = levels[l],
+      cz = levels[l + 1];
     for (let y = 0; y < f.h; y++) {
       for (let x = 0; x < f.w; x++) {
         const p = y * f.w + x;
@@ -108,12 +117,21 @@ export function pushPullFill(rgba: Uint8Array, coverage: Uint8Array, width: numb
 
 /** Colour of a complete level (weights all 1, so premultiplied = colour) at continuous (x, y). */
 function sampleBilinear(lv: Level, x: number, y: number): [number, number, number] {
-  const cx = Math.min(Math.max(x, 0), lv.w - 1), cy = Math.min(Math.max(y, 0), lv.h - 1);
-  const x0 = Math.floor(cx), y0 = Math.floor(cy);
-  const x1 = Math.min(x0 + 1, lv.w - 1), y1 = Math.min(y0 + 1, lv.h - 1);
-  const fx = cx - x0, fy = cy - y0;
+  const cx = Math.min(Math.max(x, 0), lv.w - 1),
+    cy = Math.min(Math.max(y, 0), lv.h - 1);
+  const x0 = Math.floor(cx),
+    y0 = Math.floor(cy);
+  const x1 = Math.min(x0 + 1, lv.w - 1),
+    y1 = Math.min(y0 + 1, lv.h - 1);
+  const fx = cx - x0,
+    fy = cy - y0;
   const out: [number, number, number] = [0, 0, 0];
-  const taps: [number, number, number][] = [[x0, y0, (1 - fx) * (1 - fy)], [x1, y0, fx * (1 - fy)], [x0, y1, (1 - fx) * fy], [x1, y1, fx * fy]];
+  const taps: [number, number, number][] = [
+    [x0, y0, (1 - fx) * (1 - fy)],
+    [x1, y0, fx * (1 - fy)],
+    [x0, y1, (1 - fx) * fy],
+    [x1, y1, fx * fy],
+  ];
   for (const [tx, ty, wgt] of taps) {
     const q = ty * lv.w + tx;
     for (let k = 0; k < 3; k++) out[k] += wgt * lv.c[3 * q + k];

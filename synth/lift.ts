@@ -73,16 +73,26 @@ function checkFrame(frame: RgbdFrame, label: string): void {
     throw new VantageError('bad-frame', `${label}: width and height must be positive integers, got ${width}×${height}`);
   }
   if (frame.rgb?.length !== width * height * 3) {
-    throw new VantageError('bad-frame', `${label}: rgb has ${frame.rgb?.length} bytes, expected ${width}×${height}×3 = ${width * height * 3}`,
-      'rgb is 8-bit, row-major, 3 channels');
+    throw new VantageError(
+      'bad-frame',
+      `${label}: rgb has ${frame.rgb?.length} bytes, expected ${width}×${height}×3 = ${width * height * 3}`,
+      'rgb is 8-bit, row-major, 3 channels',
+    );
   }
   if (frame.depth?.length !== width * height) {
-    throw new VantageError('bad-frame', `${label}: depth has ${frame.depth?.length} values, expected ${width}×${height} = ${width * height}`,
-      'depth must have the same size as the colour image; resize one of them');
+    throw new VantageError(
+      'bad-frame',
+      `${label}: depth has ${frame.depth?.length} values, expected ${width}×${height} = ${width * height}`,
+      'depth must have the same size as the colour image; resize one of them',
+    );
   }
   const k = frame.intrinsics;
   if (!k || ![k.fx, k.fy, k.cx, k.cy].every(Number.isFinite) || !(k.fx > 0 && k.fy > 0)) {
-    throw new VantageError('bad-frame', `${label}: intrinsics need finite fx, fy > 0 and cx, cy`, 'or leave them out to assume a 60° field of view');
+    throw new VantageError(
+      'bad-frame',
+      `${label}: intrinsics need finite fx, fy > 0 and cx, cy`,
+      'or leave them out to assume a 60° field of view',
+    );
   }
   if (!frame.c2w || frame.c2w.length !== 16 || !Array.from(frame.c2w as ArrayLike<number>).every(Number.isFinite)) {
     throw new VantageError('bad-frame', `${label}: c2w must be 16 finite numbers (column-major camera-to-world)`);
@@ -95,7 +105,8 @@ function checkOptions(o: Required<LiftOptions>): void {
   };
   if (!(o.depthJumpRel > 0)) bad('depthJumpRel', 'a positive number (e.g. 0.05)');
   if (!(o.grazingDeg > 0 && o.grazingDeg <= 90)) bad('grazingDeg', 'in (0, 90] degrees');
-  if (!(o.footprintScale > 0 && Number.isFinite(o.footprintScale))) bad('footprintScale', 'a positive number (e.g. 0.5)');
+  if (!(o.footprintScale > 0 && Number.isFinite(o.footprintScale)))
+    bad('footprintScale', 'a positive number (e.g. 0.5)');
   if (!(Number.isInteger(o.stride) && o.stride >= 1)) bad('stride', 'an integer ≥ 1');
   if (!(o.maxDepth > 0)) bad('maxDepth', 'a positive number');
   if (!(o.opacity > 0 && o.opacity <= 1)) bad('opacity', 'in (0, 1]');
@@ -131,7 +142,14 @@ export function liftFrame(frame: RgbdFrame, opts: LiftOptions = {}): LiftedPoint
 }
 
 /** Bounds of the stored (float32) positions, as sceneBounds would find them. */
-interface Box { x0: number; y0: number; z0: number; x1: number; y1: number; z1: number }
+interface Box {
+  x0: number;
+  y0: number;
+  z0: number;
+  x1: number;
+  y1: number;
+  z1: number;
+}
 
 /**
  * liftFrame, or (withSources false) what liftToScene needs: no `normals` and `pixelIndex` (empty:
@@ -160,8 +178,18 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
   const normalRatio = LIFT_DEFAULTS.normalScaleRatio;
 
   const m = toF64(frame.c2w);
-  const r00 = m[0], r10 = m[1], r20 = m[2], r01 = m[4], r11 = m[5], r21 = m[6], r02 = m[8], r12 = m[9], r22 = m[10];
-  const t0 = m[12], t1 = m[13], t2 = m[14];
+  const r00 = m[0],
+    r10 = m[1],
+    r20 = m[2],
+    r01 = m[4],
+    r11 = m[5],
+    r21 = m[6],
+    r02 = m[8],
+    r12 = m[9],
+    r22 = m[10];
+  const t0 = m[12],
+    t1 = m[13],
+    t2 = m[14];
 
   const cols = Math.ceil(width / s);
   const rows = Math.ceil(height / s);
@@ -175,41 +203,98 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
   // One pass: the straddle test and the normal run only on sampled pixels with depth, and no per-pixel
   // image (flags, normals) is allocated. Normals are rounded to float32 as gridNormals stores them.
   const nrm = new Float32Array(3);
-  let n = 0, noDepth = 0, flying = 0, grazing = 0;
-  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+  let n = 0,
+    noDepth = 0,
+    flying = 0,
+    grazing = 0;
+  let x0 = Infinity,
+    y0 = Infinity,
+    z0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity,
+    z1 = -Infinity;
 
-  const w = width, w2 = 2 * width, uEnd = width - 2;
+  const w = width,
+    w2 = 2 * width,
+    uEnd = width - 2;
   for (let v = 0; v < height; v += s) {
     const y = ay[v];
     const rowInterior = v > 1 && v < height - 2;
     for (let u = 0; u < width; u += s) {
       const i = v * width + u;
       const z = depth[i];
-      if (!(z > 0)) { noDepth++; continue; }
+      if (!(z > 0)) {
+        noDepth++;
+        continue;
+      }
       const x = ax[u];
       // Normal (camera space); with no continuous neighbour on an axis, assume it faces the camera.
-      let nx = 0, ny = 0, nz = 0, hasNormal = false;
+      let nx = 0,
+        ny = 0,
+        nz = 0,
+        hasNormal = false;
       if (rowInterior && u > 1 && u < uEnd) {
         // Interior (all 2-px neighbours exist): straddlesEdge and pixelNormal written out without
         // bounds checks, with the same arithmetic, so the results are bit-identical.
-        const lo1 = z / jk, hi1 = z * jk;
-        let a = depth[i - w - 1], b = depth[i - w], c = depth[i - w + 1], d = depth[i - 1];
-        let e = depth[i + 1], f = depth[i + w - 1], g = depth[i + w], h = depth[i + w + 1];
+        const lo1 = z / jk,
+          hi1 = z * jk;
+        let a = depth[i - w - 1],
+          b = depth[i - w],
+          c = depth[i - w + 1],
+          d = depth[i - 1];
+        let e = depth[i + 1],
+          f = depth[i + w - 1],
+          g = depth[i + w],
+          h = depth[i + w + 1];
         let far = a > hi1 || b > hi1 || c > hi1 || d > hi1 || e > hi1 || f > hi1 || g > hi1 || h > hi1;
-        let near = (a > 0 && a < lo1) || (b > 0 && b < lo1) || (c > 0 && c < lo1) || (d > 0 && d < lo1) ||
-          (e > 0 && e < lo1) || (f > 0 && f < lo1) || (g > 0 && g < lo1) || (h > 0 && h < lo1);
-        if (near && far) { flying++; continue; }
-        const zl = d, zr = e, zu = b, zd = g; // the 4-neighbours, for the normal
-        const lo2 = z / jk2, hi2 = z * jk2;
-        a = depth[i - w2 - 2]; b = depth[i - w2]; c = depth[i - w2 + 2]; d = depth[i - 2];
-        e = depth[i + 2]; f = depth[i + w2 - 2]; g = depth[i + w2]; h = depth[i + w2 + 2];
+        let near =
+          (a > 0 && a < lo1) ||
+          (b > 0 && b < lo1) ||
+          (c > 0 && c < lo1) ||
+          (d > 0 && d < lo1) ||
+          (e > 0 && e < lo1) ||
+          (f > 0 && f < lo1) ||
+          (g > 0 && g < lo1) ||
+          (h > 0 && h < lo1);
+        if (near && far) {
+          flying++;
+          continue;
+        }
+        const zl = d,
+          zr = e,
+          zu = b,
+          zd = g; // the 4-neighbours, for the normal
+        const lo2 = z / jk2,
+          hi2 = z * jk2;
+        a = depth[i - w2 - 2];
+        b = depth[i - w2];
+        c = depth[i - w2 + 2];
+        d = depth[i - 2];
+        e = depth[i + 2];
+        f = depth[i + w2 - 2];
+        g = depth[i + w2];
+        h = depth[i + w2 + 2];
         far = far || a > hi2 || b > hi2 || c > hi2 || d > hi2 || e > hi2 || f > hi2 || g > hi2 || h > hi2;
         if (far) {
-          near = near || (a > 0 && a < lo2) || (b > 0 && b < lo2) || (c > 0 && c < lo2) || (d > 0 && d < lo2) ||
-            (e > 0 && e < lo2) || (f > 0 && f < lo2) || (g > 0 && g < lo2) || (h > 0 && h < lo2);
-          if (near) { flying++; continue; }
+          near =
+            near ||
+            (a > 0 && a < lo2) ||
+            (b > 0 && b < lo2) ||
+            (c > 0 && c < lo2) ||
+            (d > 0 && d < lo2) ||
+            (e > 0 && e < lo2) ||
+            (f > 0 && f < lo2) ||
+            (g > 0 && g < lo2) ||
+            (h > 0 && h < lo2);
+          if (near) {
+            flying++;
+            continue;
+          }
         }
-        const zl2 = d, zr2 = e, zu2 = b, zd2 = g;
+        const zl2 = d,
+          zr2 = e,
+          zu2 = b,
+          zd2 = g;
         const zk = z * jk;
         const okL = zl > 0 && zl <= zk && z <= zl * jk;
         const okR = zr > 0 && zr <= zk && z <= zr * jk;
@@ -219,109 +304,187 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
           let ux: number, uy: number, uz: number, vx: number, vy: number, vz: number;
           if (okL && okR) {
             if (zl2 > 0 && zr2 > 0 && zl2 <= zl * jk && zl <= zl2 * jk && zr2 <= zr * jk && zr <= zr2 * jk) {
-              ux = ax[u + 2] * zr2 - ax[u - 2] * zl2; uy = y * (zr2 - zl2); uz = zr2 - zl2;
+              ux = ax[u + 2] * zr2 - ax[u - 2] * zl2;
+              uy = y * (zr2 - zl2);
+              uz = zr2 - zl2;
             } else {
-              ux = ax[u + 1] * zr - ax[u - 1] * zl; uy = y * (zr - zl); uz = zr - zl;
+              ux = ax[u + 1] * zr - ax[u - 1] * zl;
+              uy = y * (zr - zl);
+              uz = zr - zl;
             }
           } else if (okR) {
-            ux = ax[u + 1] * zr - x * z; uy = y * (zr - z); uz = zr - z;
+            ux = ax[u + 1] * zr - x * z;
+            uy = y * (zr - z);
+            uz = zr - z;
           } else {
-            ux = x * z - ax[u - 1] * zl; uy = y * (z - zl); uz = z - zl;
+            ux = x * z - ax[u - 1] * zl;
+            uy = y * (z - zl);
+            uz = z - zl;
           }
           if (okU && okD) {
             if (zu2 > 0 && zd2 > 0 && zu2 <= zu * jk && zu <= zu2 * jk && zd2 <= zd * jk && zd <= zd2 * jk) {
-              vx = x * (zd2 - zu2); vy = ay[v + 2] * zd2 - ay[v - 2] * zu2; vz = zd2 - zu2;
+              vx = x * (zd2 - zu2);
+              vy = ay[v + 2] * zd2 - ay[v - 2] * zu2;
+              vz = zd2 - zu2;
             } else {
-              vx = x * (zd - zu); vy = ay[v + 1] * zd - ay[v - 1] * zu; vz = zd - zu;
+              vx = x * (zd - zu);
+              vy = ay[v + 1] * zd - ay[v - 1] * zu;
+              vz = zd - zu;
             }
           } else if (okD) {
-            vx = x * (zd - z); vy = ay[v + 1] * zd - y * z; vz = zd - z;
+            vx = x * (zd - z);
+            vy = ay[v + 1] * zd - y * z;
+            vz = zd - z;
           } else {
-            vx = x * (z - zu); vy = y * z - ay[v - 1] * zu; vz = z - zu;
+            vx = x * (z - zu);
+            vy = y * z - ay[v - 1] * zu;
+            vz = z - zu;
           }
-          const cx = uy * vz - uz * vy, cy = uz * vx - ux * vz, cz = ux * vy - uy * vx;
+          const cx = uy * vz - uz * vy,
+            cy = uz * vx - ux * vz,
+            cz = ux * vy - uy * vx;
           const len = Math.sqrt(cx * cx + cy * cy + cz * cz);
           if (len > 0) {
             const sg = cx * x + cy * y + cz > 0 ? -1 / len : 1 / len;
             // float32, as pixelNormal stores it
-            nx = Math.fround(cx * sg); ny = Math.fround(cy * sg); nz = Math.fround(cz * sg);
+            nx = Math.fround(cx * sg);
+            ny = Math.fround(cy * sg);
+            nz = Math.fround(cz * sg);
             hasNormal = true;
           }
         }
       } else {
-        if (straddlesEdge(depth, width, height, u, v, jk, jk2)) { flying++; continue; }
+        if (straddlesEdge(depth, width, height, u, v, jk, jk2)) {
+          flying++;
+          continue;
+        }
         if (pixelNormal(grid, u, v, nrm, 0)) {
-          nx = nrm[0]; ny = nrm[1]; nz = nrm[2];
+          nx = nrm[0];
+          ny = nrm[1];
+          nz = nrm[2];
           hasNormal = true;
         }
       }
       if (!hasNormal) {
         const il = 1 / Math.sqrt(x * x + y * y + 1);
-        nx = -x * il; ny = -y * il; nz = -il;
+        nx = -x * il;
+        ny = -y * il;
+        nz = -il;
       }
       // Ray (x, y, 1)·z; cos θ = |r̂·n|.
       const rn = x * nx + y * ny + nz; // (ray / z) · n
       const rlen = Math.sqrt(x * x + y * y + 1);
       const cosT = Math.abs(rn) / rlen;
-      if (cosT < cosGrazing) { grazing++; continue; }
+      if (cosT < cosGrazing) {
+        grazing++;
+        continue;
+      }
 
       // Tangent along the tilt: the ray projected into the surface plane.
-      let tx = x - rn * nx, ty = y - rn * ny, tz = 1 - rn * nz;
+      let tx = x - rn * nx,
+        ty = y - rn * ny,
+        tz = 1 - rn * nz;
       let tl = Math.sqrt(tx * tx + ty * ty + tz * tz);
-      if (tl < 1e-6) { // looking straight along the normal: any in-plane axis will do
-        tx = 1 - nx * nx; ty = -nx * ny; tz = -nx * nz;
+      if (tl < 1e-6) {
+        // looking straight along the normal: any in-plane axis will do
+        tx = 1 - nx * nx;
+        ty = -nx * ny;
+        tz = -nx * nz;
         tl = Math.sqrt(tx * tx + ty * ty + tz * tz);
       }
       const itl = 1 / tl;
-      tx *= itl; ty *= itl; tz *= itl;
+      tx *= itl;
+      ty *= itl;
+      tz *= itl;
       // b = n × t completes a right-handed frame (t, b, n).
-      const bx = ny * tz - nz * ty, by = nz * tx - nx * tz, bz = nx * ty - ny * tx;
+      const bx = ny * tz - nz * ty,
+        by = nz * tx - nx * tz,
+        bz = nx * ty - ny * tx;
 
       // Footprint: fronto-parallel σ, stretched along t by cos α / cos θ = 1 / |r·n| with r = (x, y, 1).
       const sigma = sigmaPerZ * z;
       const stretch = Math.min(maxStretch, Math.max(1, 1 / Math.abs(rn)));
-      const j3 = n * 3, j4 = n * 4;
+      const j3 = n * 3,
+        j4 = n * 4;
       scales[j3] = sigma * stretch;
       scales[j3 + 1] = sigma;
       scales[j3 + 2] = sigma * normalRatio;
 
       // World position and normal.
-      const px = x * z, py = y * z;
-      const wx = r00 * px + r01 * py + r02 * z + t0, wy = r10 * px + r11 * py + r12 * z + t1, wz = r20 * px + r21 * py + r22 * z + t2;
-      positions[j3] = wx; positions[j3 + 1] = wy; positions[j3 + 2] = wz;
-      const wnx = r00 * nx + r01 * ny + r02 * nz, wny = r10 * nx + r11 * ny + r12 * nz, wnz = r20 * nx + r21 * ny + r22 * nz;
+      const px = x * z,
+        py = y * z;
+      const wx = r00 * px + r01 * py + r02 * z + t0,
+        wy = r10 * px + r11 * py + r12 * z + t1,
+        wz = r20 * px + r21 * py + r22 * z + t2;
+      positions[j3] = wx;
+      positions[j3 + 1] = wy;
+      positions[j3 + 2] = wz;
+      const wnx = r00 * nx + r01 * ny + r02 * nz,
+        wny = r10 * nx + r11 * ny + r12 * nz,
+        wnz = r20 * nx + r21 * ny + r22 * nz;
       if (withSources) {
-        normals[j3] = wnx; normals[j3 + 1] = wny; normals[j3 + 2] = wnz;
+        normals[j3] = wnx;
+        normals[j3 + 1] = wny;
+        normals[j3 + 2] = wnz;
       } else {
-        const fx = Math.fround(wx), fy = Math.fround(wy), fz = Math.fround(wz);
-        if (fx < x0) x0 = fx; if (fx > x1) x1 = fx;
-        if (fy < y0) y0 = fy; if (fy > y1) y1 = fy;
-        if (fz < z0) z0 = fz; if (fz > z1) z1 = fz;
+        const fx = Math.fround(wx),
+          fy = Math.fround(wy),
+          fz = Math.fround(wz);
+        if (fx < x0) x0 = fx;
+        if (fx > x1) x1 = fx;
+        if (fy < y0) y0 = fy;
+        if (fy > y1) y1 = fy;
+        if (fz < z0) z0 = fz;
+        if (fz > z1) z1 = fz;
       }
 
       // World rotation with columns (t, b, n) → quaternion (w, x, y, z).
-      const m00 = r00 * tx + r01 * ty + r02 * tz, m10 = r10 * tx + r11 * ty + r12 * tz, m20 = r20 * tx + r21 * ty + r22 * tz;
-      const m01 = r00 * bx + r01 * by + r02 * bz, m11 = r10 * bx + r11 * by + r12 * bz, m21 = r20 * bx + r21 * by + r22 * bz;
+      const m00 = r00 * tx + r01 * ty + r02 * tz,
+        m10 = r10 * tx + r11 * ty + r12 * tz,
+        m20 = r20 * tx + r21 * ty + r22 * tz;
+      const m01 = r00 * bx + r01 * by + r02 * bz,
+        m11 = r10 * bx + r11 * by + r12 * bz,
+        m21 = r20 * bx + r21 * by + r22 * bz;
       {
         // Shepperd's method, w ≥ 0 (inline: this loop is the hot path).
-        const m02 = wnx, m12 = wny, m22 = wnz;
+        const m02 = wnx,
+          m12 = wny,
+          m22 = wnz;
         let qw: number, qx: number, qy: number, qz: number;
         const tr = m00 + m11 + m22;
         if (tr > 0) {
           const f = 0.5 / Math.sqrt(tr + 1);
-          qw = 0.25 / f; qx = (m21 - m12) * f; qy = (m02 - m20) * f; qz = (m10 - m01) * f;
+          qw = 0.25 / f;
+          qx = (m21 - m12) * f;
+          qy = (m02 - m20) * f;
+          qz = (m10 - m01) * f;
         } else if (m00 > m11 && m00 > m22) {
-          const f = 2 * Math.sqrt(1 + m00 - m11 - m22), r = 1 / f;
-          qw = (m21 - m12) * r; qx = 0.25 * f; qy = (m01 + m10) * r; qz = (m02 + m20) * r;
+          const f = 2 * Math.sqrt(1 + m00 - m11 - m22),
+            r = 1 / f;
+          qw = (m21 - m12) * r;
+          qx = 0.25 * f;
+          qy = (m01 + m10) * r;
+          qz = (m02 + m20) * r;
         } else if (m11 > m22) {
-          const f = 2 * Math.sqrt(1 + m11 - m00 - m22), r = 1 / f;
-          qw = (m02 - m20) * r; qx = (m01 + m10) * r; qy = 0.25 * f; qz = (m12 + m21) * r;
+          const f = 2 * Math.sqrt(1 + m11 - m00 - m22),
+            r = 1 / f;
+          qw = (m02 - m20) * r;
+          qx = (m01 + m10) * r;
+          qy = 0.25 * f;
+          qz = (m12 + m21) * r;
         } else {
-          const f = 2 * Math.sqrt(1 + m22 - m00 - m11), r = 1 / f;
-          qw = (m10 - m01) * r; qx = (m02 + m20) * r; qy = (m12 + m21) * r; qz = 0.25 * f;
+          const f = 2 * Math.sqrt(1 + m22 - m00 - m11),
+            r = 1 / f;
+          qw = (m10 - m01) * r;
+          qx = (m02 + m20) * r;
+          qy = (m12 + m21) * r;
+          qz = 0.25 * f;
         }
         const ql = (qw < 0 ? -1 : 1) / Math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz);
-        rotations[j4] = qw * ql; rotations[j4 + 1] = qx * ql; rotations[j4 + 2] = qy * ql; rotations[j4 + 3] = qz * ql;
+        rotations[j4] = qw * ql;
+        rotations[j4 + 1] = qx * ql;
+        rotations[j4 + 2] = qy * ql;
+        rotations[j4 + 3] = qz * ql;
       }
 
       const c = i * 3;
@@ -380,31 +543,73 @@ export function flyingPixels(depth: Float32Array, width: number, height: number,
  * jk2 at 2 px) and one farther (neighbours without depth are ignored). The 2 px ring catches the wider
  * ramps a depth network draws across an edge, whose per-pixel steps stay below the threshold.
  */
-export function straddlesEdge(depth: Float32Array, width: number, height: number, u: number, v: number, jk1: number, jk2: number): boolean {
+export function straddlesEdge(
+  depth: Float32Array,
+  width: number,
+  height: number,
+  u: number,
+  v: number,
+  jk1: number,
+  jk2: number,
+): boolean {
   const i = v * width + u;
   const z = depth[i];
-  const lo1 = z / jk1, hi1 = z * jk1;
+  const lo1 = z / jk1,
+    hi1 = z * jk1;
   if (v > 1 && v < height - 2 && u > 1 && u < width - 2) {
     // Interior: 16 reads, unrolled. Missing depth is 0, which must not count as "nearer".
-    const w = width, w2 = 2 * width;
-    let a = depth[i - w - 1], b = depth[i - w], c = depth[i - w + 1], d = depth[i - 1];
-    let e = depth[i + 1], f = depth[i + w - 1], g = depth[i + w], h = depth[i + w + 1];
+    const w = width,
+      w2 = 2 * width;
+    let a = depth[i - w - 1],
+      b = depth[i - w],
+      c = depth[i - w + 1],
+      d = depth[i - 1];
+    let e = depth[i + 1],
+      f = depth[i + w - 1],
+      g = depth[i + w],
+      h = depth[i + w + 1];
     let far = a > hi1 || b > hi1 || c > hi1 || d > hi1 || e > hi1 || f > hi1 || g > hi1 || h > hi1;
-    let near = (a > 0 && a < lo1) || (b > 0 && b < lo1) || (c > 0 && c < lo1) || (d > 0 && d < lo1) ||
-      (e > 0 && e < lo1) || (f > 0 && f < lo1) || (g > 0 && g < lo1) || (h > 0 && h < lo1);
+    const near =
+      (a > 0 && a < lo1) ||
+      (b > 0 && b < lo1) ||
+      (c > 0 && c < lo1) ||
+      (d > 0 && d < lo1) ||
+      (e > 0 && e < lo1) ||
+      (f > 0 && f < lo1) ||
+      (g > 0 && g < lo1) ||
+      (h > 0 && h < lo1);
     if (near && far) return true;
-    const lo2 = z / jk2, hi2 = z * jk2;
-    a = depth[i - w2 - 2]; b = depth[i - w2]; c = depth[i - w2 + 2]; d = depth[i - 2];
-    e = depth[i + 2]; f = depth[i + w2 - 2]; g = depth[i + w2]; h = depth[i + w2 + 2];
+    const lo2 = z / jk2,
+      hi2 = z * jk2;
+    a = depth[i - w2 - 2];
+    b = depth[i - w2];
+    c = depth[i - w2 + 2];
+    d = depth[i - 2];
+    e = depth[i + 2];
+    f = depth[i + w2 - 2];
+    g = depth[i + w2];
+    h = depth[i + w2 + 2];
     far = far || a > hi2 || b > hi2 || c > hi2 || d > hi2 || e > hi2 || f > hi2 || g > hi2 || h > hi2;
     if (!far) return false;
-    return near || (a > 0 && a < lo2) || (b > 0 && b < lo2) || (c > 0 && c < lo2) || (d > 0 && d < lo2) ||
-      (e > 0 && e < lo2) || (f > 0 && f < lo2) || (g > 0 && g < lo2) || (h > 0 && h < lo2);
+    return (
+      near ||
+      (a > 0 && a < lo2) ||
+      (b > 0 && b < lo2) ||
+      (c > 0 && c < lo2) ||
+      (d > 0 && d < lo2) ||
+      (e > 0 && e < lo2) ||
+      (f > 0 && f < lo2) ||
+      (g > 0 && g < lo2) ||
+      (h > 0 && h < lo2)
+    );
   }
-  const lo2 = z / jk2, hi2 = z * jk2;
-  let near = false, far = false;
+  const lo2 = z / jk2,
+    hi2 = z * jk2;
+  let near = false,
+    far = false;
   for (let k = 0; k < 16; k++) {
-    const uu = u + RING_DU[k], vv = v + RING_DV[k];
+    const uu = u + RING_DU[k],
+      vv = v + RING_DV[k];
     if (uu < 0 || vv < 0 || uu >= width || vv >= height) continue;
     const zn = depth[vv * width + uu];
     if (!(zn > 0)) continue;
@@ -424,11 +629,15 @@ export interface LiftSceneOptions extends LiftOptions {
 /** Indices of the first point in each voxel of edge `size` (cells counted from the bounds' minimum). */
 function voxelKeep(positions: Float32Array, count: number, size: number): Int32Array {
   const { min, max } = sceneBounds(positions.subarray(0, count * 3));
-  const nx = Math.floor((max[0] - min[0]) / size) + 1, ny = Math.floor((max[1] - min[1]) / size) + 1;
+  const nx = Math.floor((max[0] - min[0]) / size) + 1,
+    ny = Math.floor((max[1] - min[1]) / size) + 1;
   const nz = Math.floor((max[2] - min[2]) / size) + 1;
   if (!(nx * ny * nz < Number.MAX_SAFE_INTEGER)) {
-    throw new VantageError('bad-option', `voxelSize ${size} is too small for a scene ${(max[0] - min[0]).toFixed(1)} × ${(max[1] - min[1]).toFixed(1)} × ${(max[2] - min[2]).toFixed(1)} across`,
-      'use a larger voxel, e.g. 1/1000 of the scene size');
+    throw new VantageError(
+      'bad-option',
+      `voxelSize ${size} is too small for a scene ${(max[0] - min[0]).toFixed(1)} × ${(max[1] - min[1]).toFixed(1)} × ${(max[2] - min[2]).toFixed(1)} across`,
+      'use a larger voxel, e.g. 1/1000 of the scene size',
+    );
   }
   const seen = new Set<number>();
   const keep = new Int32Array(count);
@@ -448,11 +657,19 @@ function voxelKeep(positions: Float32Array, count: number, size: number): Int32A
 /** sceneBounds of the frames' points concatenated, from the frames' own bounds (zero when there are none). */
 function boundsOfBoxes(boxes: Box[], total: number): { min: Vec3; max: Vec3 } {
   if (total === 0) return { min: [0, 0, 0], max: [0, 0, 0] };
-  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    z0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity,
+    z1 = -Infinity;
   for (const b of boxes) {
-    if (b.x0 < x0) x0 = b.x0; if (b.x1 > x1) x1 = b.x1;
-    if (b.y0 < y0) y0 = b.y0; if (b.y1 > y1) y1 = b.y1;
-    if (b.z0 < z0) z0 = b.z0; if (b.z1 > z1) z1 = b.z1;
+    if (b.x0 < x0) x0 = b.x0;
+    if (b.x1 > x1) x1 = b.x1;
+    if (b.y0 < y0) y0 = b.y0;
+    if (b.y1 > y1) y1 = b.y1;
+    if (b.z0 < z0) z0 = b.z0;
+    if (b.z1 > z1) z1 = b.z1;
   }
   return { min: [x0, y0, z0], max: [x1, y1, z1] };
 }
@@ -468,8 +685,11 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
   const units = frames[0].units;
   const mixed = frames.findIndex((f) => f.units !== units);
   if (mixed >= 0) {
-    throw new VantageError('mixed-units', `frame ${mixed} has depth in ${frames[mixed].units} but frame 0 in ${units}`,
-      'fuse frames only when their depths share units (metric frames, or one relative frame)');
+    throw new VantageError(
+      'mixed-units',
+      `frame ${mixed} has depth in ${frames[mixed].units} but frame 0 in ${units}`,
+      'fuse frames only when their depths share units (metric frames, or one relative frame)',
+    );
   }
   if (opts.voxelSize !== undefined && !(opts.voxelSize > 0)) {
     throw new VantageError('bad-option', `voxelSize must be a positive length, got ${opts.voxelSize}`);
@@ -482,7 +702,10 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
     if (lifted.length === 1) return lifted[0][key];
     const out = new Float32Array(total * per);
     let off = 0;
-    for (const l of lifted) { out.set(l[key], off); off += l.count * per; }
+    for (const l of lifted) {
+      out.set(l[key], off);
+      off += l.count * per;
+    }
     return out;
   };
   const positions = joined('positions', 3);
@@ -500,15 +723,33 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
   if (units === 'relative') notes.push('depth is relative: distances are in depth units, not metres');
 
   let scene: Scene = {
-    count: total, positions, colors, scales, rotations, opacities, units, reference,
-    up: [0, -1, 0], pivot: [0, 0, 1], bounds: { min: [0, 0, 0], max: [0, 0, 0] }, notes,
+    count: total,
+    positions,
+    colors,
+    scales,
+    rotations,
+    opacities,
+    units,
+    reference,
+    up: [0, -1, 0],
+    pivot: [0, 0, 1],
+    bounds: { min: [0, 0, 0], max: [0, 0, 0] },
+    notes,
   };
   if (opts.voxelSize !== undefined) {
     const keep = voxelKeep(positions, total, opts.voxelSize);
     scene = subsetScene(scene, keep);
-    scene.notes.push(`voxel de-duplication (${opts.voxelSize} ${units === 'metres' ? 'm' : 'units'}): ${total - keep.length} duplicates removed`);
+    scene.notes.push(
+      `voxel de-duplication (${opts.voxelSize} ${units === 'metres' ? 'm' : 'units'}): ${total - keep.length} duplicates removed`,
+    );
   }
-  scene.bounds = opts.voxelSize === undefined ? boundsOfBoxes(lifted.map((l) => l.box!), total) : sceneBounds(scene.positions);
+  scene.bounds =
+    opts.voxelSize === undefined
+      ? boundsOfBoxes(
+          lifted.map((l) => l.box!),
+          total,
+        )
+      : sceneBounds(scene.positions);
   if (opts.detectUp !== false) {
     const est = detectUp(scene.positions, reference);
     scene.up = est.up;

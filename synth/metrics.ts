@@ -8,7 +8,13 @@ import { VantageError } from '../core/errors.js';
 type Pixels = ArrayLike<number>;
 
 /** Visit |a − b| of every compared sample; returns how many were visited. */
-function eachDifference(a: Pixels, b: Pixels, channels: number, mask: Pixels | undefined, fn: (d: number) => void): number {
+function eachDifference(
+  a: Pixels,
+  b: Pixels,
+  channels: number,
+  mask: Pixels | undefined,
+  fn: (d: number) => void,
+): number {
   if (!Number.isInteger(channels) || channels < 1) {
     throw new VantageError('bad-metric-input', `channels must be a positive integer, got ${channels}`);
   }
@@ -33,7 +39,9 @@ function eachDifference(a: Pixels, b: Pixels, channels: number, mask: Pixels | u
 /** Mean squared error over the compared samples (NaN when none). */
 export function meanSquaredError(a: Pixels, b: Pixels, channels: number, mask?: Pixels): number {
   let sum = 0;
-  const n = eachDifference(a, b, channels, mask, (d) => { sum += d * d; });
+  const n = eachDifference(a, b, channels, mask, (d) => {
+    sum += d * d;
+  });
   return n ? sum / n : NaN;
 }
 
@@ -50,13 +58,17 @@ export function psnr(a: Pixels, b: Pixels, channels: number, mask?: Pixels, peak
 /** Largest absolute difference over the RGB of (masked) pixels (0 when the mask is empty). */
 export function maxAbsError(a: Pixels, b: Pixels, channels: number, mask?: Pixels): number {
   let max = 0;
-  eachDifference(a, b, channels, mask, (d) => { if (d > max) max = d; });
+  eachDifference(a, b, channels, mask, (d) => {
+    if (d > max) max = d;
+  });
   return max;
 }
 
 /** Mean absolute difference over the RGB of (masked) pixels (NaN when the mask is empty). */
 export function meanAbsError(a: Pixels, b: Pixels, channels: number, mask?: Pixels): number {
   let sum = 0;
-  const n = eachDifference(a, b, channels, mask, (d) => { sum += d; });
+  const n = eachDifference(a, b, channels, mask, (d) => {
+    sum += d;
+  });
   return n ? sum / n : NaN;
 }

@@ -44,7 +44,13 @@ export function effectiveJumpRel(jumpRel: number, grazingDeg: number, k: Intrins
 }
 
 /** The grid a depth map and its intrinsics define (depth must already be cleaned). */
-export function normalGrid(depth: Float32Array, k: Intrinsics, width: number, height: number, jumpRel: number): NormalGrid {
+export function normalGrid(
+  depth: Float32Array,
+  k: Intrinsics,
+  width: number,
+  height: number,
+  jumpRel: number,
+): NormalGrid {
   const ax = new Float64Array(width);
   const ay = new Float64Array(height);
   for (let u = 0; u < width; u++) ax[u] = (u + 0.5 - k.cx) / k.fx;
@@ -84,29 +90,47 @@ export function pixelNormal(g: NormalGrid, u: number, v: number, out: Float32Arr
   if (okL && okR) {
     // Widen to ±2 px where those pixels continue the surface: halves the angular noise of quantised
     // sensor depth (a floor at 70° must not flicker past the grazing limit).
-    const zl2 = u > 1 ? depth[i - 2] : 0, zr2 = u < width - 2 ? depth[i + 2] : 0;
+    const zl2 = u > 1 ? depth[i - 2] : 0,
+      zr2 = u < width - 2 ? depth[i + 2] : 0;
     if (zl2 > 0 && zr2 > 0 && zl2 <= zl * k && zl <= zl2 * k && zr2 <= zr * k && zr <= zr2 * k) {
-      ux = ax[u + 2] * zr2 - ax[u - 2] * zl2; uy = y * (zr2 - zl2); uz = zr2 - zl2;
+      ux = ax[u + 2] * zr2 - ax[u - 2] * zl2;
+      uy = y * (zr2 - zl2);
+      uz = zr2 - zl2;
     } else {
-      ux = ax[u + 1] * zr - ax[u - 1] * zl; uy = y * (zr - zl); uz = zr - zl;
+      ux = ax[u + 1] * zr - ax[u - 1] * zl;
+      uy = y * (zr - zl);
+      uz = zr - zl;
     }
   } else if (okR) {
-    ux = ax[u + 1] * zr - x * z; uy = y * (zr - z); uz = zr - z;
+    ux = ax[u + 1] * zr - x * z;
+    uy = y * (zr - z);
+    uz = zr - z;
   } else if (okL) {
-    ux = x * z - ax[u - 1] * zl; uy = y * (z - zl); uz = z - zl;
+    ux = x * z - ax[u - 1] * zl;
+    uy = y * (z - zl);
+    uz = z - zl;
   } else return false;
   let vx: number, vy: number, vz: number;
   if (okU && okD) {
-    const zu2 = v > 1 ? depth[i - 2 * width] : 0, zd2 = v < height - 2 ? depth[i + 2 * width] : 0;
+    const zu2 = v > 1 ? depth[i - 2 * width] : 0,
+      zd2 = v < height - 2 ? depth[i + 2 * width] : 0;
     if (zu2 > 0 && zd2 > 0 && zu2 <= zu * k && zu <= zu2 * k && zd2 <= zd * k && zd <= zd2 * k) {
-      vx = x * (zd2 - zu2); vy = ay[v + 2] * zd2 - ay[v - 2] * zu2; vz = zd2 - zu2;
+      vx = x * (zd2 - zu2);
+      vy = ay[v + 2] * zd2 - ay[v - 2] * zu2;
+      vz = zd2 - zu2;
     } else {
-      vx = x * (zd - zu); vy = ay[v + 1] * zd - ay[v - 1] * zu; vz = zd - zu;
+      vx = x * (zd - zu);
+      vy = ay[v + 1] * zd - ay[v - 1] * zu;
+      vz = zd - zu;
     }
   } else if (okD) {
-    vx = x * (zd - z); vy = ay[v + 1] * zd - y * z; vz = zd - z;
+    vx = x * (zd - z);
+    vy = ay[v + 1] * zd - y * z;
+    vz = zd - z;
   } else if (okU) {
-    vx = x * (z - zu); vy = y * z - ay[v - 1] * zu; vz = z - zu;
+    vx = x * (z - zu);
+    vy = y * z - ay[v - 1] * zu;
+    vz = z - zu;
   } else return false;
   let nx = uy * vz - uz * vy;
   let ny = uz * vx - ux * vz;
@@ -115,8 +139,12 @@ export function pixelNormal(g: NormalGrid, u: number, v: number, out: Float32Arr
   if (!(len > 0)) return false;
   // Face the camera: the normal points against the ray (x, y, 1)·z.
   const s = nx * x + ny * y + nz > 0 ? -1 / len : 1 / len;
-  nx *= s; ny *= s; nz *= s;
-  out[o] = nx; out[o + 1] = ny; out[o + 2] = nz;
+  nx *= s;
+  ny *= s;
+  nz *= s;
+  out[o] = nx;
+  out[o + 1] = ny;
+  out[o + 2] = nz;
   return true;
 }
 
@@ -131,7 +159,13 @@ export interface DepthNormalsOptions {
  * Camera-space unit normals (width × height × 3, facing the camera) of a depth map;
  * (0, 0, 0) where the pixel has no depth or no continuous neighbour.
  */
-export function depthNormals(depth: Float32Array, k: Intrinsics, width: number, height: number, opts: DepthNormalsOptions = {}): Float32Array {
+export function depthNormals(
+  depth: Float32Array,
+  k: Intrinsics,
+  width: number,
+  height: number,
+  opts: DepthNormalsOptions = {},
+): Float32Array {
   return gridNormals(normalGrid(cleanDepth(depth, opts.maxDepth ?? Infinity), k, width, height, opts.jumpRel ?? 0.05));
 }
 

@@ -67,7 +67,9 @@ export function coVisibleMask(gtDepth: Float32Array, gt: Camera, ref: RgbdFrame,
 function rgbOf(rgba: Uint8Array): Uint8Array {
   const out = new Uint8Array((rgba.length / 4) * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    out[j] = rgba[i]; out[j + 1] = rgba[i + 1]; out[j + 2] = rgba[i + 2];
+    out[j] = rgba[i];
+    out[j + 1] = rgba[i + 1];
+    out[j + 2] = rgba[i + 2];
   }
   return out;
 }
@@ -87,14 +89,31 @@ async function evalFixture(fixture: FixtureScene, renderer: Renderer, modes: Ren
     // At the input pose only pixels with depth can be lifted (sky has none): compare over those.
     const input = await renderRgb(renderer, scene, fixture.reference, mode);
     const hasDepth = Uint8Array.from(frame.depth, (z) => (z > 0 ? 1 : 0));
-    rows.push({ scene: fixture.name, mode, pose: 'input', psnr: psnr(input.rgb, frame.rgb, 3, hasDepth), coverage: input.coverageRatio, pixels: hasDepth.reduce((a, b) => a + b, 0) });
+    rows.push({
+      scene: fixture.name,
+      mode,
+      pose: 'input',
+      psnr: psnr(input.rgb, frame.rgb, 3, hasDepth),
+      coverage: input.coverageRatio,
+      pixels: hasDepth.reduce((a, b) => a + b, 0),
+    });
     for (const az of ORBITS) {
-      const camera: Camera = { intrinsics: fixture.reference.intrinsics, c2w: c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: 0, distance_scale: 1 }, ctx) };
+      const camera: Camera = {
+        intrinsics: fixture.reference.intrinsics,
+        c2w: c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: 0, distance_scale: 1 }, ctx),
+      };
       const gt = raycast(fixture, camera);
       const mask = coVisibleMask(gt.depth, camera, frame);
       const r = await renderRgb(renderer, scene, camera, mode);
       const n = mask.reduce((a, b) => a + b, 0);
-      rows.push({ scene: fixture.name, mode, pose: `orbit ${az}°`, psnr: psnr(r.rgb, gt.rgb, 3, mask), coverage: r.coverageRatio, pixels: n });
+      rows.push({
+        scene: fixture.name,
+        mode,
+        pose: `orbit ${az}°`,
+        psnr: psnr(r.rgb, gt.rgb, 3, mask),
+        coverage: r.coverageRatio,
+        pixels: n,
+      });
     }
   }
   return rows;
@@ -109,8 +128,14 @@ export async function readOpen3dFrame(dir: string, i: number, c2w: Float64Array)
   const img = await readImage(join(dir, 'color', `${name}.jpg`));
   const d = await readDepth(join(dir, 'depth', `${name}.png`), { format: 'png16', scale: 1000 });
   return {
-    width: img.width, height: img.height, rgb: img.rgb, depth: d.depth, c2w, units: 'metres',
-    intrinsics: { fx: 525, fy: 525, cx: 320, cy: 240, width: 640, height: 480 }, source: `open3d/${name}`,
+    width: img.width,
+    height: img.height,
+    rgb: img.rgb,
+    depth: d.depth,
+    c2w,
+    units: 'metres',
+    intrinsics: { fx: 525, fy: 525, cx: 320, cy: 240, width: 640, height: 480 },
+    source: `open3d/${name}`,
   };
 }
 
@@ -119,12 +144,22 @@ async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[]):
   const frames = await Promise.all([0, 1, 2, 3, 4].map((i) => readOpen3dFrame(dir, i, poses[i])));
   const target = frames[4];
   const rows: NvsRow[] = [];
-  for (const [label, src] of [['open3d frame 0', frames.slice(0, 1)], ['open3d frames 0-3', frames.slice(0, 4)]] as const) {
+  for (const [label, src] of [
+    ['open3d frame 0', frames.slice(0, 1)],
+    ['open3d frames 0-3', frames.slice(0, 4)],
+  ] as const) {
     const scene = liftToScene([...src]);
     for (const mode of modes) {
       const r = await renderRgb(renderer, scene, { intrinsics: target.intrinsics, c2w: target.c2w }, mode);
       const n = r.coverage.reduce((a, b) => a + b, 0);
-      rows.push({ scene: label, mode, pose: 'frame 4', psnr: psnr(r.rgb, target.rgb, 3, r.coverage), coverage: r.coverageRatio, pixels: n });
+      rows.push({
+        scene: label,
+        mode,
+        pose: 'frame 4',
+        psnr: psnr(r.rgb, target.rgb, 3, r.coverage),
+        coverage: r.coverageRatio,
+        pixels: n,
+      });
     }
   }
   return rows;

@@ -34,7 +34,9 @@ export interface ProjectedGaussian {
 /** Camera-space position of splat i (world-to-camera applied). */
 function cameraPoint(f: FrameSetup, p: ArrayLike<number>, i: number): [number, number, number] {
   const m = f.w2c;
-  const x = p[3 * i], y = p[3 * i + 1], z = p[3 * i + 2];
+  const x = p[3 * i],
+    y = p[3 * i + 1],
+    z = p[3 * i + 2];
   return [
     m[0] * x + m[4] * y + m[8] * z + m[12],
     m[1] * x + m[5] * y + m[9] * z + m[13],
@@ -51,14 +53,26 @@ export function projectGaussian(f: FrameSetup, scene: Scene, i: number): Project
 
   // Rotation of the Gaussian's axes, from the (normalised) quaternion (w, x, y, z).
   const q = scene.rotations;
-  let qw = q[4 * i], qx = q[4 * i + 1], qy = q[4 * i + 2], qz = q[4 * i + 3];
+  let qw = q[4 * i],
+    qx = q[4 * i + 1],
+    qy = q[4 * i + 2],
+    qz = q[4 * i + 3];
   const qn = Math.hypot(qw, qx, qy, qz);
   if (!(qn > 0)) return null;
-  qw /= qn; qx /= qn; qy /= qn; qz /= qn;
+  qw /= qn;
+  qx /= qn;
+  qy /= qn;
+  qz /= qn;
   const r = [
-    1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qw * qz), 2 * (qx * qz + qw * qy),
-    2 * (qx * qy + qw * qz), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qw * qx),
-    2 * (qx * qz - qw * qy), 2 * (qy * qz + qw * qx), 1 - 2 * (qx * qx + qy * qy),
+    1 - 2 * (qy * qy + qz * qz),
+    2 * (qx * qy - qw * qz),
+    2 * (qx * qz + qw * qy),
+    2 * (qx * qy + qw * qz),
+    1 - 2 * (qx * qx + qz * qz),
+    2 * (qy * qz - qw * qx),
+    2 * (qx * qz - qw * qy),
+    2 * (qy * qz + qw * qx),
+    1 - 2 * (qx * qx + qy * qy),
   ]; // row-major R
   const s = [scene.scales[3 * i], scene.scales[3 * i + 1], scene.scales[3 * i + 2]];
   // M = W · R · S, W the world-to-camera rotation: columns of M are the camera-space axes × σ.
@@ -72,8 +86,10 @@ export function projectGaussian(f: FrameSetup, scene: Scene, i: number): Project
   // EWA Jacobian at the (clamped) centre, then T = J · M and Σ2D = T Tᵀ + low-pass.
   const cx = Math.min(f.limHi[0], Math.max(f.limLo[0], tx / tz)) * tz;
   const cy = Math.min(f.limHi[1], Math.max(f.limLo[1], ty / tz)) * tz;
-  const j00 = f.fx / tz, j02 = (-f.fx * cx) / (tz * tz);
-  const j11 = f.fy / tz, j12 = (-f.fy * cy) / (tz * tz);
+  const j00 = f.fx / tz,
+    j02 = (-f.fx * cx) / (tz * tz);
+  const j11 = f.fy / tz,
+    j12 = (-f.fy * cy) / (tz * tz);
   const t0 = [j00 * m[0] + j02 * m[6], j00 * m[1] + j02 * m[7], j00 * m[2] + j02 * m[8]];
   const t1 = [j11 * m[3] + j12 * m[6], j11 * m[4] + j12 * m[7], j11 * m[5] + j12 * m[8]];
   const a = t0[0] * t0[0] + t0[1] * t0[1] + t0[2] * t0[2] + RENDER_TUNING.lowPassPx2;
@@ -94,7 +110,12 @@ export function projectGaussian(f: FrameSetup, scene: Scene, i: number): Project
   const v1 = Math.min(f.height - 1, Math.floor(y + radius - 0.5));
   if (!(u0 <= u1 && v0 <= v1)) return null;
   return {
-    x, y, depth: tz, conic: [c / det, -b / det, a / det], opacity, radius,
+    x,
+    y,
+    depth: tz,
+    conic: [c / det, -b / det, a / det],
+    opacity,
+    radius,
     tileMin: [Math.floor(u0 / TILE_SIZE), Math.floor(v0 / TILE_SIZE)],
     tileMax: [Math.floor(u1 / TILE_SIZE), Math.floor(v1 / TILE_SIZE)],
   };
@@ -111,7 +132,8 @@ function renderGaussians(f: FrameSetup, scene: Scene): Framebuffer {
   const { width: W, height: H } = f;
   const projected: ProjectedGaussian[] = [];
   const index: number[] = [];
-  let zmin = Infinity, zmax = -Infinity;
+  let zmin = Infinity,
+    zmax = -Infinity;
   for (let i = 0; i < scene.count; i++) {
     const g = projectGaussian(f, scene, i);
     if (!g) continue;
@@ -139,8 +161,10 @@ function renderGaussians(f: FrameSetup, scene: Scene): Framebuffer {
     const cb = unorm8(scene.colors[3 * i + 2]) / 255;
     const [ca, cbb, cc] = g.conic;
     // Every pixel of every touched tile, as the per-tile GPU rasteriser evaluates it.
-    const pu0 = g.tileMin[0] * TILE_SIZE, pu1 = Math.min(W, (g.tileMax[0] + 1) * TILE_SIZE);
-    const pv0 = g.tileMin[1] * TILE_SIZE, pv1 = Math.min(H, (g.tileMax[1] + 1) * TILE_SIZE);
+    const pu0 = g.tileMin[0] * TILE_SIZE,
+      pu1 = Math.min(W, (g.tileMax[0] + 1) * TILE_SIZE);
+    const pv0 = g.tileMin[1] * TILE_SIZE,
+      pv1 = Math.min(H, (g.tileMax[1] + 1) * TILE_SIZE);
     for (let v = pv0; v < pv1; v++) {
       const dy = v + 0.5 - g.y;
       for (let u = pu0; u < pu1; u++) {
@@ -190,8 +214,11 @@ function renderGaussians(f: FrameSetup, scene: Scene): Framebuffer {
 }
 
 /** Square footprint of point i in points mode, or null when culled (as points.wgsl). */
-export function pointFootprint(f: FrameSetup, scene: Scene, i: number):
-  { x: number; y: number; z: number; u0: number; u1: number; v0: number; v1: number } | null {
+export function pointFootprint(
+  f: FrameSetup,
+  scene: Scene,
+  i: number,
+): { x: number; y: number; z: number; u0: number; u1: number; v0: number; v1: number } | null {
   if (!(scene.opacities[i] >= RENDER_TUNING.minAlpha)) return null;
   const [tx, ty, tz] = cameraPoint(f, scene.positions, i);
   if (!(tz >= f.near)) return null;
@@ -232,7 +259,10 @@ function renderPoints(f: FrameSetup, scene: Scene): Framebuffer {
       fb.rgba.set([bg[0], bg[1], bg[2], 255], 4 * p);
       continue;
     }
-    fb.rgba.set([unorm8(scene.colors[3 * i]), unorm8(scene.colors[3 * i + 1]), unorm8(scene.colors[3 * i + 2]), 255], 4 * p);
+    fb.rgba.set(
+      [unorm8(scene.colors[3 * i]), unorm8(scene.colors[3 * i + 1]), unorm8(scene.colors[3 * i + 2]), 255],
+      4 * p,
+    );
     fb.depth[p] = zbuf[p];
     fb.coverage[p] = 1;
   }
@@ -244,7 +274,12 @@ function emptyFramebuffer(n: number): Framebuffer {
 }
 
 /** Assemble a RenderedView from a framebuffer: count coverage, then mark or fill the holes. */
-export function finishView(fb: Framebuffer, f: FrameSetup, options: RenderOptions, renderer: RenderedView['renderer']): RenderedView {
+export function finishView(
+  fb: Framebuffer,
+  f: FrameSetup,
+  options: RenderOptions,
+  renderer: RenderedView['renderer'],
+): RenderedView {
   let covered = 0;
   for (let p = 0; p < fb.coverage.length; p++) covered += fb.coverage[p];
   applyHoles(fb.rgba, fb.coverage, f.width, f.height, options.holes, options.holeColor);

@@ -43,30 +43,53 @@ const HOLES = ['mark', 'fill', 'none'] as const;
 /** Throws a VantageError naming what is wrong with a scene, camera or render options. */
 export function validateRenderInputs(scene: Scene, camera: Camera, options: RenderOptions): void {
   if (!MODES.includes(options.mode)) {
-    throw new VantageError('bad-render-options', `render mode must be one of ${MODES.join(', ')}, got "${String(options.mode)}"`);
+    throw new VantageError(
+      'bad-render-options',
+      `render mode must be one of ${MODES.join(', ')}, got "${String(options.mode)}"`,
+    );
   }
   if (!HOLES.includes(options.holes)) {
-    throw new VantageError('bad-render-options', `hole mode must be one of ${HOLES.join(', ')}, got "${String(options.holes)}"`);
+    throw new VantageError(
+      'bad-render-options',
+      `hole mode must be one of ${HOLES.join(', ')}, got "${String(options.holes)}"`,
+    );
   }
-  for (const [name, v] of [['width', options.width], ['height', options.height]] as const) {
+  for (const [name, v] of [
+    ['width', options.width],
+    ['height', options.height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > INPUT_LIMITS.maxRenderSide) {
-      throw new VantageError('bad-render-options', `render ${name} must be an integer in 1..${INPUT_LIMITS.maxRenderSide}, got ${v}`,
-        'pick a smaller output size');
+      throw new VantageError(
+        'bad-render-options',
+        `render ${name} must be an integer in 1..${INPUT_LIMITS.maxRenderSide}, got ${v}`,
+        'pick a smaller output size',
+      );
     }
   }
-  for (const [name, c] of [['background', options.background], ['holeColor', options.holeColor]] as const) {
+  for (const [name, c] of [
+    ['background', options.background],
+    ['holeColor', options.holeColor],
+  ] as const) {
     if (c !== undefined && !(c.length === 3 && c.every((x) => Number.isFinite(x) && x >= 0 && x <= 255))) {
       throw new VantageError('bad-render-options', `${name} must be three numbers in 0..255`);
     }
   }
   const n = scene.count;
-  if (!Number.isInteger(n) || n < 0) throw new VantageError('bad-scene', `scene count must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new VantageError('bad-scene', `scene count must be a non-negative integer, got ${n}`);
   if (n > INPUT_LIMITS.maxSplats) {
-    throw new VantageError('bad-scene', `scene has ${n} splats; at most ${INPUT_LIMITS.maxSplats} are supported`, 'downsample the scene');
+    throw new VantageError(
+      'bad-scene',
+      `scene has ${n} splats; at most ${INPUT_LIMITS.maxSplats} are supported`,
+      'downsample the scene',
+    );
   }
   const lengths: [string, ArrayLike<number>, number][] = [
-    ['positions', scene.positions, 3], ['colors', scene.colors, 3], ['scales', scene.scales, 3],
-    ['rotations', scene.rotations, 4], ['opacities', scene.opacities, 1],
+    ['positions', scene.positions, 3],
+    ['colors', scene.colors, 3],
+    ['scales', scene.scales, 3],
+    ['rotations', scene.rotations, 4],
+    ['opacities', scene.opacities, 1],
   ];
   for (const [name, arr, k] of lengths) {
     if (!arr || arr.length < n * k) {
@@ -74,8 +97,15 @@ export function validateRenderInputs(scene: Scene, camera: Camera, options: Rend
     }
   }
   const k = camera?.intrinsics;
-  if (!k || ![k.fx, k.fy, k.cx, k.cy, k.width, k.height].every(Number.isFinite) || !(k.fx > 0 && k.fy > 0 && k.width > 0 && k.height > 0)) {
-    throw new VantageError('bad-camera', 'camera intrinsics need finite fx, fy > 0, cx, cy and a positive width and height');
+  if (
+    !k ||
+    ![k.fx, k.fy, k.cx, k.cy, k.width, k.height].every(Number.isFinite) ||
+    !(k.fx > 0 && k.fy > 0 && k.width > 0 && k.height > 0)
+  ) {
+    throw new VantageError(
+      'bad-camera',
+      'camera intrinsics need finite fx, fy > 0, cx, cy and a positive width and height',
+    );
   }
   if (!camera.c2w || camera.c2w.length !== 16 || !Array.from(camera.c2w as ArrayLike<number>).every(Number.isFinite)) {
     throw new VantageError('bad-camera', 'camera c2w must be 16 finite numbers (column-major 4×4)');

@@ -30,7 +30,9 @@ export async function createRenderer(opts: CreateRendererOptions = {}): Promise<
     gpu = await (opts.openDevice ?? openGpu)();
   } catch (e) {
     if (!(e instanceof VantageError && NO_GPU_CODES.has(e.code))) throw e;
-    warn(`vantage: rendering with the slow TypeScript reference renderer, because ${describeError(e).replace(/\n\s*/g, '; ')}`);
+    warn(
+      `vantage: rendering with the slow TypeScript reference renderer, because ${describeError(e).replace(/\n\s*/g, '; ')}`,
+    );
     return createReferenceRenderer();
   }
   try {
@@ -42,7 +44,12 @@ export async function createRenderer(opts: CreateRendererOptions = {}): Promise<
 }
 
 /** Render one view with defaults (RENDER_DEFAULTS) for any option left out. */
-export function renderView(renderer: Renderer, scene: Scene, camera: Camera, options: Partial<RenderOptions> = {}): Promise<RenderedView> {
+export function renderView(
+  renderer: Renderer,
+  scene: Scene,
+  camera: Camera,
+  options: Partial<RenderOptions> = {},
+): Promise<RenderedView> {
   return renderer.render(scene, camera, {
     mode: options.mode ?? RENDER_DEFAULTS.mode,
     width: options.width ?? camera.intrinsics.width,

@@ -15,8 +15,11 @@ export function shadersDir(from: string = dirname(fileURLToPath(import.meta.url)
     if (existsSync(join(dir, 'shaders')) && existsSync(join(dir, 'package.json'))) return join(dir, 'shaders');
     const up = dirname(dir);
     if (up === dir) {
-      throw new VantageError('shaders-missing', `no shaders/ folder beside a package.json above ${from}`,
-        'reinstall the package: its shaders/ folder ships next to dist/');
+      throw new VantageError(
+        'shaders-missing',
+        `no shaders/ folder beside a package.json above ${from}`,
+        'reinstall the package: its shaders/ folder ships next to dist/',
+      );
     }
     dir = up;
   }
@@ -32,5 +35,9 @@ export function shaderSource(name: string, dir: string = shadersDir(), withCommo
   // WGSL directives (enable, diagnostic, requires) must precede every declaration: hoist them.
   const lines = stage.split('\n');
   const isDirective = (l: string) => /^\s*(enable|diagnostic|requires)\b/.test(l);
-  return [...lines.filter(isDirective), readFileSync(join(dir, 'common.wgsl'), 'utf8'), ...lines.filter((l) => !isDirective(l))].join('\n');
+  return [
+    ...lines.filter(isDirective),
+    readFileSync(join(dir, 'common.wgsl'), 'utf8'),
+    ...lines.filter((l) => !isDirective(l)),
+  ].join('\n');
 }

@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, ensureBuilt } from './support/built-dist.js';
 
-function run(cmd: string, args: string[], cwd: string, timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeout = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(cmd, args, { cwd, timeout, maxBuffer: 16 * 1024 ** 2 }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -78,13 +83,22 @@ describe('the package as a consumer imports it', () => {
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
     await writeFile(join(dir, 'consumer.mjs'), CONSUMER_MJS);
     await writeFile(join(dir, 'consumer.ts'), CONSUMER_TS);
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true,
-        types: ['node'], typeRoots: [join(REPO_ROOT, 'node_modules', '@types')],
-      },
-      files: ['consumer.ts'],
-    }));
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(REPO_ROOT, 'node_modules', '@types')],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
   }, 400_000);
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -114,7 +128,11 @@ describe('the package as a consumer imports it', () => {
   });
 
   it('type-checks a TypeScript consumer against the published declarations (and rejects misuse)', async () => {
-    const r = await run(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir);
+    const r = await run(
+      process.execPath,
+      [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir],
+      dir,
+    );
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   });

@@ -34,10 +34,16 @@ describe('library API (in process)', () => {
   });
 
   it('lifts an RGB-D pair given as bytes, the same as given as files', async () => {
-    const fromFiles = await liftScene({ images: [join(dir, 'photo.png')], depths: [join(dir, 'photo-depth.png')], intrinsics: 'fov:60' });
+    const fromFiles = await liftScene({
+      images: [join(dir, 'photo.png')],
+      depths: [join(dir, 'photo-depth.png')],
+      intrinsics: 'fov:60',
+    });
     const fromBytes = await liftScene({ image: rgbPng, depth: dPng, intrinsics: 'fov:60' });
     expect(fromBytes.scene.count).toBe(fromFiles.scene.count);
-    expect(Array.from(fromBytes.scene.positions.subarray(0, 30))).toEqual(Array.from(fromFiles.scene.positions.subarray(0, 30)));
+    expect(Array.from(fromBytes.scene.positions.subarray(0, 30))).toEqual(
+      Array.from(fromFiles.scene.positions.subarray(0, 30)),
+    );
     expect(fromBytes.originalDepth?.length).toBe(160 * 120);
     await expect(liftScene({ image: rgbPng, images: [rgbPng], depth: dPng })).rejects.toThrow(/either image or images/);
   });
@@ -54,7 +60,10 @@ describe('library API (in process)', () => {
     const valid = d.filter((z) => z > 0).length / d.length;
     expect(Math.abs(ref.coverageRatio - valid)).toBeLessThan(0.05);
     expect(ref.caption).toContain('original viewpoint');
-    const side = await renderView(lifted, '{"mode":"orbit","azimuth_deg":60,"elevation_deg":20,"distance_scale":1}', { renderer: oracle, width: 128 });
+    const side = await renderView(lifted, '{"mode":"orbit","azimuth_deg":60,"elevation_deg":20,"distance_scale":1}', {
+      renderer: oracle,
+      width: 128,
+    });
     expect(side.coverageRatio).toBeLessThan(ref.coverageRatio);
     expect(side.caption).toContain('60° to the right');
     let diff = 0;
@@ -67,20 +76,36 @@ describe('library API (in process)', () => {
   });
 
   it('refuses out-of-range and language poses, or clamps when asked', async () => {
-    await expect(renderView(lifted, { mode: 'orbit', azimuth_deg: 0, elevation_deg: 120, distance_scale: 1 }, { renderer, width: 32 }))
-      .rejects.toThrow(/elevation_deg=120 is outside -85..85/);
-    await expect(renderView(lifted, { mode: 'language', text: 'go left' }, { renderer })).rejects.toBeInstanceOf(VantageError);
-    const c = await renderView(lifted, { mode: 'orbit', azimuth_deg: 0, elevation_deg: 120, distance_scale: 1 }, { renderer, width: 32, clamp: true });
+    await expect(
+      renderView(
+        lifted,
+        { mode: 'orbit', azimuth_deg: 0, elevation_deg: 120, distance_scale: 1 },
+        { renderer, width: 32 },
+      ),
+    ).rejects.toThrow(/elevation_deg=120 is outside -85..85/);
+    await expect(renderView(lifted, { mode: 'language', text: 'go left' }, { renderer })).rejects.toBeInstanceOf(
+      VantageError,
+    );
+    const c = await renderView(
+      lifted,
+      { mode: 'orbit', azimuth_deg: 0, elevation_deg: 120, distance_scale: 1 },
+      { renderer, width: 32, clamp: true },
+    );
     expect(c.pose).toMatchObject({ elevation_deg: 85 });
     expect(c.clamped.join()).toContain('elevation_deg 120 → 85');
     expect(() => viewSize(lifted.scene, 5000)).toThrow(/width 5000/);
   });
 
   it('answers a fixture question with builtin:perceiver and writes the trace', async () => {
-    const { question } = generateQuestions({ count: 4, seed: 7 }).find((q) => q.question.category === 'count' && q.question.sceneKind === 'room')!;
+    const { question } = generateQuestions({ count: 4, seed: 7 }).find(
+      (q) => q.question.category === 'count' && q.question.sceneKind === 'room',
+    )!;
     const r = await answer({ fixture: String(question.sceneSeed) }, question.text, {
-      options: question.options, renderer, traceDir: join(dir, 'trace'),
-      config: { maxRounds: 1, width: 96, height: 72, render: 'points', stop: { policy: 'fixed' } }, model: 'builtin:perceiver',
+      options: question.options,
+      renderer,
+      traceDir: join(dir, 'trace'),
+      config: { maxRounds: 1, width: 96, height: 72, render: 'points', stop: { policy: 'fixed' } },
+      model: 'builtin:perceiver',
     });
     expect(['A', 'B', 'C', 'D']).toContain(r.choice);
     expect(r.option).toBe(question.options['ABCD'.indexOf(r.choice)]);

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cameraAxes, cameraCenter, hfovDeg, identity, intrinsicsFromHfov, invertPose, isRigidPose, lookAt,
-  projectCameraPoint, scaleIntrinsics, transformPoint, unprojectPixel,
+  cameraAxes,
+  cameraCenter,
+  hfovDeg,
+  identity,
+  intrinsicsFromHfov,
+  invertPose,
+  isRigidPose,
+  lookAt,
+  projectCameraPoint,
+  scaleIntrinsics,
+  transformPoint,
+  unprojectPixel,
 } from '../core/camera.js';
 
 describe('camera conventions (hand-checkable)', () => {
@@ -17,7 +27,7 @@ describe('camera conventions (hand-checkable)', () => {
   it('pixel centres sit at (u + ½, v + ½): pixel (319, 239) of a 640×480 image is on the optical axis', () => {
     const k = intrinsicsFromHfov(640, 480);
     const p = unprojectPixel(k, 319, 239, 2);
-    expect(p[0]).toBeCloseTo(-0.5 / k.fx * 2, 12);
+    expect(p[0]).toBeCloseTo((-0.5 / k.fx) * 2, 12);
     expect(p[2]).toBe(2);
     // the centre of the image (continuous 320, 240) is the principal point
     const q = projectCameraPoint(k, [0, 0, 5]);

@@ -19,7 +19,14 @@ describe('vantage questions', () => {
       expect(rec.answer).toMatch(/^[A-Z]$/);
       // scan frames by default (QUESTIONS_SCAN_FRAMES), so that eval's scene holds the hidden object
       expect(rec.scan?.images).toHaveLength(QUESTIONS_SCAN_FRAMES);
-      for (const p of [...rec.images, rec.depth!, rec.intrinsics as string, ...rec.scan!.images, ...rec.scan!.depths, rec.scan!.trajectory]) {
+      for (const p of [
+        ...rec.images,
+        rec.depth!,
+        rec.intrinsics as string,
+        ...rec.scan!.images,
+        ...rec.scan!.depths,
+        rec.scan!.trajectory,
+      ]) {
         expect(existsSync(p.startsWith('/') ? p : join(dirname(r.jsonl), p))).toBe(true);
       }
     }
@@ -32,8 +39,12 @@ describe('vantage questions', () => {
   });
 
   it('refuses unknown categories and absurd counts with a clear error', async () => {
-    await expect(runQuestionsCommand({ count: 2, seed: 1, out: tmpdir(), categories: 'colour' })).rejects.toThrow(/unknown category colour/);
+    await expect(runQuestionsCommand({ count: 2, seed: 1, out: tmpdir(), categories: 'colour' })).rejects.toThrow(
+      /unknown category colour/,
+    );
     await expect(runQuestionsCommand({ count: 0, seed: 1, out: tmpdir() })).rejects.toThrow(/--count 0/);
-    await expect(runQuestionsCommand({ count: 2, seed: 1, out: tmpdir(), scanFrames: 7 })).rejects.toThrow(/--scan-frames 7/);
+    await expect(runQuestionsCommand({ count: 2, seed: 1, out: tmpdir(), scanFrames: 7 })).rejects.toThrow(
+      /--scan-frames 7/,
+    );
   });
 });

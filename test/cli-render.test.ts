@@ -26,10 +26,18 @@ describe('vantage render (in-process)', () => {
   it('renders a fixture at two poses to PNGs of the asked size, with coverage', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vantage-render-'));
     const out = join(dir, 'view.png');
-    const r = await runRenderCommand({
-      fixture: 'tabletop', pose: ['reference', '{"mode":"orbit","azimuth_deg":40,"elevation_deg":10}'],
-      mode: 'points', size: '160x120', holes: 'mark', out, renderer: 'reference',
-    }, quiet);
+    const r = await runRenderCommand(
+      {
+        fixture: 'tabletop',
+        pose: ['reference', '{"mode":"orbit","azimuth_deg":40,"elevation_deg":10}'],
+        mode: 'points',
+        size: '160x120',
+        holes: 'mark',
+        out,
+        renderer: 'reference',
+      },
+      quiet,
+    );
     expect(r.files).toEqual([join(dir, 'view-0.png'), join(dir, 'view-1.png')]);
     for (const f of r.files) {
       const meta = await sharp(f).metadata();
@@ -51,12 +59,26 @@ describe('vantage render (in-process)', () => {
   });
 
   it('refuses absurd poses and bad options before any work, naming what was wrong', async () => {
-    const base = { fixture: 'tabletop', mode: 'points' as const, holes: 'mark' as const, out: join(tmpdir(), 'x.png'), renderer: 'reference' as const };
-    await expect(runRenderCommand({ ...base, pose: ['{"mode":"orbit","azimuth_deg":10,"elevation_deg":400}'] }, quiet)).rejects.toThrow(/elevation_deg=400 is outside -85..85/);
-    await expect(runRenderCommand({ ...base, pose: ['{"mode":"c2w","matrix":[1,0,0,0,0,1,0,0,0,0,1,0,1e9,0,0,1]}'] }, quiet)).rejects.toThrow(/beyond/);
+    const base = {
+      fixture: 'tabletop',
+      mode: 'points' as const,
+      holes: 'mark' as const,
+      out: join(tmpdir(), 'x.png'),
+      renderer: 'reference' as const,
+    };
+    await expect(
+      runRenderCommand({ ...base, pose: ['{"mode":"orbit","azimuth_deg":10,"elevation_deg":400}'] }, quiet),
+    ).rejects.toThrow(/elevation_deg=400 is outside -85..85/);
+    await expect(
+      runRenderCommand({ ...base, pose: ['{"mode":"c2w","matrix":[1,0,0,0,0,1,0,0,0,0,1,0,1e9,0,0,1]}'] }, quiet),
+    ).rejects.toThrow(/beyond/);
     await expect(runRenderCommand({ ...base, pose: ['spin'] }, quiet)).rejects.toThrow(/not valid JSON/);
-    await expect(runRenderCommand({ ...base, pose: ['reference'], out: 'view.jpg' }, quiet)).rejects.toThrow(/must end in .png/);
-    await expect(runRenderCommand({ ...base, pose: ['reference'], fixture: undefined }, quiet)).rejects.toThrow(/no scene given/);
+    await expect(runRenderCommand({ ...base, pose: ['reference'], out: 'view.jpg' }, quiet)).rejects.toThrow(
+      /must end in .png/,
+    );
+    await expect(runRenderCommand({ ...base, pose: ['reference'], fixture: undefined }, quiet)).rejects.toThrow(
+      /no scene given/,
+    );
   });
 });
 
@@ -66,10 +88,17 @@ describe('vantage render (process): bad input is one clear line, never a stack t
     await ensureBuilt(['src/cli.ts', 'src/commands/render.ts', 'src/scene-input.ts']);
     dir = await mkdtemp(join(tmpdir(), 'vantage-cli-bad-'));
     await writeFile(join(dir, 'corrupt.png'), Buffer.from('\x89PNG\r\n\x1a\nthis is not really a png'));
-    await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 10, b: 10 } } }).png().toFile(join(dir, 'rgb.png'));
-    await sharp(Buffer.alloc(16 * 12 * 2, 7), { raw: { width: 16, height: 12, channels: 1 } }).png().toFile(join(dir, 'small-8bit.png'));
+    await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 10, b: 10 } } })
+      .png()
+      .toFile(join(dir, 'rgb.png'));
+    await sharp(Buffer.alloc(16 * 12 * 2, 7), { raw: { width: 16, height: 12, channels: 1 } })
+      .png()
+      .toFile(join(dir, 'small-8bit.png'));
     const d16 = new Uint16Array(16 * 12).fill(1500);
-    await sharp(Buffer.from(d16.buffer), { raw: { width: 16, height: 12, channels: 1, premultiplied: false } }).toColourspace('grey16').png().toFile(join(dir, 'depth16.png'));
+    await sharp(Buffer.from(d16.buffer), { raw: { width: 16, height: 12, channels: 1, premultiplied: false } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(join(dir, 'depth16.png'));
   }, 180_000);
 
   const expectClean = (r: { code: number; stderr: string }, pattern: RegExp) => {
@@ -79,11 +108,33 @@ describe('vantage render (process): bad input is one clear line, never a stack t
   };
 
   it('a corrupt image', async () => {
-    expectClean(await runCli(['render', '--image', join(dir, 'corrupt.png'), '--depth', join(dir, 'rgb.png'), '--out', join(dir, 'o.png')]), /corrupt\.png/);
+    expectClean(
+      await runCli([
+        'render',
+        '--image',
+        join(dir, 'corrupt.png'),
+        '--depth',
+        join(dir, 'rgb.png'),
+        '--out',
+        join(dir, 'o.png'),
+      ]),
+      /corrupt\.png/,
+    );
   });
 
   it('a missing file', async () => {
-    expectClean(await runCli(['render', '--image', join(dir, 'nope.jpg'), '--depth', join(dir, 'rgb.png'), '--out', join(dir, 'o.png')]), /nope\.jpg/);
+    expectClean(
+      await runCli([
+        'render',
+        '--image',
+        join(dir, 'nope.jpg'),
+        '--depth',
+        join(dir, 'rgb.png'),
+        '--out',
+        join(dir, 'o.png'),
+      ]),
+      /nope\.jpg/,
+    );
   });
 
   it('an image without depth', async () => {
@@ -91,10 +142,32 @@ describe('vantage render (process): bad input is one clear line, never a stack t
   });
 
   it('image and depth of different sizes', async () => {
-    expectClean(await runCli(['render', '--image', join(dir, 'rgb.png'), '--depth', join(dir, 'depth16.png'), '--out', join(dir, 'o.png')]), /32×24.*16×12|must match/);
+    expectClean(
+      await runCli([
+        'render',
+        '--image',
+        join(dir, 'rgb.png'),
+        '--depth',
+        join(dir, 'depth16.png'),
+        '--out',
+        join(dir, 'o.png'),
+      ]),
+      /32×24.*16×12|must match/,
+    );
   });
 
   it('an absurd pose', async () => {
-    expectClean(await runCli(['render', '--fixture', 'tabletop', '--pose', '{"mode":"orbit","azimuth_deg":0,"distance_scale":-3}', '--out', join(dir, 'o.png')]), /distance_scale/);
+    expectClean(
+      await runCli([
+        'render',
+        '--fixture',
+        'tabletop',
+        '--pose',
+        '{"mode":"orbit","azimuth_deg":0,"distance_scale":-3}',
+        '--out',
+        join(dir, 'o.png'),
+      ]),
+      /distance_scale/,
+    );
   });
 });

@@ -76,7 +76,9 @@ describe('fitInverseDepth / alignDisparity (synthetic)', () => {
   });
 
   it('range and known depths together are a conflict', () => {
-    expect(() => alignDisparity(disp, W, H, { depthRange: [1, 2], knownDepth: [1, 1, 1] })).toThrow(/either --depth-range or known depths/);
+    expect(() => alignDisparity(disp, W, H, { depthRange: [1, 2], knownDepth: [1, 1, 1] })).toThrow(
+      /either --depth-range or known depths/,
+    );
   });
 
   it('pixels beyond infinity go to the far cap, non-finite ones get no depth', () => {
@@ -92,7 +94,12 @@ describe('fitInverseDepth / alignDisparity (synthetic)', () => {
   it('metric maps pass through, or rescale to known depths (least squares)', () => {
     const metric = Float32Array.from(disp, (x) => x / 2);
     expect(alignMetric(metric, W, H).alignment.method).toBe('metric');
-    const { depth, alignment } = alignMetric(metric, W, H, { anchors: [{ u: 5, v: 5, depth: metric[5 * W + 5] * 1.5 }, { u: 30, v: 20, depth: metric[20 * W + 30] * 1.5 }] });
+    const { depth, alignment } = alignMetric(metric, W, H, {
+      anchors: [
+        { u: 5, v: 5, depth: metric[5 * W + 5] * 1.5 },
+        { u: 30, v: 20, depth: metric[20 * W + 30] * 1.5 },
+      ],
+    });
     expect(alignment.method).toBe('metric-scaled');
     expect(alignment.s).toBeCloseTo(1.5, 6);
     expect(depth[10 * W + 10]).toBeCloseTo(metric[10 * W + 10] * 1.5, 4);
@@ -124,7 +131,10 @@ describeShared('alignment on real depth (Open3D living room, frame 0)', () => {
 
   it('the frame is real depth: 640×480, mostly valid, metres in a room', () => {
     expect([W, H]).toEqual([640, 480]);
-    const [lo, hi] = finiteQuantiles(Float32Array.from(truth, (z) => (z > 0 ? z : NaN)), [0.02, 0.98]);
+    const [lo, hi] = finiteQuantiles(
+      Float32Array.from(truth, (z) => (z > 0 ? z : NaN)),
+      [0.02, 0.98],
+    );
     expect(lo).toBeGreaterThan(0.3);
     expect(hi).toBeLessThan(10);
   });
@@ -149,7 +159,7 @@ describeShared('alignment on real depth (Open3D living room, frame 0)', () => {
     expect(e.p95).toBeLessThan(0.02);
   });
 
-  it('the scene\'s range (at the 2nd/98th percentiles) recovers depth within 1%', () => {
+  it("the scene's range (at the 2nd/98th percentiles) recovers depth within 1%", () => {
     const valid = Float32Array.from(truth, (z) => (z > 0 ? z : NaN));
     const [near, far] = finiteQuantiles(valid, DEPTH_MODEL_DEFAULTS.rangePercentiles);
     const { depth, alignment } = alignDisparity(disparity, W, H, { depthRange: [near, far] });

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTinyDepthModel } from '../fixtures/tiny-onnx.js';
 import { createProgress, downloadFile, ensureModelFile } from '../synth/depth/download.js';
-import { knownDepthModel, modelCachePath, modelUrl, resolveModelSpec, vantageCacheDir, KNOWN_DEPTH_MODELS } from '../synth/depth/models.js';
+import {
+  knownDepthModel,
+  modelCachePath,
+  modelUrl,
+  resolveModelSpec,
+  vantageCacheDir,
+  KNOWN_DEPTH_MODELS,
+} from '../synth/depth/models.js';
 import { loadDepthModel } from '../synth/depth/estimate.js';
 import { VantageError } from '../core/errors.js';
 
@@ -76,7 +83,11 @@ describe('model downloads', () => {
     const before = hits.length;
     const again = await ensureModelFile(small, target, { baseUrl: `${base}/models`, progress: false });
     expect(again.downloaded).toBe(false);
-    const model = await loadDepthModel('depth-anything-v2-small', { cacheDir, baseUrl: `${base}/models`, progress: false });
+    const model = await loadDepthModel('depth-anything-v2-small', {
+      cacheDir,
+      baseUrl: `${base}/models`,
+      progress: false,
+    });
     try {
       expect(model.path).toBe(target);
       expect(model.adapter.kind).toBe('da2-relative');
@@ -103,7 +114,9 @@ describe('model downloads', () => {
 
   it('a connection cut halfway leaves nothing at the final path, no temporary file, and a clear error', async () => {
     const target = join(dir, 'cut', 'model.onnx');
-    const err = await downloadFile(`${base}/cut/x/model.onnx`, target, { progress: false, label: 'tiny' }).catch((e: unknown) => e);
+    const err = await downloadFile(`${base}/cut/x/model.onnx`, target, { progress: false, label: 'tiny' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(VantageError);
     const e = err as VantageError;
     expect(e.code).toBe('model-download-failed');
@@ -116,7 +129,9 @@ describe('model downloads', () => {
 
   it('a 404 names the URL and where to put the file', async () => {
     const target = join(dir, 'missing', 'model.onnx');
-    const err = (await downloadFile(`${base}/nothing/model.onnx`, target, { progress: false }).catch((e: unknown) => e)) as VantageError;
+    const err = (await downloadFile(`${base}/nothing/model.onnx`, target, { progress: false }).catch(
+      (e: unknown) => e,
+    )) as VantageError;
     expect(err).toBeInstanceOf(VantageError);
     expect(err.message).toMatch(/answered 404/);
     expect(err.hint).toContain(`${base}/nothing/model.onnx`);
@@ -130,7 +145,11 @@ describe('model downloads', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
     const cacheDir = join(dir, 'cache-offline');
-    const err = (await loadDepthModel('depth-anything-v2-small', { cacheDir, baseUrl: `http://127.0.0.1:${port}/m`, progress: false }).catch((e: unknown) => e)) as VantageError;
+    const err = (await loadDepthModel('depth-anything-v2-small', {
+      cacheDir,
+      baseUrl: `http://127.0.0.1:${port}/m`,
+      progress: false,
+    }).catch((e: unknown) => e)) as VantageError;
     expect(err).toBeInstanceOf(VantageError);
     expect(err.message).toContain(`http://127.0.0.1:${port}/m/depth-anything-v2-small/model.onnx`);
     expect(err.message).toMatch(/ECONNREFUSED/);
@@ -141,7 +160,9 @@ describe('model downloads', () => {
   it('--offline never touches the network and says what to download where', async () => {
     const cacheDir = join(dir, 'cache-no-net');
     const before = hits.length;
-    const err = (await loadDepthModel('midas-v2.1-small', { cacheDir, offline: true }).catch((e: unknown) => e)) as VantageError;
+    const err = (await loadDepthModel('midas-v2.1-small', { cacheDir, offline: true }).catch(
+      (e: unknown) => e,
+    )) as VantageError;
     expect(err.code).toBe('model-not-cached');
     expect(err.hint).toContain('https://github.com/isl-org/MiDaS/releases/download/v2_1/model-small.onnx');
     expect(err.hint).toContain(join(cacheDir, 'models', 'midas-v2.1-small', 'model-small.onnx'));
@@ -168,7 +189,9 @@ describe('model names and the cache directory', () => {
       expect(m.url.endsWith(m.file)).toBe(true);
       expect(m.kind).toBeTruthy();
     }
-    expect(knownDepthModel('depth-anything-v2-small')?.url).toBe('https://huggingface.co/onnx-community/depth-anything-v2-small/resolve/main/onnx/model.onnx');
+    expect(knownDepthModel('depth-anything-v2-small')?.url).toBe(
+      'https://huggingface.co/onnx-community/depth-anything-v2-small/resolve/main/onnx/model.onnx',
+    );
   });
 
   it('an unknown name lists the known ones; a missing file says where it looked', () => {
@@ -187,6 +210,8 @@ describe('model names and the cache directory', () => {
     expect(vantageCacheDir({ HOME: '/home/u' }, 'linux')).toBe('/home/u/.cache/vantage');
     expect(vantageCacheDir({ HOME: '/home/u', XDG_CACHE_HOME: '/xdg' }, 'linux')).toBe('/xdg/vantage');
     expect(vantageCacheDir({ HOME: '/Users/u' }, 'darwin')).toBe('/Users/u/Library/Caches/vantage');
-    expect(vantageCacheDir({ HOME: 'C:\\Users\\u', LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32')).toContain('vantage');
+    expect(vantageCacheDir({ HOME: 'C:\\Users\\u', LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32')).toContain(
+      'vantage',
+    );
   });
 });

@@ -8,9 +8,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTinyDepthModel, describeTinyModel, gradientColour, gradientImage, tinyDepthReference, type TinyDepthModelOptions, type TinyHead } from '../fixtures/tiny-onnx.js';
+import {
+  buildTinyDepthModel,
+  describeTinyModel,
+  gradientColour,
+  gradientImage,
+  tinyDepthReference,
+  type TinyDepthModelOptions,
+  type TinyHead,
+} from '../fixtures/tiny-onnx.js';
 import { loadDepthModel, predictDepth, estimateDepth, type DepthModel } from '../synth/depth/estimate.js';
-import { depthHeadOf, detectDepthAdapter, modelInputSize, resizeBilinear, predictionToImage, type DepthAdapter } from '../synth/depth/families.js';
+import {
+  depthHeadOf,
+  detectDepthAdapter,
+  modelInputSize,
+  resizeBilinear,
+  predictionToImage,
+  type DepthAdapter,
+} from '../synth/depth/families.js';
 import { readOnnxGraphSummary } from '../synth/depth/onnx-graph.js';
 import { VantageError } from '../core/errors.js';
 
@@ -25,7 +40,18 @@ function modelFile(name: string, opts: TinyDepthModelOptions = {}): string {
 }
 
 /** Expected output at image pixel (u, v) of a gradientImage(w, h) for a model input of mw × mh. */
-function expected(u: number, v: number, w: number, h: number, mw: number, mh: number, head: TinyHead = 'relative', mean = IMAGENET_MEAN, std = IMAGENET_STD, maxDepth = 20): number {
+function expected(
+  u: number,
+  v: number,
+  w: number,
+  h: number,
+  mw: number,
+  mh: number,
+  head: TinyHead = 'relative',
+  mean = IMAGENET_MEAN,
+  std = IMAGENET_STD,
+  maxDepth = 20,
+): number {
   const xn = (u + 0.5) / w;
   const yn = (v + 0.5) / h;
   const c = gradientColour(xn, yn);
@@ -34,11 +60,23 @@ function expected(u: number, v: number, w: number, h: number, mw: number, mh: nu
 }
 
 /** Largest |prediction − expected| over the image, `border` px in from the edges (resampling clamps there). */
-function maxError(pred: Float32Array, w: number, h: number, mw: number, mh: number, head: TinyHead = 'relative', maxDepth = 20, border = 3): number {
+function maxError(
+  pred: Float32Array,
+  w: number,
+  h: number,
+  mw: number,
+  mh: number,
+  head: TinyHead = 'relative',
+  maxDepth = 20,
+  border = 3,
+): number {
   let worst = 0;
   for (let v = border; v < h - border; v += 3) {
     for (let u = border; u < w - border; u += 3) {
-      worst = Math.max(worst, Math.abs(pred[v * w + u] - expected(u, v, w, h, mw, mh, head, IMAGENET_MEAN, IMAGENET_STD, maxDepth)));
+      worst = Math.max(
+        worst,
+        Math.abs(pred[v * w + u] - expected(u, v, w, h, mw, mh, head, IMAGENET_MEAN, IMAGENET_STD, maxDepth)),
+      );
     }
   }
   return worst;
@@ -166,7 +204,9 @@ describe('the fixture notices preprocessing mistakes', () => {
     // nearest neighbour of the same model output
     const raw = resizeBilinear(p.prediction, 640, 480, mw, mh);
     const nearest = new Float32Array(640 * 480);
-    for (let v = 0; v < 480; v++) for (let u = 0; u < 640; u++) nearest[v * 640 + u] = raw[Math.floor(((v + 0.5) * mh) / 480) * mw + Math.floor(((u + 0.5) * mw) / 640)];
+    for (let v = 0; v < 480; v++)
+      for (let u = 0; u < 640; u++)
+        nearest[v * 640 + u] = raw[Math.floor(((v + 0.5) * mh) / 480) * mw + Math.floor(((u + 0.5) * mw) / 640)];
     expect(maxError(nearest, 640, 480, mw, mh, 'relative', 20, edge)).toBeGreaterThan(0.5);
   });
 });
@@ -185,7 +225,9 @@ describe('family detection', () => {
   });
 
   it('metric head (20 · sigmoid) → da2-metric in metres, max depth noted', async () => {
-    const est = await estimateDepth(gradientImage(320, 240), { model: modelFile('metric', { inputName: 'image', outputName: 'depth', head: 'metric', maxDepth: 20 }) });
+    const est = await estimateDepth(gradientImage(320, 240), {
+      model: modelFile('metric', { inputName: 'image', outputName: 'depth', head: 'metric', maxDepth: 20 }),
+    });
     expect(est.kind).toBe('da2-metric');
     expect(est.units).toBe('metres');
     expect(est.notes.join(' ')).toMatch(/max 20 m, indoor/);
@@ -193,7 +235,9 @@ describe('family detection', () => {
   });
 
   it('MiDaS v2.1 small: fixed 256×256 under arbitrary names, aspect not kept', async () => {
-    const m = await loadDepthModel(modelFile('midas', { inputName: 'input.1', outputName: '797', fixedSize: [256, 256] }));
+    const m = await loadDepthModel(
+      modelFile('midas', { inputName: 'input.1', outputName: '797', fixedSize: [256, 256] }),
+    );
     try {
       expect(m.adapter.kind).toBe('midas-small');
       const p = await predictDepth(m, gradientImage(320, 240));
@@ -207,7 +251,11 @@ describe('family detection', () => {
 
   it('Depth Pro: 1536², mean/std 0.5, graph ending in 1/x → metres; focal length → intrinsics at image size', async () => {
     const est = await estimateDepth(gradientImage(400, 300), {
-      model: modelFile('dpro', { fixedSize: [1536, 1536], head: 'reciprocal', focal: { name: 'focallength_px', value: 1200 } }),
+      model: modelFile('dpro', {
+        fixedSize: [1536, 1536],
+        head: 'reciprocal',
+        focal: { name: 'focallength_px', value: 1200 },
+      }),
     });
     expect(est.kind).toBe('depth-pro');
     expect(est.units).toBe('metres');
@@ -225,7 +273,11 @@ describe('family detection', () => {
 
   it('Depth Pro whose graph does not invert: canonical inverse depth, metres = f / (W · value)', async () => {
     const est = await estimateDepth(gradientImage(400, 300), {
-      model: modelFile('dpro-canon', { fixedSize: [1536, 1536], head: 'identity', focal: { name: 'focallength_px', value: 1200 } }),
+      model: modelFile('dpro-canon', {
+        fixedSize: [1536, 1536],
+        head: 'identity',
+        focal: { name: 'focallength_px', value: 1200 },
+      }),
     });
     expect(est.predictionType).toBe('canonical-inverse');
     const i = 150 * 400 + 200;
@@ -245,7 +297,9 @@ describe('family detection', () => {
 
   it('names that fit no family are refused, and --depth-kind overrides', async () => {
     const path = modelFile('renamed', { inputName: 'x', outputName: 'y', fixedSize: [518, 518] });
-    await expect(loadDepthModel(path)).rejects.toThrow(/matches no known depth family.*x float32 \[1,3,518,518\].*y float32/);
+    await expect(loadDepthModel(path)).rejects.toThrow(
+      /matches no known depth family.*x float32 \[1,3,518,518\].*y float32/,
+    );
     const m = await loadDepthModel(path, { kind: 'da2-relative' });
     try {
       expect(m.adapter.kind).toBe('da2-relative');
@@ -287,7 +341,10 @@ describe('family detection', () => {
   });
 
   it('detects from I/O alone (no graph): relative assumed and said so', () => {
-    const a = detectDepthAdapter([{ name: 'pixel_values', type: 'float32', dims: [1, 3, 'h', 'w'] }], [{ name: 'predicted_depth', type: 'float32', dims: [1, 'h', 'w'] }]);
+    const a = detectDepthAdapter(
+      [{ name: 'pixel_values', type: 'float32', dims: [1, 3, 'h', 'w'] }],
+      [{ name: 'predicted_depth', type: 'float32', dims: [1, 'h', 'w'] }],
+    );
     expect(a.kind).toBe('da2-relative');
     expect(a.notes.join(' ')).toMatch(/assumed relative/);
   });
@@ -317,7 +374,8 @@ describe('output handling', () => {
     const src = new Float32Array(sw * sh);
     for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) src[y * sw + x] = (x + 0.5) / sw + 2 * ((y + 0.5) / sh);
     const out = resizeBilinear(src, sw, sh, 70, 50);
-    for (let y = 5; y < 45; y++) for (let x = 5; x < 65; x++) expect(out[y * 70 + x]).toBeCloseTo((x + 0.5) / 70 + 2 * ((y + 0.5) / 50), 5);
+    for (let y = 5; y < 45; y++)
+      for (let x = 5; x < 65; x++) expect(out[y * 70 + x]).toBeCloseTo((x + 0.5) / 70 + 2 * ((y + 0.5) / 50), 5);
   });
 
   it('rejects an output whose size does not match its values', () => {
@@ -342,7 +400,8 @@ describe('execution providers', () => {
       try {
         const gpu = await estimateDepth(img, { model: path, provider });
         let worst = 0;
-        for (let i = 0; i < cpu.prediction.length; i++) worst = Math.max(worst, Math.abs(cpu.prediction[i] - gpu.prediction[i]));
+        for (let i = 0; i < cpu.prediction.length; i++)
+          worst = Math.max(worst, Math.abs(cpu.prediction[i] - gpu.prediction[i]));
         expect(worst).toBeLessThan(1e-2);
       } catch (e) {
         expect(e).toBeInstanceOf(VantageError);
@@ -352,6 +411,8 @@ describe('execution providers', () => {
         expect((e as VantageError).hint).toMatch(/bundles cpu/);
       }
     }
-    await expect(estimateDepth(img, { model: path, provider: 'tpu' })).rejects.toThrow(/unknown execution provider "tpu"/);
+    await expect(estimateDepth(img, { model: path, provider: 'tpu' })).rejects.toThrow(
+      /unknown execution provider "tpu"/,
+    );
   });
 });

@@ -16,16 +16,34 @@ import type { EvalLine } from '../loop/eval/types.js';
 describe('letterOfAnswer', () => {
   const opts = ['left', 'right', 'in front', 'behind'];
   it.each([
-    ['B', 'B'], ['b', 'B'], ['(B)', 'B'], ['[C]', 'C'], ['B)', 'B'], ['b.', 'B'], ['B. right', 'B'], ['(D) behind', 'D'],
-    ['C: in front', 'C'], ['Option B', 'B'], ['Answer: c', 'C'], ['The answer is (A).', 'A'], ['**B**', 'B'], ['"A"', 'A'],
-    ['right', 'B'], ['Right.', 'B'], ['In front', 'C'], ['I think it is behind the box', 'D'],
+    ['B', 'B'],
+    ['b', 'B'],
+    ['(B)', 'B'],
+    ['[C]', 'C'],
+    ['B)', 'B'],
+    ['b.', 'B'],
+    ['B. right', 'B'],
+    ['(D) behind', 'D'],
+    ['C: in front', 'C'],
+    ['Option B', 'B'],
+    ['Answer: c', 'C'],
+    ['The answer is (A).', 'A'],
+    ['**B**', 'B'],
+    ['"A"', 'A'],
+    ['right', 'B'],
+    ['Right.', 'B'],
+    ['In front', 'C'],
+    ['I think it is behind the box', 'D'],
   ])('%s → %s', (raw, want) => {
     expect(letterOfAnswer(raw, opts)).toBe(want);
   });
 
-  it.each([['E'], ['(F)'], [''], ['maybe'], ['left or right'], ['Z) nothing']])('%s → undefined (unparseable)', (raw) => {
-    expect(letterOfAnswer(raw, opts)).toBeUndefined();
-  });
+  it.each([['E'], ['(F)'], [''], ['maybe'], ['left or right'], ['Z) nothing']])(
+    '%s → undefined (unparseable)',
+    (raw) => {
+      expect(letterOfAnswer(raw, opts)).toBeUndefined();
+    },
+  );
 
   it('prefers the longest option text and reads option text in any case', () => {
     const sat = ['left by 24 degrees', 'look straight'];
@@ -45,21 +63,26 @@ describe('letterOfAnswer', () => {
 
 describe('splitEmbeddedOptions', () => {
   it('splits MindCube-style "A. … B. …" options off the stem', () => {
-    const q = 'Based on these four images (image 1, 2, 3, and 4) showing the black sofa from different viewpoints: '
-      + 'If I turn left, will the white table be on the left or right of me? A. Left B. Right';
+    const q =
+      'Based on these four images (image 1, 2, 3, and 4) showing the black sofa from different viewpoints: ' +
+      'If I turn left, will the white table be on the left or right of me? A. Left B. Right';
     const r = splitEmbeddedOptions(q)!;
     expect(r.options).toEqual(['Left', 'Right']);
     expect(r.stem.endsWith('left or right of me?')).toBe(true);
   });
 
   it('splits MMSI-Bench "Options: A: …, B: …" and keeps commas inside options', () => {
-    const r = splitEmbeddedOptions('Where is the lamp relative to the sofa? Options: A: left, behind, B: right, C: above, D: below')!;
+    const r = splitEmbeddedOptions(
+      'Where is the lamp relative to the sofa? Options: A: left, behind, B: right, C: above, D: below',
+    )!;
     expect(r.stem).toBe('Where is the lamp relative to the sofa?');
     expect(r.options).toEqual(['left, behind', 'right', 'above', 'below']);
   });
 
   it('splits "(A) … (B) …" and stops the last option at a line break', () => {
-    const r = splitEmbeddedOptions('Which point is closer?\nSelect from the following choices.\n(A) point A\n(B) point B\nAnswer with the letter.')!;
+    const r = splitEmbeddedOptions(
+      'Which point is closer?\nSelect from the following choices.\n(A) point A\n(B) point B\nAnswer with the letter.',
+    )!;
     expect(r.options).toEqual(['point A', 'point B']);
   });
 
@@ -117,9 +140,29 @@ describe('grid', () => {
 function line(item: string, category: string, correctAfter: boolean[], extra: Partial<EvalLine> = {}): EvalLine {
   const stopRound = correctAfter.length - 1;
   return {
-    v: 1, cell: 'c', item, category, truth: 'A', options: 2, status: 'ok', stopRound, stopReason: 'fixed-rounds', maxRounds: stopRound,
-    rounds: [], correctAfter, final: correctAfter[stopRound] ? 'A' : 'B', correct: correctAfter[stopRound], unparsed: 0,
-    tokens: { prompt: 100, completion: 10 }, calls: 3, cachedCalls: 1, views: stopRound, seconds: 0.5, model: 'm', at: '', ...extra,
+    v: 1,
+    cell: 'c',
+    item,
+    category,
+    truth: 'A',
+    options: 2,
+    status: 'ok',
+    stopRound,
+    stopReason: 'fixed-rounds',
+    maxRounds: stopRound,
+    rounds: [],
+    correctAfter,
+    final: correctAfter[stopRound] ? 'A' : 'B',
+    correct: correctAfter[stopRound],
+    unparsed: 0,
+    tokens: { prompt: 100, completion: 10 },
+    calls: 3,
+    cachedCalls: 1,
+    views: stopRound,
+    seconds: 0.5,
+    model: 'm',
+    at: '',
+    ...extra,
   };
 }
 
@@ -141,11 +184,26 @@ describe('summary', () => {
     expect(s.byCategory['left-right'].map((a) => a.correct)).toEqual([1, 2, 2]);
     expect(s.byCategory.count.map((a) => a.correct)).toEqual([1, 1, 2]);
     expect(s.stopRounds).toEqual([1, 0, 4]);
-    expect(s).toMatchObject({ items: 5, errors: 1, unparsed: 2, calls: 15, cachedCalls: 5, views: 8, tokens: { prompt: 500, completion: 50 } });
+    expect(s).toMatchObject({
+      items: 5,
+      errors: 1,
+      unparsed: 2,
+      calls: 15,
+      cachedCalls: 5,
+      views: 8,
+      tokens: { prompt: 500, completion: 50 },
+    });
   });
 
   it('writes Markdown and CSV tables', () => {
-    const md = summaryMarkdown([s], { data: 'd.jsonl', format: 'native', model: 'm', items: 5, skipped: 1, pending: 0 });
+    const md = summaryMarkdown([s], {
+      data: 'd.jsonl',
+      format: 'native',
+      model: 'm',
+      items: 5,
+      skipped: 1,
+      pending: 0,
+    });
     expect(md).toContain('| **all** | 5 | 40.0 [');
     expect(md).toContain('| count | 3 |');
     expect(md).toContain('1 record(s) skipped');
@@ -176,7 +234,10 @@ class Capture extends Writable {
   text = '';
   isTTY?: boolean;
   columns = 100;
-  override _write(chunk: Buffer, _enc: string, cb: () => void) { this.text += chunk.toString(); cb(); }
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    this.text += chunk.toString();
+    cb();
+  }
 }
 
 describe('progress', () => {
@@ -193,8 +254,10 @@ describe('progress', () => {
     s.isTTY = true;
     let t = 0;
     const p = createProgress({ total: 4, stream: s, now: () => t });
-    t = 1000; p.tick({ correct: true });
-    t = 2000; p.tick({ correct: false });
+    t = 1000;
+    p.tick({ correct: true });
+    t = 2000;
+    p.tick({ correct: false });
     p.note('a warning');
     p.done();
     expect(s.text).toContain('\r\x1b[2K');
@@ -209,9 +272,12 @@ describe('progress', () => {
     const s = new Capture();
     let t = 0;
     const p = createProgress({ total: 3, stream: s, now: () => t, intervalMs: 10_000, resumed: 5 });
-    t = 1000; p.tick();
-    t = 2000; p.tick();
-    t = 3000; p.tick({ error: true });
+    t = 1000;
+    p.tick();
+    t = 2000;
+    p.tick();
+    t = 3000;
+    p.tick({ error: true });
     p.done();
     const lines = s.text.trim().split('\n');
     expect(lines).toHaveLength(2);

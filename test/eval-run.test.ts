@@ -32,7 +32,12 @@ const servers: OpenAIServer[] = [];
 /** Scripted model: an orbit for the controller; "banana" (no option) for count questions, else "A". */
 function brain(req: BrainRequest) {
   const name = (req.responseFormat as { json_schema?: { name?: string } } | undefined)?.json_schema?.name;
-  if (name === 'controller') return { action: 'view', pose: { mode: 'orbit', azimuth_deg: 40, elevation_deg: 15, distance_scale: 1 }, reason: 'look from the side' };
+  if (name === 'controller')
+    return {
+      action: 'view',
+      pose: { mode: 'orbit', azimuth_deg: 40, elevation_deg: 15, distance_scale: 1 },
+      reason: 'look from the side',
+    };
   const counting = req.texts.some((t) => t.includes('How many objects'));
   return { choice: counting ? 'banana' : 'A', confidence: 0.8, rationale: `saw ${req.images.length} image(s)` };
 }
@@ -40,12 +45,18 @@ function brain(req: BrainRequest) {
 const chats = (s: OpenAIServer) => s.requests.filter((r) => r.path === '/v1/chat/completions').length;
 
 async function readLines(path: string): Promise<EvalLine[]> {
-  return (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as EvalLine);
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as EvalLine);
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vantage-eval-run-'));
-  ({ jsonl } = await writeQuestionSet(join(dir, 'set'), generateQuestions({ count: 8, seed: 11 }), { width: 64, height: 48 }));
+  ({ jsonl } = await writeQuestionSet(join(dir, 'set'), generateQuestions({ count: 8, seed: 11 }), {
+    width: 64,
+    height: 48,
+  }));
   renderer = createReferenceRenderer();
 });
 afterAll(async () => {
@@ -61,14 +72,32 @@ describe('runEval against a local endpoint', () => {
     const abort = new AbortController();
     let seen = 0;
     const opts: EvalOptions = {
-      data: jsonl, format: 'native', model: 'test-model', out, baseUrl: server.url, env: {},
-      grid: 'rounds=0,1', stop: 'fixed', size: '64x48', render: 'points', concurrency: 3,
-      renderer, progress: 'none', png: false, log: () => {},
+      data: jsonl,
+      format: 'native',
+      model: 'test-model',
+      out,
+      baseUrl: server.url,
+      env: {},
+      grid: 'rounds=0,1',
+      stop: 'fixed',
+      size: '64x48',
+      render: 'points',
+      concurrency: 3,
+      renderer,
+      progress: 'none',
+      png: false,
+      log: () => {},
     };
     // calls per pair: round 0 answers (1); a view round adds controller + answerer (2)
     const callsOf = (cell: string) => (cell.startsWith('rounds=1') ? 3 : 1);
 
-    const first = await runEval({ ...opts, signal: abort.signal, onLine: () => { if (++seen === 5) abort.abort(); } });
+    const first = await runEval({
+      ...opts,
+      signal: abort.signal,
+      onLine: () => {
+        if (++seen === 5) abort.abort();
+      },
+    });
     expect(server.maxInFlight).toBeLessThanOrEqual(3);
     expect(first.pending).toBeGreaterThan(0);
     const afterFirst = await readLines(join(out, 'results.jsonl'));
@@ -101,7 +130,14 @@ describe('runEval against a local endpoint', () => {
 
     // lines are self-contained: every round's answer and posterior, correctness after every k
     const oneRound = final.find((l) => l.cell.startsWith('rounds=1') && l.category === 'left-right')!;
-    expect(oneRound).toMatchObject({ status: 'ok', stopRound: 1, stopReason: 'fixed-rounds', calls: 3, views: 1, maxRounds: 1 });
+    expect(oneRound).toMatchObject({
+      status: 'ok',
+      stopRound: 1,
+      stopReason: 'fixed-rounds',
+      calls: 3,
+      views: 1,
+      maxRounds: 1,
+    });
     expect(oneRound.rounds.map((r) => r.answer)).toEqual(['A', 'A']);
     expect(oneRound.rounds[1].view!.caption).toMatch(/40°/);
     expect(oneRound.correctAfter).toEqual(oneRound.rounds.map((r) => r.correct));
@@ -124,7 +160,9 @@ describe('runEval against a local endpoint', () => {
     expect(s.unparsed).toBe(2);
     const md = await readFile(join(out, 'summary.md'), 'utf8');
     expect(md).toContain('| rounds=1 | 8 |');
-    expect((await readFile(join(out, 'summary.csv'), 'utf8')).split('\n')[0]).toBe('cell,label,round,category,n,correct,accuracy,ci_low,ci_high');
+    expect((await readFile(join(out, 'summary.csv'), 'utf8')).split('\n')[0]).toBe(
+      'cell,label,round,category,n,correct,accuracy,ci_low,ci_high',
+    );
     expect((await readFile(join(out, 'accuracy.svg'), 'utf8')).match(/<polyline /g)).toHaveLength(1);
 
     // a third run finds everything done and calls nothing
@@ -135,7 +173,9 @@ describe('runEval against a local endpoint', () => {
     expect(chats(server)).toBe(before3);
 
     // another model into the same directory is refused
-    await expect(runEval({ ...opts, model: 'other-model' })).rejects.toThrow(/other settings \(model: "test-model" there, "other-model" now\)/);
+    await expect(runEval({ ...opts, model: 'other-model' })).rejects.toThrow(
+      /other settings \(model: "test-model" there, "other-model" now\)/,
+    );
   });
 
   it('reaches the throughput concurrency / (calls per item × latency) allows, within overheads', async () => {
@@ -145,8 +185,18 @@ describe('runEval against a local endpoint', () => {
     const run = async (c: number) => {
       const t0 = performance.now();
       await runEval({
-        data: jsonl, format: 'native', model: 'test-model', out: join(dir, 'runs', `tp-${c}`), baseUrl: server.url, env: {},
-        rounds: 0, concurrency: c, renderer, progress: 'none', png: false, log: () => {},
+        data: jsonl,
+        format: 'native',
+        model: 'test-model',
+        out: join(dir, 'runs', `tp-${c}`),
+        baseUrl: server.url,
+        env: {},
+        rounds: 0,
+        concurrency: c,
+        renderer,
+        progress: 'none',
+        png: false,
+        log: () => {},
       });
       return 8 / ((performance.now() - t0) / 1000);
     };
@@ -166,14 +216,40 @@ describe('public formats and the CLI', () => {
     servers.push(server);
     const root = join(dir, 'mindcube');
     await mkdir(join(root, 'images'), { recursive: true });
-    for (const [i, c] of [[1, 40], [2, 160], [3, 250]] as const) {
-      const rgb = await sharp({ create: { width: 48, height: 36, channels: 3, background: { r: c, g: 255 - c, b: 90 } } })
-        .composite([{ input: Buffer.from(`<svg width="48" height="36"><rect x="${8 * i}" y="10" width="12" height="14" fill="#f0f"/></svg>`) }]).png().toBuffer();
+    for (const [i, c] of [
+      [1, 40],
+      [2, 160],
+      [3, 250],
+    ] as const) {
+      const rgb = await sharp({
+        create: { width: 48, height: 36, channels: 3, background: { r: c, g: 255 - c, b: 90 } },
+      })
+        .composite([
+          {
+            input: Buffer.from(
+              `<svg width="48" height="36"><rect x="${8 * i}" y="10" width="12" height="14" fill="#f0f"/></svg>`,
+            ),
+          },
+        ])
+        .png()
+        .toBuffer();
       await writeFile(join(root, 'images', `v${i}.png`), rgb);
     }
     const records = [
-      { id: 'among_1', type: 'among', question: 'From view 1, is the box on the left or the right? A. Left B. Right', images: ['images/v1.png', 'images/v2.png'], gt_answer: 'A' },
-      { id: 'around_2', type: 'around', question: 'Which way did the camera turn? A. left B. right C. not at all', images: ['images/v3.png'], gt_answer: 'C' },
+      {
+        id: 'among_1',
+        type: 'among',
+        question: 'From view 1, is the box on the left or the right? A. Left B. Right',
+        images: ['images/v1.png', 'images/v2.png'],
+        gt_answer: 'A',
+      },
+      {
+        id: 'around_2',
+        type: 'around',
+        question: 'Which way did the camera turn? A. left B. right C. not at all',
+        images: ['images/v3.png'],
+        gt_answer: 'C',
+      },
     ];
     const data = join(root, 'MindCube_tinybench.jsonl');
     await writeFile(data, records.map((r) => JSON.stringify(r)).join('\n'));
@@ -184,14 +260,45 @@ describe('public formats and the CLI', () => {
     const program = new Command().exitOverride();
     registerEvalCommand(program);
     const printed: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { printed.push(String(s)); return true; });
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      printed.push(String(s));
+      return true;
+    });
     const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const env = { ...process.env };
     process.env.OPENAI_API_KEY = 'sk-local';
     try {
-      await program.parseAsync(['node', 'vantage', 'eval', '--data', data, '--format', 'mindcube', '--model', 'test-model',
-        '--base-url', server.url, '--depth-model', model, '--rounds', '1', '--stop', 'fixed', '--size', '48x36', '--render', 'points',
-        '--renderer', 'reference', '--concurrency', '2', '--progress', 'lines', '--out', out]);
+      await program.parseAsync([
+        'node',
+        'vantage',
+        'eval',
+        '--data',
+        data,
+        '--format',
+        'mindcube',
+        '--model',
+        'test-model',
+        '--base-url',
+        server.url,
+        '--depth-model',
+        model,
+        '--rounds',
+        '1',
+        '--stop',
+        'fixed',
+        '--size',
+        '48x36',
+        '--render',
+        'points',
+        '--renderer',
+        'reference',
+        '--concurrency',
+        '2',
+        '--progress',
+        'lines',
+        '--out',
+        out,
+      ]);
     } finally {
       spy.mockRestore();
       errSpy.mockRestore();
@@ -201,9 +308,14 @@ describe('public formats and the CLI', () => {
     expect(report).toMatch(/mindcube .*: 2 item\(s\) × 1 cell\(s\); 2 run now, 0 resumed/);
     expect(report).toMatch(/rounds=1 pose=orbit stop=fixed: 50\.0% \[/);
     const lines = await readLines(join(out, 'results.jsonl'));
-    expect(lines.map((l) => [l.item, l.status, l.views]).sort()).toEqual([['among_1', 'ok', 1], ['around_2', 'ok', 1]]);
+    expect(lines.map((l) => [l.item, l.status, l.views]).sort()).toEqual([
+      ['among_1', 'ok', 1],
+      ['around_2', 'ok', 1],
+    ]);
     // round 0 of the two-image item showed both originals; round 1 added the rendered view
-    const answerReqs = server.requests.filter((r) => JSON.stringify(r.body?.response_format ?? '').includes('"answer"'));
+    const answerReqs = server.requests.filter((r) =>
+      JSON.stringify(r.body?.response_format ?? '').includes('"answer"'),
+    );
     const imageCounts = answerReqs.map((r) => JSON.stringify(r.body).match(/data:image\//g)?.length ?? 0).sort();
     expect(imageCounts).toEqual([1, 2, 2, 3]);
   });
@@ -211,9 +323,18 @@ describe('public formats and the CLI', () => {
   it('says clearly what is missing: a depth model for views, an endpoint for a served model', async () => {
     const root = join(dir, 'mindcube');
     const data = join(root, 'MindCube_tinybench.jsonl');
-    const base: EvalOptions = { data, format: 'mindcube', model: 'test-model', out: join(root, 'err'), progress: 'none', env: {}, log: () => {} };
+    const base: EvalOptions = {
+      data,
+      format: 'mindcube',
+      model: 'test-model',
+      out: join(root, 'err'),
+      progress: 'none',
+      env: {},
+      log: () => {},
+    };
     await expect(runEval({ ...base, rounds: 1, baseUrl: 'http://127.0.0.1:9/v1' })).rejects.toMatchObject({
-      message: /2 of 2 item\(s\) have images but no depth map/, hint: /--depth-model/,
+      message: /2 of 2 item\(s\) have images but no depth map/,
+      hint: /--depth-model/,
     });
     await expect(runEval({ ...base, rounds: 0, out: join(root, 'err2') })).rejects.toThrow(/No MLLM base URL given/);
     // 0 rounds needs no depth: the round-0 baseline runs on the pictures alone (built-in model, no endpoint)
@@ -230,15 +351,35 @@ describe('kill -9', () => {
     servers.push(server);
     const out = join(dir, 'runs', 'killed');
     const opts: EvalOptions = {
-      data: jsonl, format: 'native', model: 'test-model', out, baseUrl: server.url, env: {},
-      grid: 'rounds=0,1', stop: 'fixed', size: '64x48', render: 'points', concurrency: 3, renderer: 'reference', png: false,
+      data: jsonl,
+      format: 'native',
+      model: 'test-model',
+      out,
+      baseUrl: server.url,
+      env: {},
+      grid: 'rounds=0,1',
+      stop: 'fixed',
+      size: '64x48',
+      render: 'points',
+      concurrency: 3,
+      renderer: 'reference',
+      png: false,
     };
     const results = join(out, 'results.jsonl');
-    const child = spawn(process.execPath, [join('node_modules', 'vite-node', 'vite-node.mjs'), join('test', 'support', 'eval-child.ts'), JSON.stringify(opts)],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OPENAI_API_KEY: 'sk-local' } });
+    const child = spawn(
+      process.execPath,
+      [
+        join('node_modules', 'vite-node', 'vite-node.mjs'),
+        join('test', 'support', 'eval-child.ts'),
+        JSON.stringify(opts),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OPENAI_API_KEY: 'sk-local' } },
+    );
     let stderr = '';
     child.stdout.resume();
-    child.stderr.on('data', (d) => { stderr += String(d); });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
     // kill as soon as a few pairs are on disk
     const t0 = Date.now();
@@ -269,6 +410,10 @@ describe('kill -9', () => {
     expect(new Set(final.map((l) => `${l.cell}|${l.item}`)).size).toBe(16);
     for (const l of survivors) expect(final).toContainEqual(l);
     const resumedCalls = chats(server) - requestsByChild;
-    expect(resumedCalls).toBe(final.filter((l) => !survivors.some((v) => v.cell === l.cell && v.item === l.item)).reduce((n, l) => n + callsOf(l.cell), 0));
+    expect(resumedCalls).toBe(
+      final
+        .filter((l) => !survivors.some((v) => v.cell === l.cell && v.item === l.item))
+        .reduce((n, l) => n + callsOf(l.cell), 0),
+    );
   }, 90_000);
 });

@@ -17,10 +17,17 @@ import { inputKeyOf, loopInputOfItem } from '../loop/eval/scenes.js';
 import { runEval } from '../loop/eval/run.js';
 
 const dirs: string[] = [];
-const tmp = async () => { const d = await mkdtemp(join(tmpdir(), 'vantage-evalscan-')); dirs.push(d); return d; };
-afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+const tmp = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'vantage-evalscan-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
-const W = 128, H = 96;
+const W = 128,
+  H = 96;
 // the demo's question set (its defaults: 12 questions, seed 7, all categories), at a small size
 const items = generateQuestions({ count: 12, seed: 7 });
 
@@ -68,8 +75,18 @@ describe('native sets with scan frames', () => {
       const dir = await tmp();
       const w = await writeQuestionSet(dir, items, { width: W, height: H, scanFrames });
       const s = await runEval({
-        data: w.jsonl, format: 'native', model: 'builtin:perceiver', out: join(dir, 'out'), rounds: 2, stop: 'fixed',
-        size: `${W}x${H}`, render: 'points', renderer: 'reference', progress: 'none', png: false, log: () => {},
+        data: w.jsonl,
+        format: 'native',
+        model: 'builtin:perceiver',
+        out: join(dir, 'out'),
+        rounds: 2,
+        stop: 'fixed',
+        size: `${W}x${H}`,
+        render: 'points',
+        renderer: 'reference',
+        progress: 'none',
+        png: false,
+        log: () => {},
       });
       expect(s.cells[0].errors).toBe(0);
       return s.cells[0].byRound.map((c) => c.accuracy);

@@ -4,7 +4,15 @@ import { identity, lookAt } from '../core/camera.js';
 import { HOLE_MARK_COLOR } from '../core/config.js';
 import { FLOOR_RGB, OBJECT_PALETTE, WALL_RGB } from '../core/palette.js';
 import {
-  AMBIENT, ID_FLOOR, ID_NONE, LIGHT_DIR_ROOM, SKY_RGB, fixtureFrame, raycast, visibleFraction, visibleFractions,
+  AMBIENT,
+  ID_FLOOR,
+  ID_NONE,
+  LIGHT_DIR_ROOM,
+  SKY_RGB,
+  fixtureFrame,
+  raycast,
+  visibleFraction,
+  visibleFractions,
 } from '../fixtures/raycast.js';
 import type { FixtureObject, FixtureScene } from '../fixtures/scenes.js';
 
@@ -12,25 +20,47 @@ const N = 101;
 const K: Intrinsics = { fx: 100, fy: 100, cx: 50.5, cy: 50.5, width: N, height: N };
 const CAM_H = 1.5; // floor 1.5 m below a level camera
 
-function object(shape: FixtureObject['shape'], center: Vec3, size: Vec3, rgb: [number, number, number], yawDeg = 0): FixtureObject {
+function object(
+  shape: FixtureObject['shape'],
+  center: Vec3,
+  size: Vec3,
+  rgb: [number, number, number],
+  yawDeg = 0,
+): FixtureObject {
   return {
-    name: `test ${shape}`, color: 'test', rgb, shape, center, size, height: size[1], yawDeg,
+    name: `test ${shape}`,
+    color: 'test',
+    rgb,
+    shape,
+    center,
+    size,
+    height: size[1],
+    yawDeg,
     ...(shape === 'box' ? {} : { radius: size[0] / 2 }),
-    box3: { min: [0, 0, 0], max: [0, 0, 0] }, visibility: 1,
+    box3: { min: [0, 0, 0], max: [0, 0, 0] },
+    visibility: 1,
   };
 }
 
 /** A hand-built fixture with a level camera (room frame = world). */
 function fixture(objects: FixtureObject[]): FixtureScene {
   return {
-    name: 'hand', seed: 0, objects, floorY: -CAM_H, floor: { normal: [0, -1, 0], offset: CAM_H }, up: [0, -1, 0],
-    reference: { intrinsics: K, c2w: identity() }, width: N, height: N,
+    name: 'hand',
+    seed: 0,
+    objects,
+    floorY: -CAM_H,
+    floor: { normal: [0, -1, 0], offset: CAM_H },
+    up: [0, -1, 0],
+    reference: { intrinsics: K, c2w: identity() },
+    width: N,
+    height: N,
     room: { kind: 'room', pitchDeg: 0, cameraHeight: CAM_H, worldFromRoom: Array.from(identity()), floorHalfSize: 10 },
   };
 }
 
 const at = (u: number, v: number) => v * N + u;
-const shade = (n: Vec3) => AMBIENT + (1 - AMBIENT) * Math.max(0, n[0] * LIGHT_DIR_ROOM[0] + n[1] * LIGHT_DIR_ROOM[1] + n[2] * LIGHT_DIR_ROOM[2]);
+const shade = (n: Vec3) =>
+  AMBIENT + (1 - AMBIENT) * Math.max(0, n[0] * LIGHT_DIR_ROOM[0] + n[1] * LIGHT_DIR_ROOM[1] + n[2] * LIGHT_DIR_ROOM[2]);
 
 describe('raycast: exact analytic hits through pixel centres', () => {
   const red: [number, number, number] = [220, 40, 40];
@@ -48,7 +78,9 @@ describe('raycast: exact analytic hits through pixel centres', () => {
   it('off-axis pixel: depth solves |t·d − c|² = r² (camera z, not ray length)', () => {
     const r = raycast(sphere, sphere.reference);
     const x = (60.5 - 50.5) / 100; // pixel (60, 50)
-    const a = 1 + x * x, b = -6, cc = 9 - 0.25;
+    const a = 1 + x * x,
+      b = -6,
+      cc = 9 - 0.25;
     const t = (-b - Math.sqrt(b * b - 4 * a * cc)) / (2 * a);
     expect(r.depth[at(60, 50)]).toBeCloseTo(t, 5);
   });
@@ -63,7 +95,9 @@ describe('raycast: exact analytic hits through pixel centres', () => {
     expect(r.depth[at(5, 10)]).toBe(0);
     expect(Array.from(r.rgb.subarray(at(5, 10) * 3, at(5, 10) * 3 + 3))).toEqual(SKY_RGB);
     const s = shade([0, -1, 0]);
-    expect(Array.from(r.rgb.subarray(at(5, 90) * 3, at(5, 90) * 3 + 3))).toEqual(FLOOR_RGB.map((x) => Math.round(x * s)));
+    expect(Array.from(r.rgb.subarray(at(5, 90) * 3, at(5, 90) * 3 + 3))).toEqual(
+      FLOOR_RGB.map((x) => Math.round(x * s)),
+    );
   });
 
   it('boxes and vertical cylinders', () => {
@@ -76,7 +110,9 @@ describe('raycast: exact analytic hits through pixel centres', () => {
     expect(r.ids[at(75, 50)]).toBe(0);
     expect(r.depth[at(75, 50)]).toBeCloseTo(3.5, 5);
     // cylinder: ray (−0.25, 0, 1)·t meets (X + 1)² + (Z − 4)² = 0.25
-    const a = 1.0625, b = -2 * (0.25 + 4), c = 1 + 16 - 0.25;
+    const a = 1.0625,
+      b = -2 * (0.25 + 4),
+      c = 1 + 16 - 0.25;
     expect(r.ids[at(25, 50)]).toBe(1);
     expect(r.depth[at(25, 50)]).toBeCloseTo((-b - Math.sqrt(b * b - 4 * a * c)) / (2 * a), 5);
   });

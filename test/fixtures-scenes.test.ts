@@ -17,7 +17,8 @@ describe('generateScene is deterministic', () => {
   });
 
   it('mulberry32 is a fixed sequence', () => {
-    const a = mulberry32(1), b = mulberry32(1);
+    const a = mulberry32(1),
+      b = mulberry32(1);
     const xs = Array.from({ length: 5 }, a);
     expect(xs).toEqual(Array.from({ length: 5 }, b));
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
@@ -93,12 +94,17 @@ describe('scene content', () => {
       for (let i = 0; i < r.ids.length; i++) {
         const id = r.ids[i];
         if (id < 0 && id !== ID_FLOOR) continue;
-        const z = r.depth[i], u = i % r.width, v = Math.floor(i / r.width);
+        const z = r.depth[i],
+          u = i % r.width,
+          v = Math.floor(i / r.width);
         const p: Vec3 = [((u + 0.5 - k.cx) / k.fx) * z, ((v + 0.5 - k.cy) / k.fy) * z, z];
         if (id === ID_FLOOR) {
           worstFloor = Math.max(worstFloor, Math.abs(dot(f.up, p) - f.floorY) / z);
         } else {
-          for (let c = 0; c < 3; c++) { lo[id][c] = Math.min(lo[id][c], p[c]); hi[id][c] = Math.max(hi[id][c], p[c]); }
+          for (let c = 0; c < 3; c++) {
+            lo[id][c] = Math.min(lo[id][c], p[c]);
+            hi[id][c] = Math.max(hi[id][c], p[c]);
+          }
         }
       }
       expect(worstFloor, `${f.name}: floor pixels off the plane (relative)`).toBeLessThan(1e-5);
@@ -118,7 +124,9 @@ describe('scene content', () => {
       const { ids } = raycast(f, f.reference);
       f.objects.forEach((o, j) => {
         const alone = raycast(f, f.reference, undefined, undefined, { only: j }).ids;
-        let mine = 0, seen = 0, byOccluder = 0;
+        let mine = 0,
+          seen = 0,
+          byOccluder = 0;
         const occ = f.objects.findIndex((q) => q.name === o.hiddenBehind);
         for (let i = 0; i < ids.length; i++) {
           if (alone[i] !== j) continue;

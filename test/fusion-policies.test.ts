@@ -32,7 +32,11 @@ describe('normalizeDist', () => {
     expect(Object.values(d).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
   it('treats negative, NaN and non-numeric entries as zero and an all-zero dist as uniform', () => {
-    close(normalizeDist({ A: -1, B: Number.NaN, C: 'x' as unknown as number }, ['A', 'B', 'C']), { A: 1 / 3, B: 1 / 3, C: 1 / 3 });
+    close(normalizeDist({ A: -1, B: Number.NaN, C: 'x' as unknown as number }, ['A', 'B', 'C']), {
+      A: 1 / 3,
+      B: 1 / 3,
+      C: 1 / 3,
+    });
   });
   it('floors a zero probability so a single round cannot veto an option', () => {
     const d = normalizeDist({ A: 1, B: 0 }, AB);
@@ -44,17 +48,34 @@ describe('normalizeDist', () => {
 describe('loglinear pooling', () => {
   it('two equal-weight rounds give the normalised square root of the products', () => {
     // [0.5,0.5] and [0.9,0.1]: p ∝ (√0.45, √0.05) = (0.6708, 0.2236) → (0.75, 0.25)
-    const p = fusePosterior('loglinear', [{ dist: { A: 0.5, B: 0.5 }, weight: 1 }, { dist: { A: 0.9, B: 0.1 }, weight: 1 }], AB);
+    const p = fusePosterior(
+      'loglinear',
+      [
+        { dist: { A: 0.5, B: 0.5 }, weight: 1 },
+        { dist: { A: 0.9, B: 0.1 }, weight: 1 },
+      ],
+      AB,
+    );
     close(p, { A: 0.75, B: 0.25 });
   });
   it('weights are exponents: weight 3 vs 1 gives p ∝ p1^¾ p2^¼', () => {
-    const p = fusePosterior('loglinear', [{ dist: { A: 0.9, B: 0.1 }, weight: 3 }, { dist: { A: 0.5, B: 0.5 }, weight: 1 }], AB);
+    const p = fusePosterior(
+      'loglinear',
+      [
+        { dist: { A: 0.9, B: 0.1 }, weight: 3 },
+        { dist: { A: 0.5, B: 0.5 }, weight: 1 },
+      ],
+      AB,
+    );
     const a = 0.9 ** 0.75 * 0.5 ** 0.25;
     const b = 0.1 ** 0.75 * 0.5 ** 0.25;
     close(p, { A: a / (a + b), B: b / (a + b) });
   });
   it('only relative weights matter (coverage 0.4 and 0.4 = 1 and 1)', () => {
-    const r = (w: number) => [{ dist: { A: 0.7, B: 0.3 }, weight: w }, { dist: { A: 0.2, B: 0.8 }, weight: w }];
+    const r = (w: number) => [
+      { dist: { A: 0.7, B: 0.3 }, weight: w },
+      { dist: { A: 0.2, B: 0.8 }, weight: w },
+    ];
     close(fusePosterior('loglinear', r(0.4), AB), fusePosterior('loglinear', r(1), AB), 12);
   });
   it('a view with weight 0 (or a non-finite weight) changes nothing', () => {
@@ -68,10 +89,28 @@ describe('loglinear pooling', () => {
   it('a single round is returned as it is, and identical rounds do not compound', () => {
     const d = { A: 0.8, B: 0.2 };
     close(fusePosterior('loglinear', [{ dist: d, weight: 1 }], AB), d);
-    close(fusePosterior('loglinear', [{ dist: d, weight: 1 }, { dist: d, weight: 0.5 }, { dist: d, weight: 0.9 }], AB), d);
+    close(
+      fusePosterior(
+        'loglinear',
+        [
+          { dist: d, weight: 1 },
+          { dist: d, weight: 0.5 },
+          { dist: d, weight: 0.9 },
+        ],
+        AB,
+      ),
+      d,
+    );
   });
   it('stays finite when the rounds disagree completely', () => {
-    const p = fusePosterior('loglinear', [{ dist: { A: 1, B: 0 }, weight: 1 }, { dist: { A: 0, B: 1 }, weight: 1 }], AB);
+    const p = fusePosterior(
+      'loglinear',
+      [
+        { dist: { A: 1, B: 0 }, weight: 1 },
+        { dist: { A: 0, B: 1 }, weight: 1 },
+      ],
+      AB,
+    );
     close(p, { A: 0.5, B: 0.5 });
   });
   it('no usable round gives a uniform posterior', () => {
@@ -103,14 +142,26 @@ describe('vote', () => {
 
 describe('last', () => {
   it('is the latest round that carries weight', () => {
-    const rounds = [{ dist: { A: 0.9, B: 0.1 }, weight: 1 }, { dist: { A: 0.2, B: 0.8 }, weight: 0.3 }, { dist: { A: 1, B: 0 }, weight: 0 }];
+    const rounds = [
+      { dist: { A: 0.9, B: 0.1 }, weight: 1 },
+      { dist: { A: 0.2, B: 0.8 }, weight: 0.3 },
+      { dist: { A: 1, B: 0 }, weight: 0 },
+    ];
     close(fusePosterior('last', rounds, AB), { A: 0.2, B: 0.8 });
   });
 });
 
 describe('free-form answers and errors', () => {
   it('with no letters the support is every answer seen', () => {
-    const p = fusePosterior('vote', [{ dist: { red: 1 }, weight: 1 }, { dist: { blue: 1 }, weight: 1 }, { dist: { red: 1 }, weight: 1 }], []);
+    const p = fusePosterior(
+      'vote',
+      [
+        { dist: { red: 1 }, weight: 1 },
+        { dist: { blue: 1 }, weight: 1 },
+        { dist: { red: 1 }, weight: 1 },
+      ],
+      [],
+    );
     expect(Object.keys(p).sort()).toEqual(['blue', 'red']);
     expect(topChoice(p).choice).toBe('red');
     expect(fusePosterior('loglinear', [], [])).toEqual({});

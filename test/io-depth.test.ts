@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  checkSameSize, depthPreviewPng, detectDepthFormat, encodeNpy, encodePfm, readDepth, sanitizeDepth, turbo, writeDepth,
+  checkSameSize,
+  depthPreviewPng,
+  detectDepthFormat,
+  encodeNpy,
+  encodePfm,
+  readDepth,
+  sanitizeDepth,
+  turbo,
+  writeDepth,
 } from '../core/io/depth.js';
 import { readImage } from '../core/io/image.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
@@ -14,9 +22,11 @@ const dir = mkdtempSync(join(tmpdir(), 'vantage-io-depth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const tmp = (name: string) => join(dir, name);
 
-
 async function writeU16Png(path: string, values: number[], width: number, height: number): Promise<void> {
-  const png = await sharp(Uint16Array.from(values), { raw: { width, height, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+  const png = await sharp(Uint16Array.from(values), { raw: { width, height, channels: 1 } })
+    .toColourspace('grey16')
+    .png()
+    .toBuffer();
   writeFileSync(path, png);
 }
 
@@ -48,9 +58,16 @@ describeShared('readDepth: real RGB-D files in ../shared/data', () => {
     expect(d.format).toBe('png16');
     expect([d.width, d.height, d.units]).toEqual([640, 480, 'metres']);
     // raw uint16 values read independently with sharp
-    const { data } = await sharp(sharedPath('rgbd/open3d/depth/00000.png')).toColourspace('grey16').raw({ depth: 'ushort' })
+    const { data } = await sharp(sharedPath('rgbd/open3d/depth/00000.png'))
+      .toColourspace('grey16')
+      .raw({ depth: 'ushort' })
       .toBuffer({ resolveWithObject: true });
-    for (const [u, v] of [[320, 240], [100, 400], [600, 50], [10, 470]]) {
+    for (const [u, v] of [
+      [320, 240],
+      [100, 400],
+      [600, 50],
+      [10, 470],
+    ]) {
       const raw = data.readUInt16LE((v * 640 + u) * 2);
       expect(d.depth[v * 640 + u]).toBeCloseTo(raw / 1000, 6);
     }
@@ -229,14 +246,26 @@ describe('readDepth: files written here', () => {
   });
 
   it('sanitizeDepth on an all-invalid map', () => {
-    expect(sanitizeDepth(Float32Array.from([0, NaN, -1]))).toEqual({ valid: 0, invalid: 3, min: 0, max: 0, negative: 1, nonFinite: 1 });
+    expect(sanitizeDepth(Float32Array.from([0, NaN, -1]))).toEqual({
+      valid: 0,
+      invalid: 3,
+      min: 0,
+      max: 0,
+      negative: 1,
+      nonFinite: 1,
+    });
   });
 });
 
 describe('readDepth: bad input', () => {
   it('an 8-bit PNG given as depth', async () => {
     const path = tmp('eight.png');
-    writeFileSync(path, await sharp(Uint8Array.from([10, 20, 30, 40]), { raw: { width: 2, height: 2, channels: 1 } }).png().toBuffer());
+    writeFileSync(
+      path,
+      await sharp(Uint8Array.from([10, 20, 30, 40]), { raw: { width: 2, height: 2, channels: 1 } })
+        .png()
+        .toBuffer(),
+    );
     const e = await expectVantage(readDepth(path), 'depth-not-16bit', 'eight.png', /8-bit/, /must be a 16-bit/);
     expect(e.hint).toMatch(/uint16/);
   });
@@ -249,14 +278,27 @@ describe('readDepth: bad input', () => {
 
   it('an RGB 16-bit PNG given as depth', async () => {
     const path = tmp('rgb16.png');
-    writeFileSync(path, await sharp(new Uint16Array(12), { raw: { width: 2, height: 2, channels: 3 } }).toColourspace('rgb16').png().toBuffer());
+    writeFileSync(
+      path,
+      await sharp(new Uint16Array(12), { raw: { width: 2, height: 2, channels: 3 } })
+        .toColourspace('rgb16')
+        .png()
+        .toBuffer(),
+    );
     await expectVantage(readDepth(path), 'depth-not-16bit', 'rgb16.png', /single-channel/);
   });
 
   it('a corrupt PNG', async () => {
     const path = tmp('corrupt-depth.png');
-    const png = Buffer.from(await sharp(Uint16Array.from({ length: 1024 }, (_, i) => i * 50), { raw: { width: 32, height: 32, channels: 1 } })
-      .toColourspace('grey16').png().toBuffer());
+    const png = Buffer.from(
+      await sharp(
+        Uint16Array.from({ length: 1024 }, (_, i) => i * 50),
+        { raw: { width: 32, height: 32, channels: 1 } },
+      )
+        .toColourspace('grey16')
+        .png()
+        .toBuffer(),
+    );
     for (let i = 60; i < png.length - 12; i++) png[i] ^= 0x33;
     writeFileSync(path, png);
     await expectVantage(readDepth(path), 'depth-corrupt', 'corrupt-depth.png', /cannot be decoded/, /16-bit PNG/);
@@ -278,10 +320,30 @@ describe('readDepth: bad input', () => {
     const cases: [string, Buffer, string, RegExp][] = [
       ['magic.npy', Buffer.from('NUMPY? not really, just text'), 'depth-corrupt', /not a NumPy/],
       ['header.npy', npyBytes('{this is not a dict}', f32le([1])), 'depth-corrupt', /malformed header/],
-      ['fortran.npy', npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", f32le([1, 2, 3, 4])), 'depth-corrupt', /Fortran/],
-      ['dtype.npy', npyBytes("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }", Buffer.alloc(8)), 'depth-bad-dtype', /'<i8'.*float32/],
-      ['rank.npy', npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }", f32le([1, 2, 3, 4, 5, 6, 7, 8])), 'depth-corrupt', /\(2, 2, 2\)/],
-      ['short.npy', npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", f32le([1, 2, 3])), 'depth-corrupt', /truncated/],
+      [
+        'fortran.npy',
+        npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", f32le([1, 2, 3, 4])),
+        'depth-corrupt',
+        /Fortran/,
+      ],
+      [
+        'dtype.npy',
+        npyBytes("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }", Buffer.alloc(8)),
+        'depth-bad-dtype',
+        /'<i8'.*float32/,
+      ],
+      [
+        'rank.npy',
+        npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }", f32le([1, 2, 3, 4, 5, 6, 7, 8])),
+        'depth-corrupt',
+        /\(2, 2, 2\)/,
+      ],
+      [
+        'short.npy',
+        npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", f32le([1, 2, 3])),
+        'depth-corrupt',
+        /truncated/,
+      ],
     ];
     for (const [name, bytes, code, re] of cases) {
       writeFileSync(tmp(name), bytes);
@@ -309,6 +371,8 @@ describe('readDepth: bad input', () => {
       () => checkSameSize({ width: 640, height: 480, name: 'photo.jpg' }, { width: 320, height: 240, name: 'd.png' }),
       'size-mismatch',
     );
-    expect(e.message).toBe('image photo.jpg is 640×480 but depth d.png is 320×240; they must match (resize the depth or pass matching files)');
+    expect(e.message).toBe(
+      'image photo.jpg is 640×480 but depth d.png is 320×240; they must match (resize the depth or pass matching files)',
+    );
   });
 });

@@ -11,7 +11,6 @@ import { expectVantage } from './support/expect-vantage.js';
 const dir = mkdtempSync(join(tmpdir(), 'vantage-io-image-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 const pixel = (img: { width: number; rgb: Uint8Array }, u: number, v: number) =>
   Array.from(img.rgb.subarray((v * img.width + u) * 3, (v * img.width + u) * 3 + 3));
 
@@ -39,16 +38,25 @@ describe('readImage: formats', () => {
   });
 
   it('scales 16-bit colour and grey PNGs to 8 bits', async () => {
-    const rgb16 = await sharp(Uint16Array.from([65535, 32896, 0, 257 * 10, 257 * 200, 0]), { raw: { width: 2, height: 1, channels: 3 } })
-      .toColourspace('rgb16').png().toBuffer();
+    const rgb16 = await sharp(Uint16Array.from([65535, 32896, 0, 257 * 10, 257 * 200, 0]), {
+      raw: { width: 2, height: 1, channels: 3 },
+    })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
     expect(Array.from((await readImage(rgb16)).rgb)).toEqual([255, 128, 0, 10, 200, 0]);
-    const g16 = await sharp(Uint16Array.from([65535, 2570]), { raw: { width: 2, height: 1, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    const g16 = await sharp(Uint16Array.from([65535, 2570]), { raw: { width: 2, height: 1, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
     expect(Array.from((await readImage(g16)).rgb)).toEqual([255, 255, 255, 10, 10, 10]);
   });
 
   it('reads lossless WebP exactly', async () => {
     const rgb = Uint8Array.from({ length: 5 * 2 * 3 }, (_, i) => (i * 53) % 256);
-    const webp = await sharp(rgb, { raw: { width: 5, height: 2, channels: 3 } }).webp({ lossless: true }).toBuffer();
+    const webp = await sharp(rgb, { raw: { width: 5, height: 2, channels: 3 } })
+      .webp({ lossless: true })
+      .toBuffer();
     const img = await readImage(webp, { name: 'x.webp' });
     expect(Array.from(img.rgb)).toEqual(Array.from(rgb));
   });
@@ -56,8 +64,12 @@ describe('readImage: formats', () => {
   it('applies the EXIF orientation (6 = rotate 90° clockwise)', async () => {
     // 16×8: left half red, right half blue, tagged "rotate 90° CW to display"
     const rgb = new Uint8Array(16 * 8 * 3);
-    for (let v = 0; v < 8; v++) for (let u = 0; u < 16; u++) rgb.set(u < 8 ? [255, 0, 0] : [0, 0, 255], (v * 16 + u) * 3);
-    const jpg = await sharp(rgb, { raw: { width: 16, height: 8, channels: 3 } }).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+    for (let v = 0; v < 8; v++)
+      for (let u = 0; u < 16; u++) rgb.set(u < 8 ? [255, 0, 0] : [0, 0, 255], (v * 16 + u) * 3);
+    const jpg = await sharp(rgb, { raw: { width: 16, height: 8, channels: 3 } })
+      .jpeg({ quality: 100 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const img = await readImage(jpg, { name: 'rotated.jpg' });
     expect([img.width, img.height]).toEqual([8, 16]);
     const top = pixel(img, 4, 3);
@@ -121,7 +133,10 @@ describeShared('readImage: real files in ../shared/data', () => {
   it('an image over the size cap is refused before decoding', async () => {
     await expectVantage(
       readImage(sharedPath('rgbd/open3d/color/00000.jpg'), { maxPixels: 100_000 }),
-      'image-too-large', '00000.jpg', '640×480', /0\.3 Mpx\), over the limit of 0\.1 Mpx/,
+      'image-too-large',
+      '00000.jpg',
+      '640×480',
+      /0\.3 Mpx\), over the limit of 0\.1 Mpx/,
     );
   });
 });
@@ -143,12 +158,23 @@ describe('readImage: bad input', () => {
   });
 
   it('a corrupt PNG (damaged body)', async () => {
-    const png = await encodePng(Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 256), 64, 64, 3);
+    const png = await encodePng(
+      Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 256),
+      64,
+      64,
+      3,
+    );
     const bad = Buffer.from(png);
     for (let i = 60; i < bad.length - 12; i++) bad[i] ^= 0x5a;
     const path = join(dir, 'corrupt.png');
     writeFileSync(path, bad);
-    await expectVantage(readImage(path), 'image-corrupt', 'corrupt.png', /cannot be decoded/, /Supported: PNG, JPEG, WebP/);
+    await expectVantage(
+      readImage(path),
+      'image-corrupt',
+      'corrupt.png',
+      /cannot be decoded/,
+      /Supported: PNG, JPEG, WebP/,
+    );
   });
 
   it('a text file posing as an image', async () => {
@@ -165,6 +191,13 @@ describe('readImage: bad input', () => {
   it('a file over the byte cap (shared helper)', async () => {
     const path = join(dir, 'big.bin');
     writeFileSync(path, Buffer.alloc(2048));
-    await expectVantage(readFileCapped(path, { what: 'thing', maxBytes: 1024 }), 'file-too-large', 'thing', 'big.bin', /2\.0 KB/, /1\.0 KB/);
+    await expectVantage(
+      readFileCapped(path, { what: 'thing', maxBytes: 1024 }),
+      'file-too-large',
+      'thing',
+      'big.bin',
+      /2\.0 KB/,
+      /1\.0 KB/,
+    );
   });
 });

@@ -10,7 +10,6 @@ import { expectVantage } from './support/expect-vantage.js';
 const dir = mkdtempSync(join(tmpdir(), 'vantage-io-intrinsics-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 describe('parseIntrinsics: typed forms', () => {
   it('fx,fy,cx,cy (commas or spaces) is taken as given', async () => {
     for (const spec of ['525,526,320,240', '525 526 320 240', ' 525, 526, 320, 240 ']) {
@@ -78,10 +77,19 @@ describeShared('parseIntrinsics: Open3D camera files in ../shared/data', () => {
 
 describe('parseIntrinsics: bad input', () => {
   it('three numbers', async () => {
-    await expectVantage(parseIntrinsics('525,525,320', 640, 480), 'bad-intrinsics', '525,525,320', /four numbers fx,fy,cx,cy/);
+    await expectVantage(
+      parseIntrinsics('525,525,320', 640, 480),
+      'bad-intrinsics',
+      '525,525,320',
+      /four numbers fx,fy,cx,cy/,
+    );
   });
   it('a non-positive or non-finite focal length', async () => {
-    await expectVantage(parseIntrinsics('-525,525,320,240', 640, 480), 'bad-intrinsics', /fx must be a positive finite/);
+    await expectVantage(
+      parseIntrinsics('-525,525,320,240', 640, 480),
+      'bad-intrinsics',
+      /fx must be a positive finite/,
+    );
     await expectVantage(parseIntrinsics('525,0,320,240', 640, 480), 'bad-intrinsics', /fy must be a positive finite/);
   });
   it('a field of view out of range', async () => {
@@ -89,17 +97,40 @@ describe('parseIntrinsics: bad input', () => {
     await expectVantage(parseIntrinsics('fov:wide', 640, 480), 'bad-intrinsics', /degrees/);
   });
   it('a path that does not exist', async () => {
-    await expectVantage(parseIntrinsics(join(dir, 'missing.json'), 640, 480), 'bad-intrinsics', 'missing.json', /neither fx,fy,cx,cy/);
+    await expectVantage(
+      parseIntrinsics(join(dir, 'missing.json'), 640, 480),
+      'bad-intrinsics',
+      'missing.json',
+      /neither fx,fy,cx,cy/,
+    );
   });
   it('a JSON that is broken, or has no intrinsics, or a zero focal length', async () => {
     writeFileSync(join(dir, 'broken.json'), '{"fx": 525,');
-    await expectVantage(parseIntrinsics(join(dir, 'broken.json'), 640, 480), 'bad-intrinsics', 'broken.json', /not valid JSON/);
+    await expectVantage(
+      parseIntrinsics(join(dir, 'broken.json'), 640, 480),
+      'bad-intrinsics',
+      'broken.json',
+      /not valid JSON/,
+    );
     writeFileSync(join(dir, 'other.json'), '{"focal": 525}');
-    await expectVantage(parseIntrinsics(join(dir, 'other.json'), 640, 480), 'bad-intrinsics', 'other.json', /intrinsic_matrix/);
-    writeFileSync(join(dir, 'zero.json'), JSON.stringify({ width: 640, height: 480, intrinsic_matrix: [0, 0, 0, 0, 525, 0, 319.5, 239.5, 1] }));
+    await expectVantage(
+      parseIntrinsics(join(dir, 'other.json'), 640, 480),
+      'bad-intrinsics',
+      'other.json',
+      /intrinsic_matrix/,
+    );
+    writeFileSync(
+      join(dir, 'zero.json'),
+      JSON.stringify({ width: 640, height: 480, intrinsic_matrix: [0, 0, 0, 0, 525, 0, 319.5, 239.5, 1] }),
+    );
     await expectVantage(parseIntrinsics(join(dir, 'zero.json'), 640, 480), 'bad-intrinsics', 'zero.json', /fx must be/);
     writeFileSync(join(dir, 'short.json'), JSON.stringify({ intrinsic_matrix: [525, 0, 0] }));
-    await expectVantage(parseIntrinsics(join(dir, 'short.json'), 640, 480), 'bad-intrinsics', 'short.json', /9 numbers/);
+    await expectVantage(
+      parseIntrinsics(join(dir, 'short.json'), 640, 480),
+      'bad-intrinsics',
+      'short.json',
+      /9 numbers/,
+    );
   });
   it('a zero image size', async () => {
     await expectVantage(parseIntrinsics('fov:60', 0, 480), 'bad-intrinsics', /positive image size/);

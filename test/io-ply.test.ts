@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraAxes, projectCameraPoint, worldToCamera } from '../core/camera.js';
 import type { Scene, Vec3 } from '../core/types.js';
-import { SH_C0, defaultReferenceFor, encodePly, parsePlyHeader, readPly, sceneFromPly, writePly } from '../core/io/ply.js';
+import {
+  SH_C0,
+  defaultReferenceFor,
+  encodePly,
+  parsePlyHeader,
+  readPly,
+  sceneFromPly,
+  writePly,
+} from '../core/io/ply.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { expectVantage } from './support/expect-vantage.js';
 
@@ -12,14 +20,15 @@ const dir = mkdtempSync(join(tmpdir(), 'vantage-io-ply-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const tmp = (name: string) => join(dir, name);
 
-
 type T = 'float' | 'double' | 'uchar' | 'int' | 'short';
 const SIZE: Record<T, number> = { float: 4, double: 8, uchar: 1, int: 4, short: 2 };
 
 /** A PLY file with one vertex element of the given properties and rows. */
 function makePly(props: [string, T][], rows: number[][], format = 'binary_little_endian', extraHeader = ''): Buffer {
-  const header = `ply\nformat ${format} 1.0\ncomment test\n${extraHeader}element vertex ${rows.length}\n` +
-    props.map(([n, t]) => `property ${t} ${n}\n`).join('') + 'end_header\n';
+  const header =
+    `ply\nformat ${format} 1.0\ncomment test\n${extraHeader}element vertex ${rows.length}\n` +
+    props.map(([n, t]) => `property ${t} ${n}\n`).join('') +
+    'end_header\n';
   if (format === 'ascii') return Buffer.from(header + rows.map((r) => r.join(' ')).join('\n') + '\n');
   const le = format === 'binary_little_endian';
   const stride = props.reduce((s, [, t]) => s + SIZE[t], 0);
@@ -28,11 +37,11 @@ function makePly(props: [string, T][], rows: number[][], format = 'binary_little
     let o = i * stride;
     props.forEach(([, t], j) => {
       const v = row[j];
-      if (t === 'float') le ? body.writeFloatLE(v, o) : body.writeFloatBE(v, o);
-      else if (t === 'double') le ? body.writeDoubleLE(v, o) : body.writeDoubleBE(v, o);
+      if (t === 'float') void (le ? body.writeFloatLE(v, o) : body.writeFloatBE(v, o));
+      else if (t === 'double') void (le ? body.writeDoubleLE(v, o) : body.writeDoubleBE(v, o));
       else if (t === 'uchar') body.writeUInt8(v, o);
-      else if (t === 'short') le ? body.writeInt16LE(v, o) : body.writeInt16BE(v, o);
-      else le ? body.writeInt32LE(v, o) : body.writeInt32BE(v, o);
+      else if (t === 'short') void (le ? body.writeInt16LE(v, o) : body.writeInt16BE(v, o));
+      else void (le ? body.writeInt32LE(v, o) : body.writeInt32BE(v, o));
       o += SIZE[t];
     });
   });
@@ -40,11 +49,28 @@ function makePly(props: [string, T][], rows: number[][], format = 'binary_little
 }
 
 const STD: [string, T][] = [
-  'x', 'y', 'z', 'f_dc_0', 'f_dc_1', 'f_dc_2', 'opacity', 'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3',
+  'x',
+  'y',
+  'z',
+  'f_dc_0',
+  'f_dc_1',
+  'f_dc_2',
+  'opacity',
+  'scale_0',
+  'scale_1',
+  'scale_2',
+  'rot_0',
+  'rot_1',
+  'rot_2',
+  'rot_3',
 ].map((n) => [n, 'float']);
 /** One splat in the standard order: position, colour 0..1, opacity 0..1, std-devs, quaternion (w,x,y,z, unnormalised ok). */
 const splat = (p: Vec3, c: Vec3, o: number, s: Vec3, q: [number, number, number, number]) => [
-  ...p, ...c.map((v) => (v - 0.5) / SH_C0), Math.log(o / (1 - o)), ...s.map(Math.log), ...q,
+  ...p,
+  ...c.map((v) => (v - 0.5) / SH_C0),
+  Math.log(o / (1 - o)),
+  ...s.map(Math.log),
+  ...q,
 ];
 
 describe('sceneFromPly: synthetic files', () => {
@@ -76,11 +102,50 @@ describe('sceneFromPly: synthetic files', () => {
 
   it('any property order, doubles, normals, f_rest bands (ignored, noted), big-endian', () => {
     const props: [string, T][] = [
-      ['rot_3', 'float'], ['nx', 'float'], ['ny', 'float'], ['nz', 'float'], ['scale_0', 'double'], ['x', 'double'], ['y', 'double'], ['z', 'double'],
-      ['f_dc_2', 'float'], ['f_dc_0', 'float'], ['f_dc_1', 'float'], ...[0, 1, 2, 3, 4, 5].map((i) => [`f_rest_${i}`, 'float'] as [string, T]),
-      ['opacity', 'float'], ['scale_1', 'float'], ['scale_2', 'float'], ['rot_0', 'float'], ['rot_1', 'float'], ['rot_2', 'float'],
+      ['rot_3', 'float'],
+      ['nx', 'float'],
+      ['ny', 'float'],
+      ['nz', 'float'],
+      ['scale_0', 'double'],
+      ['x', 'double'],
+      ['y', 'double'],
+      ['z', 'double'],
+      ['f_dc_2', 'float'],
+      ['f_dc_0', 'float'],
+      ['f_dc_1', 'float'],
+      ...[0, 1, 2, 3, 4, 5].map((i) => [`f_rest_${i}`, 'float'] as [string, T]),
+      ['opacity', 'float'],
+      ['scale_1', 'float'],
+      ['scale_2', 'float'],
+      ['rot_0', 'float'],
+      ['rot_1', 'float'],
+      ['rot_2', 'float'],
     ];
-    const row = [0, 0, 0, 1, Math.log(0.3), 7, 8, 9, 0, (0.8 - 0.5) / SH_C0, 0, 9, 9, 9, 9, 9, 9, 0, Math.log(0.1), Math.log(0.2), 1, 0, 0];
+    const row = [
+      0,
+      0,
+      0,
+      1,
+      Math.log(0.3),
+      7,
+      8,
+      9,
+      0,
+      (0.8 - 0.5) / SH_C0,
+      0,
+      9,
+      9,
+      9,
+      9,
+      9,
+      9,
+      0,
+      Math.log(0.1),
+      Math.log(0.2),
+      1,
+      0,
+      0,
+    ];
     for (const format of ['binary_little_endian', 'binary_big_endian', 'ascii']) {
       const f = sceneFromPly(makePly(props, [row], format), { name: `${format}.ply` });
       expect(Array.from(f.positions)).toEqual([7, 8, 9]);
@@ -96,8 +161,12 @@ describe('sceneFromPly: synthetic files', () => {
     const face = Buffer.from([3, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0]); // uchar count 3, three int indices
     const ply = makePly(STD, [splat([4, 5, 6], [0.5, 0.5, 0.5], 0.5, [1, 1, 1], [1, 0, 0, 0])]);
     const headerEnd = ply.indexOf('end_header\n') + 'end_header\n'.length;
-    const header = ply.toString('latin1', 0, headerEnd).replace('element vertex', 'element face 1\nproperty list uchar int vertex_indices\nelement vertex');
-    const s = sceneFromPly(Buffer.concat([Buffer.from(header, 'latin1'), face, ply.subarray(headerEnd)]), { name: 'faces.ply' });
+    const header = ply
+      .toString('latin1', 0, headerEnd)
+      .replace('element vertex', 'element face 1\nproperty list uchar int vertex_indices\nelement vertex');
+    const s = sceneFromPly(Buffer.concat([Buffer.from(header, 'latin1'), face, ply.subarray(headerEnd)]), {
+      name: 'faces.ply',
+    });
     expect(Array.from(s.positions)).toEqual([4, 5, 6]);
   });
 
@@ -114,9 +183,27 @@ describe('sceneFromPly: synthetic files', () => {
   });
 
   it('reads an ASCII point cloud (x y z red green blue) as opaque round splats', () => {
-    const rows = [[0, 0, 1, 255, 0, 0], [1, 0, 1, 0, 255, 0], [0, 1, 1, 0, 0, 255], [1, 1, 1, 255, 255, 255]];
-    const s = sceneFromPly(makePly([['x', 'float'], ['y', 'float'], ['z', 'float'], ['red', 'uchar'], ['green', 'uchar'], ['blue', 'uchar']], rows, 'ascii'),
-      { name: 'cloud.ply' });
+    const rows = [
+      [0, 0, 1, 255, 0, 0],
+      [1, 0, 1, 0, 255, 0],
+      [0, 1, 1, 0, 0, 255],
+      [1, 1, 1, 255, 255, 255],
+    ];
+    const s = sceneFromPly(
+      makePly(
+        [
+          ['x', 'float'],
+          ['y', 'float'],
+          ['z', 'float'],
+          ['red', 'uchar'],
+          ['green', 'uchar'],
+          ['blue', 'uchar'],
+        ],
+        rows,
+        'ascii',
+      ),
+      { name: 'cloud.ply' },
+    );
     expect(s.count).toBe(4);
     expect(Array.from(s.colors.subarray(0, 6))).toEqual([1, 0, 0, 0, 1, 0]);
     expect(Array.from(s.opacities)).toEqual([1, 1, 1, 1]);
@@ -129,7 +216,7 @@ describe('sceneFromPly: synthetic files', () => {
     const n = 2000;
     const pos = new Float32Array(n * 3);
     let seed = 7;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < n; i++) {
       pos[i * 3] = 10 + (rnd() - 0.5) * 2;
       pos[i * 3 + 1] = -3 + (rnd() - 0.5) * 2;
@@ -146,13 +233,15 @@ describe('sceneFromPly: synthetic files', () => {
     const c = projectCameraPoint(reference.intrinsics, worldToCamera(reference.c2w, pivot));
     expect(c.x).toBeCloseTo(200, 6);
     expect(c.y).toBeCloseTo(150, 6);
-    for (const x of [9, 11]) for (const y of [-4, -2]) for (const z of [4, 6]) {
-      const q = projectCameraPoint(reference.intrinsics, worldToCamera(reference.c2w, [x, y, z]));
-      expect(q.x).toBeGreaterThan(0);
-      expect(q.x).toBeLessThan(400);
-      expect(q.y).toBeGreaterThan(0);
-      expect(q.y).toBeLessThan(300);
-    }
+    for (const x of [9, 11])
+      for (const y of [-4, -2])
+        for (const z of [4, 6]) {
+          const q = projectCameraPoint(reference.intrinsics, worldToCamera(reference.c2w, [x, y, z]));
+          expect(q.x).toBeGreaterThan(0);
+          expect(q.x).toBeLessThan(400);
+          expect(q.y).toBeGreaterThan(0);
+          expect(q.y).toBeLessThan(300);
+        }
     // not pushed kilometres away by the floaters
     expect(reference.c2w[14]).toBeGreaterThan(-10);
     expect(note).toMatch(/reference camera assumed/);
@@ -174,24 +263,60 @@ describe('sceneFromPly / readPly: bad input', () => {
     await expectVantage(readPly(tmp('cut.ply')), 'ply-truncated', 'cut.ply', /file ends after 6 of 10 vertices/);
     const ascii = makePly(STD, rows, 'ascii');
     writeFileSync(tmp('cut-ascii.ply'), ascii.subarray(0, ascii.length - 200));
-    await expectVantage(readPly(tmp('cut-ascii.ply')), 'ply-truncated', 'cut-ascii.ply', /file ends after \d of 10 vertices/);
+    await expectVantage(
+      readPly(tmp('cut-ascii.ply')),
+      'ply-truncated',
+      'cut-ascii.ply',
+      /file ends after \d of 10 vertices/,
+    );
   });
 
   it('missing properties are listed', async () => {
     const props = STD.filter(([n]) => n !== 'opacity' && n !== 'rot_3');
     writeFileSync(tmp('missing.ply'), makePly(props, [new Array(props.length).fill(0)]));
-    await expectVantage(readPly(tmp('missing.ply')), 'ply-missing-properties', 'missing.ply', /missing vertex properties: opacity, rot_3/);
-    writeFileSync(tmp('nocolour.ply'), makePly([['x', 'float'], ['y', 'float'], ['z', 'float']], [[0, 0, 0]]));
+    await expectVantage(
+      readPly(tmp('missing.ply')),
+      'ply-missing-properties',
+      'missing.ply',
+      /missing vertex properties: opacity, rot_3/,
+    );
+    writeFileSync(
+      tmp('nocolour.ply'),
+      makePly(
+        [
+          ['x', 'float'],
+          ['y', 'float'],
+          ['z', 'float'],
+        ],
+        [[0, 0, 0]],
+      ),
+    );
     await expectVantage(readPly(tmp('nocolour.ply')), 'ply-missing-properties', 'nocolour.ply', /red, green, blue/);
   });
 
   it('ascii header with a binary body, and binary header with an ascii body', async () => {
     const bin = one();
-    writeFileSync(tmp('says-ascii.ply'), Buffer.from(bin.toString('latin1').replace('binary_little_endian', 'ascii'), 'latin1'));
-    await expectVantage(readPly(tmp('says-ascii.ply')), 'ply-format-mismatch', 'says-ascii.ply', /format ascii.*body is binary/);
+    writeFileSync(
+      tmp('says-ascii.ply'),
+      Buffer.from(bin.toString('latin1').replace('binary_little_endian', 'ascii'), 'latin1'),
+    );
+    await expectVantage(
+      readPly(tmp('says-ascii.ply')),
+      'ply-format-mismatch',
+      'says-ascii.ply',
+      /format ascii.*body is binary/,
+    );
     const ascii = makePly(STD, [splat([0, 0, 1], [0.5, 0.5, 0.5], 0.5, [1, 1, 1], [1, 0, 0, 0])], 'ascii');
-    writeFileSync(tmp('says-binary.ply'), Buffer.from(ascii.toString('latin1').replace('format ascii', 'format binary_little_endian'), 'latin1'));
-    await expectVantage(readPly(tmp('says-binary.ply')), 'ply-format-mismatch', 'says-binary.ply', /binary_little_endian.*body is ASCII/);
+    writeFileSync(
+      tmp('says-binary.ply'),
+      Buffer.from(ascii.toString('latin1').replace('format ascii', 'format binary_little_endian'), 'latin1'),
+    );
+    await expectVantage(
+      readPly(tmp('says-binary.ply')),
+      'ply-format-mismatch',
+      'says-binary.ply',
+      /binary_little_endian.*body is ASCII/,
+    );
   });
 
   it('a header without end_header, an unknown format, an unknown type', async () => {
@@ -248,7 +373,11 @@ describeShared('readPly: real 3DGS captures in ../shared/data', () => {
     // most splat centres are in front of the camera and inside the frame
     let inside = 0;
     for (let i = 0; i < biker.count; i += 10) {
-      const p = worldToCamera(biker.reference.c2w, [biker.positions[i * 3], biker.positions[i * 3 + 1], biker.positions[i * 3 + 2]]);
+      const p = worldToCamera(biker.reference.c2w, [
+        biker.positions[i * 3],
+        biker.positions[i * 3 + 1],
+        biker.positions[i * 3 + 2],
+      ]);
       const q = projectCameraPoint(k, p);
       if (p[2] > 0 && q.x >= 0 && q.x < k.width && q.y >= 0 && q.y < k.height) inside++;
     }
@@ -287,13 +416,35 @@ describeShared('readPly: real 3DGS captures in ../shared/data', () => {
     const full = readFileSync(sharedPath('splats/biker.ply'));
     const { bodyOffset } = parsePlyHeader(full, 'biker.ply');
     writeFileSync(tmp('biker-cut.ply'), full.subarray(0, bodyOffset + 56 * 1000 + 20));
-    await expectVantage(readPly(tmp('biker-cut.ply')), 'ply-truncated', 'biker-cut.ply', /file ends after 1000 of 152746 vertices/);
+    await expectVantage(
+      readPly(tmp('biker-cut.ply')),
+      'ply-truncated',
+      'biker-cut.ply',
+      /file ends after 1000 of 152746 vertices/,
+    );
   });
 
   it('encodePly writes the standard property layout', () => {
-    const head = encodePly({ ...biker, count: 1 }).toString('latin1').split('end_header')[0];
+    const head = encodePly({ ...biker, count: 1 })
+      .toString('latin1')
+      .split('end_header')[0];
     expect(head).toMatch(/format binary_little_endian 1\.0/);
-    for (const p of ['x', 'y', 'z', 'f_dc_0', 'f_dc_1', 'f_dc_2', 'opacity', 'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3']) {
+    for (const p of [
+      'x',
+      'y',
+      'z',
+      'f_dc_0',
+      'f_dc_1',
+      'f_dc_2',
+      'opacity',
+      'scale_0',
+      'scale_1',
+      'scale_2',
+      'rot_0',
+      'rot_1',
+      'rot_2',
+      'rot_3',
+    ]) {
       expect(head).toContain(`property float ${p}\n`);
     }
   });

@@ -14,14 +14,14 @@ const tmp = (name: string, text: string) => {
   return join(dir, name);
 };
 
-
 const near = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-9) => {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(tol);
 };
 
 /** A rigid test pose: rotation about a tilted axis plus a translation. */
-const pose = (angle: number, t: [number, number, number]) => multiply(translation(t), rotationAbout([0.3, 1, 0.2], angle));
+const pose = (angle: number, t: [number, number, number]) =>
+  multiply(translation(t), rotationAbout([0.3, 1, 0.2], angle));
 const rowsOf = (m: Float64Array) => [0, 1, 2, 3].map((r) => [0, 1, 2, 3].map((c) => m[c * 4 + r]));
 
 describeShared('readTrajectory: Open3D trajectory.log', () => {
@@ -66,7 +66,9 @@ describe('readTrajectory: JSON forms', () => {
   });
 
   it('{"frames":[{"c2w":…}]} and {"poses":[…]}', async () => {
-    const frames = await readTrajectory(tmp('frames.json', JSON.stringify({ frames: [{ c2w: Array.from(a) }, { c2w: rowsOf(b) }] })));
+    const frames = await readTrajectory(
+      tmp('frames.json', JSON.stringify({ frames: [{ c2w: Array.from(a) }, { c2w: rowsOf(b) }] })),
+    );
     near(frames[0], a);
     near(frames[1], b);
     const poses = await readTrajectory(tmp('poses.txt', JSON.stringify({ poses: [Array.from(b)] })));
@@ -74,7 +76,14 @@ describe('readTrajectory: JSON forms', () => {
   });
 
   it('a Redwood .log written here reads back', async () => {
-    const text = [a, b].map((m, i) => `${i} ${i} ${i + 1}\n${rowsOf(m).map((r) => r.join(' ')).join('\n')}\n`).join('');
+    const text = [a, b]
+      .map(
+        (m, i) =>
+          `${i} ${i} ${i + 1}\n${rowsOf(m)
+            .map((r) => r.join(' '))
+            .join('\n')}\n`,
+      )
+      .join('');
     const back = await readTrajectory(tmp('t.log', text));
     near(back[0], a, 1e-12);
     near(back[1], b, 1e-12);
@@ -90,29 +99,64 @@ describe('readTrajectory: bad input', () => {
   it('a scaled (non-rigid) pose names the frame', async () => {
     const scaled = Array.from(pose(0.3, [0, 0, 1]));
     for (const i of [0, 1, 2, 4, 5, 6, 8, 9, 10]) scaled[i] *= 2;
-    await expectVantage(readTrajectory(tmp('scaled.json', JSON.stringify([Array.from(identity()), scaled]))),
-      'bad-trajectory', 'scaled.json', /frame 1/, /not a rigid/);
+    await expectVantage(
+      readTrajectory(tmp('scaled.json', JSON.stringify([Array.from(identity()), scaled]))),
+      'bad-trajectory',
+      'scaled.json',
+      /frame 1/,
+      /not a rigid/,
+    );
   });
 
   it('a flat row-major list gets a hint that it looks transposed', async () => {
     const m = pose(0.3, [1, 2, 3]);
     const rowMajorFlat = rowsOf(m).flat();
-    const e = await expectVantage(readTrajectory(tmp('transposed.json', JSON.stringify([rowMajorFlat]))), 'bad-trajectory', 'transposed.json', /frame 0/);
+    const e = await expectVantage(
+      readTrajectory(tmp('transposed.json', JSON.stringify([rowMajorFlat]))),
+      'bad-trajectory',
+      'transposed.json',
+      /frame 0/,
+    );
     expect(e.hint).toMatch(/transposed/);
   });
 
   it('a .log with a missing row, a non-number, or a bad header line', async () => {
-    await expectVantage(readTrajectory(tmp('short.log', '0 0 1\n1 0 0 0\n0 1 0 0\n0 0 1 0\n')), 'bad-trajectory', 'short.log', /5 per frame/);
-    await expectVantage(readTrajectory(tmp('nan.log', '0 0 1\n1 0 0 0\n0 1 x 0\n0 0 1 0\n0 0 0 1\n')), 'bad-trajectory', 'nan.log', /row 2/);
-    await expectVantage(readTrajectory(tmp('hdr.log', 'frame zero\n1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n')), 'bad-trajectory', 'hdr.log', /i j n/);
+    await expectVantage(
+      readTrajectory(tmp('short.log', '0 0 1\n1 0 0 0\n0 1 0 0\n0 0 1 0\n')),
+      'bad-trajectory',
+      'short.log',
+      /5 per frame/,
+    );
+    await expectVantage(
+      readTrajectory(tmp('nan.log', '0 0 1\n1 0 0 0\n0 1 x 0\n0 0 1 0\n0 0 0 1\n')),
+      'bad-trajectory',
+      'nan.log',
+      /row 2/,
+    );
+    await expectVantage(
+      readTrajectory(tmp('hdr.log', 'frame zero\n1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n')),
+      'bad-trajectory',
+      'hdr.log',
+      /i j n/,
+    );
   });
 
   it('broken JSON, the wrong shape, no poses, a missing file', async () => {
-    await expectVantage(readTrajectory(tmp('broken.json', '[[1,0,0')), 'bad-trajectory', 'broken.json', /not valid JSON/);
+    await expectVantage(
+      readTrajectory(tmp('broken.json', '[[1,0,0')),
+      'bad-trajectory',
+      'broken.json',
+      /not valid JSON/,
+    );
     await expectVantage(readTrajectory(tmp('shape.json', '[[1,2,3]]')), 'bad-trajectory', 'shape.json', /4×4/);
     await expectVantage(readTrajectory(tmp('obj.json', '{"cameras": []}')), 'bad-trajectory', 'obj.json', /frames/);
     await expectVantage(readTrajectory(tmp('none.json', '[]')), 'bad-trajectory', 'none.json', /no pose/);
-    await expectVantage(readTrajectory(tmp('nocw.json', '{"frames":[{"pose":[]}]}')), 'bad-trajectory', 'nocw.json', /c2w/);
+    await expectVantage(
+      readTrajectory(tmp('nocw.json', '{"frames":[{"pose":[]}]}')),
+      'bad-trajectory',
+      'nocw.json',
+      /c2w/,
+    );
     await expectVantage(readTrajectory(join(dir, 'absent.log')), 'file-not-found', 'absent.log', /trajectory/);
     writeFileSync(join(dir, 'binary.log'), Buffer.from([0xff, 0xd8, 0, 0, 1, 2, 3]));
     await expectVantage(readTrajectory(join(dir, 'binary.log')), 'bad-trajectory', 'binary.log', /binary file/);

@@ -3,11 +3,20 @@ import type { RgbdFrame, Vec3 } from '../core/types.js';
 import { dot, rad2deg } from '../core/camera.js';
 import { c2wFromPose } from '../core/pose.js';
 import { liftFrame, liftToScene } from '../synth/lift.js';
-import { defaultPivot, detectUp, mergeScenes, pointUnderPixel, poseContextOf, sceneBounds, subsetScene } from '../synth/scene.js';
+import {
+  defaultPivot,
+  detectUp,
+  mergeScenes,
+  pointUnderPixel,
+  poseContextOf,
+  sceneBounds,
+  subsetScene,
+} from '../synth/scene.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { fixtureFrame, raycast } from '../fixtures/raycast.js';
 
-const W = 256, H = 192;
+const W = 256,
+  H = 192;
 
 /**
  * A (2r+1)² mean over the valid depths: what a sensor or a depth network does at an edge — it
@@ -19,13 +28,19 @@ function smearDepth(frame: RgbdFrame, r: number): RgbdFrame {
   for (let v = 0; v < height; v++) {
     for (let u = 0; u < width; u++) {
       if (!(depth[v * width + u] > 0)) continue;
-      let sum = 0, n = 0;
-      for (let dv = -r; dv <= r; dv++) for (let du = -r; du <= r; du++) {
-        const uu = u + du, vv = v + dv;
-        if (uu < 0 || vv < 0 || uu >= width || vv >= height) continue;
-        const z = depth[vv * width + uu];
-        if (z > 0) { sum += z; n++; }
-      }
+      let sum = 0,
+        n = 0;
+      for (let dv = -r; dv <= r; dv++)
+        for (let du = -r; du <= r; du++) {
+          const uu = u + du,
+            vv = v + dv;
+          if (uu < 0 || vv < 0 || uu >= width || vv >= height) continue;
+          const z = depth[vv * width + uu];
+          if (z > 0) {
+            sum += z;
+            n++;
+          }
+        }
       out[v * width + u] = sum / n;
     }
   }
@@ -40,24 +55,34 @@ function curtainPoints(lifted: ReturnType<typeof liftFrame>, exact: Float32Array
   let count = 0;
   for (let j = 0; j < lifted.count; j++) {
     const i = lifted.pixelIndex[j];
-    const u = i % W, v = Math.floor(i / W);
+    const u = i % W,
+      v = Math.floor(i / W);
     const z = lifted.positions[j * 3 + 2];
-    let lo = Infinity, hi = 0, onSurface = false;
-    for (let dv = -r; dv <= r; dv++) for (let du = -r; du <= r; du++) {
-      const uu = u + du, vv = v + dv;
-      if (uu < 0 || vv < 0 || uu >= W || vv >= H) continue;
-      const ze = exact[vv * W + uu];
-      if (!(ze > 0)) continue;
-      lo = Math.min(lo, ze); hi = Math.max(hi, ze);
-      if (Math.abs(z - ze) <= 0.03 * ze) onSurface = true;
-    }
+    let lo = Infinity,
+      hi = 0,
+      onSurface = false;
+    for (let dv = -r; dv <= r; dv++)
+      for (let du = -r; du <= r; du++) {
+        const uu = u + du,
+          vv = v + dv;
+        if (uu < 0 || vv < 0 || uu >= W || vv >= H) continue;
+        const ze = exact[vv * W + uu];
+        if (!(ze > 0)) continue;
+        lo = Math.min(lo, ze);
+        hi = Math.max(hi, ze);
+        if (Math.abs(z - ze) <= 0.03 * ze) onSurface = true;
+      }
     if (hi > 1.1 * lo && z > lo && z < hi && !onSurface) count++;
   }
   return count;
 }
 
 describe('flying pixels at depth edges (fixture frames)', () => {
-  for (const [name, r] of [['occluded', 1], ['tabletop', 1], ['room', 2]] as const) {
+  for (const [name, r] of [
+    ['occluded', 1],
+    ['tabletop', 1],
+    ['room', 2],
+  ] as const) {
     it(`${name}, depth smeared over ${2 * r + 1}×${2 * r + 1}: the curtain between foreground and background disappears`, () => {
       const fixture = generateScene(name, { width: W, height: H });
       const exact = fixtureFrame(fixture);
@@ -79,17 +104,22 @@ describe('flying pixels at depth edges (fixture frames)', () => {
     const kept = new Uint8Array(W * H);
     for (let j = 0; j < lifted.count; j++) kept[lifted.pixelIndex[j]] = 1;
     fixture.objects.forEach((obj, k) => {
-      let total = 0, got = 0, near = 0;
+      let total = 0,
+        got = 0,
+        near = 0;
       for (let i = 0; i < W * H; i++) {
         if (ids[i] !== k) continue;
-        total++; got += kept[i];
+        total++;
+        got += kept[i];
         // a kept pixel of the same object within 1 px (a box face seen edge-on may be dropped as grazing)
-        const u = i % W, v = Math.floor(i / W);
+        const u = i % W,
+          v = Math.floor(i / W);
         let ok = false;
-        for (let dv = -1; dv <= 1 && !ok; dv++) for (let du = -1; du <= 1 && !ok; du++) {
-          const j = (v + dv) * W + u + du;
-          ok = u + du >= 0 && u + du < W && v + dv >= 0 && v + dv < H && ids[j] === k && kept[j] === 1;
-        }
+        for (let dv = -1; dv <= 1 && !ok; dv++)
+          for (let du = -1; du <= 1 && !ok; du++) {
+            const j = (v + dv) * W + u + du;
+            ok = u + du >= 0 && u + du < W && v + dv >= 0 && v + dv < H && ids[j] === k && kept[j] === 1;
+          }
         near += ok ? 1 : 0;
       }
       if (total === 0) return; // hidden
@@ -100,7 +130,7 @@ describe('flying pixels at depth edges (fixture frames)', () => {
 });
 
 describe('scene utilities on fixture frames', () => {
-  it('detectUp finds the floor: within 3° of the fixture\'s true up for several scenes', () => {
+  it("detectUp finds the floor: within 3° of the fixture's true up for several scenes", () => {
     for (const seed of ['room', 'tabletop', 'occluded', 5, 11, 17] as const) {
       const fixture = generateScene(seed, { width: 160, height: 120 });
       const lifted = liftFrame(fixtureFrame(fixture));
@@ -143,9 +173,17 @@ describe('scene utilities on fixture frames', () => {
     const exact = raycast(fixture, fixture.reference);
     const obj = fixture.objects.findIndex((o) => o.visibility > 0.9);
     // a pixel in the middle of a visible object
-    let u = 0, v = 0, n = 0;
-    for (let i = 0; i < W * H; i++) if (exact.ids[i] === obj) { u += i % W; v += Math.floor(i / W); n++; }
-    u = Math.round(u / n); v = Math.round(v / n);
+    let u = 0,
+      v = 0,
+      n = 0;
+    for (let i = 0; i < W * H; i++)
+      if (exact.ids[i] === obj) {
+        u += i % W;
+        v += Math.floor(i / W);
+        n++;
+      }
+    u = Math.round(u / n);
+    v = Math.round(v / n);
     expect(exact.ids[v * W + u]).toBe(obj);
     const p = pointUnderPixel(scene, u, v) as Vec3;
     expect(p[2]).toBeCloseTo(exact.depth[v * W + u], 3);
@@ -153,8 +191,13 @@ describe('scene utilities on fixture frames', () => {
     const ctx = poseContextOf(scene);
     expect(ctx.pointUnderPixel!(u, v)).toEqual(p);
     // an orbit of 0° around that pixel reproduces the reference camera
-    const c2w = c2wFromPose({ mode: 'orbit', azimuth_deg: 0, elevation_deg: 0, distance_scale: 1, pivot: { u, v } }, ctx);
-    expect(Array.from(c2w).map((x) => Math.round(x * 1e6) / 1e6 + 0)).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    const c2w = c2wFromPose(
+      { mode: 'orbit', azimuth_deg: 0, elevation_deg: 0, distance_scale: 1, pivot: { u, v } },
+      ctx,
+    );
+    expect(Array.from(c2w).map((x) => Math.round(x * 1e6) / 1e6 + 0)).toEqual([
+      1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1,
+    ]);
   });
 
   it('defaultPivot falls back to the median depth on the optical axis when the centre pixel is empty', () => {
@@ -182,7 +225,9 @@ describe('scene utilities on fixture frames', () => {
     expect(m.count).toBe(scene.count);
     expect(m.bounds).toEqual(scene.bounds);
     expect(Array.from(m.positions.subarray(0, 3))).toEqual(Array.from(scene.positions.subarray(0, 3)));
-    expect(Array.from(m.rotations.subarray(a.count * 4, a.count * 4 + 4))).toEqual(Array.from(scene.rotations.subarray(4, 8)));
+    expect(Array.from(m.rotations.subarray(a.count * 4, a.count * 4 + 4))).toEqual(
+      Array.from(scene.rotations.subarray(4, 8)),
+    );
     expect(m.notes.at(-1)).toMatch(/merged 2 scenes/);
     expect(() => subsetScene(scene, [scene.count])).toThrow(/outside/);
     expect(() => mergeScenes([scene, { ...scene, units: 'relative' }])).toThrow(/units/);

@@ -5,7 +5,8 @@ import { liftFrame, liftToScene } from '../synth/lift.js';
 import { depthNormals } from '../synth/normals.js';
 import { isVantageError } from '../core/errors.js';
 
-const W = 64, H = 48;
+const W = 64,
+  H = 48;
 const K: Intrinsics = { fx: 100, fy: 100, cx: 32, cy: 24, width: W, height: H };
 
 function frame(depthAt: (u: number, v: number) => number, c2w = identity()): RgbdFrame {
@@ -23,7 +24,9 @@ function frame(depthAt: (u: number, v: number) => number, c2w = identity()): Rgb
 /** Rotate v by unit quaternion (w, x, y, z). */
 function rotate(q: ArrayLike<number>, v: [number, number, number]): [number, number, number] {
   const [w, x, y, z] = [q[0], q[1], q[2], q[3]];
-  const tx = 2 * (y * v[2] - z * v[1]), ty = 2 * (z * v[0] - x * v[2]), tz = 2 * (x * v[1] - y * v[0]);
+  const tx = 2 * (y * v[2] - z * v[1]),
+    ty = 2 * (z * v[0] - x * v[2]),
+    tz = 2 * (x * v[1] - y * v[0]);
   return [v[0] + w * tx + (y * tz - z * ty), v[1] + w * ty + (z * tx - x * tz), v[2] + w * tz + (x * ty - y * tx)];
 }
 
@@ -35,7 +38,8 @@ describe('liftFrame on a fronto-parallel plane at z = 2 (fx = 100)', () => {
     expect(lifted.stats).toMatchObject({ sampled: W * H, noDepth: 0, flying: 0, grazing: 0, kept: W * H });
     for (let j = 0; j < lifted.count; j++) {
       const i = lifted.pixelIndex[j];
-      const u = i % W, v = Math.floor(i / W);
+      const u = i % W,
+        v = Math.floor(i / W);
       expect(lifted.positions[j * 3]).toBeCloseTo(((u + 0.5 - 32) / 100) * 2, 6);
       expect(lifted.positions[j * 3 + 1]).toBeCloseTo(((v + 0.5 - 24) / 100) * 2, 6);
       expect(lifted.positions[j * 3 + 2]).toBe(2);
@@ -69,15 +73,25 @@ describe('liftFrame on a fronto-parallel plane at z = 2 (fx = 100)', () => {
 
   it('takes colours from the pixels (0..1) and a high opacity', () => {
     const j = lifted.pixelIndex.indexOf(5 * W + 7);
-    expect(Array.from(lifted.colors.subarray(j * 3, j * 3 + 3))).toEqual([28 / 255, 25 / 255, 200 / 255].map(Math.fround));
+    expect(Array.from(lifted.colors.subarray(j * 3, j * 3 + 3))).toEqual(
+      [28 / 255, 25 / 255, 200 / 255].map(Math.fround),
+    );
     expect(lifted.opacities.every((a) => a >= 0.95 && a <= 1)).toBe(true);
   });
 
   it('honours stride (fewer, larger surfels) and maxDepth', () => {
-    const s2 = liftFrame(frame(() => 2), { stride: 2 });
+    const s2 = liftFrame(
+      frame(() => 2),
+      { stride: 2 },
+    );
     expect(s2.count).toBe((W / 2) * (H / 2));
     expect(s2.scales[0]).toBeCloseTo(0.02, 7);
-    expect(liftFrame(frame(() => 2), { maxDepth: 1.5 }).count).toBe(0);
+    expect(
+      liftFrame(
+        frame(() => 2),
+        { maxDepth: 1.5 },
+      ).count,
+    ).toBe(0);
   });
 
   it('applies the frame pose: a camera moved 1 m right puts the points 1 m right', () => {
@@ -137,7 +151,13 @@ describe('normals of tilted planes', () => {
 
 describe('pixels without depth', () => {
   it('0, NaN, ±∞ and negative depths produce no point, and do not disturb their neighbours', () => {
-    const bad = new Map([[3 * W + 3, 0], [10 * W + 10, NaN], [20 * W + 30, Infinity], [30 * W + 40, -Infinity], [40 * W + 50, -2]]);
+    const bad = new Map([
+      [3 * W + 3, 0],
+      [10 * W + 10, NaN],
+      [20 * W + 30, Infinity],
+      [30 * W + 40, -Infinity],
+      [40 * W + 50, -2],
+    ]);
     const f = frame((u, v) => bad.get(v * W + u) ?? 2);
     const lifted = liftFrame(f);
     expect(lifted.count).toBe(W * H - bad.size);

@@ -27,7 +27,7 @@ describeShared('lifting real RGB-D (Open3D living room, 640×480)', () => {
     expect(rad2deg(Math.acos(-scene.up[1]))).toBeLessThan(45);
   });
 
-  it('frame 0 seen from frame 4\'s pose agrees with frame 4\'s own depth (poses are camera-to-world)', async () => {
+  it("frame 0 seen from frame 4's pose agrees with frame 4's own depth (poses are camera-to-world)", async () => {
     const poses = await readTrajectory(sharedPath('rgbd', 'open3d', 'trajectory.log'));
     expect(poses).toHaveLength(5);
     const lifted = liftFrame(await readOpen3dFrame(open3d(), 0, identity()));
@@ -40,7 +40,8 @@ describeShared('lifting real RGB-D (Open3D living room, 640×480)', () => {
       const cx = w2c4[0] * x + w2c4[4] * y + w2c4[8] * z + w2c4[12];
       const cy = w2c4[1] * x + w2c4[5] * y + w2c4[9] * z + w2c4[13];
       const cz = w2c4[2] * x + w2c4[6] * y + w2c4[10] * z + w2c4[14];
-      const u = Math.floor((525 * cx) / cz + 320), v = Math.floor((525 * cy) / cz + 240); // Vantage pixel-centre convention
+      const u = Math.floor((525 * cx) / cz + 320),
+        v = Math.floor((525 * cy) / cz + 240); // Vantage pixel-centre convention
       if (!(cz > 0) || u < 0 || v < 0 || u >= 640 || v >= 480) continue;
       const d = f4.depth[v * 640 + u];
       if (d > 0) errs.push(Math.abs(cz - d) / d);

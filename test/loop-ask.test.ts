@@ -47,7 +47,10 @@ async function cli(register: (p: Command) => void, args: string[]): Promise<stri
   const program = new Command().exitOverride();
   register(program);
   let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     await program.parseAsync(['node', 'vantage', ...args]);
@@ -58,14 +61,46 @@ async function cli(register: (p: Command) => void, args: string[]): Promise<stri
 }
 
 const question = questionTemplates.count();
-const common = ['--image', 'IMAGE', '--depth', 'DEPTH', '--intrinsics', 'fov:60', '--size', '160x120', '--render', 'points', '--renderer', 'reference'];
-const args = (...extra: string[]) => [...common.map((a) => (a === 'IMAGE' ? image : a === 'DEPTH' ? depth : a)), ...extra];
+const common = [
+  '--image',
+  'IMAGE',
+  '--depth',
+  'DEPTH',
+  '--intrinsics',
+  'fov:60',
+  '--size',
+  '160x120',
+  '--render',
+  'points',
+  '--renderer',
+  'reference',
+];
+const args = (...extra: string[]) => [
+  ...common.map((a) => (a === 'IMAGE' ? image : a === 'DEPTH' ? depth : a)),
+  ...extra,
+];
 
 describe('vantage ask', () => {
   it('prints the answer, its probability and the trace path (builtin:perceiver)', async () => {
     const out = join(tmp, 'ask-perceiver');
-    const text = await cli(registerAskCommand, ['ask', ...args('--question', question, '--options', 'A) 5', 'B) 6', 'C) 7', 'D) 8',
-      '--model', 'builtin:perceiver', '--rounds', '2', '--out', out)]);
+    const text = await cli(registerAskCommand, [
+      'ask',
+      ...args(
+        '--question',
+        question,
+        '--options',
+        'A) 5',
+        'B) 6',
+        'C) 7',
+        'D) 8',
+        '--model',
+        'builtin:perceiver',
+        '--rounds',
+        '2',
+        '--out',
+        out,
+      ),
+    ]);
     expect(text).toMatch(/^answer: [A-D]\) [5-8]$/m);
     expect(text).toMatch(/^probability: 0\.\d{3}$/m);
     expect(text).toMatch(/^model: builtin:perceiver \(deterministic pixel perceiver — not an LLM\)$/m);
@@ -80,8 +115,25 @@ describe('vantage ask', () => {
 
   it('--json for machines', async () => {
     const out = join(tmp, 'ask-json');
-    const text = await cli(registerAskCommand, ['ask', ...args('--question', question, '--options', '5', '6', '7', '8', '--rounds', '1',
-      '--stop', 'fixed', '--out', out, '--json')]);
+    const text = await cli(registerAskCommand, [
+      'ask',
+      ...args(
+        '--question',
+        question,
+        '--options',
+        '5',
+        '6',
+        '7',
+        '8',
+        '--rounds',
+        '1',
+        '--stop',
+        'fixed',
+        '--out',
+        out,
+        '--json',
+      ),
+    ]);
     const j = JSON.parse(text);
     expect(j.choice).toMatch(/^[A-D]$/);
     expect(j.option).toMatch(/^[5-8]$/);
@@ -98,7 +150,10 @@ describe('vantage ask', () => {
     process.env.OPENAI_BASE_URL = server.url;
     process.env.VANTAGE_MODEL = 'test-model';
     const out = join(tmp, 'ask-openai');
-    const text = await cli(registerAskCommand, ['ask', ...args('--question', question, '--options', '5', '6', '7', '8', '--rounds', '1', '--out', out)]);
+    const text = await cli(registerAskCommand, [
+      'ask',
+      ...args('--question', question, '--options', '5', '6', '7', '8', '--rounds', '1', '--out', out),
+    ]);
     expect(text).toMatch(/^model: test-model \(MLLM at an OpenAI-compatible endpoint\)$/m);
     expect(server.requests.some((r) => r.headers.authorization === 'Bearer sk-secret-test')).toBe(true);
     for (const f of await readdir(out)) {
@@ -111,22 +166,41 @@ describe('vantage ask', () => {
 
   it('bad input fails with a clear error, not a stack', async () => {
     await expect(runAsk({ images: [image], question: 'q?' })).rejects.toThrow(/needs depth/);
-    await expect(runAsk({ images: [image], depths: [depth], question: 'q?', options: ['only one'] })).rejects.toThrow(/at least two --options/);
-    await expect(runAsk({ images: [image], depths: [depth], question: 'q?', poseFormat: 'spiral' })).rejects.toThrow(/poseFormat/);
+    await expect(runAsk({ images: [image], depths: [depth], question: 'q?', options: ['only one'] })).rejects.toThrow(
+      /at least two --options/,
+    );
+    await expect(runAsk({ images: [image], depths: [depth], question: 'q?', poseFormat: 'spiral' })).rejects.toThrow(
+      /poseFormat/,
+    );
     const cfg = join(tmp, 'bad.json');
     await writeFile(cfg, '{"maxRounds": -1}');
-    await expect(runAsk({ images: [image], depths: [depth], question: 'q?', config: cfg })).rejects.toThrow(/maxRounds/);
+    await expect(runAsk({ images: [image], depths: [depth], question: 'q?', config: cfg })).rejects.toThrow(
+      /maxRounds/,
+    );
   });
 });
 
 describe('vantage demo', () => {
   it('prints accuracy by round and per category, the trace folder and index.html', async () => {
     const out = join(tmp, 'demo');
-    const text = await cli(registerDemoCommand, ['demo', '--count', '4', '--rounds', '1', '--size', '160x120', '--renderer', 'reference', '--out', out]);
+    const text = await cli(registerDemoCommand, [
+      'demo',
+      '--count',
+      '4',
+      '--rounds',
+      '1',
+      '--size',
+      '160x120',
+      '--renderer',
+      'reference',
+      '--out',
+      out,
+    ]);
     expect(text).toMatch(/builtin:perceiver \(deterministic pixel perceiver — not an LLM\)/);
     expect(text).toMatch(/category\s+n\s+round 0\s+round 1/);
     expect(text).toMatch(/^all\s+4\s+\d+%\s+\d+%$/m);
-    for (const c of ['count', 'front-behind', 'hidden-behind', 'left-right']) expect(text).toMatch(new RegExp(`^${c}\\s+1\\s+\\d+%\\s+\\d+%$`, 'm'));
+    for (const c of ['count', 'front-behind', 'hidden-behind', 'left-right'])
+      expect(text).toMatch(new RegExp(`^${c}\\s+1\\s+\\d+%\\s+\\d+%$`, 'm'));
     expect(text).toContain(`traces: ${out}`);
     expect(text).toContain(`index: ${join(out, 'index.html')}`);
     expect((await readdir(out)).filter((f) => /^\d\d-/.test(f))).toHaveLength(4);

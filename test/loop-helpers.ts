@@ -21,20 +21,40 @@ export function testConfig(extra: LoopConfigInput = {}): LoopConfig {
   return loopConfigFrom({ width: W, height: H, render: 'points', maxRounds: 2, ...extra });
 }
 
-export interface TestQuestion { question: SpatialQuestion; input: LoopInput; scene: Scene }
+export interface TestQuestion {
+  question: SpatialQuestion;
+  input: LoopInput;
+  scene: Scene;
+}
 
 /** Questions of the demo generator with their lifted scenes (scanFrames as in the demo). */
-export async function testQuestions(opts: { count: number; seed?: number; categories?: SpatialQuestion['category'][]; scanFrames?: number }): Promise<TestQuestion[]> {
-  const items = generateQuestions({ count: opts.count, seed: opts.seed ?? 7, ...(opts.categories ? { categories: opts.categories } : {}) });
+export async function testQuestions(opts: {
+  count: number;
+  seed?: number;
+  categories?: SpatialQuestion['category'][];
+  scanFrames?: number;
+}): Promise<TestQuestion[]> {
+  const items = generateQuestions({
+    count: opts.count,
+    seed: opts.seed ?? 7,
+    ...(opts.categories ? { categories: opts.categories } : {}),
+  });
   const out: TestQuestion[] = [];
   for (const { fixture, question } of items) {
     const { frame, scene } = liftFixture(fixture, W, H, opts.scanFrames ?? 4);
     const rgba = rgbaFromRgb(frame.rgb);
     const png = await encodePng(rgba, W, H, 4);
     out.push({
-      question, scene,
+      question,
+      scene,
       input: {
-        question: { id: question.id, text: question.text, options: question.options, answer: question.answer, category: question.category },
+        question: {
+          id: question.id,
+          text: question.text,
+          options: question.options,
+          answer: question.answer,
+          category: question.category,
+        },
         scene,
         originals: [{ png, width: W, height: H, rgba, depth: frame.depth, camera: scene.reference }],
         inputInfo: { images: ['fixture'], depth: 'ray-cast', intrinsics: 'fixture camera', units: 'metres', notes: [] },
@@ -51,16 +71,20 @@ export function isControllerRequest(req: BrainRequest): boolean {
 }
 
 /** The perceiver's 2-D answer from the request's decoded images, or the next scripted orbit. */
-export function perceiverBrain(poses: object[] = [{ mode: 'orbit', azimuth_deg: 90, elevation_deg: 20, distance_scale: 1 }]) {
+export function perceiverBrain(
+  poses: object[] = [{ mode: 'orbit', azimuth_deg: 90, elevation_deg: 20, distance_scale: 1 }],
+) {
   let k = 0;
   return async (req: BrainRequest) => {
     if (isControllerRequest(req)) {
       return { action: 'view', pose: poses[k++ % poses.length], reason: 'scripted by the test brain' };
     }
-    const images = await Promise.all(req.images.map(async (b) => {
-      const { data, info } = await sharp(b).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-      return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
-    }));
+    const images = await Promise.all(
+      req.images.map(async (b) => {
+        const { data, info } = await sharp(b).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+        return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
+      }),
+    );
     return perceiverBrainFromImages(req.texts, images);
   };
 }

@@ -11,7 +11,14 @@ import { runLoop } from '../loop/run.js';
 import { createModel, OpenAIVisionModel, type VisionModel } from '../loop/models.js';
 import type { MllmConfig } from '../core/mllm/client.js';
 import { startOpenAIServer, type Fault, type OpenAIServer } from './support/openai-server.js';
-import { isControllerRequest, perceiverBrain, testConfig, testQuestions, total, type TestQuestion } from './loop-helpers.js';
+import {
+  isControllerRequest,
+  perceiverBrain,
+  testConfig,
+  testQuestions,
+  total,
+  type TestQuestion,
+} from './loop-helpers.js';
 import type { LoopConfig } from '../loop/types.js';
 
 let renderer: Renderer;
@@ -39,7 +46,15 @@ async function serve(faults: Fault[] = [], poses?: object[]) {
 function modelFor(server: OpenAIServer, mllm: Partial<MllmConfig> = {}): VisionModel {
   return createModel('test-model', {
     env: {},
-    mllm: { baseURL: server.url, apiKey: 'sk-local-test', timeoutMs: 5_000, maxRetries: 2, retryMinDelayMs: 5, retryMaxDelayMs: 20, ...mllm },
+    mllm: {
+      baseURL: server.url,
+      apiKey: 'sk-local-test',
+      timeoutMs: 5_000,
+      maxRetries: 2,
+      retryMinDelayMs: 5,
+      retryMaxDelayMs: 20,
+      ...mllm,
+    },
   });
 }
 
@@ -120,7 +135,12 @@ describe('loop with an OpenAI-compatible endpoint (perceiver brain)', () => {
   });
 
   it('malformed twice (prose, then truncated JSON): the call fails and the loop ends cleanly', async () => {
-    const server = await serve([none, none, { kind: 'malformed', variant: 'prose' }, { kind: 'malformed', variant: 'truncated' }]);
+    const server = await serve([
+      none,
+      none,
+      { kind: 'malformed', variant: 'prose' },
+      { kind: 'malformed', variant: 'truncated' },
+    ]);
     const { trace } = await run(modelFor(server));
     expect(trace.final.stopReason).toBe('error');
     expect(trace.rounds).toHaveLength(2);
@@ -131,8 +151,16 @@ describe('loop with an OpenAI-compatible endpoint (perceiver brain)', () => {
   });
 
   it('an out-of-range pose goes back to the model once with the problem, then is clamped and recorded', async () => {
-    const bad = { action: 'view', pose: { mode: 'orbit', azimuth_deg: 400, elevation_deg: 120, distance_scale: 9 }, reason: 'too far' };
-    const server = await serve([none, { kind: 'custom', content: JSON.stringify(bad) }, { kind: 'custom', content: JSON.stringify(bad) }]);
+    const bad = {
+      action: 'view',
+      pose: { mode: 'orbit', azimuth_deg: 400, elevation_deg: 120, distance_scale: 9 },
+      reason: 'too far',
+    };
+    const server = await serve([
+      none,
+      { kind: 'custom', content: JSON.stringify(bad) },
+      { kind: 'custom', content: JSON.stringify(bad) },
+    ]);
     const { trace } = await run(modelFor(server), testConfig({ maxRounds: 1, stop: { policy: 'fixed' } }));
     expect(trace.final.stopReason).toBe('fixed-rounds');
     const v = trace.rounds[1].view!;
@@ -148,7 +176,11 @@ describe('loop with an OpenAI-compatible endpoint (perceiver brain)', () => {
   });
 
   it('an out-of-range pose corrected after the feedback is used as corrected, with no clamp', async () => {
-    const bad = { action: 'view', pose: { mode: 'orbit', azimuth_deg: 30, elevation_deg: 95, distance_scale: 1 }, reason: 'x' };
+    const bad = {
+      action: 'view',
+      pose: { mode: 'orbit', azimuth_deg: 30, elevation_deg: 95, distance_scale: 1 },
+      reason: 'x',
+    };
     const server = await serve([none, { kind: 'custom', content: JSON.stringify(bad) }]);
     const { trace } = await run(modelFor(server), testConfig({ maxRounds: 1, stop: { policy: 'fixed' } }));
     const v = trace.rounds[1].view!;
@@ -163,7 +195,10 @@ describe('loop with an OpenAI-compatible endpoint (perceiver brain)', () => {
     const { trace } = await run(modelFor(server), testConfig({ maxRounds: 1, stop: { policy: 'fixed' } }));
     expect(trace.final.stopReason).toBe('fixed-rounds');
     const v = trace.rounds[1].view!;
-    expect(v.poseErrors).toEqual(['the reply asked for a view but gave no pose', 'again: the reply asked for a view but gave no pose']);
+    expect(v.poseErrors).toEqual([
+      'the reply asked for a view but gave no pose',
+      'again: the reply asked for a view but gave no pose',
+    ]);
     expect(v.clamped.join(' ')).toMatch(/no pose given: the default exploration pose/);
     expect(v.pose).toMatchObject({ mode: 'orbit', azimuth_deg: 45, elevation_deg: 20 });
   });
@@ -187,10 +222,16 @@ describe('loop with an OpenAI-compatible endpoint (perceiver brain)', () => {
 
   it('the controller may say stop; the adaptive policy honours it', async () => {
     const server = await startOpenAIServer({
-      brain: async (req) => (isControllerRequest(req) ? { action: 'stop', pose: null, reason: 'the original settles it' } : perceiverBrain()(req)),
+      brain: async (req) =>
+        isControllerRequest(req)
+          ? { action: 'stop', pose: null, reason: 'the original settles it' }
+          : perceiverBrain()(req),
     });
     servers.push(server);
-    const { trace } = await run(modelFor(server), testConfig({ maxRounds: 3, stop: { policy: 'adaptive', stableRounds: 2, marginTau: 0.5 } }));
+    const { trace } = await run(
+      modelFor(server),
+      testConfig({ maxRounds: 3, stop: { policy: 'adaptive', stableRounds: 2, marginTau: 0.5 } }),
+    );
     expect(trace.final.stopReason).toBe('model-stop');
     expect(trace.rounds).toHaveLength(1);
     expect(trace.rounds[0].decision).toEqual({ action: 'stop', reason: 'the original settles it' });
@@ -201,15 +242,27 @@ describe('loop with an OpenAI-compatible endpoint (perceiver brain)', () => {
     const server = await startOpenAIServer({
       brain: async (req) => {
         const name = (req.responseFormat as { json_schema?: { name?: string } } | undefined)?.json_schema?.name;
-        if (name === 'controller') return { action: 'view', pose: { mode: 'language', text: 'go round to the right and look down' }, reason: 'see behind' };
-        if (name === 'language_pose') return { pose: { mode: 'orbit', azimuth_deg: 70, elevation_deg: 30, distance_scale: 1 } };
+        if (name === 'controller')
+          return {
+            action: 'view',
+            pose: { mode: 'language', text: 'go round to the right and look down' },
+            reason: 'see behind',
+          };
+        if (name === 'language_pose')
+          return { pose: { mode: 'orbit', azimuth_deg: 70, elevation_deg: 30, distance_scale: 1 } };
         return perceiverBrain()(req);
       },
     });
     servers.push(server);
-    const { trace } = await run(modelFor(server), testConfig({ maxRounds: 1, poseFormat: 'language', stop: { policy: 'fixed' } }));
+    const { trace } = await run(
+      modelFor(server),
+      testConfig({ maxRounds: 1, poseFormat: 'language', stop: { policy: 'fixed' } }),
+    );
     const r = trace.rounds[1];
-    expect(r.decision).toMatchObject({ action: 'view', pose: { mode: 'language', text: 'go round to the right and look down' } });
+    expect(r.decision).toMatchObject({
+      action: 'view',
+      pose: { mode: 'language', text: 'go round to the right and look down' },
+    });
     expect(r.view!.pose).toMatchObject({ mode: 'orbit', azimuth_deg: 70, elevation_deg: 30 });
     expect(r.calls.map((c) => c.role)).toEqual(['controller', 'language-pose', 'answerer']);
   });

@@ -64,7 +64,13 @@ describe('runLoop with builtin:perceiver', () => {
 
     const dir = join(tmp, 'left-right');
     const w = await writeTrace(dir, trace, views);
-    expect((await readdir(dir)).sort()).toEqual(['index.html', 'original-0.png', 'round-01.png', 'round-02.png', 'trace.json']);
+    expect((await readdir(dir)).sort()).toEqual([
+      'index.html',
+      'original-0.png',
+      'round-01.png',
+      'round-02.png',
+      'trace.json',
+    ]);
     const back = await readTrace(dir);
     expect(back.rounds).toHaveLength(3);
     expect(Array.isArray(back.rounds[1].view!.camera.c2w)).toBe(true);
@@ -93,7 +99,12 @@ describe('runLoop with builtin:perceiver', () => {
 
   it('every pose format reaches the renderer (the perceiver answers "language" with orbits, and says so)', async () => {
     for (const poseFormat of ['ego', 'preset', 'language'] as const) {
-      const { trace } = await runLoop(hidden.input, new PerceiverModel(), renderer, testConfig({ maxRounds: 1, poseFormat, stop: { policy: 'fixed' } }));
+      const { trace } = await runLoop(
+        hidden.input,
+        new PerceiverModel(),
+        renderer,
+        testConfig({ maxRounds: 1, poseFormat, stop: { policy: 'fixed' } }),
+      );
       const r = trace.rounds[1];
       expect(r.failed).toBeUndefined();
       expect(r.view!.pose.mode).toBe(poseFormat === 'language' ? 'orbit' : poseFormat);
@@ -102,8 +113,12 @@ describe('runLoop with builtin:perceiver', () => {
   });
 
   it('budgets end the loop: a zero-second budget stops after round 0', async () => {
-    const { trace } = await runLoop(leftRight.input, new PerceiverModel(), renderer,
-      testConfig({ maxRounds: 3, stop: { policy: 'adaptive', stableRounds: 5, marginTau: 1, secondsBudget: 1e-6 } }));
+    const { trace } = await runLoop(
+      leftRight.input,
+      new PerceiverModel(),
+      renderer,
+      testConfig({ maxRounds: 3, stop: { policy: 'adaptive', stableRounds: 5, marginTau: 1, secondsBudget: 1e-6 } }),
+    );
     expect(trace.final.stopReason).toBe('time-budget');
     expect(trace.rounds).toHaveLength(1);
   });
@@ -118,7 +133,12 @@ describe('runLoop with builtin:perceiver', () => {
       },
       dispose: () => {},
     };
-    const { trace, views } = await runLoop(leftRight.input, new PerceiverModel(), flaky, testConfig({ maxRounds: 3, stop: { policy: 'fixed' } }));
+    const { trace, views } = await runLoop(
+      leftRight.input,
+      new PerceiverModel(),
+      flaky,
+      testConfig({ maxRounds: 3, stop: { policy: 'fixed' } }),
+    );
     expect(trace.final.stopReason).toBe('error');
     expect(trace.rounds).toHaveLength(3);
     expect(trace.rounds[2].failed).toMatch(/device lost/);
@@ -132,11 +152,18 @@ describe('runLoop with builtin:perceiver', () => {
     const input = new PassThrough();
     const output = new PassThrough();
     let printed = '';
-    output.on('data', (d) => { printed += d; });
+    output.on('data', (d) => {
+      printed += d;
+    });
     const model = createModel('human', { human: { input, output, viewDir: join(tmp, 'human') } });
     expect(model).toBeInstanceOf(HumanModel);
     input.write('A 0.6\n999 0 1\n60 20 1\nB\nstop\n');
-    const { trace } = await runLoop(leftRight.input, model, renderer, testConfig({ maxRounds: 3, stop: { policy: 'adaptive', stableRounds: 3, marginTau: 1 } }));
+    const { trace } = await runLoop(
+      leftRight.input,
+      model,
+      renderer,
+      testConfig({ maxRounds: 3, stop: { policy: 'adaptive', stableRounds: 3, marginTau: 1 } }),
+    );
     model.close?.();
     expect(trace.modelLabel).toMatch(/^human/);
     expect(trace.rounds).toHaveLength(2);
@@ -164,14 +191,23 @@ describe('runDemo', () => {
       expect(t.choices).toHaveLength(2);
       expect(await readFile(t.indexHtml!, 'utf8')).toContain('<html');
     }
-    expect(r.accuracyByRound).toEqual(accuracyByRoundOf(r.traces.map((t) => t.correctByRound), 1));
+    expect(r.accuracyByRound).toEqual(
+      accuracyByRoundOf(
+        r.traces.map((t) => t.correctByRound),
+        1,
+      ),
+    );
     // the loop earns its keep on this set: clearly better after one view than from the photo alone
     expect(r.accuracyByRound[1]).toBeGreaterThan(r.accuracyByRound[0]);
     const index = await readFile(r.indexHtml!, 'utf8');
     for (const t of r.traces) expect(index).toContain(t.id);
     expect(demoTable(r)).toMatch(/^category\s+n\s+round 0\s+round 1/);
     // replaying the fixed run with 1 round and loglinear fusion reproduces its final accuracy
-    const replay = replayStopPolicy(r.traces, { fusion: 'loglinear', maxRounds: 1, stop: { policy: 'fixed', stableRounds: 1, marginTau: 0 } });
+    const replay = replayStopPolicy(r.traces, {
+      fusion: 'loglinear',
+      maxRounds: 1,
+      stop: { policy: 'fixed', stableRounds: 1, marginTau: 0 },
+    });
     expect(replay.accuracy).toBeCloseTo(r.accuracyByRound[1], 9);
     expect(replay.meanViews).toBe(1);
   });

@@ -5,11 +5,24 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  AnswerReplySchema, answererMessages, controllerMessages, controllerReplySchema, languagePoseMessages,
-  poseFormatText, unknownPixelsText, workedExample,
+  AnswerReplySchema,
+  answererMessages,
+  controllerMessages,
+  controllerReplySchema,
+  languagePoseMessages,
+  poseFormatText,
+  unknownPixelsText,
+  workedExample,
 } from '../loop/prompts.js';
 import {
-  answerFromReply, letterOfChoice, normalizeConfidence, parseHumanAnswer, parseHumanPose, promptText, createModel, PerceiverModel,
+  answerFromReply,
+  letterOfChoice,
+  normalizeConfidence,
+  parseHumanAnswer,
+  parseHumanPose,
+  promptText,
+  createModel,
+  PerceiverModel,
 } from '../loop/models.js';
 import { LOOP_DEFAULTS, defaultModelName, loopConfigFrom } from '../loop/config.js';
 import { fallbackPose, viewsWithinBudget } from '../loop/run.js';
@@ -18,19 +31,42 @@ import { parsePose, poseRangeErrors } from '../core/pose.js';
 import type { ChatMessage } from '../core/mllm/client.js';
 import type { Question } from '../loop/types.js';
 
-const question: Question = { text: 'Is the red box left of the blue box, seen from the door?', options: ['left', 'right'] };
+const question: Question = {
+  text: 'Is the red box left of the blue box, seen from the door?',
+  options: ['left', 'right'],
+};
 const png = Buffer.from('89504e470d0a1a0a', 'hex');
 const images = [
   { png, caption: 'original photo (the reference view, a real capture)' },
-  { png, caption: 'rendered view 1: camera swung 60° to the right around the scene centre [orbit azimuth_deg=60 elevation_deg=20 distance_scale=1]; coverage 71% real surface' },
+  {
+    png,
+    caption:
+      'rendered view 1: camera swung 60° to the right around the scene centre [orbit azimuth_deg=60 elevation_deg=20 distance_scale=1]; coverage 71% real surface',
+  },
 ];
 
-const textOf = (messages: ChatMessage[]) => messages.map((m) => (typeof m.content === 'string' ? m.content
-  : m.content.map((c) => (c.type === 'text' ? c.text : '[image]')).join('\n'))).join('\n');
+const textOf = (messages: ChatMessage[]) =>
+  messages
+    .map((m) =>
+      typeof m.content === 'string'
+        ? m.content
+        : m.content.map((c) => (c.type === 'text' ? c.text : '[image]')).join('\n'),
+    )
+    .join('\n');
 
 describe('prompts', () => {
   it('the controller prompt explains frames and the orbit convention in words, with one worked example and the ranges', () => {
-    const t = textOf(controllerMessages({ question, images, format: 'orbit', holes: 'mark', history: [images[1].caption], round: 2, maxRounds: 3 }));
+    const t = textOf(
+      controllerMessages({
+        question,
+        images,
+        format: 'orbit',
+        holes: 'mark',
+        history: [images[1].caption],
+        round: 2,
+        maxRounds: 3,
+      }),
+    );
     expect(t).toMatch(/original camera is the reference/);
     expect(t).toMatch(/positive moves the camera to its right around the scene, so you see the\s+scene's right side/);
     expect(t).toMatch(/positive raises the camera so it looks down/);
@@ -40,7 +76,9 @@ describe('prompts', () => {
     expect(t).toMatch(/0\.25\.\.4/);
     expect(t).toMatch(/Worked example/);
     expect(t.match(/Worked example/g)).toHaveLength(1);
-    expect(t).toContain('{"action":"view","pose":{"mode":"orbit","azimuth_deg":60,"elevation_deg":20,"distance_scale":1}');
+    expect(t).toContain(
+      '{"action":"view","pose":{"mode":"orbit","azimuth_deg":60,"elevation_deg":20,"distance_scale":1}',
+    );
     expect(t).toMatch(/say "stop"|"stop" when/);
     expect(t).toContain('Question: Is the red box left of the blue box');
     expect(t).toContain('A) left\nB) right');
@@ -81,18 +119,35 @@ describe('prompts', () => {
     expect(t).toMatch(/2 earlier view\(s\) are not shown again/);
     const user = m[1].content as Exclude<ChatMessage['content'], string>;
     expect(user.filter((c) => c.type === 'image')).toHaveLength(2);
-    expect(user.filter((c) => c.type === 'image').map((c) => (c as { caption?: string }).caption)).toEqual(images.map((i) => i.caption));
+    expect(user.filter((c) => c.type === 'image').map((c) => (c as { caption?: string }).caption)).toEqual(
+      images.map((i) => i.caption),
+    );
     expect(promptText(m, () => 'original-0.png')).toContain('[image: original-0.png]');
   });
 
   it('feedback about a bad pose goes into the next controller prompt', () => {
-    const t = textOf(controllerMessages({ question, images, format: 'orbit', holes: 'mark', history: [], round: 1, maxRounds: 3, feedback: ['elevation_deg=120 is outside -85..85'] }));
+    const t = textOf(
+      controllerMessages({
+        question,
+        images,
+        format: 'orbit',
+        holes: 'mark',
+        history: [],
+        round: 1,
+        maxRounds: 3,
+        feedback: ['elevation_deg=120 is outside -85..85'],
+      }),
+    );
     expect(t).toMatch(/Your previous pose could not be used: elevation_deg=120 is outside -85\.\.85/);
-    expect(textOf(languagePoseMessages('go left', ['azimuth_deg=999 is outside -180..180']))).toMatch(/previous numbers could not be used/);
+    expect(textOf(languagePoseMessages('go left', ['azimuth_deg=999 is outside -180..180']))).toMatch(
+      /previous numbers could not be used/,
+    );
   });
 
   it('reply schemas produce JSON Schemas the client can send', () => {
-    const js = z.toJSONSchema(controllerReplySchema('orbit'), { io: 'input' }) as { properties: Record<string, unknown> };
+    const js = z.toJSONSchema(controllerReplySchema('orbit'), { io: 'input' }) as {
+      properties: Record<string, unknown>;
+    };
     expect(Object.keys(js.properties)).toEqual(['action', 'pose', 'reason']);
     expect(AnswerReplySchema.safeParse({ choice: 'A', confidence: 0.5, rationale: 'x' }).success).toBe(true);
   });
@@ -136,10 +191,16 @@ describe('answers from replies', () => {
     expect(parseHumanAnswer('A', true)).toMatchObject({ choice: 'A', confidence: 1 });
     expect(parseHumanAnswer('two | 0.4', false)).toMatchObject({ choice: 'two', confidence: 0.4 });
     expect(parseHumanPose('stop', 'orbit')).toMatchObject({ action: 'stop' });
-    expect(parseHumanPose('30 -10', 'orbit')).toMatchObject({ pose: { mode: 'orbit', azimuth_deg: 30, elevation_deg: -10, distance_scale: 1 } });
-    expect(parseHumanPose('orbit_left_60', 'preset')).toMatchObject({ pose: { mode: 'preset', name: 'orbit_left_60' } });
+    expect(parseHumanPose('30 -10', 'orbit')).toMatchObject({
+      pose: { mode: 'orbit', azimuth_deg: 30, elevation_deg: -10, distance_scale: 1 },
+    });
+    expect(parseHumanPose('orbit_left_60', 'preset')).toMatchObject({
+      pose: { mode: 'preset', name: 'orbit_left_60' },
+    });
     expect(parseHumanPose('{"mode":"ego","yaw_deg":20}', 'ego')).toMatchObject({ pose: { mode: 'ego', yaw_deg: 20 } });
-    expect(parseHumanPose('walk to the window and look back', 'language')).toMatchObject({ pose: { mode: 'language' } });
+    expect(parseHumanPose('walk to the window and look back', 'language')).toMatchObject({
+      pose: { mode: 'language' },
+    });
     expect(() => parseHumanPose('somewhere nice', 'orbit')).toThrow(/not a pose/);
   });
 });

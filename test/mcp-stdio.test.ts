@@ -4,7 +4,7 @@
  * decodes, and every way out of the root refused with a clear tool error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,19 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { REPO_ROOT, builtPathOf, ensureBuilt } from './support/built-dist.js';
 import { writeRgbdPair, type RgbdPair } from './support/rgbd-files.js';
 
-type ToolResult = { isError?: boolean; content: { type: string; text?: string; data?: string; mimeType?: string }[]; structuredContent?: Record<string, unknown> };
+type ToolResult = {
+  isError?: boolean;
+  content: { type: string; text?: string; data?: string; mimeType?: string }[];
+  structuredContent?: Record<string, unknown>;
+};
 
-const textOf = (r: ToolResult) => r.content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
-const jsonOf = (r: ToolResult) => JSON.parse(r.content.find((c) => c.type === 'text')!.text!) as Record<string, unknown>;
+const textOf = (r: ToolResult) =>
+  r.content
+    .filter((c) => c.type === 'text')
+    .map((c) => c.text)
+    .join('\n');
+const jsonOf = (r: ToolResult) =>
+  JSON.parse(r.content.find((c) => c.type === 'text')!.text!) as Record<string, unknown>;
 
 /** The args that start `vantage mcp` from the built CLI. */
 function serverArgs(mcpArgs: string[]): string[] {
@@ -32,7 +41,15 @@ describe('vantage mcp (stdio)', () => {
   let pair: RgbdPair;
 
   beforeAll(async () => {
-    await ensureBuilt(['src/cli.ts', 'src/commands/mcp.ts', 'src/mcp/server.ts', 'src/mcp/tools.ts', 'src/mcp/paths.ts', 'src/mcp/scenes.ts', 'src/api.ts']);
+    await ensureBuilt([
+      'src/cli.ts',
+      'src/commands/mcp.ts',
+      'src/mcp/server.ts',
+      'src/mcp/tools.ts',
+      'src/mcp/paths.ts',
+      'src/mcp/scenes.ts',
+      'src/api.ts',
+    ]);
     root = await mkdtemp(join(tmpdir(), 'vantage-mcp-root-'));
     outside = await mkdtemp(join(tmpdir(), 'vantage-mcp-outside-'));
     pair = await writeRgbdPair(root, 'tabletop', 160, 120);
@@ -46,7 +63,9 @@ describe('vantage mcp (stdio)', () => {
       stderr: 'pipe',
       env: { ...process.env, VANTAGE_MODEL: '' } as Record<string, string>,
     });
-    transport.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    transport.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     client = new Client({ name: 'vantage-test', version: '1.0.0' });
     await client.connect(transport);
   }, 400_000);
@@ -57,7 +76,8 @@ describe('vantage mcp (stdio)', () => {
     await rm(outside, { recursive: true, force: true });
   });
 
-  const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args }) as Promise<ToolResult>;
+  const call = (name: string, args: Record<string, unknown>) =>
+    client.callTool({ name, arguments: args }) as Promise<ToolResult>;
 
   it('lists the three tools with their input schemas', async () => {
     const { tools } = await client.listTools();
@@ -90,15 +110,25 @@ describe('vantage mcp (stdio)', () => {
   });
 
   it('lifts an RGB-D file pair from the root, and the same pair sent as base64', async () => {
-    const files = await call('lift_scene', { images: ['photo.png'], depths: ['photo-depth.png'], intrinsics: 'fov:60' });
+    const files = await call('lift_scene', {
+      images: ['photo.png'],
+      depths: ['photo-depth.png'],
+      intrinsics: 'fov:60',
+    });
     expect(files.isError, textOf(files)).toBeFalsy();
     const inline = await call('lift_scene', {
-      images: [`data:image/png;base64,${pair.rgb.toString('base64')}`], depths: [pair.depth.toString('base64')], intrinsics: 'fov:60',
+      images: [`data:image/png;base64,${pair.rgb.toString('base64')}`],
+      depths: [pair.depth.toString('base64')],
+      intrinsics: 'fov:60',
     });
     expect(inline.isError, textOf(inline)).toBeFalsy();
     expect(jsonOf(inline).gaussians).toBe(jsonOf(files).gaussians);
     expect(jsonOf(files).reference_camera).toMatchObject({ width: 160, height: 120 });
-    const v = await call('render_view', { scene_id: jsonOf(files).scene_id, pose: { mode: 'preset', name: 'orbit_left_30' }, width: 64 });
+    const v = await call('render_view', {
+      scene_id: jsonOf(files).scene_id,
+      pose: { mode: 'preset', name: 'orbit_left_30' },
+      width: 64,
+    });
     expect(v.isError, textOf(v)).toBeFalsy();
     expect(jsonOf(v).coverage).toBeGreaterThan(0);
   });
@@ -125,7 +155,10 @@ describe('vantage mcp (stdio)', () => {
     expect(bad.isError).toBe(true);
     expect(textOf(bad)).toMatch(/no scene with id/);
     const lifted = jsonOf(await call('lift_scene', { fixture: 'room' }));
-    const range = await call('render_view', { scene_id: lifted.scene_id, pose: { mode: 'orbit', azimuth_deg: 10, elevation_deg: 95 } });
+    const range = await call('render_view', {
+      scene_id: lifted.scene_id,
+      pose: { mode: 'orbit', azimuth_deg: 10, elevation_deg: 95 },
+    });
     expect(range.isError).toBe(true);
     expect(textOf(range)).toMatch(/elevation_deg=95 is outside -85..85/);
     const unknown = await call('render_view', { scene_id: lifted.scene_id, pose: { mode: 'fly' } });
@@ -136,7 +169,8 @@ describe('vantage mcp (stdio)', () => {
 
   it('answers a question on a fixture with builtin:perceiver: answer, posterior, views as images, trace on disk', async () => {
     const r = await call('answer_spatial_question', {
-      fixture: 'occluded', question: 'How many objects are there in the scene (not counting the floor and walls)?',
+      fixture: 'occluded',
+      question: 'How many objects are there in the scene (not counting the floor and walls)?',
       options: ['5', '6', '7', '8'],
       config: { maxRounds: 1, width: 96, height: 72, render: 'points', stop: { policy: 'fixed' } },
     });

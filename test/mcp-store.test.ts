@@ -12,8 +12,12 @@ import type { Scene } from '../core/types.js';
 /** A lifted scene of n Gaussians (56 bytes each) and no images. */
 function fakeLifted(n: number): LiftedScene {
   const scene = {
-    count: n, positions: new Float32Array(3 * n), colors: new Float32Array(3 * n), scales: new Float32Array(3 * n),
-    rotations: new Float32Array(4 * n), opacities: new Float32Array(n),
+    count: n,
+    positions: new Float32Array(3 * n),
+    colors: new Float32Array(3 * n),
+    scales: new Float32Array(3 * n),
+    rotations: new Float32Array(4 * n),
+    opacities: new Float32Array(n),
   } as unknown as Scene;
   return { scene, originals: [], info: { images: [], intrinsics: '', units: 'metres', notes: [] } };
 }
@@ -92,7 +96,9 @@ describe('root-confined paths', () => {
 
   it('refuses "..", absolute paths outside, links out (file or folder), missing files and NUL bytes', async () => {
     const roots = await realRoots([root]);
-    await expect(resolveInRoots('../outside/secret.png', roots, 'image')).rejects.toThrow(/image path "..\/outside\/secret.png" is outside the allowed root/);
+    await expect(resolveInRoots('../outside/secret.png', roots, 'image')).rejects.toThrow(
+      /image path "..\/outside\/secret.png" is outside the allowed root/,
+    );
     await expect(resolveInRoots('sub/../../outside/secret.png', roots)).rejects.toThrow(/outside the allowed root/);
     await expect(resolveInRoots(join(outside, 'secret.png'), roots)).rejects.toThrow(/outside the allowed root/);
     await expect(resolveInRoots('out-link.png', roots)).rejects.toThrow(/symbolic link/);
@@ -111,6 +117,8 @@ describe('inline images', () => {
     expect(bytesOfInline(bare, 'image', 1e6)).toEqual(Buffer.concat([png, Buffer.alloc(60)]));
     expect(bytesOfInline('photos/room.png', 'image', 1e6)).toBeUndefined();
     expect(bytesOfInline('A'.repeat(100), 'image', 1e6)).toBeUndefined(); // base64-looking, but no image inside
-    expect(() => bytesOfInline(`data:image/png;base64,${'A'.repeat(4000)}`, 'image 0', 1000)).toThrow(/image 0 \(base64\) is 2\.9 KB, over the 1000 B limit/);
+    expect(() => bytesOfInline(`data:image/png;base64,${'A'.repeat(4000)}`, 'image 0', 1000)).toThrow(
+      /image 0 \(base64\) is 2\.9 KB, over the 1000 B limit/,
+    );
   });
 });

@@ -9,11 +9,15 @@ import { createMllmClient, type ChatMessage, type MllmConfig } from '../core/mll
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 
 const KEY = 'sk-cache-test-9f8e7d6c5b4a';
-const Answer = z.object({ choice: z.enum(['A', 'B', 'C', 'D']), confidence: z.number().min(0).max(1), rationale: z.string() }).strict();
+const Answer = z
+  .object({ choice: z.enum(['A', 'B', 'C', 'D']), confidence: z.number().min(0).max(1), rationale: z.string() })
+  .strict();
 
 let dir: string;
 let server: OpenAIServer | undefined;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'vantage-mllm-cache-')); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vantage-mllm-cache-'));
+});
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -22,14 +26,34 @@ afterEach(async () => {
 
 function config(url: string, extra: Partial<MllmConfig> = {}): MllmConfig {
   return {
-    baseURL: url, apiKey: KEY, model: 'test-model', timeoutMs: 2000, maxRetries: 2, maxImageSide: 64, concurrency: 2,
-    temperature: 0, cacheDir: dir, retryMinDelayMs: 10, retryMaxDelayMs: 50, ...extra,
+    baseURL: url,
+    apiKey: KEY,
+    model: 'test-model',
+    timeoutMs: 2000,
+    maxRetries: 2,
+    maxImageSide: 64,
+    concurrency: 2,
+    temperature: 0,
+    cacheDir: dir,
+    retryMinDelayMs: 10,
+    retryMaxDelayMs: 50,
+    ...extra,
   };
 }
 
 async function question(): Promise<ChatMessage[]> {
-  const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 128, b: 255 } } }).png().toBuffer();
-  return [{ role: 'user', content: [{ type: 'image', png, caption: 'original' }, { type: 'text', text: 'Which option? A B C D' }] }];
+  const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 128, b: 255 } } })
+    .png()
+    .toBuffer();
+  return [
+    {
+      role: 'user',
+      content: [
+        { type: 'image', png, caption: 'original' },
+        { type: 'text', text: 'Which option? A B C D' },
+      ],
+    },
+  ];
 }
 
 describe('response cache file', () => {
@@ -76,11 +100,17 @@ describe('MLLM client with a response cache', () => {
     server = await startOpenAIServer({ brain: () => ({ choice: 'C', confidence: 0.6, rationale: 'r' }) });
     const q = await question();
     const cfg = config(server.url, { logprobs: true });
-    const first = await createMllmClient(cfg).structured(q, Answer, { name: 'answer', optionLetters: ['A', 'B', 'C', 'D'] });
+    const first = await createMllmClient(cfg).structured(q, Answer, {
+      name: 'answer',
+      optionLetters: ['A', 'B', 'C', 'D'],
+    });
     expect(first.record.cached).toBe(false);
     expect(server.requests).toHaveLength(1);
 
-    const second = await createMllmClient(cfg).structured(q, Answer, { name: 'answer', optionLetters: ['A', 'B', 'C', 'D'] });
+    const second = await createMllmClient(cfg).structured(q, Answer, {
+      name: 'answer',
+      optionLetters: ['A', 'B', 'C', 'D'],
+    });
     expect(server.requests).toHaveLength(1); // nothing sent
     expect(second.value).toEqual(first.value);
     expect(second.raw).toBe(first.raw);
@@ -95,7 +125,11 @@ describe('MLLM client with a response cache', () => {
   });
 
   it('replays a re-asked exchange, and a fallback-mode exchange, without asking the server', async () => {
-    server = await startOpenAIServer({ supportsJsonSchema: false, faults: [{ kind: 'malformed' }], brain: () => ({ choice: 'A', confidence: 1, rationale: 'r' }) });
+    server = await startOpenAIServer({
+      supportsJsonSchema: false,
+      faults: [{ kind: 'malformed' }],
+      brain: () => ({ choice: 'A', confidence: 1, rationale: 'r' }),
+    });
     const q = await question();
     const first = await createMllmClient(config(server.url)).structured(q, Answer, { name: 'answer' });
     expect(first.record.reasked).toBe(true);
@@ -112,9 +146,14 @@ describe('MLLM client with a response cache', () => {
   });
 
   it('does not cache failures', async () => {
-    server = await startOpenAIServer({ faults: [{ kind: '500' }, { kind: '500' }, { kind: '500' }], brain: () => ({ choice: 'A', confidence: 1, rationale: 'r' }) });
+    server = await startOpenAIServer({
+      faults: [{ kind: '500' }, { kind: '500' }, { kind: '500' }],
+      brain: () => ({ choice: 'A', confidence: 1, rationale: 'r' }),
+    });
     const q = await question();
-    await expect(createMllmClient(config(server.url)).structured(q, Answer, { name: 'answer' })).rejects.toThrow(/HTTP 500/);
+    await expect(createMllmClient(config(server.url)).structured(q, Answer, { name: 'answer' })).rejects.toThrow(
+      /HTTP 500/,
+    );
     const res = await createMllmClient(config(server.url)).structured(q, Answer, { name: 'answer' });
     expect(res.record.cached).toBe(false);
     expect(res.value.choice).toBe('A');
@@ -132,7 +171,9 @@ describe('MLLM client with a response cache', () => {
   });
 
   it('never writes the API key into the cache file', async () => {
-    server = await startOpenAIServer({ brain: () => `{"choice": "B", "confidence": 0.5, "rationale": "the header was Bearer ${KEY}"}` });
+    server = await startOpenAIServer({
+      brain: () => `{"choice": "B", "confidence": 0.5, "rationale": "the header was Bearer ${KEY}"}`,
+    });
     const res = await createMllmClient(config(server.url)).structured(await question(), Answer, { name: 'answer' });
     expect(res.value.rationale).not.toContain(KEY);
     const file = await readFile(join(dir, CACHE_FILE_NAME), 'utf8');
@@ -144,7 +185,11 @@ describe('MLLM client with a response cache', () => {
   it('goes on without a cache when its directory cannot be created', async () => {
     await writeFile(join(dir, 'file'), 'x');
     server = await startOpenAIServer({ brain: () => ({ choice: 'A', confidence: 1, rationale: 'r' }) });
-    const res = await createMllmClient(config(server.url, { cacheDir: join(dir, 'file', 'sub') })).structured(await question(), Answer, { name: 'answer' });
+    const res = await createMllmClient(config(server.url, { cacheDir: join(dir, 'file', 'sub') })).structured(
+      await question(),
+      Answer,
+      { name: 'answer' },
+    );
     expect(res.value.choice).toBe('A');
     expect(res.record.errors.join('\n')).toMatch(/cache unavailable/);
   });

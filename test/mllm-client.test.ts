@@ -7,18 +7,22 @@ import { startOpenAIServer, type Brain, type Fault, type OpenAIServer } from './
 
 const KEY = 'sk-test-Sup3rSecretKey-0123456789';
 
-const Answer = z.object({
-  choice: z.enum(['A', 'B', 'C', 'D']),
-  confidence: z.number().min(0).max(1),
-  rationale: z.string(),
-}).strict();
+const Answer = z
+  .object({
+    choice: z.enum(['A', 'B', 'C', 'D']),
+    confidence: z.number().min(0).max(1),
+    rationale: z.string(),
+  })
+  .strict();
 
-const Pose = z.object({
-  mode: z.literal('orbit'),
-  azimuth_deg: z.number().min(-180).max(180),
-  elevation_deg: z.number().min(-85).max(85),
-  distance_scale: z.number().min(0.25).max(4),
-}).strict();
+const Pose = z
+  .object({
+    mode: z.literal('orbit'),
+    azimuth_deg: z.number().min(-180).max(180),
+    elevation_deg: z.number().min(-85).max(85),
+    distance_scale: z.number().min(0.25).max(4),
+  })
+  .strict();
 
 const answerBrain: Brain = () => ({ choice: 'B', confidence: 0.7, rationale: 'the mug is left of the vase' });
 
@@ -35,8 +39,18 @@ async function serve(opts: Partial<Parameters<typeof startOpenAIServer>[0]> = {}
 
 function config(url: string, extra: Partial<MllmConfig> = {}): MllmConfig {
   return {
-    baseURL: url, apiKey: KEY, model: 'test-model', timeoutMs: 2000, maxRetries: 2, maxImageSide: 64,
-    concurrency: 4, temperature: 0, seed: 7, retryMinDelayMs: 20, retryMaxDelayMs: 100, ...extra,
+    baseURL: url,
+    apiKey: KEY,
+    model: 'test-model',
+    timeoutMs: 2000,
+    maxRetries: 2,
+    maxImageSide: 64,
+    concurrency: 4,
+    temperature: 0,
+    seed: 7,
+    retryMinDelayMs: 20,
+    retryMaxDelayMs: 100,
+    ...extra,
   };
 }
 
@@ -72,15 +86,36 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
         return answerBrain(req);
       },
     });
-    const png = await sharp({ create: { width: 200, height: 100, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } }).png().toBuffer();
+    const png = await sharp({
+      create: { width: 200, height: 100, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } },
+    })
+      .png()
+      .toBuffer();
     const client = createMllmClient(config(s.url));
-    const res = await client.structured([
-      ...question,
-      { role: 'user', content: [{ type: 'image', png, caption: 'View 1: orbit azimuth 30°' }, { type: 'text', text: 'And now?' }] },
-    ], Answer, { name: 'answer' });
+    const res = await client.structured(
+      [
+        ...question,
+        {
+          role: 'user',
+          content: [
+            { type: 'image', png, caption: 'View 1: orbit azimuth 30°' },
+            { type: 'text', text: 'And now?' },
+          ],
+        },
+      ],
+      Answer,
+      { name: 'answer' },
+    );
 
     expect(res.value).toEqual({ choice: 'B', confidence: 0.7, rationale: 'the mug is left of the vase' });
-    expect(res.record).toMatchObject({ model: 'test-model', cached: false, attempts: 1, finishReason: 'stop', structuredMode: 'json_schema', errors: [] });
+    expect(res.record).toMatchObject({
+      model: 'test-model',
+      cached: false,
+      attempts: 1,
+      finishReason: 'stop',
+      structuredMode: 'json_schema',
+      errors: [],
+    });
     expect(res.record.promptTokens).toBeGreaterThan(85);
     expect(res.record.completionTokens).toBeGreaterThan(5);
     expect(res.record.requestHash).toMatch(/^[0-9a-f]{64}$/);
@@ -91,7 +126,9 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
     const req = s.requests[0];
     expect(req.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(req.body).toMatchObject({
-      model: 'test-model', temperature: 0, seed: 7,
+      model: 'test-model',
+      temperature: 0,
+      seed: 7,
       response_format: { type: 'json_schema', json_schema: { name: 'answer', strict: true } },
     });
     expect(client.supportsJsonSchema).toBe(true);
@@ -99,11 +136,30 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
 
   it('sends at most maxImages images (the original and the latest views), and free text via text()', async () => {
     let seen = 0;
-    const s = await serve({ brain: (req) => { seen = req.images.length; return 'B'; } });
-    const png = (g: number) => sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 0, g, b: 0 } } }).png().toBuffer();
+    const s = await serve({
+      brain: (req) => {
+        seen = req.images.length;
+        return 'B';
+      },
+    });
+    const png = (g: number) =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 0, g, b: 0 } } })
+        .png()
+        .toBuffer();
     const images = await Promise.all([0, 50, 100, 150, 200].map(png));
     const client = createMllmClient(config(s.url, { maxImages: 3, logprobs: true }));
-    const res = await client.text([{ role: 'user', content: [...images.map((p, i) => ({ type: 'image' as const, png: p, caption: `view ${i}` })), { type: 'text', text: 'Which?' }] }], { optionLetters: ['A', 'B'] });
+    const res = await client.text(
+      [
+        {
+          role: 'user',
+          content: [
+            ...images.map((p, i) => ({ type: 'image' as const, png: p, caption: `view ${i}` })),
+            { type: 'text', text: 'Which?' },
+          ],
+        },
+      ],
+      { optionLetters: ['A', 'B'] },
+    );
     expect(seen).toBe(3);
     expect(res.text).toBe('B');
     expect(res.optionProbs!.B).toBeGreaterThan(0.9);
@@ -116,7 +172,8 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
   it('falls back to prompting and tolerant parsing when json_schema is unsupported, and remembers it', async () => {
     const s = await serve({
       supportsJsonSchema: false,
-      brain: () => 'Sure, here is the answer.\n```json\n{"choice": "D", "confidence": 0.4, "rationale": "occluded",}\n```',
+      brain: () =>
+        'Sure, here is the answer.\n```json\n{"choice": "D", "confidence": 0.4, "rationale": "occluded",}\n```',
     });
     const client = createMllmClient(config(s.url));
     const res = await client.structured(question, Answer, { name: 'answer' });
@@ -195,7 +252,9 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
   it('caps a long Retry-After', async () => {
     const s = await serve({ faults: [{ kind: '429', retryAfterS: 3600 }] });
     const t0 = performance.now();
-    const res = await createMllmClient(config(s.url, { maxRetryAfterMs: 200 })).structured(question, Answer, { name: 'answer' });
+    const res = await createMllmClient(config(s.url, { maxRetryAfterMs: 200 })).structured(question, Answer, {
+      name: 'answer',
+    });
     expect(res.record.attempts).toBe(2);
     expect(performance.now() - t0).toBeLessThan(1500);
   });
@@ -211,7 +270,9 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
 
   it('retries after a timeout, and an always-slow server fails cleanly within a bounded time', async () => {
     const s = await serve({ faults: [{ kind: 'slow', ms: 1500 }] });
-    const res = await createMllmClient(config(s.url, { timeoutMs: 300 })).structured(question, Answer, { name: 'answer' });
+    const res = await createMllmClient(config(s.url, { timeoutMs: 300 })).structured(question, Answer, {
+      name: 'answer',
+    });
     expect(res.value.choice).toBe('B');
     expect(res.record.attempts).toBe(2);
     expect(res.record.errors[0]).toMatch(/timeout/);
@@ -220,7 +281,11 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
     const slow: Fault[] = Array.from({ length: 5 }, () => ({ kind: 'slow', ms: 3000 }));
     const s2 = await serve({ faults: slow });
     const t0 = performance.now();
-    const err = await failure(createMllmClient(config(s2.url, { timeoutMs: 250, maxRetries: 2 })).structured(question, Answer, { name: 'answer' }));
+    const err = await failure(
+      createMllmClient(config(s2.url, { timeoutMs: 250, maxRetries: 2 })).structured(question, Answer, {
+        name: 'answer',
+      }),
+    );
     const elapsed = performance.now() - t0;
     expect(err.code).toBe('mllm-failed');
     expect(err.record.attempts).toBe(3);
@@ -250,7 +315,9 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
     expect(err.message).toMatch(/check OPENAI_API_KEY/);
     expect(err.record.attempts).toBe(1);
 
-    const err404 = await failure(createMllmClient(config(s.url.replace(/\/v1$/, '/nope'))).structured(question, Answer, { name: 'answer' }));
+    const err404 = await failure(
+      createMllmClient(config(s.url.replace(/\/v1$/, '/nope'))).structured(question, Answer, { name: 'answer' }),
+    );
     expect(err404.message).toMatch(/HTTP 404/);
     expect(err404.hint).toMatch(/--base-url/);
     expect(err404.record.attempts).toBe(1);
@@ -267,7 +334,9 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
     const url = s.url;
     await s.close();
     server = undefined;
-    const err = await failure(createMllmClient(config(url, { maxRetries: 1 })).structured(question, Answer, { name: 'answer' }));
+    const err = await failure(
+      createMllmClient(config(url, { maxRetries: 1 })).structured(question, Answer, { name: 'answer' }),
+    );
     expect(err.message).toMatch(/connection to http:\/\/127\.0\.0\.1:\d+\/v1 failed/);
     expect(err.hint).toMatch(/server running/);
     expect(err.record.attempts).toBe(2);
@@ -289,7 +358,10 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
 
   it('drops logprobs when the server refuses them, and still answers', async () => {
     const s = await serve({ supportsLogprobs: false });
-    const res = await createMllmClient(config(s.url, { logprobs: true })).structured(question, Answer, { name: 'answer', optionLetters: ['A', 'B', 'C', 'D'] });
+    const res = await createMllmClient(config(s.url, { logprobs: true })).structured(question, Answer, {
+      name: 'answer',
+      optionLetters: ['A', 'B', 'C', 'D'],
+    });
     expect(res.value.choice).toBe('B');
     expect(res.optionProbs).toBeUndefined();
     expect(s.requests[1].body).not.toHaveProperty('logprobs');
@@ -301,7 +373,8 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
     const a = createMllmClient(config(s.url), limiter);
     const b = createMllmClient(config(s.url, { concurrency: 50 }), limiter);
     const calls = Array.from({ length: 8 }, (_, i) =>
-      (i % 2 ? a : b).structured([{ role: 'user', content: `question ${i}` }], Answer, { name: 'answer' }));
+      (i % 2 ? a : b).structured([{ role: 'user', content: `question ${i}` }], Answer, { name: 'answer' }),
+    );
     const results = await Promise.all(calls);
     expect(results.every((r) => r.value.choice === 'B')).toBe(true);
     expect(s.maxInFlight).toBe(2);
@@ -322,7 +395,13 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
     expect(client.config.model).toBe('test-model');
     const err = await failure(client.structured(question, Answer, { name: 'answer' }));
     expect(s.requests[0].headers.authorization).toBe(`Bearer ${KEY}`); // it was sent…
-    const everything = text({ message: err.message, hint: err.hint, raw: err.raw, record: err.record, stack: err.stack });
+    const everything = text({
+      message: err.message,
+      hint: err.hint,
+      raw: err.raw,
+      record: err.record,
+      stack: err.stack,
+    });
     expect(everything).not.toContain(KEY); // …and is nowhere in what the loop records
     expect(everything).not.toMatch(/Bearer sk-/);
     expect(everything).toContain('[redacted]');

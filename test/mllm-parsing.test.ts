@@ -1,42 +1,68 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  extractJsonValues, isStrictCompatible, jsonSchemaOf, jsonSchemaResponseFormat, parseStructured, repairJson,
+  extractJsonValues,
+  isStrictCompatible,
+  jsonSchemaOf,
+  jsonSchemaResponseFormat,
+  parseStructured,
+  repairJson,
 } from '../core/mllm/structured.js';
 import { letterOfToken, optionDistribution } from '../core/mllm/logprobs.js';
 import {
-  applyImageBudget, describeMllmConfig, mllmConfigFromEnv, requestHash, retryAfterMs, type ChatMessage,
+  applyImageBudget,
+  describeMllmConfig,
+  mllmConfigFromEnv,
+  requestHash,
+  retryAfterMs,
+  type ChatMessage,
 } from '../core/mllm/client.js';
 import { VantageError } from '../core/errors.js';
 import { OrbitPoseSchema } from '../core/pose.js';
 
-const Answer = z.object({
-  choice: z.enum(['A', 'B', 'C', 'D']),
-  confidence: z.number().min(0).max(1),
-  rationale: z.string(),
-}).strict();
+const Answer = z
+  .object({
+    choice: z.enum(['A', 'B', 'C', 'D']),
+    confidence: z.number().min(0).max(1),
+    rationale: z.string(),
+  })
+  .strict();
 
 describe('tolerant JSON extraction', () => {
   it('reads JSON inside a code fence after prose', () => {
-    const text = 'Sure! Here is my answer:\n```json\n{"choice": "B", "confidence": 0.7, "rationale": "left of it"}\n```\nHope that helps.';
-    expect(parseStructured(text, Answer)).toEqual({ ok: true, value: { choice: 'B', confidence: 0.7, rationale: 'left of it' } });
+    const text =
+      'Sure! Here is my answer:\n```json\n{"choice": "B", "confidence": 0.7, "rationale": "left of it"}\n```\nHope that helps.';
+    expect(parseStructured(text, Answer)).toEqual({
+      ok: true,
+      value: { choice: 'B', confidence: 0.7, rationale: 'left of it' },
+    });
   });
 
   it('reads a bare object after leading prose, with braces in its strings', () => {
     const text = 'I think {maybe}. Final: {"choice":"C","confidence":1,"rationale":"the {red} box"}';
-    expect(parseStructured(text, Answer)).toMatchObject({ ok: true, value: { choice: 'C', rationale: 'the {red} box' } });
+    expect(parseStructured(text, Answer)).toMatchObject({
+      ok: true,
+      value: { choice: 'C', rationale: 'the {red} box' },
+    });
   });
 
   it('repairs trailing commas, single quotes, unquoted keys and Python literals', () => {
     expect(JSON.parse(repairJson("{'choice': 'A', confidence: 0.5, 'rationale': 'it\\'s \"near\"',}"))).toEqual({
-      choice: 'A', confidence: 0.5, rationale: 'it\'s "near"',
+      choice: 'A',
+      confidence: 0.5,
+      rationale: 'it\'s "near"',
     });
-    expect(JSON.parse(repairJson('{"a": [1, 2,], "b": True, "c": None, "d": False}'))).toEqual({ a: [1, 2], b: true, c: null, d: false });
+    expect(JSON.parse(repairJson('{"a": [1, 2,], "b": True, "c": None, "d": False}'))).toEqual({
+      a: [1, 2],
+      b: true,
+      c: null,
+      d: false,
+    });
     expect(JSON.parse(repairJson('{"a": 1 /* note */, // comment\n "b": "x, }"}'))).toEqual({ a: 1, b: 'x, }' });
   });
 
   it('leaves apostrophes in prose alone', () => {
-    expect(extractJsonValues("I don't know, it's {\"choice\": \"D\"} I'd say")).toContainEqual({ choice: 'D' });
+    expect(extractJsonValues('I don\'t know, it\'s {"choice": "D"} I\'d say')).toContainEqual({ choice: 'D' });
   });
 
   it('prefers the value the schema accepts when several JSON values appear', () => {
@@ -50,9 +76,12 @@ describe('tolerant JSON extraction', () => {
     expect(!none.ok && none.error).toMatch(/no JSON object/);
     const truncated = parseStructured('{"choice": "B", "confid', Answer);
     expect(!truncated.ok && truncated.error).toMatch(/no JSON object/);
-    const out = parseStructured('{"mode":"orbit","azimuth_deg":500}', OrbitPoseSchema.extend({
-      azimuth_deg: z.number().min(-180).max(180),
-    }));
+    const out = parseStructured(
+      '{"mode":"orbit","azimuth_deg":500}',
+      OrbitPoseSchema.extend({
+        azimuth_deg: z.number().min(-180).max(180),
+      }),
+    );
     expect(out.ok).toBe(false);
     expect(!out.ok && out.error).toMatch(/azimuth_deg/);
     expect(parseStructured('  ', Answer)).toEqual({ ok: false, error: 'the reply was empty.' });
@@ -84,18 +113,41 @@ describe('json_schema request', () => {
 describe('option distribution from logprobs', () => {
   it('maps token spellings to letters', () => {
     const L = ['A', 'B', 'C', 'D'];
-    expect(['A', ' A', '(A', 'A)', '"A', 'A.', 'a'].map((t) => letterOfToken(t, L))).toEqual(['A', 'A', 'A', 'A', 'A', 'A', 'A']);
+    expect(['A', ' A', '(A', 'A)', '"A', 'A.', 'a'].map((t) => letterOfToken(t, L))).toEqual([
+      'A',
+      'A',
+      'A',
+      'A',
+      'A',
+      'A',
+      'A',
+    ]);
     expect(letterOfToken(' And', L)).toBeUndefined();
     expect(letterOfToken('E', L)).toBeUndefined();
   });
 
   it('reads the answer token of a JSON reply, sums variants and renormalises', () => {
     const tok = (token: string, top: [string, number][] = []) => ({
-      token, logprob: top.length ? Math.log(top[0][1]) : 0, top_logprobs: top.map(([t, p]) => ({ token: t, logprob: Math.log(p) })),
+      token,
+      logprob: top.length ? Math.log(top[0][1]) : 0,
+      top_logprobs: top.map(([t, p]) => ({ token: t, logprob: Math.log(p) })),
     });
     const content = [
-      tok('{"'), tok('rationale'), tok('":"'), tok('A'), tok(' box'), tok('","'), tok('choice'), tok('":"'),
-      tok('B', [['B', 0.6], [' C', 0.2], ['C', 0.1], ['x', 0.05]]), tok('"}'),
+      tok('{"'),
+      tok('rationale'),
+      tok('":"'),
+      tok('A'),
+      tok(' box'),
+      tok('","'),
+      tok('choice'),
+      tok('":"'),
+      tok('B', [
+        ['B', 0.6],
+        [' C', 0.2],
+        ['C', 0.1],
+        ['x', 0.05],
+      ]),
+      tok('"}'),
     ];
     const d = optionDistribution(content, ['A', 'B', 'C', 'D'])!;
     // A and D are not in the top list: each gets min(leftover/2, least seen) = 0.025
@@ -107,7 +159,20 @@ describe('option distribution from logprobs', () => {
   });
 
   it('falls back to the first lone letter token, and is undefined without logprobs', () => {
-    const d = optionDistribution([{ token: '(', logprob: 0, top_logprobs: [] }, { token: 'C', logprob: Math.log(0.9), top_logprobs: [{ token: 'C', logprob: Math.log(0.9) }, { token: 'D', logprob: Math.log(0.1) }] }], ['C', 'D']);
+    const d = optionDistribution(
+      [
+        { token: '(', logprob: 0, top_logprobs: [] },
+        {
+          token: 'C',
+          logprob: Math.log(0.9),
+          top_logprobs: [
+            { token: 'C', logprob: Math.log(0.9) },
+            { token: 'D', logprob: Math.log(0.1) },
+          ],
+        },
+      ],
+      ['C', 'D'],
+    );
     expect(d!.C).toBeCloseTo(0.9, 6);
     expect(optionDistribution(undefined, ['A'])).toBeUndefined();
     expect(optionDistribution([{ token: 'hello', logprob: 0, top_logprobs: [] }], ['A', 'B'])).toBeUndefined();
@@ -129,19 +194,40 @@ describe('client helpers', () => {
     const png = (n: number) => Buffer.from([n]);
     const msgs: ChatMessage[] = [
       { role: 'system', content: 'sys' },
-      { role: 'user', content: [{ type: 'image', png: png(0), caption: 'original' }, { type: 'text', text: 'q' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'image', png: png(0), caption: 'original' },
+          { type: 'text', text: 'q' },
+        ],
+      },
       { role: 'user', content: [1, 2, 3].map((n) => ({ type: 'image' as const, png: png(n), caption: `view ${n}` })) },
     ];
     const out = applyImageBudget(msgs, 3);
-    const kept = out.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).filter((c) => c.type === 'image').map((c) => (c as { caption: string }).caption);
+    const kept = out
+      .flatMap((m) => (typeof m.content === 'string' ? [] : m.content))
+      .filter((c) => c.type === 'image')
+      .map((c) => (c as { caption: string }).caption);
     expect(kept).toEqual(['original', 'view 2', 'view 3']);
     expect(JSON.stringify(out)).toContain('image omitted to stay within 3 images per request: view 1');
-    expect(applyImageBudget(msgs, 1).flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).filter((c) => c.type === 'image')).toHaveLength(1);
+    expect(
+      applyImageBudget(msgs, 1)
+        .flatMap((m) => (typeof m.content === 'string' ? [] : m.content))
+        .filter((c) => c.type === 'image'),
+    ).toHaveLength(1);
     expect(msgs[2].content).toHaveLength(3); // input untouched
   });
 
   it('hashes requests by content: same request same key, any change a new key', () => {
-    const m = (b: number): ChatMessage[] => [{ role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'image', png: Buffer.from([b]) }] }];
+    const m = (b: number): ChatMessage[] => [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'q' },
+          { type: 'image', png: Buffer.from([b]) },
+        ],
+      },
+    ];
     const k = requestHash('m', m(1), { temperature: 0, seed: 1 });
     expect(requestHash('m', m(1), { seed: 1, temperature: 0 })).toBe(k);
     expect(requestHash('m', m(2), { temperature: 0, seed: 1 })).not.toBe(k);
@@ -150,13 +236,31 @@ describe('client helpers', () => {
   });
 
   it('reads the environment and says how to set an endpoint when none is given', () => {
-    const cfg = mllmConfigFromEnv({}, { OPENAI_BASE_URL: 'http://localhost:8000/v1', VANTAGE_MODEL: 'qwen', OPENAI_API_KEY: 'sk-secret-1' });
-    expect(cfg).toMatchObject({ baseURL: 'http://localhost:8000/v1', model: 'qwen', apiKey: 'sk-secret-1', concurrency: 4 });
-    expect(mllmConfigFromEnv({ model: 'other', timeoutMs: 5 }, { OPENAI_BASE_URL: 'http://x/v1', VANTAGE_MODEL: 'qwen' })).toMatchObject({ model: 'other', timeoutMs: 5 });
+    const cfg = mllmConfigFromEnv(
+      {},
+      { OPENAI_BASE_URL: 'http://localhost:8000/v1', VANTAGE_MODEL: 'qwen', OPENAI_API_KEY: 'sk-secret-1' },
+    );
+    expect(cfg).toMatchObject({
+      baseURL: 'http://localhost:8000/v1',
+      model: 'qwen',
+      apiKey: 'sk-secret-1',
+      concurrency: 4,
+    });
+    expect(
+      mllmConfigFromEnv({ model: 'other', timeoutMs: 5 }, { OPENAI_BASE_URL: 'http://x/v1', VANTAGE_MODEL: 'qwen' }),
+    ).toMatchObject({ model: 'other', timeoutMs: 5 });
     expect(JSON.stringify(describeMllmConfig(cfg))).not.toContain('sk-secret-1');
-    expect(describeMllmConfig({ ...cfg, baseURL: 'https://user:pw@host/v1' }).baseURL).toBe('https://[redacted]@host/v1');
+    expect(describeMllmConfig({ ...cfg, baseURL: 'https://user:pw@host/v1' }).baseURL).toBe(
+      'https://[redacted]@host/v1',
+    );
 
-    const err = (() => { try { mllmConfigFromEnv({}, {}); } catch (e) { return e; } })() as VantageError;
+    const err = (() => {
+      try {
+        mllmConfigFromEnv({}, {});
+      } catch (e) {
+        return e;
+      }
+    })() as VantageError;
     expect(err).toBeInstanceOf(VantageError);
     expect(err.code).toBe('mllm-config');
     expect(err.message).toMatch(/base URL and model/);

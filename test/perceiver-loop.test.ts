@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { generateQuestions, type SpatialQuestion } from '../fixtures/questions.js';
 import { fixturePoseContext, raycastView, runPerceiverWithRaycasts, summarizeRuns } from '../loop/perceiver-eval.js';
 import {
-  PERCEIVER_LABEL, answerWithPerceiver, choosePoseWithPerceiver, perceiverBrainFromImages,
+  PERCEIVER_LABEL,
+  answerWithPerceiver,
+  choosePoseWithPerceiver,
+  perceiverBrainFromImages,
 } from '../loop/perceiver.js';
 import { questionTemplates } from '../loop/perceiver-templates.js';
 import { c2wFromPose, poseRangeErrors, type Pose } from '../core/pose.js';
@@ -14,7 +17,8 @@ import { generateScene } from '../fixtures/scenes.js';
 import { raycast } from '../fixtures/raycast.js';
 import type { Mat4 } from '../core/types.js';
 
-const W = 256, H = 192;
+const W = 256,
+  H = 192;
 const items = generateQuestions({ count: 40, seed: 11 });
 
 describe('answerWithPerceiver / choosePoseWithPerceiver', () => {
@@ -56,7 +60,10 @@ describe('answerWithPerceiver / choosePoseWithPerceiver', () => {
     // Ground truth: "in front" from the opposite side = farther along the original camera's levelled forward.
     const up = f.up;
     const fwd = [0 - up[2] * up[0], 0 - up[2] * up[1], 1 - up[2] * up[2]];
-    const gap = (a.center[0] - b.center[0]) * fwd[0] + (a.center[1] - b.center[1]) * fwd[1] + (a.center[2] - b.center[2]) * fwd[2];
+    const gap =
+      (a.center[0] - b.center[0]) * fwd[0] +
+      (a.center[1] - b.center[1]) * fwd[1] +
+      (a.center[2] - b.center[2]) * fwd[2];
     expect(Math.abs(gap)).toBeGreaterThan(0.03);
     expect(ans.choice).toBe(gap > 0 ? 'A' : 'B');
     const d = choosePoseWithPerceiver(q, [view], [], 'orbit');
@@ -85,11 +92,17 @@ describe('answerWithPerceiver / choosePoseWithPerceiver', () => {
   });
 
   it('is clearly more accurate after the views it asks for than at round 0 (40 questions)', () => {
-    const runs = items.map(({ fixture, question }) => runPerceiverWithRaycasts(fixture, question, { extraViews: 2, width: W, height: H }));
+    const runs = items.map(({ fixture, question }) =>
+      runPerceiverWithRaycasts(fixture, question, { extraViews: 2, width: W, height: H }),
+    );
     const s = summarizeRuns(runs, 2);
     // Figures measured when written (seed 11): about 0.45 → 1.0.
-    console.log(`perceiver accuracy by round (ray-cast views): ${s.byRound.map((x) => x.toFixed(3)).join(' → ')}; `
-      + Object.entries(s.byCategory).map(([c, v]) => `${c} ${v.byRound.map((x) => x.toFixed(2)).join('→')}`).join(', '));
+    console.log(
+      `perceiver accuracy by round (ray-cast views): ${s.byRound.map((x) => x.toFixed(3)).join(' → ')}; ` +
+        Object.entries(s.byCategory)
+          .map(([c, v]) => `${c} ${v.byRound.map((x) => x.toFixed(2)).join('→')}`)
+          .join(', '),
+    );
     expect(s.n).toBe(40);
     expect(s.byRound[2]).toBeGreaterThanOrEqual(s.byRound[0] + 0.2);
     expect(s.byRound[2]).toBeGreaterThanOrEqual(0.8);
@@ -100,7 +113,9 @@ describe('answerWithPerceiver / choosePoseWithPerceiver', () => {
   it('gains with ego and preset poses too', () => {
     const subset = items.slice(0, 12);
     for (const format of ['ego', 'preset'] as const) {
-      const runs = subset.map(({ fixture, question }) => runPerceiverWithRaycasts(fixture, question, { extraViews: 2, width: W, height: H, format }));
+      const runs = subset.map(({ fixture, question }) =>
+        runPerceiverWithRaycasts(fixture, question, { extraViews: 2, width: W, height: H, format }),
+      );
       const s = summarizeRuns(runs, 2);
       expect(s.byRound[2], format).toBeGreaterThanOrEqual(s.byRound[0] + 0.2);
     }
@@ -114,14 +129,18 @@ describe('answerWithPerceiver / choosePoseWithPerceiver', () => {
     expect(Object.keys(count.dist)).toContain(count.choice);
     const [a, b, c] = f.objects.filter((o) => o.visibility > 0.9);
     if (c) {
-      const side = answerWithPerceiver({ text: questionTemplates.leftRight(a.name, b.name, c.name), options: [] }, [view]);
+      const side = answerWithPerceiver({ text: questionTemplates.leftRight(a.name, b.name, c.name), options: [] }, [
+        view,
+      ]);
       expect(['left', 'right']).toContain(side.choice);
     }
   });
 
   it('answers an unknown question uniformly, saying it cannot tell', () => {
     const f = generateScene('tabletop');
-    const a = answerWithPerceiver({ text: 'What colour is the sky on Mars?', options: ['red', 'blue', 'green'] }, [raycastView(f, f.reference, W, H)]);
+    const a = answerWithPerceiver({ text: 'What colour is the sky on Mars?', options: ['red', 'blue', 'green'] }, [
+      raycastView(f, f.reference, W, H),
+    ]);
     expect(a.cannotTell).toBe(true);
     expect(a.distSource).toBe('uniform-fallback');
     expect(Object.values(a.dist)).toEqual([1 / 3, 1 / 3, 1 / 3]);
@@ -135,12 +154,20 @@ describe('perceiverBrainFromImages (2-D only, for the local test server)', () =>
     for (let i = 0; i < W * H; i++) rgba.set([r.rgb[3 * i], r.rgb[3 * i + 1], r.rgb[3 * i + 2], 255], 4 * i);
     return { width: W, height: H, rgba };
   };
-  const prompt = (q: SpatialQuestion) => [`Question: ${q.text}`, 'Options:', ...q.options.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`),
-    'Answer with JSON {"choice","confidence","rationale"}.'].join('\n');
+  const prompt = (q: SpatialQuestion) =>
+    [
+      `Question: ${q.text}`,
+      'Options:',
+      ...q.options.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`),
+      'Answer with JSON {"choice","confidence","rationale"}.',
+    ].join('\n');
 
   it('finds the hidden object when a second image shows it', () => {
-    const { fixture, question } = items.find(({ fixture: f, question: q }) => q.category === 'hidden-behind'
-      && f.objects.find((o) => o.name === q.options[q.answer.charCodeAt(0) - 65])!.visibility === 0)!;
+    const { fixture, question } = items.find(
+      ({ fixture: f, question: q }) =>
+        q.category === 'hidden-behind' &&
+        f.objects.find((o) => o.name === q.options[q.answer.charCodeAt(0) - 65])!.visibility === 0,
+    )!;
     const ref = rgbaOf(fixture, fixture.reference.c2w);
     const only = perceiverBrainFromImages([prompt(question)], [ref]);
     expect(only.confidence).toBeLessThanOrEqual(0.35);
@@ -153,7 +180,11 @@ describe('perceiverBrainFromImages (2-D only, for the local test server)', () =>
     const both = perceiverBrainFromImages(['system prompt', prompt(question)], [ref, second]);
     expect(both.choice).toBe(question.answer);
     expect(both.confidence).toBeGreaterThan(0.5);
-    expect(JSON.parse(JSON.stringify(both))).toEqual({ choice: both.choice, confidence: both.confidence, rationale: both.rationale });
+    expect(JSON.parse(JSON.stringify(both))).toEqual({
+      choice: both.choice,
+      confidence: both.confidence,
+      rationale: both.rationale,
+    });
   });
 
   it('counts the colours it sees, and copes with a prompt that is not a template', () => {

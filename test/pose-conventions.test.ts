@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { cameraAxes, cameraCenter, identity, intrinsicsFromHfov, invertPose, transformPoint } from '../core/camera.js';
 import {
-  c2wFromPose, clampPose, parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, type PoseContext, wrapDeg,
+  c2wFromPose,
+  clampPose,
+  parsePose,
+  poseCaption,
+  poseRangeErrors,
+  PRESET_NAMES,
+  type PoseContext,
+  wrapDeg,
 } from '../core/pose.js';
 import type { Vec3 } from '../core/types.js';
 
@@ -19,7 +26,7 @@ describe('poses (hand-checkable)', () => {
     Array.from(identity()).forEach((x, i) => expect(m[i]).toBeCloseTo(x, 12));
   });
 
-  it('orbit azimuth +90° stands at the reference camera\'s right and looks at the pivot along −x', () => {
+  it("orbit azimuth +90° stands at the reference camera's right and looks at the pivot along −x", () => {
     const m = c2wFromPose({ mode: 'orbit', azimuth_deg: 90, elevation_deg: 0, distance_scale: 1 }, ctx);
     close(cameraCenter(m), [2, 0, 2]);
     close(cameraAxes(m).forward, [-1, 0, 0]);
@@ -28,7 +35,10 @@ describe('poses (hand-checkable)', () => {
   });
 
   it('orbit azimuth −90° stands at the left; 180° stands behind the pivot looking back', () => {
-    close(cameraCenter(c2wFromPose({ mode: 'orbit', azimuth_deg: -90, elevation_deg: 0, distance_scale: 1 }, ctx)), [-2, 0, 2]);
+    close(
+      cameraCenter(c2wFromPose({ mode: 'orbit', azimuth_deg: -90, elevation_deg: 0, distance_scale: 1 }, ctx)),
+      [-2, 0, 2],
+    );
     const b = c2wFromPose({ mode: 'orbit', azimuth_deg: 180, elevation_deg: 0, distance_scale: 1 }, ctx);
     close(cameraCenter(b), [0, 0, 4]);
     close(cameraAxes(b).forward, [0, 0, -1]);
@@ -89,12 +99,15 @@ describe('poses (hand-checkable)', () => {
     const scaled = identity();
     scaled[0] = 3;
     expect(poseRangeErrors(parsePose({ mode: 'c2w', matrix: Array.from(scaled) }))[0]).toMatch(/not a rigid/);
-    expect(() => c2wFromPose(parsePose({ mode: 'lookat', eye: [1, 1, 1], target: [1, 1, 1] }), ctx)).toThrow(/same point/);
+    expect(() => c2wFromPose(parsePose({ mode: 'lookat', eye: [1, 1, 1], target: [1, 1, 1] }), ctx)).toThrow(
+      /same point/,
+    );
   });
 
   it('captions say the move in words and numbers', () => {
-    expect(poseCaption({ mode: 'orbit', azimuth_deg: 30, elevation_deg: 15, distance_scale: 1 }))
-      .toBe('camera swung 30° to the right, raised 15° (looking down) around the scene centre [orbit azimuth_deg=30 elevation_deg=15 distance_scale=1]');
+    expect(poseCaption({ mode: 'orbit', azimuth_deg: 30, elevation_deg: 15, distance_scale: 1 })).toBe(
+      'camera swung 30° to the right, raised 15° (looking down) around the scene centre [orbit azimuth_deg=30 elevation_deg=15 distance_scale=1]',
+    );
     expect(poseCaption(parsePose({ mode: 'ego', yaw_deg: -20 }))).toMatch(/turned 20° left/);
   });
 });

@@ -4,7 +4,13 @@
  * where that is cheap).
  */
 import { describe, expect, it } from 'vitest';
-import { generateQuestions, fixtureOfQuestion, sceneVisibility, QUESTION_RULES, sideAngleDeg } from '../fixtures/questions.js';
+import {
+  generateQuestions,
+  fixtureOfQuestion,
+  sceneVisibility,
+  QUESTION_RULES,
+  sideAngleDeg,
+} from '../fixtures/questions.js';
 import { parseQuestionText, parseOptionText, SPATIAL_CATEGORIES } from '../loop/perceiver-templates.js';
 import { visibleFraction } from '../fixtures/raycast.js';
 import { VantageError } from '../core/errors.js';
@@ -27,7 +33,13 @@ describe('generateQuestions', () => {
     for (const c of SPATIAL_CATEGORIES) expect(per.get(c), c).toBe(6);
     // The first category named gets the remainder.
     const only = generateQuestions({ count: 5, seed: 9, categories: ['left-right', 'count'] });
-    expect(only.map((x) => x.question.category).sort()).toEqual(['count', 'count', 'left-right', 'left-right', 'left-right']);
+    expect(only.map((x) => x.question.category).sort()).toEqual([
+      'count',
+      'count',
+      'left-right',
+      'left-right',
+      'left-right',
+    ]);
     expect(new Set(items.map((x) => x.question.id)).size).toBe(items.length);
   });
 
@@ -79,7 +91,10 @@ describe('generateQuestions', () => {
         }
         case 'left-right': {
           const [a, b, c] = named(/standing at the (\w+ \w+) and facing the (\w+ \w+)\. Is the (\w+ \w+) to/);
-          expect([a, b, c].some((i) => vis[i] < R.hiddenVisible), q.id).toBe(true);
+          expect(
+            [a, b, c].some((i) => vis[i] < R.hiddenVisible),
+            q.id,
+          ).toBe(true);
           const ang = sideAngleDeg(f.objects[a].center, f.objects[b].center, f.objects[c].center, f.up);
           expect(Math.abs(ang)).toBeGreaterThan(R.minSideAngleDeg);
           expect(Math.abs(ang)).toBeLessThan(180 - R.minSideAngleDeg);
@@ -89,12 +104,16 @@ describe('generateQuestions', () => {
         }
         case 'front-behind': {
           const [a, b] = named(/is the (\w+ \w+) in front of or behind the (\w+ \w+)\?/);
-          expect([a, b].some((i) => vis[i] < R.hiddenVisible), q.id).toBe(true);
+          expect(
+            [a, b].some((i) => vis[i] < R.hiddenVisible),
+            q.id,
+          ).toBe(true);
           // From the opposite side, "in front" = farther from the original camera along its levelled forward.
           const up = f.up;
           const fwd = [-up[2] * up[0], -up[2] * up[1], 1 - up[2] * up[2]];
           const n = Math.hypot(...fwd);
-          const A = f.objects[a].center, B = f.objects[b].center;
+          const A = f.objects[a].center,
+            B = f.objects[b].center;
           const gap = ((A[0] - B[0]) * fwd[0] + (A[1] - B[1]) * fwd[1] + (A[2] - B[2]) * fwd[2]) / n;
           expect(Math.abs(gap)).toBeGreaterThanOrEqual(R.minDepthGap * s - 1e-9);
           expect(correct).toBe(gap > 0 ? 'in front' : 'behind');
@@ -116,6 +135,8 @@ describe('generateQuestions', () => {
   it('refuses impossible requests with a clear error', () => {
     expect(() => generateQuestions({ count: 0, seed: 1 })).toThrow(VantageError);
     expect(() => generateQuestions({ count: 3, seed: -1 })).toThrow(/seed/);
-    expect(() => generateQuestions({ count: 3, seed: 1, categories: ['sideways' as never] })).toThrow(/unknown question categories/);
+    expect(() => generateQuestions({ count: 3, seed: 1, categories: ['sideways' as never] })).toThrow(
+      /unknown question categories/,
+    );
   });
 });

@@ -21,11 +21,19 @@ const renderers: [string, Renderer][] = [['reference', createReferenceRenderer()
 if (gpu) renderers.push(['webgpu', await createWebGpuRenderer(gpu)]);
 afterAll(() => renderers.forEach(([, r]) => r.dispose()));
 
-const opts = (o: Partial<RenderOptions> = {}): RenderOptions => ({ mode: 'gaussians', width: W, height: H, holes: 'none', ...o });
+const opts = (o: Partial<RenderOptions> = {}): RenderOptions => ({
+  mode: 'gaussians',
+  width: W,
+  height: H,
+  holes: 'none',
+  ...o,
+});
 
 /** Luminance-weighted centroid of the image, in continuous pixel coordinates (centres at u + ½). */
 function centroid(view: RenderedView): [number, number] {
-  let sx = 0, sy = 0, s = 0;
+  let sx = 0,
+    sy = 0,
+    s = 0;
   for (let v = 0; v < view.height; v++) {
     for (let u = 0; u < view.width; u++) {
       const w = rgbAt(view.rgba, view.width, u, v)[0];
@@ -39,11 +47,17 @@ function centroid(view: RenderedView): [number, number] {
 
 /** Width and height of the bounding box of covered pixels. */
 function coveredExtent(view: RenderedView): [number, number] {
-  let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
+  let u0 = Infinity,
+    u1 = -Infinity,
+    v0 = Infinity,
+    v1 = -Infinity;
   for (let v = 0; v < view.height; v++) {
     for (let u = 0; u < view.width; u++) {
       if (!view.coverage[v * view.width + u]) continue;
-      u0 = Math.min(u0, u); u1 = Math.max(u1, u); v0 = Math.min(v0, v); v1 = Math.max(v1, v);
+      u0 = Math.min(u0, u);
+      u1 = Math.max(u1, u);
+      v0 = Math.min(v0, v);
+      v1 = Math.max(v1, v);
     }
   }
   return [u1 - u0 + 1, v1 - v0 + 1];
@@ -85,8 +99,16 @@ describe.each(renderers)('%s renderer: gaussians', (kind, renderer) => {
   });
 
   it('lets a nearer opaque Gaussian hide a farther one, whatever their order in the arrays', async () => {
-    const far = { pos: [0, 0, 3] as [number, number, number], color: [0, 1, 0] as [number, number, number], scale: 0.075 };
-    const near = { pos: [0, 0, 2] as [number, number, number], color: [1, 0, 0] as [number, number, number], scale: 0.05 };
+    const far = {
+      pos: [0, 0, 3] as [number, number, number],
+      color: [0, 1, 0] as [number, number, number],
+      scale: 0.075,
+    };
+    const near = {
+      pos: [0, 0, 2] as [number, number, number],
+      color: [1, 0, 0] as [number, number, number],
+      scale: 0.05,
+    };
     for (const scene of [sceneOf([far, near]), sceneOf([near, far])]) {
       const view = await renderer.render(scene, cam, opts());
       const [r, g] = rgbAt(view.rgba, W, 32, 24);
@@ -115,7 +137,11 @@ describe.each(renderers)('%s renderer: gaussians', (kind, renderer) => {
     const [w0, h0] = coveredExtent(plain);
     expect(w0).toBeGreaterThan(2 * h0);
     const s = Math.SQRT1_2; // 90° about the camera axis
-    const turned = await renderer.render(sceneOf([{ pos: [0, 0, 2], color: [1, 1, 1], scale: long, rot: [s, 0, 0, s] }]), cam, opts());
+    const turned = await renderer.render(
+      sceneOf([{ pos: [0, 0, 2], color: [1, 1, 1], scale: long, rot: [s, 0, 0, s] }]),
+      cam,
+      opts(),
+    );
     const [w1, h1] = coveredExtent(turned);
     expect(h1).toBeGreaterThan(2 * w1);
   });
@@ -154,8 +180,12 @@ describe.each(renderers)('%s renderer: gaussians', (kind, renderer) => {
   });
 
   it('rejects bad options with a VantageError', async () => {
-    await expect(renderer.render(white([0, 0, 2], 0.02), cam, opts({ width: 0 }))).rejects.toMatchObject({ name: 'VantageError' });
-    await expect(renderer.render(white([0, 0, 2], 0.02), cam, opts({ mode: 'voxels' as never }))).rejects.toMatchObject({ code: 'bad-render-options' });
+    await expect(renderer.render(white([0, 0, 2], 0.02), cam, opts({ width: 0 }))).rejects.toMatchObject({
+      name: 'VantageError',
+    });
+    await expect(renderer.render(white([0, 0, 2], 0.02), cam, opts({ mode: 'voxels' as never }))).rejects.toMatchObject(
+      { code: 'bad-render-options' },
+    );
     const broken = { ...white([0, 0, 2], 0.02), count: 5 };
     await expect(renderer.render(broken, cam, opts())).rejects.toMatchObject({ code: 'bad-scene' });
   });
@@ -166,7 +196,11 @@ describe.each(renderers)('%s renderer: points', (_kind, renderer) => {
 
   it('covers the square of half-size max(scale)·fx/z around the projection', async () => {
     const sigma = (2 * 2) / fx; // 2 px at z = 2
-    const view = await renderer.render(sceneOf([{ pos: [0, 0, 2], color: [0.2, 0.4, 0.6], scale: sigma }]), cam, popts());
+    const view = await renderer.render(
+      sceneOf([{ pos: [0, 0, 2], color: [0.2, 0.4, 0.6], scale: sigma }]),
+      cam,
+      popts(),
+    );
     expect(view.coverage.reduce((a, b) => a + b, 0)).toBe(25);
     expect(coveredExtent(view)).toEqual([5, 5]);
     expect(view.coverage[22 * W + 30]).toBe(1);
@@ -177,21 +211,33 @@ describe.each(renderers)('%s renderer: points', (_kind, renderer) => {
 
   it('keeps the nearest point, and the lower index at equal depth', async () => {
     const s = 0.001;
-    const near = await renderer.render(sceneOf([
-      { pos: [0, 0, 3], color: [0, 1, 0], scale: s },
-      { pos: [0, 0, 2], color: [1, 0, 0], scale: s },
-    ]), cam, popts());
+    const near = await renderer.render(
+      sceneOf([
+        { pos: [0, 0, 3], color: [0, 1, 0], scale: s },
+        { pos: [0, 0, 2], color: [1, 0, 0], scale: s },
+      ]),
+      cam,
+      popts(),
+    );
     expect(rgbAt(near.rgba, W, 32, 24)).toEqual([255, 0, 0]);
     expect(near.depth[24 * W + 32]).toBeCloseTo(2, 5);
-    const tie = await renderer.render(sceneOf([
-      { pos: [0, 0, 2], color: [0, 0, 1], scale: s },
-      { pos: [0, 0, 2], color: [1, 0, 0], scale: s },
-    ]), cam, popts());
+    const tie = await renderer.render(
+      sceneOf([
+        { pos: [0, 0, 2], color: [0, 0, 1], scale: s },
+        { pos: [0, 0, 2], color: [1, 0, 0], scale: s },
+      ]),
+      cam,
+      popts(),
+    );
     expect(rgbAt(tie.rgba, W, 32, 24)).toEqual([0, 0, 255]);
   });
 
   it('gives at least one pixel to a tiny point and marks the rest', async () => {
-    const view = await renderer.render(sceneOf([{ pos: [0, 0, 2], color: [1, 1, 1], scale: 1e-6 }]), cam, popts({ holes: 'mark' }));
+    const view = await renderer.render(
+      sceneOf([{ pos: [0, 0, 2], color: [1, 1, 1], scale: 1e-6 }]),
+      cam,
+      popts({ holes: 'mark' }),
+    );
     expect(view.coverage.reduce((a, b) => a + b, 0)).toBe(1);
     expect(view.coverage[24 * W + 32]).toBe(1);
     expect(rgbAt(view.rgba, W, 0, 0)).toEqual(HOLE_MARK_COLOR);

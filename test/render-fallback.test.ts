@@ -9,7 +9,11 @@ import { shadersDir } from '../synth/shaders.js';
 import { camera, sceneOf } from './render-scenes.js';
 
 const noAdapter = async (): Promise<never> => {
-  throw new VantageError('no-gpu-adapter', 'WebGPU found no GPU adapter', 'install Mesa >= 23 lavapipe (mesa-vulkan-drivers)');
+  throw new VantageError(
+    'no-gpu-adapter',
+    'WebGPU found no GPU adapter',
+    'install Mesa >= 23 lavapipe (mesa-vulkan-drivers)',
+  );
 };
 
 afterEach(() => vi.restoreAllMocks());
@@ -24,8 +28,12 @@ describe('createRenderer', () => {
     expect(warnings[0]).toMatch(/no GPU adapter/);
     expect(warnings[0]).toMatch(/lavapipe/);
     expect(warnings[0]).not.toMatch(/\n/);
-    const view = await r.render(sceneOf([{ pos: [0, 0, 2], color: [1, 0, 0], scale: 0.05 }]), camera(32, 24),
-      { mode: 'gaussians', width: 32, height: 24, holes: 'mark' });
+    const view = await r.render(sceneOf([{ pos: [0, 0, 2], color: [1, 0, 0], scale: 0.05 }]), camera(32, 24), {
+      mode: 'gaussians',
+      width: 32,
+      height: 24,
+      holes: 'mark',
+    });
     expect(view.renderer).toBe('reference');
     expect(warnings).toHaveLength(1);
     r.dispose();
@@ -34,7 +42,9 @@ describe('createRenderer', () => {
   it('also falls back when the WebGPU binding cannot load', async () => {
     const warnings: string[] = [];
     const r = await createRenderer({
-      openDevice: async () => { throw new VantageError('webgpu-unavailable', 'the WebGPU binding did not load'); },
+      openDevice: async () => {
+        throw new VantageError('webgpu-unavailable', 'the WebGPU binding did not load');
+      },
       warn: (l) => warnings.push(l),
     });
     expect(r.kind).toBe('reference');
@@ -59,7 +69,14 @@ describe('createRenderer', () => {
 
   it('does not hide other failures behind the fallback', async () => {
     const warn = vi.fn();
-    await expect(createRenderer({ openDevice: async () => { throw new Error('bug'); }, warn })).rejects.toThrow('bug');
+    await expect(
+      createRenderer({
+        openDevice: async () => {
+          throw new Error('bug');
+        },
+        warn,
+      }),
+    ).rejects.toThrow('bug');
     expect(warn).not.toHaveBeenCalled();
   });
 });

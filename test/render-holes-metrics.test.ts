@@ -12,7 +12,8 @@ function image(width: number, height: number, rgb: [number, number, number]): Ui
 }
 
 describe('applyHoles', () => {
-  const W = 6, H = 4;
+  const W = 6,
+    H = 4;
   const coverage = new Uint8Array(W * H).map((_, p) => (p % W < 3 ? 1 : 0)); // left half covered
 
   it("'mark' paints uncovered pixels only, alpha untouched", () => {
@@ -38,11 +39,18 @@ describe('applyHoles', () => {
   });
 
   it('fills between two colours with values between them', () => {
-    const w = 16, h = 1;
+    const w = 16,
+      h = 1;
     const rgba = image(w, h, [0, 0, 0]);
     const cov = new Uint8Array(w);
-    for (let x = 0; x < 4; x++) { rgba.set([255, 0, 0], 4 * x); cov[x] = 1; }
-    for (let x = 12; x < 16; x++) { rgba.set([0, 0, 255], 4 * x); cov[x] = 1; }
+    for (let x = 0; x < 4; x++) {
+      rgba.set([255, 0, 0], 4 * x);
+      cov[x] = 1;
+    }
+    for (let x = 12; x < 16; x++) {
+      rgba.set([0, 0, 255], 4 * x);
+      cov[x] = 1;
+    }
     pushPullFill(rgba, cov, w, h);
     const reds = Array.from({ length: w }, (_, x) => rgba[4 * x]);
     for (let x = 4; x < 12; x++) {

@@ -18,7 +18,10 @@ const variants: [string, WebGpuRenderer][] = gpus
   ? [
       ['subgroup rasteriser', await createWebGpuRenderer(gpus[0])],
       ['portable rasteriser', await createWebGpuRenderer(gpus[1], { subgroups: false })],
-      ['2D dispatch (8 workgroups per dimension)', await createWebGpuRenderer(gpus[2], { maxWorkgroupsPerDimension: 8 })],
+      [
+        '2D dispatch (8 workgroups per dimension)',
+        await createWebGpuRenderer(gpus[2], { maxWorkgroupsPerDimension: 8 }),
+      ],
     ]
   : [];
 afterAll(() => variants.forEach(([, r]) => r.dispose()));
@@ -99,7 +102,11 @@ describe.skipIf(!gpus)('WebGPU matches the reference renderer', () => {
     const cam = camera(64, 48);
     const o: RenderOptions = { mode: 'gaussians', width: 64, height: 48, holes: 'none' };
     const scenes = [randomScene(400, 4), randomScene(400, 5)];
-    const views = await Promise.all([gpu.render(scenes[0], cam, o), gpu.render(scenes[1], cam, { ...o, mode: 'points' }), gpu.render(scenes[0], cam, o)]);
+    const views = await Promise.all([
+      gpu.render(scenes[0], cam, o),
+      gpu.render(scenes[1], cam, { ...o, mode: 'points' }),
+      gpu.render(scenes[0], cam, o),
+    ]);
     expectParity(views[0], renderReference(scenes[0], cam, o));
     expectParity(views[1], renderReference(scenes[1], cam, { ...o, mode: 'points' }));
     expect(views[2].rgba).toEqual(views[0].rgba);
@@ -110,10 +117,17 @@ describe.skipIf(!gpus)('WebGPU renderer limits and lifecycle', () => {
   it('refuses, with a VantageError and quickly, splats that would need more tile entries than the GPU can bind', async () => {
     const [, gpu] = variants[0];
     // 5000 splats each covering the whole 1024² image: 5000 × 16384 tiles ≈ 82M entries > 32M
-    const huge = sceneOf(Array.from({ length: 5000 }, (_, i) => ({ pos: [0, 0, 2 + i * 1e-4] as [number, number, number], color: [1, 1, 1] as [number, number, number], scale: 5 })));
+    const huge = sceneOf(
+      Array.from({ length: 5000 }, (_, i) => ({
+        pos: [0, 0, 2 + i * 1e-4] as [number, number, number],
+        color: [1, 1, 1] as [number, number, number],
+        scale: 5,
+      })),
+    );
     const t0 = performance.now();
-    await expect(gpu.render(huge, camera(1024, 1024), { mode: 'gaussians', width: 1024, height: 1024, holes: 'none' }))
-      .rejects.toMatchObject({ code: 'render-too-large' });
+    await expect(
+      gpu.render(huge, camera(1024, 1024), { mode: 'gaussians', width: 1024, height: 1024, holes: 'none' }),
+    ).rejects.toMatchObject({ code: 'render-too-large' });
     expect(performance.now() - t0).toBeLessThan(5000);
     // the renderer is still usable afterwards
     const small = randomScene(200);
@@ -126,8 +140,9 @@ describe.skipIf(!gpus)('WebGPU renderer limits and lifecycle', () => {
     const r: Renderer = await createWebGpuRenderer(gpu);
     r.dispose();
     r.dispose(); // twice is harmless
-    await expect(r.render(randomScene(10), camera(32, 24), { mode: 'points', width: 32, height: 24, holes: 'none' }))
-      .rejects.toMatchObject({ code: 'renderer-disposed' });
+    await expect(
+      r.render(randomScene(10), camera(32, 24), { mode: 'points', width: 32, height: 24, holes: 'none' }),
+    ).rejects.toMatchObject({ code: 'renderer-disposed' });
   });
 });
 

@@ -16,7 +16,8 @@ import { syntheticTrace, syntheticViews } from './support/synthetic-trace.js';
 const CHROMIUM = '/usr/bin/chromium';
 const describeBrowser = existsSync(CHROMIUM)
   ? describe
-  : (name: string, fn: () => void) => describe.skip(`${name} (skipped: ${CHROMIUM} not found; install Debian's chromium package)`, fn);
+  : (name: string, fn: () => void) =>
+      describe.skip(`${name} (skipped: ${CHROMIUM} not found; install Debian's chromium package)`, fn);
 
 describeBrowser('report in headless chromium', () => {
   let browser: Browser;
@@ -25,8 +26,16 @@ describeBrowser('report in headless chromium', () => {
     dir = await mkdtemp(join(tmpdir(), 'vantage-report-'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -47,21 +56,28 @@ describeBrowser('report in headless chromium', () => {
       blocked.push(url);
       return route.abort();
     });
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
 
     await page.goto(pathToFileURL(indexHtml).href, { waitUntil: 'load' });
 
-    const rounds = await page.locator('section.round[data-round]').evaluateAll((els) => els.map((e) => e.getAttribute('data-round')));
+    const rounds = await page
+      .locator('section.round[data-round]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-round')));
     expect(rounds).toEqual(['0', '1', '2']);
-    for (const r of ['0', '1', '2']) expect(await page.locator(`section.round[data-round="${r}"]`).isVisible()).toBe(true);
+    for (const r of ['0', '1', '2'])
+      expect(await page.locator(`section.round[data-round="${r}"]`).isVisible()).toBe(true);
 
-    const imgs = await page.locator('img').evaluateAll((els) => els.map((e) => {
-      // no DOM lib in this tsconfig: the few fields read are typed here
-      const i = e as unknown as { getAttribute(n: string): string | null; complete: boolean; naturalWidth: number };
-      return { src: i.getAttribute('src'), complete: i.complete, w: i.naturalWidth };
-    }));
+    const imgs = await page.locator('img').evaluateAll((els) =>
+      els.map((e) => {
+        // no DOM lib in this tsconfig: the few fields read are typed here
+        const i = e as unknown as { getAttribute(n: string): string | null; complete: boolean; naturalWidth: number };
+        return { src: i.getAttribute('src'), complete: i.complete, w: i.naturalWidth };
+      }),
+    );
     expect(imgs.map((i) => i.src)).toEqual(['input-0.png', 'round-01.png', 'round-02.png']);
     for (const i of imgs) {
       expect(i.complete, `${i.src} loaded`).toBe(true);

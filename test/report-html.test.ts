@@ -75,7 +75,12 @@ describe('renderReportHtml', () => {
 
   it('renders a free-form question and an unfinished, empty trace without failing', () => {
     const t: Trace = { ...syntheticTrace(), question: { text: 'What colour is the box?', options: [] } };
-    t.rounds = t.rounds.map((r) => ({ ...r, answer: { ...r.answer, dist: { red: 0.7, blue: 0.3 } }, posterior: { red: 0.7, blue: 0.3 }, fusedChoice: 'red' }));
+    t.rounds = t.rounds.map((r) => ({
+      ...r,
+      answer: { ...r.answer, dist: { red: 0.7, blue: 0.3 } },
+      posterior: { red: 0.7, blue: 0.3 },
+      fusedChoice: 'red',
+    }));
     const out = renderReportHtml(t, FILES);
     expect(out).toContain('free-form question');
     expect(out).toContain('data-option="red"');

@@ -4,7 +4,14 @@ import type { LoopConfig } from '../loop/types.js';
 
 const adaptive: LoopConfig['stop'] = { policy: 'adaptive', stableRounds: 2, marginTau: 0.3 };
 const state = (over: Partial<StopState>): StopState => ({
-  round: 0, maxRounds: 5, fusedChoices: [], margins: [], modelSaidStop: false, tokensUsed: 0, msUsed: 0, ...over,
+  round: 0,
+  maxRounds: 5,
+  fusedChoices: [],
+  margins: [],
+  modelSaidStop: false,
+  tokensUsed: 0,
+  msUsed: 0,
+  ...over,
 });
 
 describe('adaptive: stable answer with margin', () => {
@@ -17,11 +24,17 @@ describe('adaptive: stable answer with margin', () => {
     expect(stopDecision(adaptive, state({ round: 3, fusedChoices, margins }))).toBe('stable');
   });
   it('does not stop when stable but the margin is below τ', () => {
-    expect(stopDecision(adaptive, state({ round: 2, fusedChoices: ['A', 'A', 'A'], margins: [0.5, 0.5, 0.29] }))).toBeUndefined();
-    expect(stopDecision(adaptive, state({ round: 2, fusedChoices: ['A', 'A', 'A'], margins: [0.5, 0.5, 0.3] }))).toBe('stable');
+    expect(
+      stopDecision(adaptive, state({ round: 2, fusedChoices: ['A', 'A', 'A'], margins: [0.5, 0.5, 0.29] })),
+    ).toBeUndefined();
+    expect(stopDecision(adaptive, state({ round: 2, fusedChoices: ['A', 'A', 'A'], margins: [0.5, 0.5, 0.3] }))).toBe(
+      'stable',
+    );
   });
   it('a change of answer restarts the count', () => {
-    expect(stopDecision(adaptive, state({ round: 3, fusedChoices: ['A', 'A', 'B', 'A'], margins: [0.9, 0.9, 0.9, 0.9] }))).toBeUndefined();
+    expect(
+      stopDecision(adaptive, state({ round: 3, fusedChoices: ['A', 'A', 'B', 'A'], margins: [0.9, 0.9, 0.9, 0.9] })),
+    ).toBeUndefined();
   });
   it('k = 0 may stop at round 0 when the prior is already sure; an empty answer never counts', () => {
     const k0 = { ...adaptive, stableRounds: 0 };
@@ -33,7 +46,9 @@ describe('adaptive: stable answer with margin', () => {
 
 describe('adaptive: the model says stop', () => {
   it('stops with model-stop', () => {
-    expect(stopDecision(adaptive, state({ round: 1, fusedChoices: ['A', 'B'], margins: [0, 0], modelSaidStop: true }))).toBe('model-stop');
+    expect(
+      stopDecision(adaptive, state({ round: 1, fusedChoices: ['A', 'B'], margins: [0, 0], modelSaidStop: true })),
+    ).toBe('model-stop');
   });
 });
 
@@ -43,7 +58,9 @@ describe('rounds and budgets', () => {
     expect(stopDecision(adaptive, { ...s, round: 4 })).toBeUndefined();
     expect(stopDecision(adaptive, s)).toBe('max-rounds');
     expect(stopDecision({ ...adaptive, policy: 'fixed' }, s)).toBe('fixed-rounds');
-    expect(stopDecision(adaptive, state({ round: 0, maxRounds: 0, fusedChoices: ['A'], margins: [0] }))).toBe('max-rounds');
+    expect(stopDecision(adaptive, state({ round: 0, maxRounds: 0, fusedChoices: ['A'], margins: [0] }))).toBe(
+      'max-rounds',
+    );
   });
   it('stops when the token budget is spent', () => {
     const cfg = { ...adaptive, tokenBudget: 1000 };
@@ -59,16 +76,26 @@ describe('rounds and budgets', () => {
   });
   it('reports what the answer did before what ran out', () => {
     const cfg = { ...adaptive, tokenBudget: 10, stableRounds: 1 };
-    expect(stopDecision(cfg, state({ round: 1, fusedChoices: ['A', 'A'], margins: [0.5, 0.5], tokensUsed: 50 }))).toBe('stable');
+    expect(stopDecision(cfg, state({ round: 1, fusedChoices: ['A', 'A'], margins: [0.5, 0.5], tokensUsed: 50 }))).toBe(
+      'stable',
+    );
   });
 });
 
 describe('fixed policy', () => {
   const fixed: LoopConfig['stop'] = { policy: 'fixed', stableRounds: 1, marginTau: 0.1, secondsBudget: 10 };
   it('ignores stability and the model stop, but not the budgets', () => {
-    const s = state({ round: 2, maxRounds: 3, fusedChoices: ['A', 'A', 'A'], margins: [0.9, 0.9, 0.9], modelSaidStop: true });
+    const s = state({
+      round: 2,
+      maxRounds: 3,
+      fusedChoices: ['A', 'A', 'A'],
+      margins: [0.9, 0.9, 0.9],
+      modelSaidStop: true,
+    });
     expect(stopDecision(fixed, s)).toBeUndefined();
-    expect(stopDecision(fixed, { ...s, round: 3, fusedChoices: [...s.fusedChoices, 'A'], margins: [...s.margins, 0.9] })).toBe('fixed-rounds');
+    expect(
+      stopDecision(fixed, { ...s, round: 3, fusedChoices: [...s.fusedChoices, 'A'], margins: [...s.margins, 0.9] }),
+    ).toBe('fixed-rounds');
     expect(stopDecision(fixed, { ...s, msUsed: 10_000 })).toBe('time-budget');
   });
 });

@@ -7,11 +7,16 @@ import type { Trace } from '../loop/types.js';
 import { syntheticTrace, syntheticViews } from './support/synthetic-trace.js';
 
 let dir: string;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'vantage-trace-')); });
-afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vantage-trace-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** The trace as JSON sees it (typed arrays become lists). */
-const asJson = (t: unknown) => JSON.parse(JSON.stringify(t, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)));
+const asJson = (t: unknown) =>
+  JSON.parse(JSON.stringify(t, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)));
 
 describe('writeTrace / readTrace', () => {
   it('round-trips the trace and writes trace.json, index.html and every PNG', async () => {
@@ -86,8 +91,12 @@ describe('writeTrace / readTrace', () => {
 
   it('refuses image names with folders and data that is not PNG, before writing anything', async () => {
     const [view] = await syntheticViews();
-    await expect(writeTrace(dir, syntheticTrace(), [{ file: '../evil.png', png: view.png }])).rejects.toThrow(/plain PNG file name/);
-    await expect(writeTrace(dir, syntheticTrace(), [{ file: 'x.png', png: Buffer.from('GIF89a....') }])).rejects.toThrow(/not PNG data/);
+    await expect(writeTrace(dir, syntheticTrace(), [{ file: '../evil.png', png: view.png }])).rejects.toThrow(
+      /plain PNG file name/,
+    );
+    await expect(
+      writeTrace(dir, syntheticTrace(), [{ file: 'x.png', png: Buffer.from('GIF89a....') }]),
+    ).rejects.toThrow(/not PNG data/);
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -110,19 +119,31 @@ describe('secrets never reach a trace', () => {
       url: 'https://user:hunter2pass@example.invalid/v1?api_key=abc123&model=m',
       OPENAI_API_KEY: 'whatever',
     };
-    trace.rounds[1].calls[0].errors = ['401: Incorrect API key provided: sk-proj-ABCDEF123456. Header was "Bearer tok_987654321"'];
+    trace.rounds[1].calls[0].errors = [
+      '401: Incorrect API key provided: sk-proj-ABCDEF123456. Header was "Bearer tok_987654321"',
+    ];
     trace.rounds[1].calls[0].reply = 'token hf_abcdefghijklmnopqrstuvwxyz0123';
     await writeTrace(dir, trace, []);
     const json = await readFile(join(dir, 'trace.json'), 'utf8');
     const html = await readFile(join(dir, 'index.html'), 'utf8');
     for (const text of [json, html]) {
-      for (const secret of ['sk-test123', 'abcdefgh12345', 'plainvalue', 'hunter2pass', 'abc123', 'whatever', 'sk-proj-ABCDEF123456', 'tok_987654321', 'hf_abcdefghijklmnopqrstuvwxyz']) {
+      for (const secret of [
+        'sk-test123',
+        'abcdefgh12345',
+        'plainvalue',
+        'hunter2pass',
+        'abc123',
+        'whatever',
+        'sk-proj-ABCDEF123456',
+        'tok_987654321',
+        'hf_abcdefghijklmnopqrstuvwxyz',
+      ]) {
         expect(text).not.toContain(secret);
       }
     }
-    const back = (await readTrace(dir)) as Trace & Record<string, any>;
-    expect((back.config as any).model).toBe('gpt-4o [redacted]');
-    expect((back.config as any).apiKey).toBe('[redacted]');
+    const back = (await readTrace(dir)) as Trace & { request: { url: string; headers: Record<string, string> } };
+    expect((back.config as unknown as Record<string, unknown>).model).toBe('gpt-4o [redacted]');
+    expect((back.config as unknown as Record<string, unknown>).apiKey).toBe('[redacted]');
     expect(back.request.headers.Authorization).toBe('[redacted]');
     expect(back.request.headers.accept).toBe('application/json');
     expect(back.request.url).toBe('https://[redacted]@example.invalid/v1?api_key=[redacted]&model=m');
@@ -136,15 +157,23 @@ describe('secrets never reach a trace', () => {
     const old = process.env.VANTAGE_TEST_API_KEY;
     process.env.VANTAGE_TEST_API_KEY = 'zz-unusual-shape-0123456789';
     try {
-      const out = scrubSecrets({ note: 'server said: zz-unusual-shape-0123456789 is invalid', list: ['zz-unusual-shape-0123456789'] });
+      const out = scrubSecrets({
+        note: 'server said: zz-unusual-shape-0123456789 is invalid',
+        list: ['zz-unusual-shape-0123456789'],
+      });
       expect(JSON.stringify(out)).not.toContain('zz-unusual-shape');
     } finally {
-      if (old === undefined) delete process.env.VANTAGE_TEST_API_KEY; else process.env.VANTAGE_TEST_API_KEY = old;
+      if (old === undefined) delete process.env.VANTAGE_TEST_API_KEY;
+      else process.env.VANTAGE_TEST_API_KEY = old;
     }
   });
 
   it('copies rather than mutates, keeps typed arrays, and leaves ordinary text alone', () => {
-    const input = { c2w: new Float64Array([1, 2]), text: 'ask-me about the desk; monkey=3; the key is left of the mug', apiKey: 'sk-abcdef' };
+    const input = {
+      c2w: new Float64Array([1, 2]),
+      text: 'ask-me about the desk; monkey=3; the key is left of the mug',
+      apiKey: 'sk-abcdef',
+    };
     const out = scrubSecrets(input);
     expect(input.apiKey).toBe('sk-abcdef');
     expect(out.apiKey).toBe('[redacted]');

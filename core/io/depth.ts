@@ -73,17 +73,30 @@ export async function readDepth(path: string, opts: ReadDepthOptions = {}): Prom
   const name = opts.name ?? path;
   const requested = opts.format ?? 'auto';
   if (!DEPTH_FORMATS.includes(requested)) {
-    throw new VantageError('bad-option', `unknown depth format "${requested}"`, `use one of ${DEPTH_FORMATS.join(', ')}`);
+    throw new VantageError(
+      'bad-option',
+      `unknown depth format "${requested}"`,
+      `use one of ${DEPTH_FORMATS.join(', ')}`,
+    );
   }
   if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) {
-    throw new VantageError('bad-option', `depth scale must be a positive number, got ${opts.scale}`, 'e.g. 1000 for millimetres, 5000 for TUM');
+    throw new VantageError(
+      'bad-option',
+      `depth scale must be a positive number, got ${opts.scale}`,
+      'e.g. 1000 for millimetres, 5000 for TUM',
+    );
   }
   const buf = await readFileCapped(path, { name, what: 'depth map' });
   const notes: string[] = [];
   const format = requested === 'auto' ? detectDepthFormat(path, buf) : requested;
-  if (requested === 'auto') notes.push(`depth format of "${name}" taken as ${format} (${FORMAT_WORDS[format]}) from its name/contents`);
+  if (requested === 'auto')
+    notes.push(`depth format of "${name}" taken as ${format} (${FORMAT_WORDS[format]}) from its name/contents`);
   if (format === 'nyu' && opts.scale !== undefined) {
-    throw new VantageError('bad-option', `a depth scale does not apply to NYU disparity ("${name}")`, 'drop the scale, or pick another depth format');
+    throw new VantageError(
+      'bad-option',
+      `a depth scale does not apply to NYU disparity ("${name}")`,
+      'drop the scale, or pick another depth format',
+    );
   }
 
   let width: number;
@@ -131,7 +144,12 @@ export function detectDepthFormat(path: string, buf?: Uint8Array): Exclude<Depth
   if (ext === '.png') return 'png16';
   if (buf && buf.length >= 6) {
     if (buf[0] === 0x93 && String.fromCharCode(...buf.subarray(1, 6)) === 'NUMPY') return 'npy';
-    if (buf[0] === 0x50 && (buf[1] === 0x66 || buf[1] === 0x46) && (buf[2] === 0x0a || buf[2] === 0x20 || buf[2] === 0x0d)) return 'pfm';
+    if (
+      buf[0] === 0x50 &&
+      (buf[1] === 0x66 || buf[1] === 0x46) &&
+      (buf[2] === 0x0a || buf[2] === 0x20 || buf[2] === 0x0d)
+    )
+      return 'pfm';
     if (buf[0] === 0x50 && buf[1] === 0x35) return 'nyu';
   }
   return 'png16';
@@ -179,10 +197,19 @@ interface Uint16Depth {
   values: Uint16Array;
 }
 
-async function readUint16Depth(buf: Buffer, name: string, format: Exclude<DepthFormat, 'auto'>, notes: string[]): Promise<Uint16Depth> {
+async function readUint16Depth(
+  buf: Buffer,
+  name: string,
+  format: Exclude<DepthFormat, 'auto'>,
+  notes: string[],
+): Promise<Uint16Depth> {
   if (isPnm(buf)) return uint16FromPnm(buf, name, format, notes);
   if (format === 'nyu') {
-    throw new VantageError('depth-corrupt', `NYU depth "${name}" is not a binary PGM (P5)`, 'NYU raw depth comes as 16-bit .pgm files; for a 16-bit PNG use format png16');
+    throw new VantageError(
+      'depth-corrupt',
+      `NYU depth "${name}" is not a binary PGM (P5)`,
+      'NYU raw depth comes as 16-bit .pgm files; for a 16-bit PNG use format png16',
+    );
   }
   let meta: Metadata;
   try {
@@ -225,11 +252,18 @@ function uint16FromPnm(buf: Buffer, name: string, format: Exclude<DepthFormat, '
   try {
     p = parsePnm(buf, name);
   } catch (e) {
-    throw new VantageError('depth-corrupt', `depth map "${name}": ${(e as Error).message.replace(/^PPM\/PGM file "[^"]*" /, 'PGM ')}`,
-      'check the file was written completely', { cause: e });
+    throw new VantageError(
+      'depth-corrupt',
+      `depth map "${name}": ${(e as Error).message.replace(/^PPM\/PGM file "[^"]*" /, 'PGM ')}`,
+      'check the file was written completely',
+      { cause: e },
+    );
   }
   if (p.channels !== 1) {
-    throw new VantageError('depth-corrupt', `depth map "${name}" is a colour PPM; depth must be a single-channel 16-bit PGM (P5)`);
+    throw new VantageError(
+      'depth-corrupt',
+      `depth map "${name}" is a colour PPM; depth must be a single-channel 16-bit PGM (P5)`,
+    );
   }
   if (p.bytesPerSample !== 2) {
     throw new VantageError(
@@ -302,7 +336,8 @@ const NPY_MAGIC = '\x93NUMPY';
 export function parseNpy(buf: Buffer, name: string): FloatArray2d {
   const bad = (why: string, hint = 'save it with numpy.save(path, depth.astype(np.float32)) as a 2-D (H, W) array') =>
     new VantageError('depth-corrupt', `.npy depth "${name}" ${why}`, hint);
-  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== NPY_MAGIC) throw bad('is not a NumPy .npy file (no \\x93NUMPY magic)');
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== NPY_MAGIC)
+    throw bad('is not a NumPy .npy file (no \\x93NUMPY magic)');
   const major = buf[6];
   if (major !== 1 && major !== 2 && major !== 3) throw bad(`has unsupported .npy version ${major}.${buf[7]}`);
   const lenBytes = major === 1 ? 2 : 4;
@@ -315,17 +350,27 @@ export function parseNpy(buf: Buffer, name: string): FloatArray2d {
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw bad(`has a malformed header (expected descr, fortran_order and shape): ${JSON.stringify(header.trim().slice(0, 120))}`);
+    throw bad(
+      `has a malformed header (expected descr, fortran_order and shape): ${JSON.stringify(header.trim().slice(0, 120))}`,
+    );
   }
   if (fortran === 'True') {
-    throw bad('is stored in Fortran (column-major) order; expected C order', 'save np.ascontiguousarray(depth) instead');
+    throw bad(
+      'is stored in Fortran (column-major) order; expected C order',
+      'save np.ascontiguousarray(depth) instead',
+    );
   }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`has a malformed shape (${shapeText})`);
   let dims = shape;
   if (dims.length === 3 && dims[0] === 1) dims = dims.slice(1);
   else if (dims.length === 3 && dims[2] === 1) dims = dims.slice(0, 2);
-  if (dims.length !== 2) throw bad(`has shape (${shape.join(', ')}); expected a 2-D depth array (H, W), (1, H, W) or (H, W, 1)`);
+  if (dims.length !== 2)
+    throw bad(`has shape (${shape.join(', ')}); expected a 2-D depth array (H, W), (1, H, W) or (H, W, 1)`);
   const [height, width] = dims;
 
   const m = /^([<>|=])?([fu])(\d+)$/.exec(descr);
@@ -342,8 +387,10 @@ export function parseNpy(buf: Buffer, name: string): FloatArray2d {
   const size = dtype === 'float64' ? 8 : dtype === 'float32' ? 4 : 2;
   const n = width * height;
   if (buf.length - dataStart < n * size) {
-    throw bad(`is truncated: shape (${shape.join(', ')}) of ${dtype} needs ${n * size} bytes of data, the file has ${buf.length - dataStart}`,
-      'check that the file was written completely');
+    throw bad(
+      `is truncated: shape (${shape.join(', ')}) of ${dtype} needs ${n * size} bytes of data, the file has ${buf.length - dataStart}`,
+      'check that the file was written completely',
+    );
   }
   const dv = new DataView(buf.buffer, buf.byteOffset + dataStart, n * size);
   let values: Float32Array | Float64Array | Uint16Array;
@@ -381,7 +428,8 @@ export function encodeNpy(values: Float32Array, width: number, height: number): 
 
 /** A 2-D float array from PFM bytes ('Pf' grey or 'PF' colour → first channel), top row first. */
 export function parsePfm(buf: Buffer, name: string): FloatArray2d {
-  const bad = (why: string) => new VantageError('depth-corrupt', `PFM depth "${name}" ${why}`, 'check the file was written completely');
+  const bad = (why: string) =>
+    new VantageError('depth-corrupt', `PFM depth "${name}" ${why}`, 'check the file was written completely');
   // header: "Pf" or "PF", width, height, scale — whitespace separated, one whitespace byte before data
   const tokens: string[] = [];
   let pos = 0;
@@ -389,22 +437,28 @@ export function parsePfm(buf: Buffer, name: string): FloatArray2d {
     while (pos < buf.length && isWs(buf[pos])) pos++;
     const start = pos;
     while (pos < buf.length && !isWs(buf[pos]) && pos - start < 32) pos++;
-    if (pos === start || pos >= buf.length) throw bad('has a malformed header (expected "Pf"/"PF", width, height, scale)');
+    if (pos === start || pos >= buf.length)
+      throw bad('has a malformed header (expected "Pf"/"PF", width, height, scale)');
     tokens.push(buf.toString('latin1', start, pos));
   }
   pos++;
   const [magic, ws, hs, ss] = tokens;
-  if (magic !== 'Pf' && magic !== 'PF') throw bad(`starts with "${magic.slice(0, 8)}"; expected "Pf" (grey) or "PF" (colour)`);
+  if (magic !== 'Pf' && magic !== 'PF')
+    throw bad(`starts with "${magic.slice(0, 8)}"; expected "Pf" (grey) or "PF" (colour)`);
   const width = Number(ws);
   const height = Number(hs);
   const scale = Number(ss);
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw bad(`has a bad size ${ws}×${hs}`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0)
+    throw bad(`has a bad size ${ws}×${hs}`);
   if (!Number.isFinite(scale) || scale === 0) throw bad(`has a bad scale "${ss}" (its sign gives the byte order)`);
   const little = scale < 0;
   const channels = magic === 'PF' ? 3 : 1;
   checkImageSize(width, height, name);
   const need = width * height * channels * 4;
-  if (buf.length - pos < need) throw bad(`is truncated: ${width}×${height}×${channels} floats need ${need} bytes, the file has ${buf.length - pos}`);
+  if (buf.length - pos < need)
+    throw bad(
+      `is truncated: ${width}×${height}×${channels} floats need ${need} bytes, the file has ${buf.length - pos}`,
+    );
   const dv = new DataView(buf.buffer, buf.byteOffset + pos, need);
   const values = new Float32Array(width * height);
   for (let row = 0; row < height; row++) {
@@ -437,7 +491,10 @@ export function encodePfm(values: Float32Array, width: number, height: number): 
  */
 export async function writeDepth(path: string, depth: Float32Array, width: number, height: number): Promise<void> {
   if (depth.length !== width * height) {
-    throw new VantageError('bad-pixels', `depth buffer has ${depth.length} values but ${width}×${height} needs ${width * height}`);
+    throw new VantageError(
+      'bad-pixels',
+      `depth buffer has ${depth.length} values but ${width}×${height} needs ${width * height}`,
+    );
   }
   const ext = extensionOf(path);
   const clean = Float32Array.from(depth, (d) => (d > 0 && Number.isFinite(d) ? d : 0));
@@ -449,14 +506,20 @@ export async function writeDepth(path: string, depth: Float32Array, width: numbe
       const v = Math.round(clean[i] * s);
       u16[i] = v <= 65535 ? v : 0;
     }
-    bytes = await sharp(u16, { raw: { width, height, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    bytes = await sharp(u16, { raw: { width, height, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
   } else if (ext === '.npy') {
     bytes = encodeNpy(clean, width, height);
   } else if (ext === '.pfm') {
     bytes = encodePfm(clean, width, height);
   } else {
-    throw new VantageError('bad-option', `cannot write depth to "${path}": unknown extension "${ext}"; expected .png (uint16 millimetres), .npy or .pfm`,
-      'name the output file with one of those extensions');
+    throw new VantageError(
+      'bad-option',
+      `cannot write depth to "${path}": unknown extension "${ext}"; expected .png (uint16 millimetres), .npy or .pfm`,
+      'name the output file with one of those extensions',
+    );
   }
   await writeFileChecked(path, bytes, 'depth map');
 }
@@ -478,13 +541,17 @@ export function turbo(t: number): [number, number, number] {
 /** RGB PNG of a depth map for humans: near = warm (red), far = cool (blue), no depth = black. */
 export async function depthPreviewPng(depth: Float32Array, width: number, height: number): Promise<Buffer> {
   if (depth.length !== width * height) {
-    throw new VantageError('bad-pixels', `depth buffer has ${depth.length} values but ${width}×${height} needs ${width * height}`);
+    throw new VantageError(
+      'bad-pixels',
+      `depth buffer has ${depth.length} values but ${width}×${height} needs ${width * height}`,
+    );
   }
   // colour by inverse depth between robust percentiles: detail where it is near, as the eye sees it
   const step = Math.max(1, Math.floor(depth.length / 100_000));
   const sample = new Float32Array(Math.ceil(depth.length / step));
   let k = 0;
-  for (let i = 0; i < depth.length; i += step) if (depth[i] > 0 && Number.isFinite(depth[i])) sample[k++] = 1 / depth[i];
+  for (let i = 0; i < depth.length; i += step)
+    if (depth[i] > 0 && Number.isFinite(depth[i])) sample[k++] = 1 / depth[i];
   const inv = sample.subarray(0, k).sort();
   const [pLo, pHi] = IO_DEFAULTS.depthPreviewPercentiles;
   const lo = inv.length ? inv[Math.floor(((inv.length - 1) * pLo) / 100)] : 0;
@@ -501,7 +568,9 @@ export async function depthPreviewPng(depth: Float32Array, width: number, height
     rgb[i * 3 + 1] = g;
     rgb[i * 3 + 2] = b;
   }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 export interface Sized {

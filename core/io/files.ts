@@ -46,10 +46,18 @@ export async function readFileCapped(path: string, opts: ReadFileOptions = {}): 
   try {
     const st = await stat(path);
     if (st.isDirectory()) {
-      throw new VantageError('not-a-file', `${what} "${name}" is a directory, not a file`, `pass the path of the ${what} file itself`);
+      throw new VantageError(
+        'not-a-file',
+        `${what} "${name}" is a directory, not a file`,
+        `pass the path of the ${what} file itself`,
+      );
     }
     if (!st.isFile()) {
-      throw new VantageError('not-a-file', `${what} "${name}" is not a regular file`, `pass the path of the ${what} file itself`);
+      throw new VantageError(
+        'not-a-file',
+        `${what} "${name}" is not a regular file`,
+        `pass the path of the ${what} file itself`,
+      );
     }
     size = st.size;
   } catch (e) {
@@ -63,7 +71,11 @@ export async function readFileCapped(path: string, opts: ReadFileOptions = {}): 
     );
   }
   if (size === 0 && !opts.allowEmpty) {
-    throw new VantageError('file-empty', `${what} "${name}" is empty (0 bytes)`, `check that the ${what} was written completely`);
+    throw new VantageError(
+      'file-empty',
+      `${what} "${name}" is empty (0 bytes)`,
+      `check that the ${what} was written completely`,
+    );
   }
   try {
     return await readFile(path);
@@ -80,12 +92,22 @@ export async function writeFileChecked(path: string, data: Uint8Array | string, 
   } catch (e) {
     if (e instanceof VantageError) throw e;
     const code = (e as NodeJS.ErrnoException)?.code;
-    const why = code === 'EISDIR' ? 'it is a directory'
-      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-      : code === 'ENOSPC' ? 'the disk is full'
-      : code === 'ENOTDIR' ? 'a parent of it is a file, not a folder'
-      : (e as Error)?.message ?? String(e);
-    throw new VantageError('file-write-failed', `cannot write ${what} "${path}": ${why}`, 'choose another output path', { cause: e });
+    const why =
+      code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOSPC'
+            ? 'the disk is full'
+            : code === 'ENOTDIR'
+              ? 'a parent of it is a file, not a folder'
+              : ((e as Error)?.message ?? String(e));
+    throw new VantageError(
+      'file-write-failed',
+      `cannot write ${what} "${path}": ${why}`,
+      'choose another output path',
+      { cause: e },
+    );
   }
 }
 
@@ -93,13 +115,33 @@ function fileSystemError(e: unknown, path: string, name: string, what: string): 
   if (e instanceof VantageError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new VantageError('file-not-found', `${what} file "${name}" not found`, `check the path (looked for ${path})`, { cause: e });
+    return new VantageError(
+      'file-not-found',
+      `${what} file "${name}" not found`,
+      `check the path (looked for ${path})`,
+      { cause: e },
+    );
   }
   if (code === 'EISDIR') {
-    return new VantageError('not-a-file', `${what} "${name}" is a directory, not a file`, `pass the path of the ${what} file itself`, { cause: e });
+    return new VantageError(
+      'not-a-file',
+      `${what} "${name}" is a directory, not a file`,
+      `pass the path of the ${what} file itself`,
+      { cause: e },
+    );
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return new VantageError('file-unreadable', `${what} file "${name}" cannot be read: permission denied`, 'check the file permissions', { cause: e });
+    return new VantageError(
+      'file-unreadable',
+      `${what} file "${name}" cannot be read: permission denied`,
+      'check the file permissions',
+      { cause: e },
+    );
   }
-  return new VantageError('file-unreadable', `${what} file "${name}" cannot be read: ${(e as Error)?.message ?? String(e)}`, undefined, { cause: e });
+  return new VantageError(
+    'file-unreadable',
+    `${what} file "${name}" cannot be read: ${(e as Error)?.message ?? String(e)}`,
+    undefined,
+    { cause: e },
+  );
 }

@@ -32,7 +32,11 @@ export async function readImage(input: string | Buffer, opts: ReadImageOptions =
   const maxPixels = opts.maxPixels ?? INPUT_LIMITS.maxImagePixels;
   const buf = typeof input === 'string' ? await readFileCapped(input, { name, what: 'image' }) : input;
   if (buf.length === 0) {
-    throw new VantageError('image-empty', `image "${name}" is empty (0 bytes)`, 'check that the image was written completely');
+    throw new VantageError(
+      'image-empty',
+      `image "${name}" is empty (0 bytes)`,
+      'check that the image was written completely',
+    );
   }
   if (isPnm(buf)) {
     const pnm = parsePnm(buf, name);
@@ -63,7 +67,11 @@ export async function readImage(input: string | Buffer, opts: ReadImageOptions =
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) {
-      throw new VantageError('image-corrupt', `image "${name}" decoded to ${info.channels} channels, expected RGB`, 'convert it to an 8-bit RGB PNG or JPEG');
+      throw new VantageError(
+        'image-corrupt',
+        `image "${name}" decoded to ${info.channels} channels, expected RGB`,
+        'convert it to an 8-bit RGB PNG or JPEG',
+      );
     }
     return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
@@ -83,9 +91,18 @@ function corruptImageError(name: string, cause: unknown): VantageError {
 }
 
 /** Throws when an image has no pixels or is over the size caps. */
-export function checkImageSize(width: number, height: number, name: string, maxPixels: number = INPUT_LIMITS.maxImagePixels): void {
+export function checkImageSize(
+  width: number,
+  height: number,
+  name: string,
+  maxPixels: number = INPUT_LIMITS.maxImagePixels,
+): void {
   if (!(width > 0 && height > 0)) {
-    throw new VantageError('image-empty', `image "${name}" has no pixels (${width}×${height})`, 'pass an image with a non-zero size');
+    throw new VantageError(
+      'image-empty',
+      `image "${name}" has no pixels (${width}×${height})`,
+      'pass an image with a non-zero size',
+    );
   }
   const side = INPUT_LIMITS.maxImageSide;
   if (width * height > maxPixels || width > side || height > side) {
@@ -121,18 +138,21 @@ export function isPnm(buf: Uint8Array): boolean {
   return buf.length >= 3 && buf[0] === 0x50 && (buf[1] === 0x35 || buf[1] === 0x36) && isSpace(buf[2]);
 }
 
-const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
+const isSpace = (c: number): boolean =>
+  c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
 
 /** Header and pixel bytes of a binary PPM (P6) or PGM (P5). */
 export function parsePnm(buf: Buffer, name: string): Pnm {
-  const bad = (why: string) => new VantageError('image-corrupt', `PPM/PGM file "${name}" ${why}`, 'check the file, or convert it to PNG');
+  const bad = (why: string) =>
+    new VantageError('image-corrupt', `PPM/PGM file "${name}" ${why}`, 'check the file, or convert it to PNG');
   if (!isPnm(buf)) throw bad('does not start with "P5" or "P6" (only binary PGM/PPM are read)');
   const kind = buf[1] === 0x35 ? 'P5' : 'P6';
   let pos = 2;
   const fields: number[] = [];
   while (fields.length < 3) {
     while (pos < buf.length && (isSpace(buf[pos]) || buf[pos] === 0x23)) {
-      if (buf[pos] === 0x23) while (pos < buf.length && buf[pos] !== 0x0a && buf[pos] !== 0x0d) pos++; // # comment
+      if (buf[pos] === 0x23)
+        while (pos < buf.length && buf[pos] !== 0x0a && buf[pos] !== 0x0d) pos++; // # comment
       else pos++;
     }
     const start = pos;
@@ -164,9 +184,8 @@ function rgbFromPnm(p: Pnm): RgbImage {
     for (let i = 0; i < n; i++) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = p.data[i];
     return { width: p.width, height: p.height, rgb };
   }
-  const sample = p.bytesPerSample === 1
-    ? (i: number) => p.data[i]
-    : (i: number) => (p.data[2 * i] << 8) | p.data[2 * i + 1];
+  const sample =
+    p.bytesPerSample === 1 ? (i: number) => p.data[i] : (i: number) => (p.data[2 * i] << 8) | p.data[2 * i + 1];
   const k = 255 / p.maxval;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < 3; c++) {
@@ -197,7 +216,12 @@ export function rgbaFromRgb(rgb: Uint8Array): Uint8Array {
 }
 
 /** PNG bytes of 8-bit pixels (1 = grey, 2 = grey + alpha, 3 = RGB, 4 = RGBA), row-major. */
-export async function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4 = 4): Promise<Buffer> {
+export async function encodePng(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4 = 4,
+): Promise<Buffer> {
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
     throw new VantageError('bad-pixels', `cannot encode a PNG of ${width}×${height}: sides must be positive integers`);
   }
@@ -216,6 +240,12 @@ export async function encodePng(pixels: Uint8Array, width: number, height: numbe
 }
 
 /** Write 8-bit pixels as a PNG file (parent folders are created). */
-export async function writePng(path: string, pixels: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4 = 4): Promise<void> {
+export async function writePng(
+  path: string,
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4 = 4,
+): Promise<void> {
   await writeFileChecked(path, await encodePng(pixels, width, height, channels), 'PNG');
 }

@@ -49,7 +49,11 @@ export async function parseIntrinsics(spec: string, width: number, height: numbe
   if (fov) {
     const deg = Number(fov[2].replace(/(deg|°)$/i, '').trim());
     if (!(Number.isFinite(deg) && deg > 0 && deg < 180)) {
-      throw new VantageError('bad-intrinsics', `intrinsics "${spec}": field of view must be a number of degrees between 0 and 180`, 'e.g. fov:60');
+      throw new VantageError(
+        'bad-intrinsics',
+        `intrinsics "${spec}": field of view must be a number of degrees between 0 and 180`,
+        'e.g. fov:60',
+      );
     }
     if (fov[1].toLowerCase() === 'vfov') {
       const f = height / 2 / Math.tan(deg2rad(deg) / 2);
@@ -60,11 +64,18 @@ export async function parseIntrinsics(spec: string, width: number, height: numbe
       };
     }
     const k = intrinsicsFromHfov(width, height, deg);
-    return { intrinsics: k, assumed: false, note: `intrinsics from a ${deg}° horizontal field of view (fx = fy = ${k.fx.toFixed(2)} px)` };
+    return {
+      intrinsics: k,
+      assumed: false,
+      note: `intrinsics from a ${deg}° horizontal field of view (fx = fy = ${k.fx.toFixed(2)} px)`,
+    };
   }
 
   if (/^[\s\d.eE+\-,]+$/.test(s) && !existsSync(s)) {
-    const nums = s.split(/[\s,]+/).filter((t) => t.length > 0).map(Number);
+    const nums = s
+      .split(/[\s,]+/)
+      .filter((t) => t.length > 0)
+      .map(Number);
     if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n))) {
       throw new VantageError(
         'bad-intrinsics',
@@ -93,7 +104,12 @@ async function intrinsicsFromJsonFile(path: string, width: number, height: numbe
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new VantageError('bad-intrinsics', `intrinsics file "${path}" is not valid JSON (${(e as Error).message})`, undefined, { cause: e });
+    throw new VantageError(
+      'bad-intrinsics',
+      `intrinsics file "${path}" is not valid JSON (${(e as Error).message})`,
+      undefined,
+      { cause: e },
+    );
   }
   const obj = (json && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
@@ -103,7 +119,10 @@ async function intrinsicsFromJsonFile(path: string, width: number, height: numbe
   if (Array.isArray(obj.intrinsic_matrix)) {
     const m = obj.intrinsic_matrix.map(num);
     if (m.length !== 9 || m.some((v) => !Number.isFinite(v))) {
-      throw new VantageError('bad-intrinsics', `intrinsics file "${path}": intrinsic_matrix must be 9 numbers (3×3, column-major)`);
+      throw new VantageError(
+        'bad-intrinsics',
+        `intrinsics file "${path}": intrinsic_matrix must be 9 numbers (3×3, column-major)`,
+      );
     }
     // column-major 3×3: fx = m[0], fy = m[4], cx = m[6], cy = m[7]
     k = { fx: m[0], fy: m[4], cx: m[6] + OPENCV_TO_VANTAGE_PIXEL_SHIFT, cy: m[7] + OPENCV_TO_VANTAGE_PIXEL_SHIFT };
@@ -139,11 +158,16 @@ async function intrinsicsFromJsonFile(path: string, width: number, height: numbe
 function validated(k: Intrinsics, what: string): Intrinsics {
   for (const key of ['fx', 'fy'] as const) {
     if (!(Number.isFinite(k[key]) && k[key] > 0)) {
-      throw new VantageError('bad-intrinsics', `${what}: ${key} must be a positive finite number of pixels, got ${k[key]}`, 'focal lengths are in pixels, e.g. 525 for a 640-wide Kinect image');
+      throw new VantageError(
+        'bad-intrinsics',
+        `${what}: ${key} must be a positive finite number of pixels, got ${k[key]}`,
+        'focal lengths are in pixels, e.g. 525 for a 640-wide Kinect image',
+      );
     }
   }
   for (const key of ['cx', 'cy'] as const) {
-    if (!Number.isFinite(k[key])) throw new VantageError('bad-intrinsics', `${what}: ${key} must be a finite number of pixels, got ${k[key]}`);
+    if (!Number.isFinite(k[key]))
+      throw new VantageError('bad-intrinsics', `${what}: ${key} must be a finite number of pixels, got ${k[key]}`);
   }
   return k;
 }

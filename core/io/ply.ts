@@ -60,20 +60,51 @@ export interface ReadPlyOptions {
 }
 
 const TYPE_ALIASES: Record<string, PlyScalarType> = {
-  char: 'int8', int8: 'int8', uchar: 'uint8', uint8: 'uint8',
-  short: 'int16', int16: 'int16', ushort: 'uint16', uint16: 'uint16',
-  int: 'int32', int32: 'int32', uint: 'uint32', uint32: 'uint32',
-  float: 'float32', float32: 'float32', double: 'float64', float64: 'float64',
+  char: 'int8',
+  int8: 'int8',
+  uchar: 'uint8',
+  uint8: 'uint8',
+  short: 'int16',
+  int16: 'int16',
+  ushort: 'uint16',
+  uint16: 'uint16',
+  int: 'int32',
+  int32: 'int32',
+  uint: 'uint32',
+  uint32: 'uint32',
+  float: 'float32',
+  float32: 'float32',
+  double: 'float64',
+  float64: 'float64',
 };
 const TYPE_SIZE: Record<PlyScalarType, number> = {
-  int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, float64: 8,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  float32: 4,
+  float64: 8,
 };
 const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const TYPE_MAX: Partial<Record<PlyScalarType, number>> = { uint8: 255, uint16: 65535 };
 
 const GAUSSIAN_PROPS = [
-  'x', 'y', 'z', 'f_dc_0', 'f_dc_1', 'f_dc_2', 'opacity',
-  'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3',
+  'x',
+  'y',
+  'z',
+  'f_dc_0',
+  'f_dc_1',
+  'f_dc_2',
+  'opacity',
+  'scale_0',
+  'scale_1',
+  'scale_2',
+  'rot_0',
+  'rot_1',
+  'rot_2',
+  'rot_3',
 ] as const;
 
 /** A Scene from a 3DGS (or coloured point-cloud) PLY file. */
@@ -84,16 +115,24 @@ export async function readPly(path: string, opts: ReadPlyOptions = {}): Promise<
 }
 
 const plyError = (code: string, name: string, why: string, hint?: string) =>
-  new VantageError(code, `PLY "${name}" ${why}`, hint ?? 'expected a 3D Gaussian Splatting PLY (x y z f_dc_0..2 opacity scale_0..2 rot_0..3)');
+  new VantageError(
+    code,
+    `PLY "${name}" ${why}`,
+    hint ?? 'expected a 3D Gaussian Splatting PLY (x y z f_dc_0..2 opacity scale_0..2 rot_0..3)',
+  );
 
 /** Header of a PLY file: format, elements with their properties, and where the body starts. */
 export function parsePlyHeader(buf: Buffer, name: string): PlyHeader {
   if (buf.length < 4 || buf.toString('latin1', 0, 3) !== 'ply' || (buf[3] !== 0x0a && buf[3] !== 0x0d)) {
-    throw new VantageError('ply-invalid', `"${name}" is not a PLY file (it does not start with "ply")`,
-      'pass a .ply scene, e.g. a 3D Gaussian Splatting export');
+    throw new VantageError(
+      'ply-invalid',
+      `"${name}" is not a PLY file (it does not start with "ply")`,
+      'pass a .ply scene, e.g. a 3D Gaussian Splatting export',
+    );
   }
   const end = buf.indexOf('end_header', 0, 'latin1');
-  if (end < 0 || end > 1 << 20) throw plyError('ply-invalid', name, 'has no "end_header" line: the header is incomplete');
+  if (end < 0 || end > 1 << 20)
+    throw plyError('ply-invalid', name, 'has no "end_header" line: the header is incomplete');
   let bodyOffset = end + 'end_header'.length;
   if (buf[bodyOffset] === 0x0d) bodyOffset++;
   if (buf[bodyOffset] !== 0x0a) {
@@ -101,7 +140,11 @@ export function parsePlyHeader(buf: Buffer, name: string): PlyHeader {
     else throw plyError('ply-invalid', name, 'has a malformed "end_header" line');
   } else bodyOffset++;
 
-  const lines = buf.toString('latin1', 0, end).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = buf
+    .toString('latin1', 0, end)
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   let format: PlyFormat | undefined;
   const elements: PlyElement[] = [];
   const comments: string[] = [];
@@ -110,12 +153,18 @@ export function parsePlyHeader(buf: Buffer, name: string): PlyHeader {
     if (t[0] === 'comment' || t[0] === 'obj_info') comments.push(line.slice(t[0].length).trim());
     else if (t[0] === 'format') {
       if (t[1] !== 'ascii' && t[1] !== 'binary_little_endian' && t[1] !== 'binary_big_endian') {
-        throw plyError('ply-invalid', name, `has unknown format "${t[1]}"`, 'PLY formats are ascii, binary_little_endian and binary_big_endian');
+        throw plyError(
+          'ply-invalid',
+          name,
+          `has unknown format "${t[1]}"`,
+          'PLY formats are ascii, binary_little_endian and binary_big_endian',
+        );
       }
       format = t[1];
     } else if (t[0] === 'element') {
       const count = Number(t[2]);
-      if (t.length !== 3 || !Number.isInteger(count) || count < 0) throw plyError('ply-invalid', name, `has a malformed line "${line}"`);
+      if (t.length !== 3 || !Number.isInteger(count) || count < 0)
+        throw plyError('ply-invalid', name, `has a malformed line "${line}"`);
       elements.push({ name: t[1], count, properties: [] });
     } else if (t[0] === 'property') {
       const el = elements[elements.length - 1];
@@ -123,12 +172,18 @@ export function parsePlyHeader(buf: Buffer, name: string): PlyHeader {
       if (t[1] === 'list') {
         const countType = TYPE_ALIASES[t[2]];
         const type = TYPE_ALIASES[t[3]];
-        if (!countType || !type || t.length !== 5) throw plyError('ply-invalid', name, `has an unknown property type in "${line}"`);
+        if (!countType || !type || t.length !== 5)
+          throw plyError('ply-invalid', name, `has an unknown property type in "${line}"`);
         el.properties.push({ name: t[4], type, countType });
       } else {
         const type = TYPE_ALIASES[t[1]];
-        if (!type || t.length !== 3) throw plyError('ply-invalid', name, `has an unknown property type in "${line}"`,
-          'supported types: char, uchar, short, ushort, int, uint, float, double');
+        if (!type || t.length !== 3)
+          throw plyError(
+            'ply-invalid',
+            name,
+            `has an unknown property type in "${line}"`,
+            'supported types: char, uchar, short, ushort, int, uint, float, double',
+          );
         el.properties.push({ name: t[2], type });
       }
     } else {
@@ -143,27 +198,48 @@ export function parsePlyHeader(buf: Buffer, name: string): PlyHeader {
  * Calls `onVertex(row, i)` for each vertex with the values of the vertex element's scalar properties
  * (list properties are skipped, their slots left NaN). Throws on truncation or a format mismatch.
  */
-function forEachVertex(buf: Buffer, header: PlyHeader, name: string, onVertex: (row: Float64Array, i: number) => void): void {
+function forEachVertex(
+  buf: Buffer,
+  header: PlyHeader,
+  name: string,
+  onVertex: (row: Float64Array, i: number) => void,
+): void {
   const vIndex = header.elements.findIndex((e) => e.name === 'vertex');
   const vertex = header.elements[vIndex];
   const row = new Float64Array(vertex.properties.length);
   const body = buf.subarray(header.bodyOffset);
   if (header.format === 'ascii') {
     if (looksBinary(body)) {
-      throw plyError('ply-format-mismatch', name, 'says "format ascii" in its header but its body is binary',
-        'fix the header\'s format line (binary_little_endian?) or re-export the file');
+      throw plyError(
+        'ply-format-mismatch',
+        name,
+        'says "format ascii" in its header but its body is binary',
+        "fix the header's format line (binary_little_endian?) or re-export the file",
+      );
     }
-    const tokens = body.toString('latin1').split(/\s+/).filter((s) => s.length > 0);
+    const tokens = body
+      .toString('latin1')
+      .split(/\s+/)
+      .filter((s) => s.length > 0);
     let k = 0;
     const next = (el: string, i: number, count: number): number => {
       if (k >= tokens.length) {
-        throw plyError('ply-truncated', name, el === 'vertex'
-          ? `is truncated: the file ends after ${i} of ${count} vertices`
-          : `is truncated inside element "${el}" (${i} of ${count})`, 'the file was cut short; export or download it again');
+        throw plyError(
+          'ply-truncated',
+          name,
+          el === 'vertex'
+            ? `is truncated: the file ends after ${i} of ${count} vertices`
+            : `is truncated inside element "${el}" (${i} of ${count})`,
+          'the file was cut short; export or download it again',
+        );
       }
       const v = Number(tokens[k++]);
       if (Number.isNaN(v) && !/^[+-]?nan$/i.test(tokens[k - 1])) {
-        throw plyError('ply-invalid', name, `has a non-number "${tokens[k - 1].slice(0, 20)}" in its ASCII body (element "${el}", item ${i})`);
+        throw plyError(
+          'ply-invalid',
+          name,
+          `has a non-number "${tokens[k - 1].slice(0, 20)}" in its ASCII body (element "${el}", item ${i})`,
+        );
       }
       return v;
     };
@@ -190,14 +266,22 @@ function forEachVertex(buf: Buffer, header: PlyHeader, name: string, onVertex: (
   const dv = new DataView(body.buffer, body.byteOffset, body.length);
   const read = (type: PlyScalarType, off: number): number => {
     switch (type) {
-      case 'float32': return dv.getFloat32(off, little);
-      case 'float64': return dv.getFloat64(off, little);
-      case 'uint8': return dv.getUint8(off);
-      case 'int8': return dv.getInt8(off);
-      case 'uint16': return dv.getUint16(off, little);
-      case 'int16': return dv.getInt16(off, little);
-      case 'uint32': return dv.getUint32(off, little);
-      case 'int32': return dv.getInt32(off, little);
+      case 'float32':
+        return dv.getFloat32(off, little);
+      case 'float64':
+        return dv.getFloat64(off, little);
+      case 'uint8':
+        return dv.getUint8(off);
+      case 'int8':
+        return dv.getInt8(off);
+      case 'uint16':
+        return dv.getUint16(off, little);
+      case 'int16':
+        return dv.getInt16(off, little);
+      case 'uint32':
+        return dv.getUint32(off, little);
+      case 'int32':
+        return dv.getInt32(off, little);
     }
   };
   const fixedStride = (el: PlyElement): number | undefined =>
@@ -228,8 +312,12 @@ function forEachVertex(buf: Buffer, header: PlyHeader, name: string, onVertex: (
   const need = off + (stride ?? 0) * vertex.count;
   // binary numbers are almost never all digits and spaces: such a body is text whatever the header says
   if (looksAsciiNumbers(body) && (body.length >= 64 || need > body.length)) {
-    throw plyError('ply-format-mismatch', name, `says "format ${header.format}" in its header but its body is ASCII text`,
-      'fix the header\'s format line (ascii?) or re-export the file');
+    throw plyError(
+      'ply-format-mismatch',
+      name,
+      `says "format ${header.format}" in its header but its body is ASCII text`,
+      "fix the header's format line (ascii?) or re-export the file",
+    );
   }
   if (stride !== undefined) {
     if (need > body.length) {
@@ -279,9 +367,14 @@ function forEachVertex(buf: Buffer, header: PlyHeader, name: string, onVertex: (
 }
 
 const truncated = (name: string, el: string, done: number, count: number) =>
-  plyError('ply-truncated', name, el === 'vertex'
-    ? `is truncated: the file ends after ${done} of ${count} vertices`
-    : `is truncated inside element "${el}", before the ${count} vertices`, 'the file was cut short; export or download it again');
+  plyError(
+    'ply-truncated',
+    name,
+    el === 'vertex'
+      ? `is truncated: the file ends after ${done} of ${count} vertices`
+      : `is truncated inside element "${el}", before the ${count} vertices`,
+    'the file was cut short; export or download it again',
+  );
 
 function looksBinary(body: Buffer): boolean {
   const n = Math.min(body.length, 4096);
@@ -307,8 +400,12 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
   if (!vertex) throw plyError('ply-missing-properties', name, 'has no "vertex" element');
   const maxSplats = opts.maxSplats ?? INPUT_LIMITS.maxSplats;
   if (vertex.count > maxSplats) {
-    throw plyError('ply-too-large', name, `has ${vertex.count.toLocaleString('en')} splats, over the limit of ${maxSplats.toLocaleString('en')}`,
-      'decimate the scene first (the limit guards memory; see INPUT_LIMITS.maxSplats)');
+    throw plyError(
+      'ply-too-large',
+      name,
+      `has ${vertex.count.toLocaleString('en')} splats, over the limit of ${maxSplats.toLocaleString('en')}`,
+      'decimate the scene first (the limit guards memory; see INPUT_LIMITS.maxSplats)',
+    );
   }
   if (vertex.count === 0) throw plyError('ply-invalid', name, 'has no vertices');
   const index = new Map(vertex.properties.map((p, j) => [p.name, j]));
@@ -316,13 +413,22 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
   const notes: string[] = [];
 
   const isGaussian = GAUSSIAN_PROPS.slice(3).some(has);
-  const colourNames = has('diffuse_red') ? ['diffuse_red', 'diffuse_green', 'diffuse_blue'] : has('r') && !has('red') ? ['r', 'g', 'b'] : ['red', 'green', 'blue'];
+  const colourNames = has('diffuse_red')
+    ? ['diffuse_red', 'diffuse_green', 'diffuse_blue']
+    : has('r') && !has('red')
+      ? ['r', 'g', 'b']
+      : ['red', 'green', 'blue'];
   const required = isGaussian ? [...GAUSSIAN_PROPS] : ['x', 'y', 'z', ...colourNames];
   const missing = required.filter((p) => !has(p));
   if (missing.length > 0) {
-    throw plyError('ply-missing-properties', name,
+    throw plyError(
+      'ply-missing-properties',
+      name,
       `is missing vertex properties: ${missing.join(', ')} (found: ${vertex.properties.map((p) => p.name).join(' ')})`,
-      isGaussian ? undefined : 'a point cloud needs x y z red green blue; a Gaussian splat scene needs x y z f_dc_0..2 opacity scale_0..2 rot_0..3');
+      isGaussian
+        ? undefined
+        : 'a point cloud needs x y z red green blue; a Gaussian splat scene needs x y z f_dc_0..2 opacity scale_0..2 rot_0..3',
+    );
   }
   const listProp = required.find((p) => vertex.properties[index.get(p)!].countType);
   if (listProp) throw plyError('ply-invalid', name, `has "${listProp}" as a list property; expected a scalar`);
@@ -342,35 +448,64 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
   if (isGaussian) {
     const [dc0, dc1, dc2, op, s0, s1, s2, r0, r1, r2, r3] = GAUSSIAN_PROPS.slice(3).map((p) => index.get(p)!);
     const fRest = vertex.properties.filter((p) => p.name.startsWith('f_rest_')).length;
-    if (fRest > 0) notes.push(`${fRest} higher-order SH coefficients per splat (f_rest_*) read and ignored: view-dependent colour dropped, DC colour kept`);
+    if (fRest > 0)
+      notes.push(
+        `${fRest} higher-order SH coefficients per splat (f_rest_*) read and ignored: view-dependent colour dropped, DC colour kept`,
+      );
     forEachVertex(buf, header, name, (row) => {
-      const x = row[ix[0]], y = row[ix[1]], z = row[ix[2]];
+      const x = row[ix[0]],
+        y = row[ix[1]],
+        z = row[ix[2]];
       if (!(Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(z))) {
         badPosition++;
         return;
       }
-      const sx = Math.exp(row[s0]), sy = Math.exp(row[s1]), sz = Math.exp(row[s2]);
+      const sx = Math.exp(row[s0]),
+        sy = Math.exp(row[s1]),
+        sz = Math.exp(row[s2]);
       const o = row[op];
-      let qw = row[r0], qx = row[r1], qy = row[r2], qz = row[r3];
-      const c0 = row[dc0], c1 = row[dc1], c2 = row[dc2];
-      if (!(Number.isFinite(sx) && Number.isFinite(sy) && Number.isFinite(sz) && !Number.isNaN(o) &&
-        Number.isFinite(qw + qx + qy + qz) && Number.isFinite(c0 + c1 + c2))) {
+      let qw = row[r0],
+        qx = row[r1],
+        qy = row[r2],
+        qz = row[r3];
+      const c0 = row[dc0],
+        c1 = row[dc1],
+        c2 = row[dc2];
+      if (!(
+        Number.isFinite(sx) &&
+        Number.isFinite(sy) &&
+        Number.isFinite(sz) &&
+        !Number.isNaN(o) &&
+        Number.isFinite(qw + qx + qy + qz) &&
+        Number.isFinite(c0 + c1 + c2)
+      )) {
         badOther++;
         return;
       }
       const qn = Math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz); // (Math.hypot is several times slower)
       if (qn < 1e-12) {
         zeroRotation++;
-        qw = 1; qx = qy = qz = 0;
+        qw = 1;
+        qx = qy = qz = 0;
       } else {
-        qw /= qn; qx /= qn; qy /= qn; qz /= qn;
+        qw /= qn;
+        qx /= qn;
+        qy /= qn;
+        qz /= qn;
       }
-      positions[kept * 3] = x; positions[kept * 3 + 1] = y; positions[kept * 3 + 2] = z;
+      positions[kept * 3] = x;
+      positions[kept * 3 + 1] = y;
+      positions[kept * 3 + 2] = z;
       colors[kept * 3] = clamp01(0.5 + SH_C0 * c0);
       colors[kept * 3 + 1] = clamp01(0.5 + SH_C0 * c1);
       colors[kept * 3 + 2] = clamp01(0.5 + SH_C0 * c2);
-      scales[kept * 3] = sx; scales[kept * 3 + 1] = sy; scales[kept * 3 + 2] = sz;
-      rotations[kept * 4] = qw; rotations[kept * 4 + 1] = qx; rotations[kept * 4 + 2] = qy; rotations[kept * 4 + 3] = qz;
+      scales[kept * 3] = sx;
+      scales[kept * 3 + 1] = sy;
+      scales[kept * 3 + 2] = sz;
+      rotations[kept * 4] = qw;
+      rotations[kept * 4 + 1] = qx;
+      rotations[kept * 4 + 2] = qy;
+      rotations[kept * 4 + 3] = qz;
       opacities[kept] = sigmoid(o);
       kept++;
     });
@@ -378,12 +513,16 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
     const ic = colourNames.map((p) => index.get(p)!);
     const colourMax = TYPE_MAX[vertex.properties[ic[0]].type] ?? 1;
     forEachVertex(buf, header, name, (row) => {
-      const x = row[ix[0]], y = row[ix[1]], z = row[ix[2]];
+      const x = row[ix[0]],
+        y = row[ix[1]],
+        z = row[ix[2]];
       if (!(Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(z))) {
         badPosition++;
         return;
       }
-      positions[kept * 3] = x; positions[kept * 3 + 1] = y; positions[kept * 3 + 2] = z;
+      positions[kept * 3] = x;
+      positions[kept * 3 + 1] = y;
+      positions[kept * 3 + 2] = z;
       for (let c = 0; c < 3; c++) {
         const v = row[ic[c]] / colourMax;
         colors[kept * 3 + c] = Number.isFinite(v) ? clamp01(v) : 0;
@@ -410,13 +549,18 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
   if (!isGaussian) {
     const s = pointCloudSplatSize(scene.positions);
     scene.scales.fill(s);
-    notes.push(`point-cloud PLY "${name}": ${count} opaque round splats of size ${s.toPrecision(3)} (from the point density)`);
+    notes.push(
+      `point-cloud PLY "${name}": ${count} opaque round splats of size ${s.toPrecision(3)} (from the point density)`,
+    );
   }
 
   const width = opts.width ?? IO_DEFAULTS.plyReferenceSize.width;
   const height = opts.height ?? IO_DEFAULTS.plyReferenceSize.height;
   const { reference, pivot, note } = defaultReferenceFor(scene.positions, width, height);
-  notes.push(note, `PLY "${name}": ${count} ${isGaussian ? 'Gaussians' : 'points'}, units relative (scale of the capture)`);
+  notes.push(
+    note,
+    `PLY "${name}": ${count} ${isGaussian ? 'Gaussians' : 'points'}, units relative (scale of the capture)`,
+  );
   return {
     ...scene,
     units: 'relative',
@@ -471,16 +615,22 @@ function pointCloudSplatSize(positions: Float32Array): number {
  * A reference camera for a scene that came without one: looking along +z at the median of the
  * positions, from just far enough for a 60° hfov to frame the 5–95 percentile box, up = −y.
  */
-export function defaultReferenceFor(positions: Float32Array, width: number, height: number): { reference: Camera; pivot: Vec3; note: string } {
+export function defaultReferenceFor(
+  positions: Float32Array,
+  width: number,
+  height: number,
+): { reference: Camera; pivot: Vec3; note: string } {
   if (positions.length < 3) throw new VantageError('bad-scene', 'cannot frame an empty scene: it has no positions');
   const [pLo, pHi] = IO_DEFAULTS.plyFramingPercentiles;
   const [lo, median, hi] = positionPercentiles(positions, [pLo, 50, pHi]);
   const pivot: Vec3 = [median[0], median[1], median[2]];
   // radius of the robust box as seen from its median point
   let radius = 0;
-  for (const cx of [lo[0], hi[0]]) for (const cy of [lo[1], hi[1]]) for (const cz of [lo[2], hi[2]]) {
-    radius = Math.max(radius, Math.hypot(cx - pivot[0], cy - pivot[1], cz - pivot[2]));
-  }
+  for (const cx of [lo[0], hi[0]])
+    for (const cy of [lo[1], hi[1]])
+      for (const cz of [lo[2], hi[2]]) {
+        radius = Math.max(radius, Math.hypot(cx - pivot[0], cy - pivot[1], cz - pivot[2]));
+      }
   if (!(radius > 1e-9)) radius = 1;
   const intrinsics = intrinsicsFromHfov(width, height, DEFAULT_HFOV_DEG);
   const vfov = 2 * Math.atan(height / 2 / intrinsics.fy);
@@ -489,7 +639,8 @@ export function defaultReferenceFor(positions: Float32Array, width: number, heig
   const eye: Vec3 = [pivot[0], pivot[1], pivot[2] - distance];
   const reference = makeCamera(intrinsics, lookAt(eye, pivot, DEFAULT_UP));
   const f = (v: number) => Number(v.toPrecision(4));
-  const note = `reference camera assumed (a PLY has none): ${DEFAULT_HFOV_DEG}° hfov, looking along +z at the median of the positions ` +
+  const note =
+    `reference camera assumed (a PLY has none): ${DEFAULT_HFOV_DEG}° hfov, looking along +z at the median of the positions ` +
     `(${pivot.map(f).join(', ')}) from ${f(distance)} units to frame their ${pLo}–${pHi} percentile box; up = −y (OpenCV-like capture)`;
   return { reference, pivot, note };
 }
@@ -498,8 +649,23 @@ export function defaultReferenceFor(positions: Float32Array, width: number, heig
 // Writing
 
 const WRITE_PROPS = [
-  'x', 'y', 'z', 'nx', 'ny', 'nz', 'f_dc_0', 'f_dc_1', 'f_dc_2', 'opacity',
-  'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3',
+  'x',
+  'y',
+  'z',
+  'nx',
+  'ny',
+  'nz',
+  'f_dc_0',
+  'f_dc_1',
+  'f_dc_2',
+  'opacity',
+  'scale_0',
+  'scale_1',
+  'scale_2',
+  'rot_0',
+  'rot_1',
+  'rot_2',
+  'rot_3',
 ] as const;
 
 /** Standard 3DGS binary little-endian PLY bytes of a scene (DC colour only, zero normals). */
@@ -519,12 +685,23 @@ export function encodePly(scene: Scene): Buffer {
   const eps = 1e-7;
   for (let i = 0; i < n; i++) {
     const vals = [
-      scene.positions[i * 3], scene.positions[i * 3 + 1], scene.positions[i * 3 + 2],
-      0, 0, 0,
-      (scene.colors[i * 3] - 0.5) / SH_C0, (scene.colors[i * 3 + 1] - 0.5) / SH_C0, (scene.colors[i * 3 + 2] - 0.5) / SH_C0,
+      scene.positions[i * 3],
+      scene.positions[i * 3 + 1],
+      scene.positions[i * 3 + 2],
+      0,
+      0,
+      0,
+      (scene.colors[i * 3] - 0.5) / SH_C0,
+      (scene.colors[i * 3 + 1] - 0.5) / SH_C0,
+      (scene.colors[i * 3 + 2] - 0.5) / SH_C0,
       logit(Math.min(1 - eps, Math.max(eps, scene.opacities[i]))),
-      Math.log(Math.max(1e-30, scene.scales[i * 3])), Math.log(Math.max(1e-30, scene.scales[i * 3 + 1])), Math.log(Math.max(1e-30, scene.scales[i * 3 + 2])),
-      scene.rotations[i * 4], scene.rotations[i * 4 + 1], scene.rotations[i * 4 + 2], scene.rotations[i * 4 + 3],
+      Math.log(Math.max(1e-30, scene.scales[i * 3])),
+      Math.log(Math.max(1e-30, scene.scales[i * 3 + 1])),
+      Math.log(Math.max(1e-30, scene.scales[i * 3 + 2])),
+      scene.rotations[i * 4],
+      scene.rotations[i * 4 + 1],
+      scene.rotations[i * 4 + 2],
+      scene.rotations[i * 4 + 3],
     ];
     for (let j = 0; j < vals.length; j++) dv.setFloat32(i * stride + j * 4, vals[j], true);
   }

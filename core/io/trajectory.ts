@@ -22,15 +22,22 @@ const MAX_TRAJECTORY_BYTES = 256 * 1024 ** 2;
 export async function readTrajectory(path: string): Promise<Float64Array[]> {
   const bytes = await readFileCapped(path, { what: 'trajectory', maxBytes: MAX_TRAJECTORY_BYTES });
   if (bytes.subarray(0, 4096).includes(0)) {
-    throw new VantageError('bad-trajectory', `trajectory "${path}" is a binary file, not text`,
-      'expected a Redwood .log (text) or a JSON list of 4×4 camera-to-world matrices');
+    throw new VantageError(
+      'bad-trajectory',
+      `trajectory "${path}" is a binary file, not text`,
+      'expected a Redwood .log (text) or a JSON list of 4×4 camera-to-world matrices',
+    );
   }
   const text = bytes.toString('utf8');
   const ext = extensionOf(path);
   const looksJson = ext === '.json' || /^\s*[[{]/.test(text);
   const poses = looksJson ? posesFromJson(text, path) : posesFromRedwoodLog(text, path);
   if (poses.length === 0) {
-    throw new VantageError('bad-trajectory', `trajectory "${path}" holds no pose`, 'expected at least one 4×4 camera-to-world matrix');
+    throw new VantageError(
+      'bad-trajectory',
+      `trajectory "${path}" holds no pose`,
+      'expected at least one 4×4 camera-to-world matrix',
+    );
   }
   poses.forEach((m, i) => checkRigid(m, i, path));
   return poses;
@@ -59,7 +66,10 @@ export function columnMajorFromRowMajor(r: ArrayLike<number>): Float64Array {
 }
 
 function posesFromRedwoodLog(text: string, path: string): Float64Array[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
   if (lines.length % 5 !== 0) {
     throw new VantageError(
       'bad-trajectory',
@@ -71,14 +81,20 @@ function posesFromRedwoodLog(text: string, path: string): Float64Array[] {
   for (let f = 0; f < lines.length / 5; f++) {
     const header = lines[f * 5].split(/\s+/);
     if (header.length !== 3 || header.some((t) => !/^-?\d+$/.test(t))) {
-      throw new VantageError('bad-trajectory', `trajectory "${path}", frame ${f}: expected a header line of three integers "i j n", got "${lines[f * 5]}"`,
-        'a Redwood .log has per frame a line "i j n" then the 4×4 as four rows');
+      throw new VantageError(
+        'bad-trajectory',
+        `trajectory "${path}", frame ${f}: expected a header line of three integers "i j n", got "${lines[f * 5]}"`,
+        'a Redwood .log has per frame a line "i j n" then the 4×4 as four rows',
+      );
     }
     const rows: number[] = [];
     for (let r = 1; r <= 4; r++) {
       const vals = lines[f * 5 + r].split(/\s+/).map(Number);
       if (vals.length !== 4 || vals.some((v) => !Number.isFinite(v))) {
-        throw new VantageError('bad-trajectory', `trajectory "${path}", frame ${f}: matrix row ${r} must be four numbers, got "${lines[f * 5 + r]}"`);
+        throw new VantageError(
+          'bad-trajectory',
+          `trajectory "${path}", frame ${f}: matrix row ${r} must be four numbers, got "${lines[f * 5 + r]}"`,
+        );
       }
       rows.push(...vals);
     }
@@ -92,25 +108,37 @@ function posesFromJson(text: string, path: string): Float64Array[] {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new VantageError('bad-trajectory', `trajectory "${path}" is not valid JSON (${(e as Error).message})`, undefined, { cause: e });
+    throw new VantageError(
+      'bad-trajectory',
+      `trajectory "${path}" is not valid JSON (${(e as Error).message})`,
+      undefined,
+      { cause: e },
+    );
   }
   let list: unknown[];
   if (Array.isArray(json)) list = json;
-  else if (json && typeof json === 'object' && Array.isArray((json as { frames?: unknown }).frames)) list = (json as { frames: unknown[] }).frames;
-  else if (json && typeof json === 'object' && Array.isArray((json as { poses?: unknown }).poses)) list = (json as { poses: unknown[] }).poses;
+  else if (json && typeof json === 'object' && Array.isArray((json as { frames?: unknown }).frames))
+    list = (json as { frames: unknown[] }).frames;
+  else if (json && typeof json === 'object' && Array.isArray((json as { poses?: unknown }).poses))
+    list = (json as { poses: unknown[] }).poses;
   else {
-    throw new VantageError('bad-trajectory', `trajectory "${path}" must be a JSON list of 4×4 matrices or {"frames":[{"c2w":…}]}`,
-      'each matrix: nested [[row0],[row1],[row2],[row3]] (row-major) or 16 numbers column-major');
+    throw new VantageError(
+      'bad-trajectory',
+      `trajectory "${path}" must be a JSON list of 4×4 matrices or {"frames":[{"c2w":…}]}`,
+      'each matrix: nested [[row0],[row1],[row2],[row3]] (row-major) or 16 numbers column-major',
+    );
   }
   return list.map((item, i) => {
     const m = item && typeof item === 'object' && !Array.isArray(item) ? (item as { c2w?: unknown }).c2w : item;
-    if (m === undefined) throw new VantageError('bad-trajectory', `trajectory "${path}", frame ${i}: object has no "c2w" matrix`);
+    if (m === undefined)
+      throw new VantageError('bad-trajectory', `trajectory "${path}", frame ${i}: object has no "c2w" matrix`);
     return matrixFromJson(m, i, path);
   });
 }
 
 function matrixFromJson(m: unknown, i: number, path: string): Float64Array {
-  const isNums = (a: unknown, n: number): a is number[] => Array.isArray(a) && a.length === n && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  const isNums = (a: unknown, n: number): a is number[] =>
+    Array.isArray(a) && a.length === n && a.every((v) => typeof v === 'number' && Number.isFinite(v));
   if (Array.isArray(m) && m.length === 4 && m.every((row) => isNums(row, 4))) {
     return columnMajorFromRowMajor((m as number[][]).flat()); // nested rows: row-major
   }

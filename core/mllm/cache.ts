@@ -72,7 +72,10 @@ export async function openResponseCache(dir: string): Promise<ResponseCache> {
   for (const line of text.split('\n')) {
     if (!line) continue;
     const rec = parseCacheLine(line);
-    if (!rec) { skipped++; continue; }
+    if (!rec) {
+      skipped++;
+      continue;
+    }
     if (!entries.has(rec.key)) entries.set(rec.key, rec.value);
   }
   // After a torn last line the next record must start on a fresh line, or it would be lost too.
@@ -103,7 +106,11 @@ export async function openResponseCache(dir: string): Promise<ResponseCache> {
       queue = written.catch(() => undefined); // a failed write must not block the next ones
       return written;
     },
-    get size() { return entries.size; },
-    get skippedLines() { return skipped; },
+    get size() {
+      return entries.size;
+    },
+    get skippedLines() {
+      return skipped;
+    },
   };
 }

@@ -19,7 +19,11 @@ import { imageDataUrl } from './images.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import { optionDistribution, type TokenLogprob } from './logprobs.js';
 import {
-  correctiveInstruction, jsonSchemaResponseFormat, jsonSchemaText, parseStructured, plainJsonInstruction,
+  correctiveInstruction,
+  jsonSchemaResponseFormat,
+  jsonSchemaText,
+  parseStructured,
+  plainJsonInstruction,
 } from './structured.js';
 
 export interface MllmConfig {
@@ -216,7 +220,10 @@ function redactUrl(u: string): string {
 export function applyImageBudget(messages: readonly ChatMessage[], maxImages: number): ChatMessage[] {
   const positions: [number, number][] = [];
   messages.forEach((m, i) => {
-    if (typeof m.content !== 'string') m.content.forEach((c, j) => { if (c.type === 'image') positions.push([i, j]); });
+    if (typeof m.content !== 'string')
+      m.content.forEach((c, j) => {
+        if (c.type === 'image') positions.push([i, j]);
+      });
   });
   if (positions.length <= maxImages) return messages.map((m) => ({ ...m }));
   const kept = [positions[0], ...(maxImages > 1 ? positions.slice(positions.length - (maxImages - 1)) : [])];
@@ -227,7 +234,10 @@ export function applyImageBudget(messages: readonly ChatMessage[], maxImages: nu
       ...m,
       content: m.content.map((c, j): ChatContent => {
         if (c.type !== 'image' || keep.has(`${i}:${j}`)) return c;
-        return { type: 'text', text: `[image omitted to stay within ${maxImages} images per request${c.caption ? `: ${c.caption}` : ''}]` };
+        return {
+          type: 'text',
+          text: `[image omitted to stay within ${maxImages} images per request${c.caption ? `: ${c.caption}` : ''}]`,
+        };
       }),
     };
   });
@@ -239,30 +249,39 @@ type WirePart = OpenAI.Chat.Completions.ChatCompletionContentPart;
 /** Data URLs already made from a PNG (by identity): a re-ask resends the same images. */
 type DataUrlMemo = WeakMap<Buffer, Promise<string>>;
 
-async function wireMessages(messages: readonly ChatMessage[], maxSide: number, memo: DataUrlMemo): Promise<WireMessage[]> {
-  return Promise.all(messages.map(async (m, i): Promise<WireMessage> => {
-    if (typeof m.content === 'string') return { role: m.role, content: m.content } as WireMessage;
-    if (m.role !== 'user') {
-      if (m.content.some((c) => c.type === 'image')) {
-        throw new VantageError('mllm-request', `Message ${i} (${m.role}) holds an image; only user messages may carry images.`);
-      }
-      return { role: m.role, content: m.content.map((c) => (c as { text: string }).text).join('\n') } as WireMessage;
-    }
-    const parts: WirePart[] = [];
-    for (const c of m.content) {
-      if (c.type === 'text') parts.push({ type: 'text', text: c.text });
-      else {
-        if (c.caption) parts.push({ type: 'text', text: c.caption });
-        let url = memo.get(c.png);
-        if (!url) {
-          url = imageDataUrl(c.png, maxSide).then((img) => img.url);
-          memo.set(c.png, url);
+async function wireMessages(
+  messages: readonly ChatMessage[],
+  maxSide: number,
+  memo: DataUrlMemo,
+): Promise<WireMessage[]> {
+  return Promise.all(
+    messages.map(async (m, i): Promise<WireMessage> => {
+      if (typeof m.content === 'string') return { role: m.role, content: m.content } as WireMessage;
+      if (m.role !== 'user') {
+        if (m.content.some((c) => c.type === 'image')) {
+          throw new VantageError(
+            'mllm-request',
+            `Message ${i} (${m.role}) holds an image; only user messages may carry images.`,
+          );
         }
-        parts.push({ type: 'image_url', image_url: { url: await url } });
+        return { role: m.role, content: m.content.map((c) => (c as { text: string }).text).join('\n') } as WireMessage;
       }
-    }
-    return { role: 'user', content: parts };
-  }));
+      const parts: WirePart[] = [];
+      for (const c of m.content) {
+        if (c.type === 'text') parts.push({ type: 'text', text: c.text });
+        else {
+          if (c.caption) parts.push({ type: 'text', text: c.caption });
+          let url = memo.get(c.png);
+          if (!url) {
+            url = imageDataUrl(c.png, maxSide).then((img) => img.url);
+            memo.set(c.png, url);
+          }
+          parts.push({ type: 'image_url', image_url: { url: await url } });
+        }
+      }
+      return { role: 'user', content: parts };
+    }),
+  );
 }
 
 function lastUserText(messages: readonly ChatMessage[]): string {
@@ -312,7 +331,9 @@ function canonicalJson(v: unknown): string {
   if (Buffer.isBuffer(v)) return JSON.stringify(`sha256:${bufferHash(v)}`);
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
@@ -466,7 +487,10 @@ export class MllmClient {
   }
 
   /** A free-text reply (no schema); same retries, cache and failure rules as structured(). */
-  async text(messages: readonly ChatMessage[], opts: { optionLetters?: string[]; answerKeys?: string[] } = {}): Promise<TextResult> {
+  async text(
+    messages: readonly ChatMessage[],
+    opts: { optionLetters?: string[]; answerKeys?: string[] } = {},
+  ): Promise<TextResult> {
     const t0 = performance.now();
     const state = this.newCall();
     try {
@@ -486,8 +510,14 @@ export class MllmClient {
   private newCall(): CallState {
     return {
       record: {
-        model: this.cfg.model, cached: false, attempts: 0, latencyMs: 0,
-        promptTokens: 0, completionTokens: 0, errors: [], requestHash: '',
+        model: this.cfg.model,
+        cached: false,
+        attempts: 0,
+        latencyMs: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        errors: [],
+        requestHash: '',
       },
       hits: 0,
       misses: 0,
@@ -521,7 +551,11 @@ export class MllmClient {
     if (c.refusal || c.finishReason === 'content_filter') {
       const why = c.refusal ? `refused: ${c.refusal}` : 'reply withheld by the content filter';
       record.errors.push(this.redact(why));
-      throw new MllmError(`The MLLM (${this.cfg.model}) ${this.redact(why)}`, record, 'Rephrase the question, or try another model.');
+      throw new MllmError(
+        `The MLLM (${this.cfg.model}) ${this.redact(why)}`,
+        record,
+        'Rephrase the question, or try another model.',
+      );
     }
     return c.content ?? '';
   }
@@ -534,7 +568,8 @@ export class MllmClient {
   ): Promise<Completion> {
     const { record } = state;
     for (;;) {
-      const useSchema = !!want.schema && this.jsonSchemaSupported !== false && !this.droppedParams.has('response_format');
+      const useSchema =
+        !!want.schema && this.jsonSchemaSupported !== false && !this.droppedParams.has('response_format');
       const req = this.request(messages, want, useSchema);
       if (want.schema) record.structuredMode ??= useSchema ? 'json_schema' : 'prompt';
       if (!record.requestHash) record.requestHash = req.key;
@@ -579,7 +614,10 @@ export class MllmClient {
           record.structuredMode = 'prompt';
         }
         this.droppedParams.add(param);
-        if (param === 'logprobs' || param === 'top_logprobs') { this.droppedParams.add('logprobs'); this.droppedParams.add('top_logprobs'); }
+        if (param === 'logprobs' || param === 'top_logprobs') {
+          this.droppedParams.add('logprobs');
+          this.droppedParams.add('top_logprobs');
+        }
         record.errors.push(`server refused ${param}; sent without it from now on (${e.message})`);
       }
     }
@@ -629,21 +667,30 @@ export class MllmClient {
   }
 
   /** One request to the server, retried on transient failures; each attempt holds a limiter slot. */
-  private async send(messages: ChatMessage[], params: Record<string, unknown>, record: CallRecord): Promise<Completion> {
+  private async send(
+    messages: ChatMessage[],
+    params: Record<string, unknown>,
+    record: CallRecord,
+  ): Promise<Completion> {
     const wire = await wireMessages(messages, this.cfg.maxImageSide, this.dataUrls);
-    const body = { model: this.cfg.model, messages: wire, ...params, stream: false } as
-      OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+    const body = {
+      model: this.cfg.model,
+      messages: wire,
+      ...params,
+      stream: false,
+    } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
     const cfg = this.cfg;
     return pRetry(
-      () => this.limiter.run(async () => {
-        record.attempts++;
-        try {
-          const res = await this.openai.chat.completions.create(body, { timeout: cfg.timeoutMs });
-          return completionOf(res);
-        } catch (e) {
-          throw this.attemptError(e, params);
-        }
-      }),
+      () =>
+        this.limiter.run(async () => {
+          record.attempts++;
+          try {
+            const res = await this.openai.chat.completions.create(body, { timeout: cfg.timeoutMs });
+            return completionOf(res);
+          } catch (e) {
+            throw this.attemptError(e, params);
+          }
+        }),
       {
         retries: cfg.maxRetries,
         factor: 2,
@@ -695,14 +742,19 @@ export class MllmClient {
       if (status === 400) {
         const param = refusedParam(e, params);
         if (param) return new AttemptError(msg, 'unsupported', { param });
-        return new AttemptError(msg, 'fatal', { hint: 'The server rejected the request; does the model accept images?' });
+        return new AttemptError(msg, 'fatal', {
+          hint: 'The server rejected the request; does the model accept images?',
+        });
       }
       if (status === 401) {
         return new AttemptError(`${msg} (check OPENAI_API_KEY)`, 'fatal', {
           hint: 'The server did not accept the API key: check OPENAI_API_KEY.',
         });
       }
-      if (status === 403) return new AttemptError(msg, 'fatal', { hint: 'The API key may not use this model: check OPENAI_API_KEY and --model.' });
+      if (status === 403)
+        return new AttemptError(msg, 'fatal', {
+          hint: 'The API key may not use this model: check OPENAI_API_KEY and --model.',
+        });
       if (status === 404) {
         return new AttemptError(msg, 'fatal', {
           hint: `Check --base-url (usually ends in /v1; now ${redactUrl(cfg.baseURL)}) and --model (now ${cfg.model}).`,
@@ -736,7 +788,10 @@ function redactStrings<T>(v: T, f: (s: string) => string): T {
 
 function distributionFields(dist: Record<string, number> | undefined) {
   if (!dist) return {};
-  return { optionProbs: dist, optionLogprobs: Object.fromEntries(Object.entries(dist).map(([k, p]) => [k, Math.log(p)])) };
+  return {
+    optionProbs: dist,
+    optionLogprobs: Object.fromEntries(Object.entries(dist).map(([k, p]) => [k, Math.log(p)])),
+  };
 }
 
 function serverMessage(e: APIError): string {
@@ -764,7 +819,13 @@ function completionOf(res: OpenAI.Chat.Completions.ChatCompletion): Completion {
     content: typeof msg.content === 'string' ? msg.content : null,
     refusal: msg.refusal ?? null,
     finishReason: choice.finish_reason ?? undefined,
-    logprobs: lp ? lp.map((t) => ({ token: t.token, logprob: t.logprob, top_logprobs: (t.top_logprobs ?? []).map((x) => ({ token: x.token, logprob: x.logprob })) })) : undefined,
+    logprobs: lp
+      ? lp.map((t) => ({
+          token: t.token,
+          logprob: t.logprob,
+          top_logprobs: (t.top_logprobs ?? []).map((x) => ({ token: x.token, logprob: x.logprob })),
+        }))
+      : undefined,
     promptTokens: res.usage?.prompt_tokens ?? 0,
     completionTokens: res.usage?.completion_tokens ?? 0,
   };

@@ -28,7 +28,11 @@ export function createLimiter(concurrency: number): Limiter {
   return {
     run: <T>(fn: () => Promise<T>) => limit(fn),
     concurrency,
-    get activeCount() { return limit.activeCount; },
-    get pendingCount() { return limit.pendingCount; },
+    get activeCount() {
+      return limit.activeCount;
+    },
+    get pendingCount() {
+      return limit.pendingCount;
+    },
   };
 }

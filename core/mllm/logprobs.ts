@@ -25,7 +25,7 @@ const MIN_PROB = 1e-6;
 
 /** The option letter a token stands for ("A", " A", "(A", "A)", "\"A"), or undefined. */
 export function letterOfToken(token: string, letters: readonly string[]): string | undefined {
-  const core = token.replace(/^[\s"'`(\[{*:.,]+|[\s"'`)\]}*:.,]+$/g, '');
+  const core = token.replace(/^[\s"'`([{*:.,]+|[\s"'`)\]}*:.,]+$/g, '');
   if (!core) return undefined;
   if (letters.includes(core)) return core;
   const upper = core.toUpperCase();

@@ -65,7 +65,10 @@ export interface JsonSchemaResponseFormat {
 export function jsonSchemaResponseFormat(schema: z.ZodType, name: string): JsonSchemaResponseFormat {
   const m = memoOf(schema);
   const safeName = name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64) || 'reply';
-  return { type: 'json_schema', json_schema: { name: safeName, strict: m.strict, schema: JSON.parse(m.text) as JsonSchema } };
+  return {
+    type: 'json_schema',
+    json_schema: { name: safeName, strict: m.strict, schema: JSON.parse(m.text) as JsonSchema },
+  };
 }
 
 /** The instruction appended to the prompt when the server cannot enforce the schema itself. */
@@ -107,9 +110,15 @@ function balancedSpans(text: string): string[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (c !== '{' && c !== '[') { i++; continue; }
+    if (c !== '{' && c !== '[') {
+      i++;
+      continue;
+    }
     const end = matchingClose(text, i);
-    if (end < 0) { i++; continue; }
+    if (end < 0) {
+      i++;
+      continue;
+    }
     spans.push(text.slice(i, end + 1));
     i = end + 1;
   }
@@ -138,7 +147,10 @@ function matchingClose(text: string, start: number): number {
 function stringEnd(text: string, start: number): number {
   const q = text[start];
   for (let i = start + 1; i < text.length; i++) {
-    if (text[i] === '\\') { i++; continue; }
+    if (text[i] === '\\') {
+      i++;
+      continue;
+    }
     if (text[i] === q) return i;
     if (text[i] === '\n' && q === "'") return -1;
   }
@@ -183,7 +195,10 @@ export function repairJson(src: string): string {
     } else if (c === ',') {
       let j = i + 1;
       while (j < src.length && /\s/.test(src[j])) j++;
-      if (src[j] === '}' || src[j] === ']') { i++; continue; } // trailing comma
+      if (src[j] === '}' || src[j] === ']') {
+        i++;
+        continue;
+      } // trailing comma
       out += c;
       i++;
     } else if (/[A-Za-z_$]/.test(c) && !/[A-Za-z0-9_$.\-+]/.test(src[i - 1] ?? '')) {

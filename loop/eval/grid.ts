@@ -10,13 +10,18 @@ import type { CellSettings, GridCell } from './types.js';
 
 /** Grid keys, with the aliases accepted for them. */
 const KEY_ALIASES: Record<string, keyof CellSettings> = {
-  rounds: 'rounds', 'max-rounds': 'rounds',
-  pose: 'pose', 'pose-format': 'pose', poseformat: 'pose',
+  rounds: 'rounds',
+  'max-rounds': 'rounds',
+  pose: 'pose',
+  'pose-format': 'pose',
+  poseformat: 'pose',
   render: 'render',
   fusion: 'fusion',
   stop: 'stop',
   holes: 'holes',
-  images: 'images', 'image-budget': 'images', imagebudget: 'images',
+  images: 'images',
+  'image-budget': 'images',
+  imagebudget: 'images',
 };
 const ORDER: (keyof CellSettings)[] = ['rounds', 'pose', 'render', 'fusion', 'stop', 'holes', 'images'];
 
@@ -29,22 +34,30 @@ export function parseGrid(spec: string | undefined): GridSpec {
   for (const part of spec.split(/[\s;]+/).filter(Boolean)) {
     const m = /^([A-Za-z-]+)=(.+)$/.exec(part);
     if (!m) {
-      throw new VantageError('bad-grid', `grid entry "${part}" is not KEY=V1,V2`, 'example: --grid "rounds=0,1,2,3 pose=orbit,ego"');
+      throw new VantageError(
+        'bad-grid',
+        `grid entry "${part}" is not KEY=V1,V2`,
+        'example: --grid "rounds=0,1,2,3 pose=orbit,ego"',
+      );
     }
     const key = KEY_ALIASES[m[1].toLowerCase()];
     if (!key) {
       throw new VantageError('bad-grid', `unknown grid key "${m[1]}"`, `grid keys: ${ORDER.join(', ')}`);
     }
     if (out[key]) throw new VantageError('bad-grid', `grid key "${key}" given twice`);
-    const values = m[2].split(',').map((v) => v.trim()).filter(Boolean);
+    const values = m[2]
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
     if (!values.length) throw new VantageError('bad-grid', `grid key "${key}" has no values`);
-    const parsed: unknown[] = key === 'rounds' || key === 'images'
-      ? values.map((v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n)) throw new VantageError('bad-grid', `grid ${key}=${v}: not a whole number`);
-        return n;
-      })
-      : values;
+    const parsed: unknown[] =
+      key === 'rounds' || key === 'images'
+        ? values.map((v) => {
+            const n = Number(v);
+            if (!Number.isInteger(n)) throw new VantageError('bad-grid', `grid ${key}=${v}: not a whole number`);
+            return n;
+          })
+        : values;
     out[key] = [...new Set(parsed)];
   }
   return out as GridSpec;
@@ -53,16 +66,28 @@ export function parseGrid(spec: string | undefined): GridSpec {
 /** A cell's settings as a LoopConfig on top of `base` (validated by loop/config.ts). */
 function configOf(base: LoopConfig, s: CellSettings): LoopConfig {
   return loopConfigFrom({
-    model: base.model, maxRounds: s.rounds, poseFormat: s.pose, render: s.render, holes: s.holes,
-    width: base.width, height: base.height, fusion: s.fusion, imageBudget: s.images,
+    model: base.model,
+    maxRounds: s.rounds,
+    poseFormat: s.pose,
+    render: s.render,
+    holes: s.holes,
+    width: base.width,
+    height: base.height,
+    fusion: s.fusion,
+    imageBudget: s.images,
     stop: { ...base.stop, policy: s.stop },
   });
 }
 
 export function settingsOf(config: LoopConfig): CellSettings {
   return {
-    rounds: config.maxRounds, pose: config.poseFormat, render: config.render, fusion: config.fusion,
-    stop: config.stop.policy, holes: config.holes, images: config.imageBudget,
+    rounds: config.maxRounds,
+    pose: config.poseFormat,
+    render: config.render,
+    fusion: config.fusion,
+    stop: config.stop.policy,
+    holes: config.holes,
+    images: config.imageBudget,
   };
 }
 
@@ -85,7 +110,8 @@ export function cellsOf(base: LoopConfig, grid: GridSpec): GridCell[] {
     try {
       config = configOf(base, settings);
     } catch (e) {
-      if (e instanceof VantageError) throw new VantageError('bad-grid', `grid cell ${cellKey(settings)}: ${e.message}`, e.hint);
+      if (e instanceof VantageError)
+        throw new VantageError('bad-grid', `grid cell ${cellKey(settings)}: ${e.message}`, e.hint);
       throw e;
     }
     const labelKeys = varied.length ? varied : (['rounds', 'pose', 'stop'] as (keyof CellSettings)[]);

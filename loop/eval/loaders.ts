@@ -69,7 +69,11 @@ export async function loadEvalItems(opts: LoadOptions): Promise<LoadedItems> {
   try {
     st = await stat(data);
   } catch {
-    throw new VantageError('bad-input', `data file ${opts.data} does not exist`, 'pass --data with the benchmark file (JSONL, JSON or parquet)');
+    throw new VantageError(
+      'bad-input',
+      `data file ${opts.data} does not exist`,
+      'pass --data with the benchmark file (JSONL, JSON or parquet)',
+    );
   }
   if (!st.isFile()) throw new VantageError('bad-input', `--data ${opts.data} is not a file`);
   const ctx: RecordContext = {
@@ -112,27 +116,42 @@ export async function loadEvalItems(opts: LoadOptions): Promise<LoadedItems> {
       try {
         // utf8: false keeps unannotated binary (image bytes) as bytes; text columns are annotated
         batch = await parquetReadObjects({
-          file, metadata, rowStart: start, rowEnd: Math.min(rows, start + EVAL_DEFAULTS.parquetBatchRows), utf8: false, compressors: parquetCompressors(),
+          file,
+          metadata,
+          rowStart: start,
+          rowEnd: Math.min(rows, start + EVAL_DEFAULTS.parquetBatchRows),
+          utf8: false,
+          compressors: parquetCompressors(),
         });
       } catch (e) {
-        throw new VantageError('bad-input', `cannot read rows ${start}… of ${opts.data}: ${(e as Error).message}`,
-          `codecs read here: uncompressed, snappy, ${Object.keys(parquetCompressors()).join(', ').toLowerCase()}; re-save other codecs with snappy`);
+        throw new VantageError(
+          'bad-input',
+          `cannot read rows ${start}… of ${opts.data}: ${(e as Error).message}`,
+          `codecs read here: uncompressed, snappy, ${Object.keys(parquetCompressors()).join(', ').toLowerCase()}; re-save other codecs with snappy`,
+        );
       }
       for (let i = 0; i < batch.length && items.length < limit; i++) await take(batch[i], start + i);
     }
   } else {
     // native files are validated by their own reader (fixtures/dataset.ts): a bad line is an error
-    const records = opts.format === 'native' ? (await readNativeJsonl(data)) as unknown as RawRecord[] : await readJsonRecords(data, opts.data);
+    const records =
+      opts.format === 'native'
+        ? ((await readNativeJsonl(data)) as unknown as RawRecord[])
+        : await readJsonRecords(data, opts.data);
     for (let i = 0; i < records.length && items.length < limit; i++) await take(records[i], i);
   }
 
   if (!items.length) {
     const first = skipped[0];
-    throw new VantageError('bad-input',
-      first ? `no usable ${opts.format} items in ${opts.data}: ${skipped.length} record(s) skipped, the first (record ${first.index}) because ${first.reason}`
+    throw new VantageError(
+      'bad-input',
+      first
+        ? `no usable ${opts.format} items in ${opts.data}: ${skipped.length} record(s) skipped, the first (record ${first.index}) because ${first.reason}`
         : `no ${opts.format} records in ${opts.data}`,
-      first && /image/.test(first.reason) ? 'pass --image-root DIR: the directory the image paths in the file are relative to'
-        : `check that --format ${opts.format} matches the file`);
+      first && /image/.test(first.reason)
+        ? 'pass --image-root DIR: the directory the image paths in the file are relative to'
+        : `check that --format ${opts.format} matches the file`,
+    );
   }
   return { format: opts.format, items, skipped };
 }
@@ -158,7 +177,8 @@ export async function readJsonRecords(path: string, shown = path): Promise<RawRe
     } catch (e) {
       throw new VantageError('bad-input', `${shown} is not valid JSON: ${(e as Error).message}`);
     }
-    if (!Array.isArray(arr) || !arr.every(isObject)) throw new VantageError('bad-input', `${shown} is not a JSON array of objects`);
+    if (!Array.isArray(arr) || !arr.every(isObject))
+      throw new VantageError('bad-input', `${shown} is not a JSON array of objects`);
     return arr as RawRecord[];
   }
   const out: RawRecord[] = [];
@@ -170,7 +190,11 @@ export async function readJsonRecords(path: string, shown = path): Promise<RawRe
     try {
       v = JSON.parse(line);
     } catch (e) {
-      throw new VantageError('bad-input', `${shown} line ${i + 1} is not JSON: ${(e as Error).message}`, 'the file should be JSONL (one JSON object a line) or a JSON array');
+      throw new VantageError(
+        'bad-input',
+        `${shown} line ${i + 1} is not JSON: ${(e as Error).message}`,
+        'the file should be JSONL (one JSON object a line) or a JSON array',
+      );
     }
     if (!isObject(v)) throw new VantageError('bad-input', `${shown} line ${i + 1} is not a JSON object`);
     out.push(v);
@@ -209,7 +233,9 @@ function listOf(v: unknown): unknown[] {
       try {
         const parsed = JSON.parse(t) as unknown;
         if (Array.isArray(parsed)) return parsed;
-      } catch { /* not JSON: a single value */ }
+      } catch {
+        /* not JSON: a single value */
+      }
     }
   }
   return [v];
@@ -251,7 +277,10 @@ export function resolveImagePath(p: string, ctx: RecordContext): string {
   }
   const bases = [
     ...(ctx.imageRoot ? [ctx.imageRoot] : []),
-    ctx.dataDir, resolve(ctx.dataDir, '..'), resolve(ctx.dataDir, '..', '..'), process.cwd(),
+    ctx.dataDir,
+    resolve(ctx.dataDir, '..'),
+    resolve(ctx.dataDir, '..', '..'),
+    process.cwd(),
   ];
   for (const b of bases) {
     const c = resolve(b, p);
@@ -271,7 +300,8 @@ export async function imagePathOf(v: unknown, ctx: RecordContext): Promise<strin
   if (isObject(v)) {
     const bytes = v.bytes;
     if (bytes instanceof Uint8Array && bytes.length) return cacheImageBytes(bytes, ctx.imageCacheDir);
-    if (typeof bytes === 'string' && bytes.length) return cacheImageBytes(Buffer.from(bytes, 'base64'), ctx.imageCacheDir);
+    if (typeof bytes === 'string' && bytes.length)
+      return cacheImageBytes(Buffer.from(bytes, 'base64'), ctx.imageCacheDir);
     const path = textOf(v.path);
     if (path) return resolveImagePath(path, ctx);
   }
@@ -296,7 +326,11 @@ function truthLetter(raw: unknown, options: string[], field: string): string {
 }
 
 function optionsOf(v: unknown): string[] {
-  return stripOptionLetters(listOf(v).map((o) => textOf(o) ?? '').filter((o) => o.trim() !== ''));
+  return stripOptionLetters(
+    listOf(v)
+      .map((o) => textOf(o) ?? '')
+      .filter((o) => o.trim() !== ''),
+  );
 }
 
 function needOptions(options: string[]): void {
@@ -304,14 +338,25 @@ function needOptions(options: string[]): void {
 }
 
 /** The EvalItem of one record in a format. Throws VantageError('bad-record') when unusable. */
-export async function itemOfRecord(format: EvalFormat, rec: RawRecord, index: number, ctx: RecordContext): Promise<EvalItem> {
+export async function itemOfRecord(
+  format: EvalFormat,
+  rec: RawRecord,
+  index: number,
+  ctx: RecordContext,
+): Promise<EvalItem> {
   switch (format) {
-    case 'native': return nativeItem(rec as unknown as NativeRecord);
-    case 'mindcube': return mindcubeItem(rec, index, ctx);
-    case 'sat': return satItem(rec, index, ctx);
-    case 'mmsi': return mmsiItem(rec, index, ctx);
-    case 'blink': return blinkItem(rec, index, ctx);
-    case 'cvbench': return cvbenchItem(rec, index, ctx);
+    case 'native':
+      return nativeItem(rec as unknown as NativeRecord);
+    case 'mindcube':
+      return mindcubeItem(rec, index, ctx);
+    case 'sat':
+      return satItem(rec, index, ctx);
+    case 'mmsi':
+      return mmsiItem(rec, index, ctx);
+    case 'blink':
+      return blinkItem(rec, index, ctx);
+    case 'cvbench':
+      return cvbenchItem(rec, index, ctx);
   }
 }
 
@@ -320,12 +365,16 @@ export function nativeItem(r: NativeRecord): EvalItem {
   if (r.options.length < 2) bad(`needs at least two options, found ${r.options.length}`);
   if (!r.answer) bad('no ground truth (answer)');
   const scanFiles = r.scan ? [...r.scan.images, ...r.scan.depths, r.scan.trajectory] : [];
-  for (const p of [...r.images, ...(r.depth ? [r.depth] : []), ...scanFiles]) if (!existsSync(p)) bad(`file ${p} does not exist`);
+  for (const p of [...r.images, ...(r.depth ? [r.depth] : []), ...scanFiles])
+    if (!existsSync(p)) bad(`file ${p} does not exist`);
   const q = questionOfRecord(r);
   const k = r.intrinsics;
   const intrinsics = typeof k === 'string' ? k : k ? `${k.fx},${k.fy},${k.cx},${k.cy}` : undefined;
   return {
-    id: r.id, images: r.images, ...(r.depth ? { depths: [r.depth] } : {}), ...(intrinsics ? { intrinsics } : {}),
+    id: r.id,
+    images: r.images,
+    ...(r.depth ? { depths: [r.depth] } : {}),
+    ...(intrinsics ? { intrinsics } : {}),
     ...(r.scan ? { scan: r.scan } : {}),
     question: { ...q, text: q.text.trim(), answer: r.answer, category: r.category ?? 'all' },
   };
@@ -352,7 +401,11 @@ async function satItem(rec: RawRecord, index: number, ctx: RecordContext): Promi
   const answer = truthLetter(rec.correct_answer ?? rec.answer, options, 'correct_answer');
   const id = recordId(rec) ?? `sat-${index}`;
   const images = await imagesOf(listOf(rec.img_paths ?? rec.image_bytes ?? rec.images), ctx, 'img_paths');
-  return { id, images, question: { id, text: text.trim(), options, answer, category: textOf(rec.question_type) ?? 'all' } };
+  return {
+    id,
+    images,
+    question: { id, text: text.trim(), options, answer, category: textOf(rec.question_type) ?? 'all' },
+  };
 }
 
 async function mmsiItem(rec: RawRecord, index: number, ctx: RecordContext): Promise<EvalItem> {
@@ -390,8 +443,16 @@ async function blinkItem(rec: RawRecord, index: number, ctx: RecordContext): Pro
   const answer = truthLetter(rec.answer, options, 'answer');
   const id = recordId(rec) ?? `blink-${index}`;
   const fields = ['image_1', 'image_2', 'image_3', 'image_4'].map((k) => rec[k]);
-  const images = await imagesOf(fields.some((f) => f !== null && f !== undefined) ? fields : listOf(rec.images ?? rec.image), ctx, 'image_1 … image_4');
-  return { id, images, question: { id, text, options, answer, category: textOf(rec.sub_task) ?? textOf(rec.task) ?? 'all' } };
+  const images = await imagesOf(
+    fields.some((f) => f !== null && f !== undefined) ? fields : listOf(rec.images ?? rec.image),
+    ctx,
+    'image_1 … image_4',
+  );
+  return {
+    id,
+    images,
+    question: { id, text, options, answer, category: textOf(rec.sub_task) ?? textOf(rec.task) ?? 'all' },
+  };
 }
 
 async function cvbenchItem(rec: RawRecord, index: number, ctx: RecordContext): Promise<EvalItem> {
@@ -403,6 +464,6 @@ async function cvbenchItem(rec: RawRecord, index: number, ctx: RecordContext): P
   const images = await imagesOf(listOf(img), ctx, 'image or filename');
   const type = textOf(rec.type);
   const task = textOf(rec.task);
-  const category = type && task ? `${type} ${task}` : task ?? type ?? 'all';
+  const category = type && task ? `${type} ${task}` : (task ?? type ?? 'all');
   return { id, images, question: { id, text, options, answer, category } };
 }

@@ -22,7 +22,10 @@ function unwrap(raw: string): string {
   let t = raw.trim();
   for (let i = 0; i < 3; i++) {
     const before = t;
-    t = t.replace(/^\*\*(.*)\*\*$/s, '$1').replace(/^["'`](.*)["'`]$/s, '$1').trim();
+    t = t
+      .replace(/^\*\*(.*)\*\*$/s, '$1')
+      .replace(/^["'`](.*)["'`]$/s, '$1')
+      .trim();
     if (t === before) break;
   }
   return t.replace(/[\s.,;!]+$/, '').trim();
@@ -64,9 +67,10 @@ export function letterOfAnswer(raw: unknown, options: readonly string[]): string
   // 4. "Option B", "Answer: B", "the correct answer is (B)", "choice: b."
   // keywords in any case; a bare letter after them only in capitals ("the answer is a box" is no letter)
   const k = t.replace(/\b(answer|option|choice)\b/gi, (w) => w.toLowerCase());
-  m = /\b(?:answer|option|choice)\b(?:\s+is)?\s*[:=]?\s*[([]?\s*([A-Z])\b(?![-'])/.exec(k)
-    ?? /\b(?:answer|option|choice)\b(?:\s+is)?\s*[:=]?\s*[([]\s*([A-Za-z])\s*[)\]]/.exec(k)
-    ?? /\b(?:answer|option|choice)\b(?:\s+is)?\s*[:=]\s*([A-Za-z])(?:[\s.,;)]|$)/.exec(k);
+  m =
+    /\b(?:answer|option|choice)\b(?:\s+is)?\s*[:=]?\s*[([]?\s*([A-Z])\b(?![-'])/.exec(k) ??
+    /\b(?:answer|option|choice)\b(?:\s+is)?\s*[:=]?\s*[([]\s*([A-Za-z])\s*[)\]]/.exec(k) ??
+    /\b(?:answer|option|choice)\b(?:\s+is)?\s*[:=]\s*([A-Za-z])(?:[\s.,;)]|$)/.exec(k);
   if (m) {
     const l = inRange(m[1]);
     if (l) return l;
@@ -78,7 +82,9 @@ export function letterOfAnswer(raw: unknown, options: readonly string[]): string
       .map((o, i) => ({ i, o: looseText(o) }))
       .filter(({ o }) => o.length > 0 && ` ${loose} `.includes(` ${o} `));
     // when one option's text contains another's ("left" in "left by 20 degrees"), keep the longest
-    const maximal = hits.filter((h) => !hits.some((g) => g !== h && g.o.length > h.o.length && ` ${g.o} `.includes(` ${h.o} `)));
+    const maximal = hits.filter(
+      (h) => !hits.some((g) => g !== h && g.o.length > h.o.length && ` ${g.o} `.includes(` ${h.o} `)),
+    );
     if (maximal.length === 1) return keys[maximal[0].i];
   }
   return undefined;
@@ -95,11 +101,16 @@ const MARKER_STYLES: MarkerStyle[] = [
 ];
 
 function cleanOption(s: string): string {
-  return s.replace(/^\s+/, '').replace(/[\s,;]+$/, '').replace(/\.$/, '').trim();
+  return s
+    .replace(/^\s+/, '')
+    .replace(/[\s,;]+$/, '')
+    .replace(/\.$/, '')
+    .trim();
 }
 
 function splitWithStyle(text: string, style: MarkerStyle): { stem: string; options: string[] } | undefined {
-  const positions = (l: string) => [...text.matchAll(style.re(l))].map((m) => ({ at: m.index!, end: m.index! + m[0].length }));
+  const positions = (l: string) =>
+    [...text.matchAll(style.re(l))].map((m) => ({ at: m.index!, end: m.index! + m[0].length }));
   const aMarks = positions('A');
   let best: { stem: string; options: string[] } | undefined;
   // try each "A" marker from the last one back: the options block is usually at the end
@@ -120,7 +131,10 @@ function splitWithStyle(text: string, style: MarkerStyle): { stem: string; optio
       return cleanOption(s);
     });
     if (options.some((o) => !o)) continue;
-    const stem = text.slice(0, marks[0].at).replace(/\b(?:options|choices)\s*:?\s*$/i, '').trim();
+    const stem = text
+      .slice(0, marks[0].at)
+      .replace(/\b(?:options|choices)\s*:?\s*$/i, '')
+      .trim();
     if (!best || options.length > best.options.length) best = { stem, options };
     break;
   }

@@ -65,9 +65,13 @@ export function createProgress(opts: ProgressOptions): Progress {
 
   const status = () => {
     const { rate, eta } = rateAndEta(completed, opts.total, now() - t0);
-    const accuracy = completed ? ` acc ${(100 * correct / completed).toFixed(1)}%` : '';
+    const accuracy = completed ? ` acc ${((100 * correct) / completed).toFixed(1)}%` : '';
     const err = errors ? ` ${errors} error(s)` : '';
-    return { rate, eta, tail: `${rate.toFixed(2)} items/s ETA ${completed >= opts.total ? '0s' : formatDuration(eta)}${accuracy}${err}` };
+    return {
+      rate,
+      eta,
+      tail: `${rate.toFixed(2)} items/s ETA ${completed >= opts.total ? '0s' : formatDuration(eta)}${accuracy}${err}`,
+    };
   };
 
   const drawBar = () => {
@@ -119,6 +123,8 @@ export function createProgress(opts: ProgressOptions): Progress {
         plainLine(true);
       }
     },
-    get completed() { return completed; },
+    get completed() {
+      return completed;
+    },
   };
 }

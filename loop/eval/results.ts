@@ -29,8 +29,16 @@ export const pairKey = (cell: string, item: string): string => `${cell}\u0000${i
 
 function isEvalLine(v: unknown): v is EvalLine {
   const l = v as EvalLine;
-  return typeof l === 'object' && l !== null && l.v === 1 && typeof l.cell === 'string' && typeof l.item === 'string'
-    && (l.status === 'ok' || l.status === 'error') && Array.isArray(l.correctAfter) && Array.isArray(l.rounds);
+  return (
+    typeof l === 'object' &&
+    l !== null &&
+    l.v === 1 &&
+    typeof l.cell === 'string' &&
+    typeof l.item === 'string' &&
+    (l.status === 'ok' || l.status === 'error') &&
+    Array.isArray(l.correctAfter) &&
+    Array.isArray(l.rounds)
+  );
 }
 
 /** Write a file so that it is either the old or the new content, never a mix (temp, fsync, rename). */
@@ -56,8 +64,14 @@ async function syncDir(dir: string): Promise<void> {
   // a rename is durable once the directory is flushed; some file systems refuse to open dirs: fine
   try {
     const fh = await open(dir, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
-  } catch { /* best effort */ }
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* best effort */
+  }
 }
 
 /**
@@ -80,7 +94,10 @@ export async function readResults(path: string, opts: { keepErrors?: boolean } =
   let duplicates = 0;
   let errors = 0;
   for (const raw of parts) {
-    if (!raw.trim()) { corrupt++; continue; }
+    if (!raw.trim()) {
+      corrupt++;
+      continue;
+    }
     let v: unknown;
     try {
       v = JSON.parse(raw);
@@ -88,10 +105,19 @@ export async function readResults(path: string, opts: { keepErrors?: boolean } =
       corrupt++;
       continue;
     }
-    if (!isEvalLine(v)) { corrupt++; continue; }
-    if (v.status === 'error' && !opts.keepErrors) { errors++; continue; }
+    if (!isEvalLine(v)) {
+      corrupt++;
+      continue;
+    }
+    if (v.status === 'error' && !opts.keepErrors) {
+      errors++;
+      continue;
+    }
     const k = pairKey(v.cell, v.item);
-    if (seen.has(k)) { duplicates++; continue; }
+    if (seen.has(k)) {
+      duplicates++;
+      continue;
+    }
     seen.add(k);
     lines.push(v);
   }
@@ -108,14 +134,20 @@ export async function readResults(path: string, opts: { keepErrors?: boolean } =
 export class ResultsWriter {
   private queue: { text: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
-  private constructor(private readonly fh: FileHandle, readonly path: string) {}
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly path: string,
+  ) {}
 
   static async open(path: string): Promise<ResultsWriter> {
     try {
       return new ResultsWriter(await open(path, 'a'), path);
     } catch (e) {
-      throw new VantageError('bad-output', `cannot open ${path} for appending: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        'check that the --out directory is writable');
+      throw new VantageError(
+        'bad-output',
+        `cannot open ${path} for appending: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'check that the --out directory is writable',
+      );
     }
   }
 
@@ -162,7 +194,10 @@ export interface RunManifest {
 }
 
 /** Check (or create) run.json: a different data file, format, model, size or depth model is an error. */
-export async function checkManifest(path: string, want: Omit<RunManifest, 'createdAt' | 'version'>): Promise<RunManifest> {
+export async function checkManifest(
+  path: string,
+  want: Omit<RunManifest, 'createdAt' | 'version'>,
+): Promise<RunManifest> {
   let have: RunManifest | undefined;
   if (existsSync(path)) {
     try {
@@ -176,12 +211,17 @@ export async function checkManifest(path: string, want: Omit<RunManifest, 'creat
       .filter((k) => (have![k] ?? null) !== (want[k] ?? null))
       .map((k) => `${k}: ${JSON.stringify(have![k])} there, ${JSON.stringify(want[k])} now`);
     if (diffs.length) {
-      throw new VantageError('eval-mismatch', `${dirname(path)} holds an evaluation with other settings (${diffs.join('; ')})`,
-        'rerun the same command to continue it, or pass a new --out directory');
+      throw new VantageError(
+        'eval-mismatch',
+        `${dirname(path)} holds an evaluation with other settings (${diffs.join('; ')})`,
+        'rerun the same command to continue it, or pass a new --out directory',
+      );
     }
   }
   const manifest: RunManifest = {
-    version: 1, ...want, createdAt: have?.createdAt ?? new Date().toISOString(),
+    version: 1,
+    ...want,
+    createdAt: have?.createdAt ?? new Date().toISOString(),
     cells: [...new Set([...(have?.cells ?? []), ...want.cells])],
   };
   await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -95,19 +95,22 @@ export interface EvalOptions {
 
 function loopBaseConfig(o: EvalOptions): LoopConfig {
   const size = o.size ? parseSize(o.size) : undefined;
-  const defined = (obj: Record<string, unknown>) => Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
-  return loopConfigFrom(defined({
-    model: o.model,
-    maxRounds: o.rounds,
-    poseFormat: o.poseFormat,
-    render: o.render,
-    fusion: o.fusion,
-    holes: o.holes,
-    imageBudget: o.imageBudget,
-    width: size?.width,
-    height: size?.height,
-    stop: defined({ policy: o.stop, stableRounds: o.stableRounds, marginTau: o.margin }),
-  }));
+  const defined = (obj: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+  return loopConfigFrom(
+    defined({
+      model: o.model,
+      maxRounds: o.rounds,
+      poseFormat: o.poseFormat,
+      render: o.render,
+      fusion: o.fusion,
+      holes: o.holes,
+      imageBudget: o.imageBudget,
+      width: size?.width,
+      height: size?.height,
+      stop: defined({ policy: o.stop, stableRounds: o.stableRounds, marginTau: o.margin }),
+    }),
+  );
 }
 
 /** The reply's own words for the choice (JSON "choice", or the reply text). */
@@ -118,7 +121,9 @@ function rawChoiceOf(r: RoundRecord): string | undefined {
   try {
     const v = JSON.parse(reply) as { choice?: unknown };
     if (v && typeof v === 'object' && v.choice !== undefined) return String(v.choice);
-  } catch { /* not JSON: the text itself */ }
+  } catch {
+    /* not JSON: the text itself */
+  }
   return reply.slice(0, 200);
 }
 
@@ -130,7 +135,9 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
   const keys = letters(item.question.options.length);
   const rounds: EvalRoundLine[] = trace.rounds.map((r) => {
     const raw = rawChoiceOf(r);
-    const own = keys.includes(r.answer.choice) ? r.answer.choice : letterOfAnswer(raw ?? r.answer.choice, item.question.options) ?? '';
+    const own = keys.includes(r.answer.choice)
+      ? r.answer.choice
+      : (letterOfAnswer(raw ?? r.answer.choice, item.question.options) ?? '');
     return {
       round: r.round,
       answer: own,
@@ -147,21 +154,37 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
   });
   const stopRound = Math.max(0, rounds.length - 1);
   const maxRounds = cell.config.maxRounds;
-  const correctAfter = Array.from({ length: maxRounds + 1 }, (_, k) => rounds[Math.min(k, stopRound)]?.correct ?? false);
+  const correctAfter = Array.from(
+    { length: maxRounds + 1 },
+    (_, k) => rounds[Math.min(k, stopRound)]?.correct ?? false,
+  );
   const calls = trace.rounds.flatMap((r) => r.calls);
   const failed = trace.rounds.find((r) => r.failed)?.failed;
   const final = rounds[stopRound]?.fused ?? '';
   return {
-    v: 1, cell: cell.key, item: item.id, category: item.question.category, truth, options: keys.length,
+    v: 1,
+    cell: cell.key,
+    item: item.id,
+    category: item.question.category,
+    truth,
+    options: keys.length,
     status: trace.final.stopReason === 'error' ? 'error' : 'ok',
     ...(trace.final.stopReason === 'error' ? { error: failed ?? 'the loop ended in an error' } : {}),
-    stopRound, stopReason: trace.final.stopReason, maxRounds, rounds, correctAfter,
-    final, correct: final !== '' && final === truth,
+    stopRound,
+    stopReason: trace.final.stopReason,
+    maxRounds,
+    rounds,
+    correctAfter,
+    final,
+    correct: final !== '' && final === truth,
     unparsed: rounds.filter((r) => !r.parsed).length,
     tokens: { prompt: trace.totals.promptTokens, completion: trace.totals.completionTokens },
-    calls: calls.length, cachedCalls: calls.filter((c) => c.cached).length,
+    calls: calls.length,
+    cachedCalls: calls.filter((c) => c.cached).length,
     views: trace.rounds.filter((r) => r.view).length,
-    seconds: round4(seconds), model: trace.modelLabel, at: new Date().toISOString(),
+    seconds: round4(seconds),
+    model: trace.modelLabel,
+    at: new Date().toISOString(),
   };
 }
 
@@ -169,11 +192,29 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
 function errorLine(cell: GridCell, item: EvalItem, error: unknown, seconds: number, model: string): EvalLine {
   const maxRounds = cell.config.maxRounds;
   return {
-    v: 1, cell: cell.key, item: item.id, category: item.question.category, truth: item.question.answer,
-    options: item.question.options.length, status: 'error', error: describeError(error).split('\n')[0],
-    stopRound: 0, stopReason: 'not-run', maxRounds, rounds: [], correctAfter: new Array<boolean>(maxRounds + 1).fill(false),
-    final: '', correct: false, unparsed: 0, tokens: { prompt: 0, completion: 0 }, calls: 0, cachedCalls: 0, views: 0,
-    seconds: round4(seconds), model, at: new Date().toISOString(),
+    v: 1,
+    cell: cell.key,
+    item: item.id,
+    category: item.question.category,
+    truth: item.question.answer,
+    options: item.question.options.length,
+    status: 'error',
+    error: describeError(error).split('\n')[0],
+    stopRound: 0,
+    stopReason: 'not-run',
+    maxRounds,
+    rounds: [],
+    correctAfter: new Array<boolean>(maxRounds + 1).fill(false),
+    final: '',
+    correct: false,
+    unparsed: 0,
+    tokens: { prompt: 0, completion: 0 },
+    calls: 0,
+    cachedCalls: 0,
+    views: 0,
+    seconds: round4(seconds),
+    model,
+    at: new Date().toISOString(),
   };
 }
 
@@ -181,13 +222,17 @@ function errorLine(cell: GridCell, item: EvalItem, error: unknown, seconds: numb
 function queuedRenderer(r: Renderer): Renderer {
   let chain: Promise<unknown> = Promise.resolve();
   return {
-    get kind() { return r.kind; },
+    get kind() {
+      return r.kind;
+    },
     render(scene, camera, options) {
       const p = chain.then(() => r.render(scene, camera, options));
       chain = p.catch(() => {});
       return p;
     },
-    dispose() { r.dispose(); },
+    dispose() {
+      r.dispose();
+    },
   };
 }
 
@@ -195,7 +240,12 @@ function queuedRenderer(r: Renderer): Renderer {
 export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const t0 = performance.now();
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  if (!o.model?.trim()) throw new VantageError('bad-option', 'no model named', 'pass --model builtin:perceiver, human, or a served model name');
+  if (!o.model?.trim())
+    throw new VantageError(
+      'bad-option',
+      'no model named',
+      'pass --model builtin:perceiver, human, or a served model name',
+    );
   const concurrency = o.concurrency ?? MLLM_DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new VantageError('bad-option', `--concurrency must be a whole number 1..256, got ${o.concurrency}`);
@@ -205,37 +255,62 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
   const files = {
-    results: join(out, 'results.jsonl'), markdown: join(out, 'summary.md'), csv: join(out, 'summary.csv'),
-    cellsCsv: join(out, 'cells.csv'), svg: join(out, 'accuracy.svg'),
+    results: join(out, 'results.jsonl'),
+    markdown: join(out, 'summary.md'),
+    csv: join(out, 'summary.csv'),
+    cellsCsv: join(out, 'cells.csv'),
+    svg: join(out, 'accuracy.svg'),
     ...(o.png === false ? {} : { png: join(out, 'accuracy.png') }),
   };
 
-  const loaded = await loadEvalItems({ format: o.format, data: o.data, limit: o.limit, imageRoot: o.imageRoot, imageCacheDir: join(out, 'images') });
-  for (const s of loaded.skipped.slice(0, 5)) log(`eval: skipped record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`);
+  const loaded = await loadEvalItems({
+    format: o.format,
+    data: o.data,
+    limit: o.limit,
+    imageRoot: o.imageRoot,
+    imageCacheDir: join(out, 'images'),
+  });
+  for (const s of loaded.skipped.slice(0, 5))
+    log(`eval: skipped record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`);
   if (loaded.skipped.length > 5) log(`eval: … ${loaded.skipped.length - 5} more record(s) skipped (see summary.md)`);
   const items = loaded.items;
   const maxRounds = Math.max(...cells.map((c) => c.config.maxRounds));
   const noDepth = itemsNeedingDepth(items);
   if (noDepth.length && !o.depthModel && maxRounds > 0) {
-    throw new VantageError('bad-input',
+    throw new VantageError(
+      'bad-input',
       `${noDepth.length} of ${items.length} item(s) have images but no depth map (e.g. ${noDepth[0].id}), and new views need depth`,
-      'pass --depth-model depth-anything-v2-small (or a .onnx path) to estimate it, or --grid "rounds=0" for the no-view baseline');
+      'pass --depth-model depth-anything-v2-small (or a .onnx path) to estimate it, or --grid "rounds=0" for the no-view baseline',
+    );
   }
 
   await checkManifest(join(out, 'run.json'), {
-    data: resolve(o.data), format: o.format, model: o.model, size: `${base.width}x${base.height}`,
-    depthModel: o.depthModel ?? null, cells: cells.map((c) => c.key),
+    data: resolve(o.data),
+    format: o.format,
+    model: o.model,
+    size: `${base.width}x${base.height}`,
+    depthModel: o.depthModel ?? null,
+    cells: cells.map((c) => c.key),
   });
   const previous = await readResults(files.results);
   if (previous.torn || previous.corrupt || previous.duplicates) {
-    log(`eval: repaired results.jsonl (${[previous.torn ? 'a torn last line' : '', previous.corrupt ? `${previous.corrupt} unreadable line(s)` : '',
-      previous.duplicates ? `${previous.duplicates} duplicate(s)` : ''].filter(Boolean).join(', ')} dropped)`);
+    log(
+      `eval: repaired results.jsonl (${[
+        previous.torn ? 'a torn last line' : '',
+        previous.corrupt ? `${previous.corrupt} unreadable line(s)` : '',
+        previous.duplicates ? `${previous.duplicates} duplicate(s)` : '',
+      ]
+        .filter(Boolean)
+        .join(', ')} dropped)`,
+    );
   }
   if (previous.errors) log(`eval: ${previous.errors} pair(s) that ended in an error will run again`);
   const done = new Map(previous.lines.map((l) => [pairKey(l.cell, l.item), l]));
   const itemIds = new Set(items.map((i) => i.id));
   const cellKeys = new Set(cells.map((c) => c.key));
-  const pairs = items.flatMap((item) => cells.map((cell) => ({ item, cell }))).filter((p) => !done.has(pairKey(p.cell.key, p.item.id)));
+  const pairs = items
+    .flatMap((item) => cells.map((cell) => ({ item, cell })))
+    .filter((p) => !done.has(pairKey(p.cell.key, p.item.id)));
   const resumed = previous.lines.filter((l) => itemIds.has(l.item) && cellKeys.has(l.cell)).length;
 
   // One model per image budget (the only client setting a cell changes), all sharing one limiter.
@@ -251,11 +326,17 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
       m = createModel(o.model, {
         mllm: {
           ...o.mllm,
-          ...(o.baseUrl ? { baseURL: o.baseUrl } : {}), ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
-          ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.logprobs ? { logprobs: true } : {}),
-          maxImages: budget, concurrency: workers,
+          ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
+          ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
+          ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+          ...(o.logprobs ? { logprobs: true } : {}),
+          maxImages: budget,
+          concurrency: workers,
         },
-        limiter, env: o.env, recordPrompts: false, human: { output: process.stderr },
+        limiter,
+        env: o.env,
+        recordPrompts: false,
+        human: { output: process.stderr },
       });
       models.set(budget, m);
     }
@@ -267,10 +348,15 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   let renderer: Renderer | undefined;
   let ownRenderer = false;
   const progressMode = o.progress ?? 'auto';
-  const progress: Progress | undefined = progressMode === 'none' ? undefined : createProgress({
-    total: pairs.length, resumed, stream: o.progressStream,
-    ...(progressMode === 'bar' ? { tty: true } : progressMode === 'lines' ? { tty: false } : {}),
-  });
+  const progress: Progress | undefined =
+    progressMode === 'none'
+      ? undefined
+      : createProgress({
+          total: pairs.length,
+          resumed,
+          stream: o.progressStream,
+          ...(progressMode === 'bar' ? { tty: true } : progressMode === 'lines' ? { tty: false } : {}),
+        });
   const note = (line: string) => (progress ? progress.note(line) : log(line));
   const needsRenderer = pairs.some((p) => p.cell.config.maxRounds > 0);
   let writer: ResultsWriter | undefined;
@@ -286,7 +372,11 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     }
     const shared = renderer ? queuedRenderer(renderer) : undefined;
     // room for the items in flight and those prefetched a round of workers ahead
-    const inputOf = createInputCache({ depthModel: o.depthModel, roundZeroOnly: maxRounds === 0, minEntries: 2 * workers + 1 });
+    const inputOf = createInputCache({
+      depthModel: o.depthModel,
+      roundZeroOnly: maxRounds === 0,
+      minEntries: 2 * workers + 1,
+    });
     writer = await ResultsWriter.open(files.results);
     let next = 0;
     let successes = 0;
@@ -314,8 +404,11 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
         firstError ??= line.error;
         if (errorsInARow <= 3) note(`eval: ${item.id} [${cell.label}]: ${line.error}`);
         if (successes === 0 && errorsInARow >= EVAL_DEFAULTS.failFastAfter && !failStop) {
-          failStop = new VantageError('eval-failing', `the first ${errorsInARow} item(s) all failed; the first error: ${firstError}`,
-            'check the model endpoint, the data paths and --depth-model; finished items are kept, rerun to continue');
+          failStop = new VantageError(
+            'eval-failing',
+            `the first ${errorsInARow} item(s) all failed; the first error: ${firstError}`,
+            'check the model endpoint, the data paths and --depth-model; finished items are kept, rerun to continue',
+          );
         }
       } else {
         successes++;
@@ -347,14 +440,31 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   if (failStop) throw failStop;
 
   // The summary covers this run's cells and items, from the file (finished pairs of earlier runs included).
-  const all = (await readResults(files.results, { keepErrors: true })).lines.filter((l) => itemIds.has(l.item) && cellKeys.has(l.cell));
-  const summaries = cells.map((c) => summarizeCell(c, all.filter((l) => l.cell === c.key)));
+  const all = (await readResults(files.results, { keepErrors: true })).lines.filter(
+    (l) => itemIds.has(l.item) && cellKeys.has(l.cell),
+  );
+  const summaries = cells.map((c) =>
+    summarizeCell(
+      c,
+      all.filter((l) => l.cell === c.key),
+    ),
+  );
   const pending = items.length * cells.length - all.length;
-  const ctx = { data: o.data, format: o.format, model: o.model, items: items.length, skipped: loaded.skipped.length, pending };
+  const ctx = {
+    data: o.data,
+    format: o.format,
+    model: o.model,
+    items: items.length,
+    skipped: loaded.skipped.length,
+    pending,
+  };
   let md = summaryMarkdown(summaries, ctx);
   if (loaded.skipped.length) {
-    md += `\n## Skipped records\n\n${loaded.skipped.slice(0, 50).map((s) => `- record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`).join('\n')}`
-      + `${loaded.skipped.length > 50 ? `\n- … and ${loaded.skipped.length - 50} more` : ''}\n`;
+    md +=
+      `\n## Skipped records\n\n${loaded.skipped
+        .slice(0, 50)
+        .map((s) => `- record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`)
+        .join('\n')}` + `${loaded.skipped.length > 50 ? `\n- … and ${loaded.skipped.length - 50} more` : ''}\n`;
   }
   await writeFileAtomic(files.markdown, md);
   await writeFileAtomic(files.csv, summaryCsv(summaries));
@@ -363,8 +473,18 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   await writeFileAtomic(files.svg, svg);
   if (files.png) await writeFileAtomic(files.png, await accuracyPlotPng(svg));
   return {
-    data: resolve(o.data), format: o.format, model: o.model, out, items: items.length, skipped: loaded.skipped,
-    cells: summaries, ranNow, resumed, pending, files, seconds: (performance.now() - t0) / 1000,
+    data: resolve(o.data),
+    format: o.format,
+    model: o.model,
+    out,
+    items: items.length,
+    skipped: loaded.skipped,
+    cells: summaries,
+    ranNow,
+    resumed,
+    pending,
+    files,
+    seconds: (performance.now() - t0) / 1000,
   };
 }
 

@@ -43,13 +43,25 @@ export function itemsNeedingDepth(items: EvalItem[]): EvalItem[] {
 
 /** What an item's scene and originals are built from: items with equal keys get equal inputs. */
 export function inputKeyOf(item: EvalItem, opts: ItemSceneOptions = {}): string {
-  return JSON.stringify([item.images, item.depths?.[0] ?? null, item.intrinsics ?? null, item.scan ?? null, opts.depthModel ?? null, !!opts.roundZeroOnly]);
+  return JSON.stringify([
+    item.images,
+    item.depths?.[0] ?? null,
+    item.intrinsics ?? null,
+    item.scan ?? null,
+    opts.depthModel ?? null,
+    !!opts.roundZeroOnly,
+  ]);
 }
 
 /** Bytes held by a loop input's scene and originals (for the cache's budget). */
 function inputBytesOf(input: LoopInput): number {
   const s = input.scene;
-  let n = s.positions.byteLength + s.colors.byteLength + s.scales.byteLength + s.rotations.byteLength + s.opacities.byteLength;
+  let n =
+    s.positions.byteLength +
+    s.colors.byteLength +
+    s.scales.byteLength +
+    s.rotations.byteLength +
+    s.opacities.byteLength;
   for (const o of input.originals) n += o.png.byteLength + o.rgba.byteLength + (o.depth?.byteLength ?? 0);
   return n;
 }
@@ -89,14 +101,17 @@ export function createInputCache(o: InputCacheOptions): (item: EvalItem) => Prom
       const entry = { p: loopInputOfItem(item, o), bytes: 0 };
       e = entry;
       map.set(key, entry);
-      entry.p.then((input) => {
-        if (map.get(key) !== entry) return;
-        entry.bytes = inputBytesOf(input);
-        total += entry.bytes;
-        evict();
-      }, () => {
-        if (map.get(key) === entry) map.delete(key);
-      });
+      entry.p.then(
+        (input) => {
+          if (map.get(key) !== entry) return;
+          entry.bytes = inputBytesOf(input);
+          total += entry.bytes;
+          evict();
+        },
+        () => {
+          if (map.get(key) === entry) map.delete(key);
+        },
+      );
     }
     const shared = await e.p;
     return shared.question === item.question ? shared : { ...shared, question: item.question };
@@ -110,11 +125,19 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
   const hasDepth = !!item.depths?.length;
   if (!hasDepth && !opts.depthModel && opts.roundZeroOnly) return placeholderInput(item);
   if (!hasDepth && !opts.depthModel) {
-    throw new VantageError('bad-input', `item ${item.id} has no depth map`, 'pass --depth-model (e.g. depth-anything-v2-small) to estimate depth for benchmarks that ship images only');
+    throw new VantageError(
+      'bad-input',
+      `item ${item.id} has no depth map`,
+      'pass --depth-model (e.g. depth-anything-v2-small) to estimate depth for benchmarks that ship images only',
+    );
   }
   const scan = item.scan;
   if (scan && !hasDepth) {
-    throw new VantageError('bad-record', `item ${item.id} has scan frames but no depth map for its reference image`, 'give the record a `depth` for images[0]: scan frames are lifted in metres with it');
+    throw new VantageError(
+      'bad-record',
+      `item ${item.id} has scan frames but no depth map for its reference image`,
+      'give the record a `depth` for images[0]: scan frames are lifted in metres with it',
+    );
   }
   // scan frames are lifted with the reference at their poses; only the reference is shown below
   const input = await loadSceneInput({
@@ -127,7 +150,14 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
   const first = input.originals[0];
   // the original's own depth map is input, not ground truth: models that read depth (the perceiver) may use it
   const depth = hasDepth ? (await readDepth(item.depths![0])).depth : undefined;
-  const originals: OriginalView[] = [await originalOf(first.rgb, first.width, first.height, depth?.length === first.width * first.height ? depth : undefined)];
+  const originals: OriginalView[] = [
+    await originalOf(
+      first.rgb,
+      first.width,
+      first.height,
+      depth?.length === first.width * first.height ? depth : undefined,
+    ),
+  ];
   for (const path of item.images.slice(1)) {
     const img = await readImage(path);
     originals.push(await originalOf(img.rgb, img.width, img.height));
@@ -138,11 +168,18 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
     input.scene.notes.push(note);
     notes.push(note);
   }
-  if (item.images.length > 1) notes.push(`${item.images.length} images without camera poses: the scene is lifted from the first; all are shown as originals`);
+  if (item.images.length > 1)
+    notes.push(
+      `${item.images.length} images without camera poses: the scene is lifted from the first; all are shown as originals`,
+    );
   return {
-    question, scene: input.scene, originals,
+    question,
+    scene: input.scene,
+    originals,
     inputInfo: {
-      ...input.info, images: item.images.map((p) => basename(p)), notes,
+      ...input.info,
+      images: item.images.map((p) => basename(p)),
+      notes,
       ...(scan ? { depth: `${basename(item.depths![0])}, + ${scan.images.length} scan frame(s)` } : {}),
     },
   };
@@ -157,14 +194,32 @@ async function placeholderInput(item: EvalItem): Promise<LoopInput> {
   }
   const w = 16;
   const h = Math.max(2, Math.round((w * originals[0].height) / originals[0].width));
-  const scene = liftToScene([{
-    width: w, height: h, rgb: new Uint8Array(w * h * 3).fill(128), depth: new Float32Array(w * h).fill(1),
-    intrinsics: defaultIntrinsics(w, h).intrinsics, c2w: identity(), units: 'relative', source: 'placeholder',
-  }], { detectUp: false });
+  const scene = liftToScene(
+    [
+      {
+        width: w,
+        height: h,
+        rgb: new Uint8Array(w * h * 3).fill(128),
+        depth: new Float32Array(w * h).fill(1),
+        intrinsics: defaultIntrinsics(w, h).intrinsics,
+        c2w: identity(),
+        units: 'relative',
+        source: 'placeholder',
+      },
+    ],
+    { detectUp: false },
+  );
   const note = 'no depth and no view rendered (0 rounds): the scene is a flat placeholder';
   scene.notes.push(note);
   return {
-    question: item.question, scene, originals,
-    inputInfo: { images: item.images.map((p) => basename(p)), intrinsics: 'assumed (not used: no view rendered)', units: 'relative', notes: [note] },
+    question: item.question,
+    scene,
+    originals,
+    inputInfo: {
+      images: item.images.map((p) => basename(p)),
+      intrinsics: 'assumed (not used: no view rendered)',
+      units: 'relative',
+      notes: [note],
+    },
   };
 }

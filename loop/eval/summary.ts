@@ -17,7 +17,13 @@ export function wilsonInterval(correct: number, n: number, z: number = Z95): Acc
   const centre = (p + z2 / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
   // exact ends: all right (or all wrong) reaches 1 (or 0), not 1 − ε from rounding
-  return { n, correct, accuracy: p, low: correct === 0 ? 0 : Math.max(0, centre - half), high: correct === n ? 1 : Math.min(1, centre + half) };
+  return {
+    n,
+    correct,
+    accuracy: p,
+    low: correct === 0 ? 0 : Math.max(0, centre - half),
+    high: correct === n ? 1 : Math.min(1, centre + half),
+  };
 }
 
 /** Correct after k rounds for a line; beyond its own maxRounds a line keeps its final answer. */
@@ -29,7 +35,10 @@ function correctAfter(line: EvalLine, k: number): boolean {
 /** One cell's summary from its lines (one per item; the caller passes only this cell's lines). */
 export function summarizeCell(cell: Pick<GridCell, 'key' | 'label' | 'settings'>, lines: EvalLine[]): CellSummary {
   const maxK = cell.settings.rounds;
-  const acc = (group: EvalLine[]) => Array.from({ length: maxK + 1 }, (_, k) => wilsonInterval(group.filter((l) => correctAfter(l, k)).length, group.length));
+  const acc = (group: EvalLine[]) =>
+    Array.from({ length: maxK + 1 }, (_, k) =>
+      wilsonInterval(group.filter((l) => correctAfter(l, k)).length, group.length),
+    );
   const categories = [...new Set(lines.map((l) => l.category))].sort();
   const stopRounds = new Array<number>(maxK + 1).fill(0);
   for (const l of lines) stopRounds[Math.min(maxK, Math.max(0, l.stopRound))]++;
@@ -72,27 +81,37 @@ export function summaryMarkdown(cells: CellSummary[], ctx: MarkdownContext): str
     '',
     `- Data: \`${ctx.data}\` (${ctx.format}), ${ctx.items} item(s)${ctx.skipped ? `, ${ctx.skipped} record(s) skipped by the loader` : ''}`,
     `- Model: ${ctx.model}`,
-    ...(ctx.pending ? [`- **Incomplete**: ${ctx.pending} (cell, item) pair(s) not run yet; rerun the same command to continue`] : []),
-    '- Accuracy in %, with Wilson 95% intervals. "After k rounds" is the fused answer after round k (round 0: the original image alone); '
-      + 'an item whose loop stopped earlier keeps its answer. Unparsed replies and errors count as wrong.',
+    ...(ctx.pending
+      ? [`- **Incomplete**: ${ctx.pending} (cell, item) pair(s) not run yet; rerun the same command to continue`]
+      : []),
+    '- Accuracy in %, with Wilson 95% intervals. "After k rounds" is the fused answer after round k (round 0: the original image alone); ' +
+      'an item whose loop stopped earlier keeps its answer. Unparsed replies and errors count as wrong.',
     '',
     '## Cells',
     '',
     '| cell | items | final accuracy | mean stop round | errors | unparsed replies | calls (cached) | views | prompt tokens | completion tokens | seconds |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...cells.map((c) => `| ${c.label} | ${c.items} | ${ci(c.byRound[c.byRound.length - 1])} | ${c.meanStopRound.toFixed(2)} | ${c.errors} | ${c.unparsed} | ${c.calls} (${c.cachedCalls}) | ${c.views} | ${c.tokens.prompt} | ${c.tokens.completion} | ${c.seconds.toFixed(1)} |`),
+    ...cells.map(
+      (c) =>
+        `| ${c.label} | ${c.items} | ${ci(c.byRound[c.byRound.length - 1])} | ${c.meanStopRound.toFixed(2)} | ${c.errors} | ${c.unparsed} | ${c.calls} (${c.cachedCalls}) | ${c.views} | ${c.tokens.prompt} | ${c.tokens.completion} | ${c.seconds.toFixed(1)} |`,
+    ),
     '',
   ];
   for (const c of cells) {
     const ks = c.byRound.map((_, k) => k);
-    out.push(`## ${c.label}`, '', `\`${c.key}\``, '',
+    out.push(
+      `## ${c.label}`,
+      '',
+      `\`${c.key}\``,
+      '',
       `| category | n | ${ks.map((k) => `after ${k}`).join(' | ')} |`,
       `|---|---:|${ks.map(() => '---:').join('|')}|`,
       `| **all** | ${c.items} | ${c.byRound.map(ci).join(' | ')} |`,
       ...Object.entries(c.byCategory).map(([cat, a]) => `| ${cat} | ${a[0]?.n ?? 0} | ${a.map(ci).join(' | ')} |`),
       '',
       `Stopped after round: ${c.stopRounds.map((n, r) => `${r}: ${n}`).join(', ')}`,
-      '');
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -104,11 +123,15 @@ function csvField(v: string | number): string {
 
 /** Accuracy rows: cell, round, category ("all" first), n, correct, accuracy, ci_low, ci_high. */
 export function summaryCsv(cells: CellSummary[]): string {
-  const rows: (string | number)[][] = [['cell', 'label', 'round', 'category', 'n', 'correct', 'accuracy', 'ci_low', 'ci_high']];
+  const rows: (string | number)[][] = [
+    ['cell', 'label', 'round', 'category', 'n', 'correct', 'accuracy', 'ci_low', 'ci_high'],
+  ];
   for (const c of cells) {
     const groups: [string, typeof c.byRound][] = [['all', c.byRound], ...Object.entries(c.byCategory)];
     for (const [cat, acc] of groups) {
-      acc.forEach((a, k) => rows.push([c.key, c.label, k, cat, a.n, a.correct, a.accuracy.toFixed(4), a.low.toFixed(4), a.high.toFixed(4)]));
+      acc.forEach((a, k) =>
+        rows.push([c.key, c.label, k, cat, a.n, a.correct, a.accuracy.toFixed(4), a.low.toFixed(4), a.high.toFixed(4)]),
+      );
     }
   }
   return `${rows.map((r) => r.map(csvField).join(',')).join('\n')}\n`;
@@ -116,13 +139,57 @@ export function summaryCsv(cells: CellSummary[]): string {
 
 /** Cost rows, one per cell. */
 export function cellsCsv(cells: CellSummary[]): string {
-  const head = ['cell', 'label', 'rounds', 'pose', 'render', 'fusion', 'stop', 'holes', 'images', 'items', 'final_accuracy', 'ci_low', 'ci_high',
-    'mean_stop_round', 'errors', 'unparsed', 'calls', 'cached_calls', 'views', 'prompt_tokens', 'completion_tokens', 'seconds'];
+  const head = [
+    'cell',
+    'label',
+    'rounds',
+    'pose',
+    'render',
+    'fusion',
+    'stop',
+    'holes',
+    'images',
+    'items',
+    'final_accuracy',
+    'ci_low',
+    'ci_high',
+    'mean_stop_round',
+    'errors',
+    'unparsed',
+    'calls',
+    'cached_calls',
+    'views',
+    'prompt_tokens',
+    'completion_tokens',
+    'seconds',
+  ];
   const rows = cells.map((c) => {
     const f = c.byRound[c.byRound.length - 1];
     const s = c.settings;
-    return [c.key, c.label, s.rounds, s.pose, s.render, s.fusion, s.stop, s.holes, s.images, c.items, f.accuracy.toFixed(4), f.low.toFixed(4), f.high.toFixed(4),
-      c.meanStopRound.toFixed(3), c.errors, c.unparsed, c.calls, c.cachedCalls, c.views, c.tokens.prompt, c.tokens.completion, c.seconds.toFixed(2)];
+    return [
+      c.key,
+      c.label,
+      s.rounds,
+      s.pose,
+      s.render,
+      s.fusion,
+      s.stop,
+      s.holes,
+      s.images,
+      c.items,
+      f.accuracy.toFixed(4),
+      f.low.toFixed(4),
+      f.high.toFixed(4),
+      c.meanStopRound.toFixed(3),
+      c.errors,
+      c.unparsed,
+      c.calls,
+      c.cachedCalls,
+      c.views,
+      c.tokens.prompt,
+      c.tokens.completion,
+      c.seconds.toFixed(2),
+    ];
   });
   return `${[head, ...rows].map((r) => r.map(csvField).join(',')).join('\n')}\n`;
 }

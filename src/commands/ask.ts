@@ -68,7 +68,10 @@ export interface AskResult {
 
 /** Option texts without their letters: "A) red box" / "(A) red box" / "A. red box" → "red box". */
 export function optionTexts(raw: string[] | undefined): string[] {
-  const items = (raw ?? []).flatMap((s) => s.split(/\r?\n/)).map((s) => s.trim()).filter(Boolean);
+  const items = (raw ?? [])
+    .flatMap((s) => s.split(/\r?\n/))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const stripped = items.map((s) => s.replace(/^\(?([A-Za-z])[).:]\s+/, ''));
   // only strip when every option carried its letter in order, so "a) …" style input is consistent
   const ls = letters(items.length);
@@ -84,7 +87,10 @@ export async function askLoopConfig(o: AskOptions): Promise<ReturnType<typeof lo
     try {
       text = await readFile(o.config, 'utf8');
     } catch (e) {
-      throw new VantageError('bad-config', `cannot read --config ${o.config}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new VantageError(
+        'bad-config',
+        `cannot read --config ${o.config}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     try {
       base = JSON.parse(text) as LoopConfigInput;
@@ -110,8 +116,13 @@ export async function askLoopConfig(o: AskOptions): Promise<ReturnType<typeof lo
   const flags: Record<string, unknown> = {
     model: o.model ?? base.model ?? defaultModelName(),
     maxRounds: num(o.rounds, '--rounds'),
-    poseFormat: o.poseFormat, fusion: o.fusion, render: o.render, holes: o.holes,
-    width: size?.width, height: size?.height, imageBudget: num(o.imageBudget, '--image-budget'),
+    poseFormat: o.poseFormat,
+    fusion: o.fusion,
+    render: o.render,
+    holes: o.holes,
+    width: size?.width,
+    height: size?.height,
+    imageBudget: num(o.imageBudget, '--image-budget'),
   };
   const merged = { ...base, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)), stop };
   return loopConfigFrom(merged);
@@ -119,16 +130,23 @@ export async function askLoopConfig(o: AskOptions): Promise<ReturnType<typeof lo
 
 /** Run `ask`: returns the result; prints nothing (see registerAskCommand for the printing). */
 export async function runAsk(o: AskOptions, log: (line: string) => void = () => {}): Promise<AskResult> {
-  if (!o.question?.trim()) throw new VantageError('bad-option', 'no question given', 'pass --question "Is the mug left of the vase?"');
+  if (!o.question?.trim())
+    throw new VantageError('bad-option', 'no question given', 'pass --question "Is the mug left of the vase?"');
   const config = await askLoopConfig(o);
   const question: Question = { text: o.question.trim(), options: optionTexts(o.options) };
   if (question.options.length === 1) {
-    throw new VantageError('bad-option', 'a multiple-choice question needs at least two --options', 'give two or more, or none for a free-form answer');
+    throw new VantageError(
+      'bad-option',
+      'a multiple-choice question needs at least two --options',
+      'give two or more, or none for a free-form answer',
+    );
   }
   const model: VisionModel = createModel(config.model, {
     mllm: {
-      ...(o.baseUrl ? { baseURL: o.baseUrl } : {}), ...(o.timeout ? { timeoutMs: Number(o.timeout) * 1000 } : {}),
-      ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.logprobs ? { logprobs: true } : {}),
+      ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
+      ...(o.timeout ? { timeoutMs: Number(o.timeout) * 1000 } : {}),
+      ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+      ...(o.logprobs ? { logprobs: true } : {}),
       maxImages: config.imageBudget,
     },
     human: { open: o.open, viewDir: o.out ? join(o.out, 'human-views') : undefined, output: process.stderr },
@@ -137,30 +155,52 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
   try {
     const input = await loadSceneInput({ ...o, log });
     if (!input.originals.length) {
-      throw new VantageError('bad-input', 'the scene has no original image to show the model',
-        'ask needs a photo: use --image (with --depth or --depth-model) or --fixture');
+      throw new VantageError(
+        'bad-input',
+        'the scene has no original image to show the model',
+        'ask needs a photo: use --image (with --depth or --depth-model) or --fixture',
+      );
     }
     const fixtureDepth = input.fixture ? fixtureFrame(input.fixture).depth : undefined;
-    const originals: OriginalView[] = await Promise.all(input.originals.map(async (im, i) => {
-      const rgba = rgbaFromRgb(im.rgb);
-      return {
-        png: await encodePng(rgba, im.width, im.height, 4), width: im.width, height: im.height, rgba,
-        ...(i === 0 && fixtureDepth && fixtureDepth.length === im.width * im.height ? { depth: fixtureDepth } : {}),
-      };
-    }));
-    renderer = await createRenderer({ prefer: o.renderer === 'auto' || !o.renderer ? undefined : o.renderer, warn: log });
+    const originals: OriginalView[] = await Promise.all(
+      input.originals.map(async (im, i) => {
+        const rgba = rgbaFromRgb(im.rgb);
+        return {
+          png: await encodePng(rgba, im.width, im.height, 4),
+          width: im.width,
+          height: im.height,
+          rgba,
+          ...(i === 0 && fixtureDepth && fixtureDepth.length === im.width * im.height ? { depth: fixtureDepth } : {}),
+        };
+      }),
+    );
+    renderer = await createRenderer({
+      prefer: o.renderer === 'auto' || !o.renderer ? undefined : o.renderer,
+      warn: log,
+    });
     log(`asking ${model.label}, up to ${config.maxRounds} view(s), renderer ${renderer.kind}…`);
     const { trace, views } = await runLoop(
-      { question, scene: input.scene, originals, inputInfo: input.info }, model, renderer, config, { log },
+      { question, scene: input.scene, originals, inputInfo: input.info },
+      model,
+      renderer,
+      config,
+      { log },
     );
     const traceDir = resolve(o.out ?? join('vantage-out', `ask-${new Date().toISOString().replace(/[:.]/g, '-')}`));
     const { traceJson, indexHtml } = await writeTrace(traceDir, trace, views);
     const keys = letters(question.options.length);
     const idx = keys.indexOf(trace.final.choice);
     return {
-      choice: trace.final.choice, ...(idx >= 0 ? { option: question.options[idx] } : {}),
-      probability: trace.final.probability, stopReason: trace.final.stopReason, rounds: trace.final.rounds,
-      model: trace.modelLabel, traceDir, traceJson, indexHtml, trace,
+      choice: trace.final.choice,
+      ...(idx >= 0 ? { option: question.options[idx] } : {}),
+      probability: trace.final.probability,
+      stopReason: trace.final.stopReason,
+      rounds: trace.final.rounds,
+      model: trace.modelLabel,
+      traceDir,
+      traceJson,
+      indexHtml,
+      trace,
     };
   } finally {
     renderer?.dispose();
@@ -185,8 +225,13 @@ export function askSummary(r: AskResult): string {
 /** The answer as --json prints it (no trace body: it is in trace.json). */
 export function askJson(r: AskResult): object {
   return {
-    choice: r.choice, option: r.option ?? null, probability: r.probability, posterior: r.trace.final.posterior,
-    stopReason: r.stopReason, rounds: r.rounds, model: r.model,
+    choice: r.choice,
+    option: r.option ?? null,
+    probability: r.probability,
+    posterior: r.trace.final.posterior,
+    stopReason: r.stopReason,
+    rounds: r.rounds,
+    model: r.model,
     error: r.trace.rounds.find((x) => x.failed)?.failed ?? null,
     trace: { dir: r.traceDir, json: r.traceJson, html: r.indexHtml },
     tokens: { prompt: r.trace.totals.promptTokens, completion: r.trace.totals.completionTokens },
@@ -198,51 +243,104 @@ const int = (v: string) => Number.parseInt(v, 10);
 export function registerAskCommand(program: Command): void {
   const cmd = program
     .command('ask')
-    .description('answer a spatial question about an image: the model moves a virtual camera, looks again, and the answers are fused');
+    .description(
+      'answer a spatial question about an image: the model moves a virtual camera, looks again, and the answers are fused',
+    );
   addSceneOptions(cmd)
     .requiredOption('--question <text>', 'the question, e.g. "Is the mug left of the vase, seen from the door?"')
-    .option('--options <text...>', 'answer options, e.g. "A) left" "B) right" (letters optional); none = free-form answer')
-    .option('--model <name>', 'builtin:perceiver (no endpoint), human (you, at this terminal), or a served model name; default $VANTAGE_MODEL, else builtin:perceiver')
+    .option(
+      '--options <text...>',
+      'answer options, e.g. "A) left" "B) right" (letters optional); none = free-form answer',
+    )
+    .option(
+      '--model <name>',
+      'builtin:perceiver (no endpoint), human (you, at this terminal), or a served model name; default $VANTAGE_MODEL, else builtin:perceiver',
+    )
     .option('--rounds <n>', `most views to render after round 0 (default ${LOOP_DEFAULTS.maxRounds})`, int)
-    .option('--pose-format <fmt>', `orbit | ego | preset | language (default ${LOOP_DEFAULTS.poseFormat}; language is an ablation)`)
+    .option(
+      '--pose-format <fmt>',
+      `orbit | ego | preset | language (default ${LOOP_DEFAULTS.poseFormat}; language is an ablation)`,
+    )
     .option('--fusion <policy>', `loglinear | vote | last (default ${LOOP_DEFAULTS.fusion})`)
-    .option('--stop <policy>', `adaptive (stable answer, model's stop, budgets) | fixed (always --rounds) (default ${LOOP_DEFAULTS.stop.policy})`)
-    .option('--stable-rounds <k>', `adaptive stop: the fused answer held for k rounds (default ${LOOP_DEFAULTS.stop.stableRounds})`, Number)
-    .option('--margin <tau>', `adaptive stop: … with posterior margin p1 − p2 ≥ tau (default ${LOOP_DEFAULTS.stop.marginTau})`, Number)
+    .option(
+      '--stop <policy>',
+      `adaptive (stable answer, model's stop, budgets) | fixed (always --rounds) (default ${LOOP_DEFAULTS.stop.policy})`,
+    )
+    .option(
+      '--stable-rounds <k>',
+      `adaptive stop: the fused answer held for k rounds (default ${LOOP_DEFAULTS.stop.stableRounds})`,
+      Number,
+    )
+    .option(
+      '--margin <tau>',
+      `adaptive stop: … with posterior margin p1 − p2 ≥ tau (default ${LOOP_DEFAULTS.stop.marginTau})`,
+      Number,
+    )
     .option('--token-budget <n>', 'stop once this many prompt + completion tokens are spent', int)
     .option('--seconds-budget <s>', 'stop once this much wall time is spent', Number)
     .option('--size <WxH>', `size of the rendered views (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height})`)
     .option('--render <mode>', `points | gaussians (default ${RENDER_DEFAULTS.mode})`)
     .option('--holes <how>', `mark (magenta) | fill | none (default ${RENDER_DEFAULTS.holes})`)
-    .option('--image-budget <n>', `images per request: the original plus the latest views (default ${LOOP_DEFAULTS.imageBudget})`, int)
+    .option(
+      '--image-budget <n>',
+      `images per request: the original plus the latest views (default ${LOOP_DEFAULTS.imageBudget})`,
+      int,
+    )
     .option('--config <file.json>', 'loop settings as JSON (keys of the loop config); flags override it')
     .option('--renderer <which>', 'auto (WebGPU, else the reference renderer) | webgpu | reference', 'auto')
-    .option('--base-url <url>', 'OpenAI-compatible endpoint (default $OPENAI_BASE_URL); the key comes from $OPENAI_API_KEY')
+    .option(
+      '--base-url <url>',
+      'OpenAI-compatible endpoint (default $OPENAI_BASE_URL); the key comes from $OPENAI_API_KEY',
+    )
     .option('--timeout <s>', 'seconds per MLLM request attempt', Number)
     .option('--cache-dir <dir>', 'cache MLLM responses here: reruns are free and reproducible')
     .option('--logprobs', 'ask the server for logprobs: the option distribution then comes from the answer token')
     .option('--open', 'human model: open each view with the desktop image viewer')
     .option('--out <dir>', 'trace directory (trace.json, PNGs, index.html); default vantage-out/ask-<time>')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   vantage ask --fixture occluded --question "From the camera's viewpoint, which object is hidden behind the purple box?" \\
       --options "A) the orange box" "B) nothing"
   OPENAI_BASE_URL=http://localhost:8000/v1 vantage ask --image room.jpg --depth-model depth-anything-v2-small \\
       --question "Is the lamp left of the sofa, seen from the window?" --options left right --model Qwen2.5-VL-7B-Instruct
 Models: builtin:perceiver is a deterministic pixel perceiver for the procedural scenes (not an LLM);
-human shows each view and reads your answer; any other name is sent to the OpenAI-compatible endpoint.`)
+human shows each view and reads your answer; any other name is sent to the OpenAI-compatible endpoint.`,
+    )
     .action(async (opts) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const r = await runAsk({
-        ...sceneOptionsFrom(opts),
-        question: opts.question, options: opts.options, model: opts.model, rounds: opts.rounds, poseFormat: opts.poseFormat,
-        fusion: opts.fusion, stop: opts.stop, stableRounds: opts.stableRounds, margin: opts.margin,
-        tokenBudget: opts.tokenBudget, secondsBudget: opts.secondsBudget, size: opts.size, render: opts.render,
-        holes: opts.holes, imageBudget: opts.imageBudget, config: opts.config, renderer: opts.renderer,
-        baseUrl: opts.baseUrl, timeout: opts.timeout, cacheDir: opts.cacheDir, logprobs: opts.logprobs, open: opts.open,
-        out: opts.out, json: opts.json,
-      }, log);
+      const r = await runAsk(
+        {
+          ...sceneOptionsFrom(opts),
+          question: opts.question,
+          options: opts.options,
+          model: opts.model,
+          rounds: opts.rounds,
+          poseFormat: opts.poseFormat,
+          fusion: opts.fusion,
+          stop: opts.stop,
+          stableRounds: opts.stableRounds,
+          margin: opts.margin,
+          tokenBudget: opts.tokenBudget,
+          secondsBudget: opts.secondsBudget,
+          size: opts.size,
+          render: opts.render,
+          holes: opts.holes,
+          imageBudget: opts.imageBudget,
+          config: opts.config,
+          renderer: opts.renderer,
+          baseUrl: opts.baseUrl,
+          timeout: opts.timeout,
+          cacheDir: opts.cacheDir,
+          logprobs: opts.logprobs,
+          open: opts.open,
+          out: opts.out,
+          json: opts.json,
+        },
+        log,
+      );
       process.stdout.write(`${opts.json ? JSON.stringify(askJson(r), null, 2) : askSummary(r)}\n`);
     });
 }

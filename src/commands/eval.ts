@@ -11,20 +11,25 @@ import { defaultModelName, LOOP_DEFAULTS } from '../../loop/config.js';
 import { runEval, type EvalOptions } from '../../loop/eval/run.js';
 import { EVAL_FORMATS, type EvalFormat, type EvalSummary } from '../../loop/eval/types.js';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new VantageError('bad-option', `${name} must be a whole number, got "${v}"`);
-  return n;
-};
-const num = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new VantageError('bad-option', `${name} must be a number, got "${v}"`);
-  return n;
-};
+const int =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new VantageError('bad-option', `${name} must be a whole number, got "${v}"`);
+    return n;
+  };
+const num =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new VantageError('bad-option', `${name} must be a number, got "${v}"`);
+    return n;
+  };
 
 function oneOf<T extends string>(name: string, allowed: readonly T[]) {
   return (v: string): T => {
-    if (!(allowed as readonly string[]).includes(v)) throw new VantageError('bad-option', `${name} "${v}" is not one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(v))
+      throw new VantageError('bad-option', `${name} "${v}" is not one of ${allowed.join(', ')}`);
     return v as T;
   };
 }
@@ -33,13 +38,15 @@ function oneOf<T extends string>(name: string, allowed: readonly T[]) {
 export function evalReport(s: EvalSummary): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [
-    `${s.format} ${s.data}: ${s.items} item(s) × ${s.cells.length} cell(s); ${s.ranNow} run now, ${s.resumed} resumed${s.pending ? `, ${s.pending} NOT RUN YET (rerun to continue)` : ''}`
-      + `${s.skipped.length ? `; ${s.skipped.length} record(s) skipped` : ''}`,
+    `${s.format} ${s.data}: ${s.items} item(s) × ${s.cells.length} cell(s); ${s.ranNow} run now, ${s.resumed} resumed${s.pending ? `, ${s.pending} NOT RUN YET (rerun to continue)` : ''}` +
+      `${s.skipped.length ? `; ${s.skipped.length} record(s) skipped` : ''}`,
     ...s.cells.map((c) => {
       const f = c.byRound[c.byRound.length - 1];
       const r0 = c.byRound[0];
-      return `  ${c.label}: ${pct(f.accuracy)} [${pct(f.low)}, ${pct(f.high)}] after ${c.byRound.length - 1} round(s)`
-        + `${c.byRound.length > 1 ? ` (round 0: ${pct(r0.accuracy)})` : ''}, n=${c.items}${c.errors ? `, ${c.errors} error(s)` : ''}`;
+      return (
+        `  ${c.label}: ${pct(f.accuracy)} [${pct(f.low)}, ${pct(f.high)}] after ${c.byRound.length - 1} round(s)` +
+        `${c.byRound.length > 1 ? ` (round 0: ${pct(r0.accuracy)})` : ''}, n=${c.items}${c.errors ? `, ${c.errors} error(s)` : ''}`
+      );
     }),
     `summary: ${s.files.markdown}`,
     `plot: ${s.files.svg}${s.files.png ? `, ${s.files.png}` : ''}`,
@@ -51,35 +58,82 @@ export function evalReport(s: EvalSummary): string {
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('run a benchmark through the loop (ablation grid, resumable): accuracy after every round, by category, with 95% intervals')
+    .description(
+      'run a benchmark through the loop (ablation grid, resumable): accuracy after every round, by category, with 95% intervals',
+    )
     .requiredOption('--data <file>', 'benchmark file: JSONL, JSON array or parquet')
     .requiredOption('--format <fmt>', `${EVAL_FORMATS.join(' | ')}`, oneOf('--format', EVAL_FORMATS))
-    .requiredOption('--out <dir>', 'results directory, e.g. runs/NAME (rerunning the same command into it continues the run)')
-    .option('--model <name>', 'builtin:perceiver, human, or a served model name; default $VANTAGE_MODEL, else builtin:perceiver')
+    .requiredOption(
+      '--out <dir>',
+      'results directory, e.g. runs/NAME (rerunning the same command into it continues the run)',
+    )
+    .option(
+      '--model <name>',
+      'builtin:perceiver, human, or a served model name; default $VANTAGE_MODEL, else builtin:perceiver',
+    )
     .option('--rounds <n>', `most views after round 0 (default ${LOOP_DEFAULTS.maxRounds})`, int('--rounds'))
     .option('--pose-format <fmt>', `orbit | ego | preset | language (default ${LOOP_DEFAULTS.poseFormat})`)
     .option('--render <mode>', `points | gaussians (default ${RENDER_DEFAULTS.mode})`)
     .option('--fusion <policy>', `loglinear | vote | last (default ${LOOP_DEFAULTS.fusion})`)
-    .option('--stop <policy>', `adaptive | fixed (default ${LOOP_DEFAULTS.stop.policy}; fixed makes accuracy after k rounds exact for every k)`)
-    .option('--stable-rounds <k>', `adaptive stop: the fused answer held for k rounds (default ${LOOP_DEFAULTS.stop.stableRounds})`, int('--stable-rounds'))
-    .option('--margin <tau>', `adaptive stop: posterior margin ≥ tau (default ${LOOP_DEFAULTS.stop.marginTau})`, num('--margin'))
+    .option(
+      '--stop <policy>',
+      `adaptive | fixed (default ${LOOP_DEFAULTS.stop.policy}; fixed makes accuracy after k rounds exact for every k)`,
+    )
+    .option(
+      '--stable-rounds <k>',
+      `adaptive stop: the fused answer held for k rounds (default ${LOOP_DEFAULTS.stop.stableRounds})`,
+      int('--stable-rounds'),
+    )
+    .option(
+      '--margin <tau>',
+      `adaptive stop: posterior margin ≥ tau (default ${LOOP_DEFAULTS.stop.marginTau})`,
+      num('--margin'),
+    )
     .option('--holes <how>', `mark | fill | none (default ${RENDER_DEFAULTS.holes})`)
     .option('--image-budget <n>', `images per request (default ${LOOP_DEFAULTS.imageBudget})`, int('--image-budget'))
     .option('--size <WxH>', `rendered view size (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height})`)
-    .option('--grid <spec>', 'ablation grid, every combination is a cell: "rounds=0,1,2,3 pose=orbit,ego" (keys: rounds, pose, render, fusion, stop, holes, images)')
-    .option('--concurrency <c>', `items in flight and MLLM requests in flight (default ${MLLM_DEFAULTS.concurrency})`, int('--concurrency'))
+    .option(
+      '--grid <spec>',
+      'ablation grid, every combination is a cell: "rounds=0,1,2,3 pose=orbit,ego" (keys: rounds, pose, render, fusion, stop, holes, images)',
+    )
+    .option(
+      '--concurrency <c>',
+      `items in flight and MLLM requests in flight (default ${MLLM_DEFAULTS.concurrency})`,
+      int('--concurrency'),
+    )
     .option('--limit <k>', 'only the first K usable items', int('--limit'))
-    .option('--depth-model <name|path>', 'estimate depth for items that ship images only (e.g. depth-anything-v2-small); needed for views')
-    .option('--image-root <dir>', 'directory the image paths in the data file are relative to (default: next to the file, then up)')
-    .option('--base-url <url>', 'OpenAI-compatible endpoint (default $OPENAI_BASE_URL); the key comes from $OPENAI_API_KEY')
+    .option(
+      '--depth-model <name|path>',
+      'estimate depth for items that ship images only (e.g. depth-anything-v2-small); needed for views',
+    )
+    .option(
+      '--image-root <dir>',
+      'directory the image paths in the data file are relative to (default: next to the file, then up)',
+    )
+    .option(
+      '--base-url <url>',
+      'OpenAI-compatible endpoint (default $OPENAI_BASE_URL); the key comes from $OPENAI_API_KEY',
+    )
     .option('--timeout <s>', 'seconds per MLLM request attempt', num('--timeout'))
     .option('--cache-dir <dir>', 'cache MLLM responses here: reruns are free and reproducible')
-    .option('--logprobs', 'option distributions from the answer token\'s logprobs')
-    .option('--renderer <which>', 'auto | webgpu | reference', oneOf('--renderer', ['auto', 'webgpu', 'reference'] as const), 'auto')
-    .option('--progress <how>', 'auto (a bar on a terminal, lines otherwise) | bar | lines | none', oneOf('--progress', ['auto', 'bar', 'lines', 'none'] as const), 'auto')
+    .option('--logprobs', "option distributions from the answer token's logprobs")
+    .option(
+      '--renderer <which>',
+      'auto | webgpu | reference',
+      oneOf('--renderer', ['auto', 'webgpu', 'reference'] as const),
+      'auto',
+    )
+    .option(
+      '--progress <how>',
+      'auto (a bar on a terminal, lines otherwise) | bar | lines | none',
+      oneOf('--progress', ['auto', 'bar', 'lines', 'none'] as const),
+      'auto',
+    )
     .option('--no-png', 'write the plot as SVG only')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Formats:
   native    Vantage question sets (questions.jsonl: images, depth, intrinsics, question, options, answer)
   mindcube  MindCube JSONL: id, images, question with "A. … B. …" inside, gt_answer
@@ -92,14 +146,17 @@ Examples:
   OPENAI_BASE_URL=http://localhost:8000/v1 vantage eval --data MindCube_tinybench.jsonl --format mindcube \\
       --model Qwen2.5-VL-7B-Instruct --depth-model depth-anything-v2-small --grid "rounds=0,2 pose=orbit,ego" \\
       --concurrency 8 --cache-dir .cache/mllm --out runs/mindcube-qwen
-Ctrl-C stops scheduling new items and writes the summary; rerun the same command to continue.`)
+Ctrl-C stops scheduling new items and writes the summary; rerun the same command to continue.`,
+    )
     .action(async (opts) => {
       const controller = new AbortController();
       let interrupts = 0;
       const onSigint = () => {
         interrupts++;
         if (interrupts === 1) {
-          process.stderr.write('\nvantage eval: stopping after the items in flight (Ctrl-C again to quit now; finished items are kept)\n');
+          process.stderr.write(
+            '\nvantage eval: stopping after the items in flight (Ctrl-C again to quit now; finished items are kept)\n',
+          );
           controller.abort();
         } else {
           process.exit(130);
@@ -108,12 +165,33 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
       process.on('SIGINT', onSigint);
       try {
         const o: EvalOptions = {
-          data: opts.data, format: opts.format as EvalFormat, out: opts.out, model: opts.model ?? defaultModelName(),
-          rounds: opts.rounds, poseFormat: opts.poseFormat, render: opts.render, fusion: opts.fusion, stop: opts.stop,
-          stableRounds: opts.stableRounds, margin: opts.margin, holes: opts.holes, imageBudget: opts.imageBudget, size: opts.size,
-          grid: opts.grid, concurrency: opts.concurrency, limit: opts.limit, depthModel: opts.depthModel, imageRoot: opts.imageRoot,
-          baseUrl: opts.baseUrl, timeout: opts.timeout, cacheDir: opts.cacheDir, logprobs: opts.logprobs,
-          renderer: opts.renderer, progress: opts.progress, png: opts.png, signal: controller.signal,
+          data: opts.data,
+          format: opts.format as EvalFormat,
+          out: opts.out,
+          model: opts.model ?? defaultModelName(),
+          rounds: opts.rounds,
+          poseFormat: opts.poseFormat,
+          render: opts.render,
+          fusion: opts.fusion,
+          stop: opts.stop,
+          stableRounds: opts.stableRounds,
+          margin: opts.margin,
+          holes: opts.holes,
+          imageBudget: opts.imageBudget,
+          size: opts.size,
+          grid: opts.grid,
+          concurrency: opts.concurrency,
+          limit: opts.limit,
+          depthModel: opts.depthModel,
+          imageRoot: opts.imageRoot,
+          baseUrl: opts.baseUrl,
+          timeout: opts.timeout,
+          cacheDir: opts.cacheDir,
+          logprobs: opts.logprobs,
+          renderer: opts.renderer,
+          progress: opts.progress,
+          png: opts.png,
+          signal: controller.signal,
         };
         const summary = await runEval(o);
         process.stdout.write(`${opts.json ? JSON.stringify(summary, null, 2) : evalReport(summary)}\n`);

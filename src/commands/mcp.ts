@@ -50,7 +50,9 @@ export function mcpOptionsOf(o: McpCommandOptions, log: (line: string) => void):
       ...(o.storeMemory !== undefined ? { maxBytes: o.storeMemory * MB } : {}),
       ...(o.maxSceneMemory !== undefined ? { maxSceneBytes: o.maxSceneMemory * MB } : {}),
     },
-    modelOptions: { mllm: { ...(o.baseUrl ? { baseURL: o.baseUrl } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) } },
+    modelOptions: {
+      mllm: { ...(o.baseUrl ? { baseURL: o.baseUrl } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) },
+    },
     log,
   };
 }
@@ -63,7 +65,9 @@ async function serveStdio(o: McpCommandOptions, log: (line: string) => void): Pr
   console.debug = console.error;
   const mcp = await createVantageMcpServer(mcpOptionsOf(o, log));
   const server = mcp.createServer();
-  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MCP_LIMITS.maxRequestBytes });
+  const transport = new StdioServerTransport(process.stdin, process.stdout, {
+    maxBufferSize: MCP_LIMITS.maxRequestBytes,
+  });
   const closed = new Promise<void>((done) => {
     server.server.onclose = done;
     process.stdin.once('end', done);
@@ -78,7 +82,9 @@ async function serveStdio(o: McpCommandOptions, log: (line: string) => void): Pr
 
 async function serveHttp(o: McpCommandOptions, log: (line: string) => void): Promise<void> {
   const s = await startMcpHttpServer({ ...mcpOptionsOf(o, log), port: o.port, host: o.host });
-  log(`vantage mcp: serving streamable HTTP at ${s.url}; files are read only under ${s.mcp.roots.join(', ')}; traces go to ${s.mcp.traceDir}`);
+  log(
+    `vantage mcp: serving streamable HTTP at ${s.url}; files are read only under ${s.mcp.roots.join(', ')}; traces go to ${s.mcp.traceDir}`,
+  );
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
@@ -100,24 +106,58 @@ export function registerMcpCommand(program: Command): void {
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   program
     .command('mcp')
-    .description('serve the agent tools lift_scene, render_view and answer_spatial_question over MCP (stdio, or streamable HTTP with --http)')
+    .description(
+      'serve the agent tools lift_scene, render_view and answer_spatial_question over MCP (stdio, or streamable HTTP with --http)',
+    )
     .option('--http', 'serve streamable HTTP instead of stdio')
-    .option('--port <n>', `HTTP port (0 = any free port)`, (v) => (v === '0' ? 0 : positive(v, '--port', true)), MCP_HTTP_DEFAULTS.port)
-    .option('--host <addr>', 'HTTP address to bind; keep 127.0.0.1 unless other machines must connect (there is no authentication)', MCP_HTTP_DEFAULTS.host)
-    .option('--root <dir>', 'a directory the tools may read files from (repeatable; default: the working directory); nothing outside is readable', collect)
+    .option(
+      '--port <n>',
+      `HTTP port (0 = any free port)`,
+      (v) => (v === '0' ? 0 : positive(v, '--port', true)),
+      MCP_HTTP_DEFAULTS.port,
+    )
+    .option(
+      '--host <addr>',
+      'HTTP address to bind; keep 127.0.0.1 unless other machines must connect (there is no authentication)',
+      MCP_HTTP_DEFAULTS.host,
+    )
+    .option(
+      '--root <dir>',
+      'a directory the tools may read files from (repeatable; default: the working directory); nothing outside is readable',
+      collect,
+    )
     .option('--trace-dir <dir>', 'where answer_spatial_question writes its traces', 'vantage-out/mcp')
-    .option('--model <name>', 'model answer_spatial_question uses when a call names none (default $VANTAGE_MODEL, else builtin:perceiver)')
+    .option(
+      '--model <name>',
+      'model answer_spatial_question uses when a call names none (default $VANTAGE_MODEL, else builtin:perceiver)',
+    )
     .option('--renderer <which>', 'auto (WebGPU, else the reference renderer) | webgpu | reference', 'auto')
-    .option('--max-scenes <n>', `lifted scenes kept at once, least recently used evicted first (default ${MCP_LIMITS.storeScenes})`, (v) => positive(v, '--max-scenes', true))
-    .option('--store-memory <MB>', `memory all kept scenes may use (default ${MCP_LIMITS.storeBytes / MB})`, (v) => positive(v, '--store-memory'))
-    .option('--max-scene-memory <MB>', `memory one scene may use; larger ones are refused (default ${MCP_LIMITS.maxSceneBytes / MB})`, (v) => positive(v, '--max-scene-memory'))
-    .option('--base-url <url>', 'OpenAI-compatible endpoint for named models (default $OPENAI_BASE_URL; key from $OPENAI_API_KEY)')
+    .option(
+      '--max-scenes <n>',
+      `lifted scenes kept at once, least recently used evicted first (default ${MCP_LIMITS.storeScenes})`,
+      (v) => positive(v, '--max-scenes', true),
+    )
+    .option('--store-memory <MB>', `memory all kept scenes may use (default ${MCP_LIMITS.storeBytes / MB})`, (v) =>
+      positive(v, '--store-memory'),
+    )
+    .option(
+      '--max-scene-memory <MB>',
+      `memory one scene may use; larger ones are refused (default ${MCP_LIMITS.maxSceneBytes / MB})`,
+      (v) => positive(v, '--max-scene-memory'),
+    )
+    .option(
+      '--base-url <url>',
+      'OpenAI-compatible endpoint for named models (default $OPENAI_BASE_URL; key from $OPENAI_API_KEY)',
+    )
     .option('--cache-dir <dir>', 'cache MLLM responses here')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   vantage mcp --root ./photos                       # stdio, for an agent that spawns the server
   vantage mcp --http --port 8765 --root ./photos    # http://127.0.0.1:8765/mcp
 Claude Desktop / other MCP clients: command "vantage", args ["mcp", "--root", "/path/to/photos"].
-Tools take file paths relative to a --root (or base64 images); see \`vantage tools\` for their schemas.`)
+Tools take file paths relative to a --root (or base64 images); see \`vantage tools\` for their schemas.`,
+    )
     .action(async (opts: McpCommandOptions) => runMcpCommand(opts));
 }

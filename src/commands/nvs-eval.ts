@@ -16,18 +16,27 @@ function defaultSharedData(): string | undefined {
 export function registerNvsEvalCommand(program: Command): void {
   program
     .command('nvs-eval')
-    .description('measure novel-view fidelity (PSNR, coverage) of points vs gaussians on procedural scenes and real RGB-D frames')
+    .description(
+      'measure novel-view fidelity (PSNR, coverage) of points vs gaussians on procedural scenes and real RGB-D frames',
+    )
     .option('--fixtures <list>', 'procedural scenes: names or seeds, comma-separated', 'tabletop,room,7')
     .option('--modes <list>', 'render modes, comma-separated', 'points,gaussians')
     .option('--shared-data <dir>', 'folder holding rgbd/open3d (default: ../shared/data or $VANTAGE_SHARED_DATA)')
     .option('--renderer <which>', 'auto | webgpu | reference', 'auto')
     .option('--json', 'print JSON instead of a Markdown table')
     .action(async (opts) => {
-      const renderer = await createRenderer({ prefer: opts.renderer === 'auto' ? undefined : opts.renderer, warn: (s) => process.stderr.write(s + '\n') });
+      const renderer = await createRenderer({
+        prefer: opts.renderer === 'auto' ? undefined : opts.renderer,
+        warn: (s) => process.stderr.write(s + '\n'),
+      });
       try {
         const report = await runNvsEval(renderer, {
-          fixtures: String(opts.fixtures).split(',').map((s: string) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())),
-          modes: String(opts.modes).split(',').map((s: string) => s.trim()) as RenderMode[],
+          fixtures: String(opts.fixtures)
+            .split(',')
+            .map((s: string) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())),
+          modes: String(opts.modes)
+            .split(',')
+            .map((s: string) => s.trim()) as RenderMode[],
           sharedData: opts.sharedData ?? defaultSharedData(),
           log: (s) => process.stderr.write(s + '\n'),
         });

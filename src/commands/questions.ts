@@ -23,39 +23,65 @@ export interface QuestionsCommandOptions {
   scanFrames?: number;
 }
 
-export async function runQuestionsCommand(o: QuestionsCommandOptions): Promise<{ jsonl: string; scenes: number; questions: number }> {
+export async function runQuestionsCommand(
+  o: QuestionsCommandOptions,
+): Promise<{ jsonl: string; scenes: number; questions: number }> {
   if (!Number.isInteger(o.count) || o.count < 1 || o.count > 10_000) {
     throw new VantageError('bad-option', `--count ${o.count} must be a whole number from 1 to 10000`);
   }
   const scanFrames = o.scanFrames ?? QUESTIONS_SCAN_FRAMES;
   if (!Number.isInteger(scanFrames) || scanFrames < 0 || scanFrames > SCAN_ORBITS.length) {
-    throw new VantageError('bad-option', `--scan-frames ${o.scanFrames} must be a whole number from 0 to ${SCAN_ORBITS.length}`);
+    throw new VantageError(
+      'bad-option',
+      `--scan-frames ${o.scanFrames} must be a whole number from 0 to ${SCAN_ORBITS.length}`,
+    );
   }
-  const categories = o.categories?.split(',').map((c) => c.trim()).filter(Boolean);
+  const categories = o.categories
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const unknown = categories?.filter((c) => !(CATEGORIES as string[]).includes(c)) ?? [];
-  if (unknown.length) throw new VantageError('bad-option', `unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')}`, `categories: ${CATEGORIES.join(', ')}`);
+  if (unknown.length)
+    throw new VantageError(
+      'bad-option',
+      `unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')}`,
+      `categories: ${CATEGORIES.join(', ')}`,
+    );
   process.stderr.write(`generating ${o.count} questions (seed ${o.seed})…\n`);
-  const items = generateQuestions({ count: o.count, seed: o.seed, categories: categories as SpatialQuestion['category'][] | undefined });
+  const items = generateQuestions({
+    count: o.count,
+    seed: o.seed,
+    categories: categories as SpatialQuestion['category'][] | undefined,
+  });
   return writeQuestionSet(o.out, items, { scanFrames });
 }
 
 export function registerQuestionsCommand(program: Command): void {
   program
     .command('questions')
-    .description('write a procedural spatial question set with ground truth as native JSONL (reference RGB, 16-bit depth, intrinsics per scene)')
+    .description(
+      'write a procedural spatial question set with ground truth as native JSONL (reference RGB, 16-bit depth, intrinsics per scene)',
+    )
     .option('--count <n>', 'questions (categories balanced)', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'seed (same seed, same questions)', (v) => Number.parseInt(v, 10), 1)
     .option('--categories <list>', `comma-separated subset of ${CATEGORIES.join(', ')}`)
-    .option('--scan-frames <n>', `RGB-D scan frames per scene from other positions, 0..${SCAN_ORBITS.length}, lifted with the photo by \`vantage eval\` but not shown to the model (0: the photo alone)`,
-      (v) => Number.parseInt(v, 10), QUESTIONS_SCAN_FRAMES)
+    .option(
+      '--scan-frames <n>',
+      `RGB-D scan frames per scene from other positions, 0..${SCAN_ORBITS.length}, lifted with the photo by \`vantage eval\` but not shown to the model (0: the photo alone)`,
+      (v) => Number.parseInt(v, 10),
+      QUESTIONS_SCAN_FRAMES,
+    )
     .option('--out <dir>', 'folder for questions.jsonl and scenes/', 'vantage-out/questions')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each record: id, images, depth, intrinsics, question, options, answer, category, and with --scan-frames > 0
 scan {images, depths, trajectory} (paths relative to the file). Every question is about something hidden
 from the reference photo. \`vantage eval --format native\` lifts the scene from the photo plus the scan frames
 (as \`vantage demo\` does) and shows the model only the photo, so the loop's views can find what it hides.
 With --scan-frames 0 the scene is lifted from the one photo and the hidden object is not in the scene:
-only a model's round 0 is meaningful then.`)
+only a model's round 0 is meaningful then.`,
+    )
     .action(async (opts) => {
       const r = await runQuestionsCommand(opts);
       process.stdout.write(`${r.questions} questions over ${r.scenes} scenes: ${r.jsonl}\n`);

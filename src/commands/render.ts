@@ -18,7 +18,8 @@ import { writePly } from '../../core/io/ply.js';
 /** A pose given on the command line: JSON, or a preset name as shorthand. */
 export function poseFromArg(arg: string): Pose {
   const t = arg.trim();
-  if ((PRESET_NAMES as readonly string[]).includes(t)) return { mode: 'preset', name: t as (typeof PRESET_NAMES)[number] };
+  if ((PRESET_NAMES as readonly string[]).includes(t))
+    return { mode: 'preset', name: t as (typeof PRESET_NAMES)[number] };
   return parsePose(t);
 }
 
@@ -40,15 +41,25 @@ export interface RenderCommandOptions extends SceneInputOptions {
   json?: boolean;
 }
 
-export async function runRenderCommand(o: RenderCommandOptions, print: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<{ files: string[]; coverage: number[] }> {
+export async function runRenderCommand(
+  o: RenderCommandOptions,
+  print: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+): Promise<{ files: string[]; coverage: number[] }> {
   const log = (s: string) => process.stderr.write(s + '\n');
-  if (!['points', 'gaussians'].includes(o.mode)) throw new VantageError('bad-option', `--mode ${o.mode} is not points or gaussians`);
-  if (!['mark', 'fill', 'none'].includes(o.holes)) throw new VantageError('bad-option', `--holes ${o.holes} is not mark, fill or none`);
+  if (!['points', 'gaussians'].includes(o.mode))
+    throw new VantageError('bad-option', `--mode ${o.mode} is not points or gaussians`);
+  if (!['mark', 'fill', 'none'].includes(o.holes))
+    throw new VantageError('bad-option', `--holes ${o.holes} is not mark, fill or none`);
   if (extname(o.out).toLowerCase() !== '.png') throw new VantageError('bad-option', `--out ${o.out} must end in .png`);
   const poses = o.pose.map(poseFromArg);
   for (const p of poses) {
     const errs = poseRangeErrors(p);
-    if (errs.length) throw new VantageError('bad-pose', `pose out of range: ${errs.join('; ')}`, 'see `vantage render --help` for the ranges');
+    if (errs.length)
+      throw new VantageError(
+        'bad-pose',
+        `pose out of range: ${errs.join('; ')}`,
+        'see `vantage render --help` for the ranges',
+      );
   }
   const input = await loadSceneInput({ ...o, log });
   const { scene } = input;
@@ -68,20 +79,42 @@ export async function runRenderCommand(o: RenderCommandOptions, print: (s: strin
     for (let i = 0; i < poses.length; i++) {
       const c2w = c2wFromPose(poses[i], ctx);
       const t0 = performance.now();
-      const view = await renderer.render(scene, { intrinsics, c2w }, { mode: o.mode, width: size.width, height: size.height, holes: o.holes });
+      const view = await renderer.render(
+        scene,
+        { intrinsics, c2w },
+        { mode: o.mode, width: size.width, height: size.height, holes: o.holes },
+      );
       const ms = performance.now() - t0;
       const file = outputPathFor(o.out, i, poses.length);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, await encodePng(view.rgba, view.width, view.height, 4));
       files.push(file);
       coverage.push(view.coverageRatio);
-      results.push({ file, pose: poses[i], caption: poseCaption(poses[i]), c2w: Array.from(c2w), coverage: view.coverageRatio, renderer: view.renderer, ms });
-      if (!o.json) print(`${file}  ${poseCaption(poses[i])}  coverage ${(view.coverageRatio * 100).toFixed(1)}%  (${view.renderer}, ${ms.toFixed(0)} ms)`);
+      results.push({
+        file,
+        pose: poses[i],
+        caption: poseCaption(poses[i]),
+        c2w: Array.from(c2w),
+        coverage: view.coverageRatio,
+        renderer: view.renderer,
+        ms,
+      });
+      if (!o.json)
+        print(
+          `${file}  ${poseCaption(poses[i])}  coverage ${(view.coverageRatio * 100).toFixed(1)}%  (${view.renderer}, ${ms.toFixed(0)} ms)`,
+        );
     }
   } finally {
     renderer.dispose();
   }
-  if (o.json) print(JSON.stringify({ scene: { count: scene.count, units: scene.units, notes: scene.notes }, views: results }, null, 2));
+  if (o.json)
+    print(
+      JSON.stringify(
+        { scene: { count: scene.count, units: scene.units, notes: scene.notes }, views: results },
+        null,
+        2,
+      ),
+    );
   return { files, coverage };
 }
 
@@ -92,7 +125,12 @@ export function registerRenderCommand(program: Command): void {
     .command('render')
     .description('render novel views of a lifted RGB-D frame, a depth-model photo, a 3DGS PLY or a procedural scene');
   addSceneOptions(cmd, { ply: true })
-    .option('--pose <json>', `camera pose (repeatable): JSON such as '{"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}', or a preset name (${PRESET_NAMES.slice(0, 6).join(', ')}, …)`, collect, [])
+    .option(
+      '--pose <json>',
+      `camera pose (repeatable): JSON such as '{"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}', or a preset name (${PRESET_NAMES.slice(0, 6).join(', ')}, …)`,
+      collect,
+      [],
+    )
     .option('--mode <mode>', 'points | gaussians', RENDER_DEFAULTS.mode)
     .option('--size <WxH>', 'output size (default: the input image size)')
     .option('--holes <how>', 'mark (magenta) | fill (push-pull; still recorded as holes) | none', RENDER_DEFAULTS.holes)
@@ -100,7 +138,9 @@ export function registerRenderCommand(program: Command): void {
     .option('--save-ply <path>', 'also write the lifted scene as a 3DGS PLY')
     .option('--out <path>', 'output PNG (several poses: view-0.png, view-1.png, …)', 'view.png')
     .option('--json', 'print a JSON summary instead of lines')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Poses (DESIGN.md conventions; world = the reference camera's frame, +x right, +y down, +z forward):
   orbit   {"mode":"orbit","azimuth_deg":-180..180,"elevation_deg":-85..85,"distance_scale":0.25..4}
           positive azimuth swings the camera to its right, positive elevation raises it to look down
@@ -111,12 +151,20 @@ Poses (DESIGN.md conventions; world = the reference camera's frame, +x right, +y
 Examples:
   vantage render --fixture tabletop --pose '{"mode":"orbit","azimuth_deg":60}' --out view.png
   vantage render --image color.jpg --depth depth.png --intrinsics 525,525,320,240 --pose behind --out v.png
-  vantage render --ply biker.ply --pose orbit_right_30 --size 512x512 --out biker.png`)
+  vantage render --ply biker.ply --pose orbit_right_30 --size 512x512 --out biker.png`,
+    )
     .action(async (opts) => {
       if (!opts.pose.length) opts.pose = ['{"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}'];
       await runRenderCommand({
-        ...sceneOptionsFrom(opts), pose: opts.pose, mode: opts.mode, size: opts.size, holes: opts.holes, out: opts.out,
-        renderer: opts.renderer, savePly: opts.savePly, json: opts.json,
+        ...sceneOptionsFrom(opts),
+        pose: opts.pose,
+        mode: opts.mode,
+        size: opts.size,
+        holes: opts.holes,
+        out: opts.out,
+        renderer: opts.renderer,
+        savePly: opts.savePly,
+        json: opts.json,
       });
     });
 }

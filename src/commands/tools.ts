@@ -23,9 +23,12 @@ export function registerToolsCommand(program: Command): void {
     .description('print the agent tools (lift_scene, render_view, answer_spatial_question) as JSON schemas')
     .option('--openai', 'as OpenAI function-calling tools with strict: true (Chat Completions shape)')
     .option('--flat', 'as OpenAI tools in the Responses API shape (name and parameters at the top level)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 In strict mode every field is sent; optional fields are nullable and null means "not given".
-The MCP server accepts those nulls too, so a tool call can be forwarded to \`vantage mcp\` as it is.`)
+The MCP server accepts those nulls too, so a tool call can be forwarded to \`vantage mcp\` as it is.`,
+    )
     .action((opts: ToolsCommandOptions) => {
       process.stdout.write(`${JSON.stringify(toolsJson(opts), null, 2)}\n`);
     });

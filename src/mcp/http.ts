@@ -45,13 +45,17 @@ function sendJsonRpcError(res: ServerResponse, status: number, message: string):
 async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    throw new VantageError('request-too-large', `request body is ${formatBytes(declared)}, over the ${formatBytes(maxBytes)} limit`);
+    throw new VantageError(
+      'request-too-large',
+      `request body is ${formatBytes(declared)}, over the ${formatBytes(maxBytes)} limit`,
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new VantageError('request-too-large', `request body is over the ${formatBytes(maxBytes)} limit`);
+    if (size > maxBytes)
+      throw new VantageError('request-too-large', `request body is over the ${formatBytes(maxBytes)} limit`);
     chunks.push(chunk as Buffer);
   }
   try {
@@ -63,7 +67,7 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unk
 
 /** Start the HTTP endpoint; resolves once it listens. */
 export async function startMcpHttpServer(opts: McpHttpOptions = {}): Promise<McpHttpServer> {
-  const mcp = opts.mcp ?? await createVantageMcpServer(opts);
+  const mcp = opts.mcp ?? (await createVantageMcpServer(opts));
   const host = opts.host ?? MCP_HTTP_DEFAULTS.host;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const maxBytes = opts.limits?.maxRequestBytes ?? MCP_LIMITS.maxRequestBytes;
@@ -72,7 +76,8 @@ export async function startMcpHttpServer(opts: McpHttpOptions = {}): Promise<Mcp
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path !== MCP_HTTP_DEFAULTS.path) return sendJsonRpcError(res, 404, `not found: the MCP endpoint is ${MCP_HTTP_DEFAULTS.path}`);
+    if (path !== MCP_HTTP_DEFAULTS.path)
+      return sendJsonRpcError(res, 404, `not found: the MCP endpoint is ${MCP_HTTP_DEFAULTS.path}`);
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       return sendJsonRpcError(res, 405, 'method not allowed: this server is stateless, send JSON-RPC with POST');
@@ -81,13 +86,22 @@ export async function startMcpHttpServer(opts: McpHttpOptions = {}): Promise<Mcp
     try {
       body = await readJsonBody(req, maxBytes);
     } catch (e) {
-      return sendJsonRpcError(res, e instanceof VantageError && e.code === 'request-too-large' ? 413 : 400, (e as Error).message);
+      return sendJsonRpcError(
+        res,
+        e instanceof VantageError && e.code === 'request-too-large' ? 413 : 400,
+        (e as Error).message,
+      );
     }
     const server = mcp.createServer();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       // a web page must not reach a loopback server through a hostile DNS name
-      ...(loopback ? { enableDnsRebindingProtection: true, allowedHosts: [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`] } : {}),
+      ...(loopback
+        ? {
+            enableDnsRebindingProtection: true,
+            allowedHosts: [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`],
+          }
+        : {}),
     });
     res.on('close', () => {
       void transport.close();
@@ -104,16 +118,30 @@ export async function startMcpHttpServer(opts: McpHttpOptions = {}): Promise<Mcp
     });
   });
   await new Promise<void>((ok, fail) => {
-    http.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE'
-      ? new VantageError('port-in-use', `port ${port} on ${host} is already in use`, 'pass another --port (0 picks a free one)')
-      : e));
+    http.once('error', (e: NodeJS.ErrnoException) =>
+      fail(
+        e.code === 'EADDRINUSE'
+          ? new VantageError(
+              'port-in-use',
+              `port ${port} on ${host} is already in use`,
+              'pass another --port (0 picks a free one)',
+            )
+          : e,
+      ),
+    );
     http.listen(port, host, () => ok());
   });
   port = (http.address() as AddressInfo).port;
-  if (!loopback) log(`vantage mcp: listening on ${host}, which other machines may reach; there is no authentication — anyone who can connect can read files under the roots`);
+  if (!loopback)
+    log(
+      `vantage mcp: listening on ${host}, which other machines may reach; there is no authentication — anyone who can connect can read files under the roots`,
+    );
   const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${port}${MCP_HTTP_DEFAULTS.path}`, host, port, mcp,
+    url: `http://${shownHost}:${port}${MCP_HTTP_DEFAULTS.path}`,
+    host,
+    port,
+    mcp,
     async close() {
       await new Promise<void>((ok) => {
         http.close(() => ok());

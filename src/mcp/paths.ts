@@ -10,7 +10,8 @@ import { VantageError } from '../../core/errors.js';
 
 /** The roots as real, absolute directories; a missing root or a file is an error. */
 export async function realRoots(dirs: string[]): Promise<string[]> {
-  if (!dirs.length) throw new VantageError('bad-root', 'no root directory given', 'pass --root DIR (default: the working directory)');
+  if (!dirs.length)
+    throw new VantageError('bad-root', 'no root directory given', 'pass --root DIR (default: the working directory)');
   const out: string[] = [];
   for (const d of dirs) {
     let real: string;
@@ -40,8 +41,12 @@ export async function resolveInRoots(input: string, roots: string[], what = 'fil
   if (typeof input !== 'string' || !input.trim()) throw new VantageError('bad-path', `${what} path is empty`);
   if (input.includes('\0')) throw new VantageError('bad-path', `${what} path contains a NUL byte`);
   const rootList = roots.join(', ');
-  const outsideError = () => new VantageError('path-outside-root', `${what} path "${input}" is outside the allowed root directories`,
-    `name a file inside ${rootList} (relative paths are taken from there; ".." may not leave it), or start the server with another --root`);
+  const outsideError = () =>
+    new VantageError(
+      'path-outside-root',
+      `${what} path "${input}" is outside the allowed root directories`,
+      `name a file inside ${rootList} (relative paths are taken from there; ".." may not leave it), or start the server with another --root`,
+    );
   const candidates = isAbsolute(input) ? [resolve(input)] : roots.map((r) => resolve(r, input));
   // A relative path that climbs out with ".." is refused before the disk is asked anything.
   if (!isAbsolute(input) && !candidates.some((c) => roots.some((r) => isInside(r, c)))) throw outsideError();
@@ -56,13 +61,19 @@ export async function resolveInRoots(input: string, roots: string[], what = 'fil
     found = true;
     if (roots.some((r) => isInside(r, real))) return real;
     if (roots.some((r) => isInside(r, c))) {
-      throw new VantageError('path-outside-root', `${what} path "${input}" leads outside the allowed root directories (through a symbolic link)`,
-        `copy the file into ${rootList} instead of linking to it`);
+      throw new VantageError(
+        'path-outside-root',
+        `${what} path "${input}" leads outside the allowed root directories (through a symbolic link)`,
+        `copy the file into ${rootList} instead of linking to it`,
+      );
     }
   }
   // Outside every root (an absolute path, possibly through a linked root that is not itself a root):
   // the same answer whether or not the file exists, so nothing is learnt about the disk outside.
   if (found || candidates.every((c) => !roots.some((r) => isInside(r, c)))) throw outsideError();
-  throw new VantageError('file-not-found', `${what} "${input}" was not found under ${rootList}`,
-    'paths are relative to a --root directory of the server; check the name');
+  throw new VantageError(
+    'file-not-found',
+    `${what} "${input}" was not found under ${rootList}`,
+    'paths are relative to a --root directory of the server; check the name',
+  );
 }

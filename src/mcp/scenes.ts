@@ -30,9 +30,11 @@ export interface StoredScene {
 export function liftedSceneBytes(lifted: LiftedScene): number {
   const s = lifted.scene;
   const arrays = [s.positions, s.colors, s.scales, s.rotations, s.opacities];
-  return arrays.reduce((a, x) => a + x.byteLength, 0)
-    + lifted.originals.reduce((a, o) => a + o.rgb.byteLength, 0)
-    + (lifted.originalDepth?.byteLength ?? 0);
+  return (
+    arrays.reduce((a, x) => a + x.byteLength, 0) +
+    lifted.originals.reduce((a, o) => a + o.rgb.byteLength, 0) +
+    (lifted.originalDepth?.byteLength ?? 0)
+  );
 }
 
 const MB = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MB`;
@@ -48,16 +50,23 @@ export class SceneStore {
     this.limits = {
       maxBytes: limits.maxBytes ?? MCP_LIMITS.storeBytes,
       maxScenes: limits.maxScenes ?? MCP_LIMITS.storeScenes,
-      maxSceneBytes: Math.min(limits.maxSceneBytes ?? MCP_LIMITS.maxSceneBytes, limits.maxBytes ?? MCP_LIMITS.storeBytes),
+      maxSceneBytes: Math.min(
+        limits.maxSceneBytes ?? MCP_LIMITS.maxSceneBytes,
+        limits.maxBytes ?? MCP_LIMITS.storeBytes,
+      ),
     };
-    if (!(this.limits.maxScenes >= 1)) throw new VantageError('bad-option', `scene store must hold at least 1 scene, not ${this.limits.maxScenes}`);
+    if (!(this.limits.maxScenes >= 1))
+      throw new VantageError('bad-option', `scene store must hold at least 1 scene, not ${this.limits.maxScenes}`);
   }
 
   /** The scene is refused (VantageError 'scene-too-large') if it alone is over the per-scene cap. */
   checkSize(bytes: number): void {
     if (bytes > this.limits.maxSceneBytes) {
-      throw new VantageError('scene-too-large', `the lifted scene needs ${MB(bytes)}, over the ${MB(this.limits.maxSceneBytes)} a scene may use`,
-        'lift a smaller image (or fewer frames), or start the server with a larger --max-scene-memory');
+      throw new VantageError(
+        'scene-too-large',
+        `the lifted scene needs ${MB(bytes)}, over the ${MB(this.limits.maxSceneBytes)} a scene may use`,
+        'lift a smaller image (or fewer frames), or start the server with a larger --max-scene-memory',
+      );
     }
   }
 
@@ -65,7 +74,10 @@ export class SceneStore {
   add(lifted: LiftedScene, source: string): StoredScene {
     const bytes = liftedSceneBytes(lifted);
     this.checkSize(bytes);
-    while (this.scenes.size && (this.scenes.size + 1 > this.limits.maxScenes || this.used + bytes > this.limits.maxBytes)) {
+    while (
+      this.scenes.size &&
+      (this.scenes.size + 1 > this.limits.maxScenes || this.used + bytes > this.limits.maxBytes)
+    ) {
       this.evictOldest();
     }
     const id = `scn_${randomBytes(6).toString('hex')}`;
@@ -80,8 +92,11 @@ export class SceneStore {
     const rec = this.scenes.get(id);
     if (!rec) {
       if (this.evicted.has(id)) {
-        throw new VantageError('scene-evicted', `scene ${id} was evicted to make room for newer scenes`,
-          'call lift_scene again with the same input to get a new scene id');
+        throw new VantageError(
+          'scene-evicted',
+          `scene ${id} was evicted to make room for newer scenes`,
+          'call lift_scene again with the same input to get a new scene id',
+        );
       }
       throw new VantageError('unknown-scene', `no scene with id "${id}"`, 'use a scene_id returned by lift_scene');
     }
@@ -115,6 +130,7 @@ export class SceneStore {
     const id = this.scenes.keys().next().value as string;
     this.delete(id);
     this.evicted.add(id);
-    if (this.evicted.size > MCP_LIMITS.rememberEvicted) this.evicted.delete(this.evicted.values().next().value as string);
+    if (this.evicted.size > MCP_LIMITS.rememberEvicted)
+      this.evicted.delete(this.evicted.values().next().value as string);
   }
 }

@@ -32,7 +32,13 @@ import type { CreateModelOptions } from '../../loop/models.js';
 import { realRoots, resolveInRoots } from './paths.js';
 import { SceneStore, type SceneStoreLimits, type StoredScene } from './scenes.js';
 import {
-  ANSWER_SPATIAL_QUESTION, LIFT_SCENE, RENDER_VIEW, dropNulls, type AnswerArgs, type SceneSourceArgs, type ToolDefinition,
+  ANSWER_SPATIAL_QUESTION,
+  LIFT_SCENE,
+  RENDER_VIEW,
+  dropNulls,
+  type AnswerArgs,
+  type SceneSourceArgs,
+  type ToolDefinition,
 } from './tools.js';
 
 export type McpLimits = { [K in keyof typeof MCP_LIMITS]: number };
@@ -74,7 +80,9 @@ function packageVersion(): string {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'vantage' && pkg.version) return pkg.version;
-    } catch { /* not here: look further up */ }
+    } catch {
+      /* not here: look further up */
+    }
   }
   return '0.0.0';
 }
@@ -94,7 +102,11 @@ export function parseArgs<S extends ToolDefinition['inputSchema']>(d: ToolDefini
   const r = d.inputSchema.safeParse(dropNulls(args ?? {}));
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
-    throw new VantageError('bad-arguments', `invalid arguments for ${d.name}: ${problems}`, 'see the tool\'s input schema (tools/list)');
+    throw new VantageError(
+      'bad-arguments',
+      `invalid arguments for ${d.name}: ${problems}`,
+      "see the tool's input schema (tools/list)",
+    );
   }
   return r.data;
 }
@@ -116,8 +128,11 @@ export function bytesOfInline(ref: string, what: string, maxBytes: number): Buff
   if (b64 === undefined) return undefined;
   const approx = Math.floor((b64.replace(/\s/g, '').length * 3) / 4);
   if (approx > maxBytes) {
-    throw new VantageError('input-too-large', `${what} (base64) is ${formatBytes(approx)}, over the ${formatBytes(maxBytes)} limit`,
-      'send a smaller or more compressed image (PNG/JPEG), or a path under a --root directory');
+    throw new VantageError(
+      'input-too-large',
+      `${what} (base64) is ${formatBytes(approx)}, over the ${formatBytes(maxBytes)} limit`,
+      'send a smaller or more compressed image (PNG/JPEG), or a path under a --root directory',
+    );
   }
   const bytes = Buffer.from(b64, 'base64');
   if (!m && !knownMagic(bytes)) return undefined; // not an image after all: treat it as a path
@@ -127,14 +142,23 @@ export function bytesOfInline(ref: string, what: string, maxBytes: number): Buff
 
 function knownMagic(b: Buffer): boolean {
   const s = b.subarray(0, 12).toString('latin1');
-  return s.startsWith('\x89PNG') || s.startsWith('\xff\xd8\xff') || (s.startsWith('RIFF') && s.slice(8, 12) === 'WEBP')
-    || s.startsWith('GIF8') || /^P[56]\s/.test(s) || s.startsWith('\x93NUMPY') || /^P[fF]\s/.test(s) || s.startsWith('II*') || s.startsWith('MM\0*');
+  return (
+    s.startsWith('\x89PNG') ||
+    s.startsWith('\xff\xd8\xff') ||
+    (s.startsWith('RIFF') && s.slice(8, 12) === 'WEBP') ||
+    s.startsWith('GIF8') ||
+    /^P[56]\s/.test(s) ||
+    s.startsWith('\x93NUMPY') ||
+    /^P[fF]\s/.test(s) ||
+    s.startsWith('II*') ||
+    s.startsWith('MM\0*')
+  );
 }
 
 /** Check an image's pixel count from its header (no full decode). */
 async function checkPixels(src: Buffer | string, name: string, maxPixels: number): Promise<void> {
-  let width = 0;
-  let height = 0;
+  let width: number;
+  let height: number;
   try {
     const head = typeof src === 'string' ? undefined : src;
     if (head && isPnm(head)) ({ width, height } = parsePnm(head, name));
@@ -155,16 +179,24 @@ async function fileWithin(ref: string, what: string, ctx: InputContext, maxBytes
   const st = await stat(path);
   if (!st.isFile()) throw new VantageError('not-a-file', `${what} "${ref}" is not a regular file`);
   if (st.size > maxBytes) {
-    throw new VantageError('input-too-large', `${what} "${ref}" is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit`,
-      'use a smaller file');
+    throw new VantageError(
+      'input-too-large',
+      `${what} "${ref}" is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit`,
+      'use a smaller file',
+    );
   }
   return path;
 }
 
 /** An image or depth reference as bytes (inline) or a confined real path, size-checked. */
-async function imageSource(ref: string, what: string, ctx: InputContext, kind: 'image' | 'depth'): Promise<Buffer | string> {
+async function imageSource(
+  ref: string,
+  what: string,
+  ctx: InputContext,
+  kind: 'image' | 'depth',
+): Promise<Buffer | string> {
   const inline = bytesOfInline(ref, what, ctx.limits.maxImageBytes);
-  const src = inline ?? await fileWithin(ref, what, ctx, ctx.limits.maxImageBytes);
+  const src = inline ?? (await fileWithin(ref, what, ctx, ctx.limits.maxImageBytes));
   if (kind === 'image') await checkPixels(src, inline ? what : ref, ctx.limits.maxImagePixels);
   return src;
 }
@@ -176,8 +208,11 @@ const NUMBERS = /^[\s\d.eE+\-,]+$/;
 export async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promise<LiftInput> {
   const given = [a.images?.length ? 'images' : '', a.ply ? 'ply' : '', a.fixture ? 'fixture' : ''].filter(Boolean);
   if (given.length !== 1) {
-    throw new VantageError('bad-input', given.length ? `give one scene source, not ${given.join(' and ')}` : 'no scene given',
-      'pass images (with depths or depth_model), ply, or fixture ("tabletop", "room", "occluded")');
+    throw new VantageError(
+      'bad-input',
+      given.length ? `give one scene source, not ${given.join(' and ')}` : 'no scene given',
+      'pass images (with depths or depth_model), ply, or fixture ("tabletop", "room", "occluded")',
+    );
   }
   if ((a.images?.length ?? 0) > ctx.limits.maxImages) {
     throw new VantageError('input-too-large', `${a.images!.length} images, over the limit of ${ctx.limits.maxImages}`);
@@ -197,13 +232,19 @@ export async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promis
     const spec = a.depth_model.trim();
     if (looksLikePath(spec)) input.depthModel = await fileWithin(spec, 'depth model', ctx, ctx.limits.maxPlyBytes);
     else if (knownDepthModel(spec)) input.depthModel = spec;
-    else throw new VantageError('unknown-depth-model', `unknown depth model "${spec}"`, 'use a known name such as depth-anything-v2-small, or a .onnx file under a root');
+    else
+      throw new VantageError(
+        'unknown-depth-model',
+        `unknown depth model "${spec}"`,
+        'use a known name such as depth-anything-v2-small, or a .onnx file under a root',
+      );
   }
   if (a.intrinsics) {
     const s = a.intrinsics.trim();
-    input.intrinsics = FOV.test(s) || NUMBERS.test(s) || /^(auto|default)$/i.test(s)
-      ? s
-      : await fileWithin(s, 'intrinsics file', ctx, 1024 ** 2);
+    input.intrinsics =
+      FOV.test(s) || NUMBERS.test(s) || /^(auto|default)$/i.test(s)
+        ? s
+        : await fileWithin(s, 'intrinsics file', ctx, 1024 ** 2);
   }
   if (a.trajectory) input.trajectory = await fileWithin(a.trajectory, 'trajectory', ctx, 64 * 1024 ** 2);
   if (a.ply) input.ply = await fileWithin(a.ply, 'PLY scene', ctx, ctx.limits.maxPlyBytes);
@@ -220,7 +261,14 @@ function sceneSummary(rec: StoredScene, store: SceneStore): Record<string, unkno
     gaussians: scene.count,
     units: scene.units,
     memory_mb: round(rec.bytes / 1024 ** 2, 1),
-    reference_camera: { width: k.width, height: k.height, fx: round(k.fx, 2), fy: round(k.fy, 2), cx: round(k.cx, 2), cy: round(k.cy, 2) },
+    reference_camera: {
+      width: k.width,
+      height: k.height,
+      fx: round(k.fx, 2),
+      fy: round(k.fy, 2),
+      cx: round(k.cx, 2),
+      cy: round(k.cy, 2),
+    },
     original_images: originals.map((o) => ({ name: o.name, width: o.width, height: o.height })),
     bounds: { min: scene.bounds.min.map((x) => round(x, 3)), max: scene.bounds.max.map((x) => round(x, 3)) },
     pivot: scene.pivot.map((x) => round(x, 3)),
@@ -248,7 +296,10 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
   const roots = await realRoots(opts.roots?.length ? opts.roots : [process.cwd()]);
   const limits: McpLimits = { ...MCP_LIMITS, ...opts.limits };
   const scenes = new SceneStore({
-    maxBytes: limits.storeBytes, maxScenes: limits.storeScenes, maxSceneBytes: limits.maxSceneBytes, ...opts.store,
+    maxBytes: limits.storeBytes,
+    maxScenes: limits.storeScenes,
+    maxSceneBytes: limits.maxSceneBytes,
+    ...opts.store,
   });
   const traceDir = resolve(opts.traceDir ?? join('vantage-out', 'mcp'));
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -260,11 +311,18 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
   let renderer: Promise<Renderer> | undefined;
   const ownsRenderer = typeof opts.renderer !== 'object';
   const rendererOf = (): Promise<Renderer> => {
-    renderer ??= (typeof opts.renderer === 'object'
-      ? Promise.resolve(opts.renderer)
-      : createRenderer({ prefer: opts.renderer === 'auto' ? undefined : opts.renderer, warn: log }))
-      .then((r): Renderer => ({ kind: r.kind, render: (...a) => queue(() => r.render(...a)), dispose: () => r.dispose() }));
-    renderer.catch(() => { renderer = undefined; });
+    renderer ??= (
+      typeof opts.renderer === 'object'
+        ? Promise.resolve(opts.renderer)
+        : createRenderer({ prefer: opts.renderer === 'auto' ? undefined : opts.renderer, warn: log })
+    ).then((r): Renderer => ({
+      kind: r.kind,
+      render: (...a) => queue(() => r.render(...a)),
+      dispose: () => r.dispose(),
+    }));
+    renderer.catch(() => {
+      renderer = undefined;
+    });
     return renderer;
   };
 
@@ -280,7 +338,12 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
     const token = extra?._meta?.progressToken;
     if (token === undefined || !extra) return undefined;
     return (progress: number, total: number, message: string) => {
-      extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } }).catch(() => {});
+      extra
+        .sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress, total, message },
+        })
+        .catch(() => {});
     };
   };
 
@@ -297,12 +360,25 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
       const a = parseArgs(RENDER_VIEW, args);
       const rec = scenes.get(a.scene_id);
       const view = await renderView(rec.lifted, a.pose, {
-        width: a.width, height: a.height, mode: a.mode, holes: a.holes, clamp: a.clamp, renderer: await rendererOf(),
+        width: a.width,
+        height: a.height,
+        mode: a.mode,
+        holes: a.holes,
+        clamp: a.clamp,
+        renderer: await rendererOf(),
       });
       const result = {
-        scene_id: rec.id, pose: view.pose, caption: view.caption, clamped: view.clamped,
-        coverage: round(view.coverageRatio), width: view.width, height: view.height, mode: view.mode, holes: view.holes,
-        renderer: view.renderer, c2w: Array.from(view.camera.c2w, (x) => round(x, 6)),
+        scene_id: rec.id,
+        pose: view.pose,
+        caption: view.caption,
+        clamped: view.clamped,
+        coverage: round(view.coverageRatio),
+        width: view.width,
+        height: view.height,
+        mode: view.mode,
+        holes: view.holes,
+        renderer: view.renderer,
+        c2w: Array.from(view.camera.c2w, (x) => round(x, 6)),
       };
       return { content: [pngContent(view.png), jsonText(result)], structuredContent: result };
     },
@@ -311,26 +387,47 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
       const a: AnswerArgs = parseArgs(ANSWER_SPATIAL_QUESTION, args);
       const model = a.config?.model ?? opts.defaultModel ?? defaultModelName(env);
       if (model.trim() === 'human') {
-        throw new VantageError('bad-model', 'the human model cannot run inside the MCP server (it reads the terminal, which carries the protocol)',
-          'use builtin:perceiver or a served model name');
+        throw new VantageError(
+          'bad-model',
+          'the human model cannot run inside the MCP server (it reads the terminal, which carries the protocol)',
+          'use builtin:perceiver or a served model name',
+        );
       }
       const hasSource = !!(a.images?.length || a.ply || a.fixture);
-      if (a.scene_id && hasSource) throw new VantageError('bad-input', 'give either scene_id or a scene source (images / ply / fixture), not both');
+      if (a.scene_id && hasSource)
+        throw new VantageError(
+          'bad-input',
+          'give either scene_id or a scene source (images / ply / fixture), not both',
+        );
       for (const k of ['width', 'height'] as const) {
         const v = a.config?.[k];
         if (v !== undefined && v > limits.maxRenderSide) {
-          throw new VantageError('input-too-large', `config.${k} ${v} is over this server's limit of ${limits.maxRenderSide} pixels`);
+          throw new VantageError(
+            'input-too-large',
+            `config.${k} ${v} is over this server's limit of ${limits.maxRenderSide} pixels`,
+          );
         }
       }
       const rec = a.scene_id ? scenes.get(a.scene_id) : await lift(a);
       const progress = progressOf(extra);
       const r = await answer(rec.lifted, a.question, {
-        options: a.options, config: { ...a.config, model }, renderer: await rendererOf(), modelOptions: opts.modelOptions, log,
-        onRound: (rr, trace) => progress?.(rr.round + 1, trace.config.maxRounds + 1,
-          `round ${rr.round}${rr.view ? ` (${rr.view.caption})` : ''}: ${rr.failed ? `failed: ${rr.failed}` : `answer ${rr.answer.choice || '—'}, fused ${rr.fusedChoice || '—'}`}`),
+        options: a.options,
+        config: { ...a.config, model },
+        renderer: await rendererOf(),
+        modelOptions: opts.modelOptions,
+        log,
+        onRound: (rr, trace) =>
+          progress?.(
+            rr.round + 1,
+            trace.config.maxRounds + 1,
+            `round ${rr.round}${rr.view ? ` (${rr.view.caption})` : ''}: ${rr.failed ? `failed: ${rr.failed}` : `answer ${rr.answer.choice || '—'}, fused ${rr.fusedChoice || '—'}`}`,
+          ),
       });
       // the answer stands even when its trace cannot be written: say why instead of losing it
-      const dir = join(traceDir, `answer-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
+      const dir = join(
+        traceDir,
+        `answer-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`,
+      );
       let trace: Record<string, unknown>;
       try {
         const { traceJson, indexHtml } = await writeTrace(dir, r.trace, r.views);
@@ -340,11 +437,20 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
       }
       const rendered = r.trace.rounds.filter((x) => x.view);
       const result = {
-        choice: r.choice, option: r.option ?? null, probability: round(r.probability),
+        choice: r.choice,
+        option: r.option ?? null,
+        probability: round(r.probability),
         posterior: Object.fromEntries(Object.entries(r.posterior).map(([k, v]) => [k, round(v)])),
-        stop_reason: r.stopReason, rounds: r.rounds, model: r.model,
+        stop_reason: r.stopReason,
+        rounds: r.rounds,
+        model: r.model,
         error: r.trace.rounds.find((x) => x.failed)?.failed ?? null,
-        views: rendered.map((x) => ({ round: x.round, file: x.view!.file, caption: x.view!.caption, coverage: round(x.view!.coverage) })),
+        views: rendered.map((x) => ({
+          round: x.round,
+          file: x.view!.file,
+          caption: x.view!.caption,
+          coverage: round(x.view!.coverage),
+        })),
         scene_id: rec.id,
         trace,
       };
@@ -357,7 +463,9 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
           content.push({ type: 'text', text: `round ${x.round}: ${x.view!.caption}` }, pngContent(png));
         }
       }
-      log(`answer_spatial_question: ${r.choice || '—'} (p=${r.probability.toFixed(2)}, ${r.rounds} round(s)) → ${String(trace.html ?? trace.error)}`);
+      log(
+        `answer_spatial_question: ${r.choice || '—'} (p=${r.probability.toFixed(2)}, ${r.rounds} round(s)) → ${String(trace.html ?? trace.error)}`,
+      );
       return { content, structuredContent: result };
     },
   };
@@ -365,23 +473,31 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
   const createServer = (): McpServer => {
     const server = new McpServer(SERVER_INFO, {
       capabilities: { tools: {} },
-      instructions: 'Vantage lifts a photo to 3D and renders it from new camera poses. lift_scene → scene_id; render_view shows the scene from a pose; answer_spatial_question runs the whole look-again loop. Files are read only below the server\'s root directories.',
+      instructions:
+        "Vantage lifts a photo to 3D and renders it from new camera poses. lift_scene → scene_id; render_view shows the scene from a pose; answer_spatial_question runs the whole look-again loop. Files are read only below the server's root directories.",
     });
     for (const d of [LIFT_SCENE, RENDER_VIEW, ANSWER_SPATIAL_QUESTION] as ToolDefinition[]) {
-      server.registerTool(d.name, { title: d.title, description: d.description, inputSchema: d.wireSchema }, async (args: unknown, extra: Extra) => {
-        try {
-          return await handlers[d.name](args, extra);
-        } catch (e) {
-          if (!isVantageError(e)) log(`${d.name} failed: ${e instanceof Error ? e.stack : String(e)}`);
-          return toolError(e);
-        }
-      });
+      server.registerTool(
+        d.name,
+        { title: d.title, description: d.description, inputSchema: d.wireSchema },
+        async (args: unknown, extra: Extra) => {
+          try {
+            return await handlers[d.name](args, extra);
+          } catch (e) {
+            if (!isVantageError(e)) log(`${d.name} failed: ${e instanceof Error ? e.stack : String(e)}`);
+            return toolError(e);
+          }
+        },
+      );
     }
     return server;
   };
 
   return {
-    createServer, scenes, roots, traceDir,
+    createServer,
+    scenes,
+    roots,
+    traceDir,
     async close() {
       const r = renderer;
       renderer = undefined;

@@ -12,7 +12,12 @@
  */
 import { z } from 'zod';
 import {
-  C2wPoseSchema, EgoPoseSchema, LookAtPoseSchema, OrbitPoseSchema, PRESET_NAMES, PresetPoseSchema,
+  C2wPoseSchema,
+  EgoPoseSchema,
+  LookAtPoseSchema,
+  OrbitPoseSchema,
+  PRESET_NAMES,
+  PresetPoseSchema,
 } from '../../core/pose.js';
 import { DEPTH_FORMATS, type DepthFormat } from '../../core/io/depth.js';
 import { MCP_LIMITS } from './config.js';
@@ -21,66 +26,131 @@ import { LoopConfigInputSchema } from '../../loop/config.js';
 
 const range = (r: readonly [number, number]) => `${r[0]}..${r[1]}`;
 
-const imageRef = z.string().min(1).describe(
-  'a file path (relative to a --root directory of the server, or absolute inside one), or the file itself as base64 or a data URL (data:image/png;base64,…)',
-);
+const imageRef = z
+  .string()
+  .min(1)
+  .describe(
+    'a file path (relative to a --root directory of the server, or absolute inside one), or the file itself as base64 or a data URL (data:image/png;base64,…)',
+  );
 
 /** Where a scene comes from: exactly one of images (+ depths or depth_model), ply, fixture. */
 export const SceneSourceShape = {
-  images: z.array(imageRef).min(1).max(MCP_LIMITS.maxImages).optional()
-    .describe(`RGB image(s) (PNG, JPEG, WebP); several fuse into one scene when a trajectory gives their poses; at most ${MCP_LIMITS.maxImages}`),
-  depths: z.array(imageRef).min(1).max(MCP_LIMITS.maxImages).optional()
-    .describe('one depth map per image: 16-bit PNG (millimetres unless depth_scale says otherwise), .npy or .pfm (metres)'),
-  depth_format: z.enum(DEPTH_FORMATS as unknown as [DepthFormat, ...DepthFormat[]]).optional()
-    .describe('how to read the depth maps: auto (default, by extension/magic), png16, tum (÷5000), nyu, sun3d, npy, pfm'),
+  images: z
+    .array(imageRef)
+    .min(1)
+    .max(MCP_LIMITS.maxImages)
+    .optional()
+    .describe(
+      `RGB image(s) (PNG, JPEG, WebP); several fuse into one scene when a trajectory gives their poses; at most ${MCP_LIMITS.maxImages}`,
+    ),
+  depths: z
+    .array(imageRef)
+    .min(1)
+    .max(MCP_LIMITS.maxImages)
+    .optional()
+    .describe(
+      'one depth map per image: 16-bit PNG (millimetres unless depth_scale says otherwise), .npy or .pfm (metres)',
+    ),
+  depth_format: z
+    .enum(DEPTH_FORMATS as unknown as [DepthFormat, ...DepthFormat[]])
+    .optional()
+    .describe(
+      'how to read the depth maps: auto (default, by extension/magic), png16, tum (÷5000), nyu, sun3d, npy, pfm',
+    ),
   depth_scale: z.number().positive().optional().describe('raw 16-bit PNG units per metre (default 1000 = millimetres)'),
-  depth_model: z.string().min(1).optional()
-    .describe('when there is no depth map: a monocular depth model name (e.g. depth-anything-v2-small) or a .onnx file under a root'),
-  intrinsics: z.string().min(1).optional()
-    .describe('camera intrinsics: "fx,fy,cx,cy" in pixels, "fov:60" (horizontal degrees), or a camera JSON file under a root; default: a 60° horizontal field of view (recorded as assumed)'),
-  trajectory: z.string().min(1).optional()
+  depth_model: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'when there is no depth map: a monocular depth model name (e.g. depth-anything-v2-small) or a .onnx file under a root',
+    ),
+  intrinsics: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'camera intrinsics: "fx,fy,cx,cy" in pixels, "fov:60" (horizontal degrees), or a camera JSON file under a root; default: a 60° horizontal field of view (recorded as assumed)',
+    ),
+  trajectory: z
+    .string()
+    .min(1)
+    .optional()
     .describe('camera-to-world poses of several images: a Redwood .log or a JSON list of 4×4 matrices, under a root'),
-  ply: z.string().min(1).optional().describe('a ready-made 3D Gaussian splat scene (.ply, standard 3DGS binary) under a root'),
-  fixture: z.string().min(1).optional()
+  ply: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('a ready-made 3D Gaussian splat scene (.ply, standard 3DGS binary) under a root'),
+  fixture: z
+    .string()
+    .min(1)
+    .optional()
     .describe('a procedural test scene instead of a photo: "tabletop", "room", "occluded", or an integer seed'),
 };
 
 export const LiftSceneInput = z.object(SceneSourceShape).strict();
 
 /** The numeric poses an agent may ask for (a language pose needs a second model call: not here). */
-export const ToolPoseSchema = z.discriminatedUnion('mode', [OrbitPoseSchema, EgoPoseSchema, PresetPoseSchema, C2wPoseSchema, LookAtPoseSchema])
-  .describe([
-    'Camera pose, in the frame of the original camera (OpenCV axes: +x right, +y down, +z forward; metres or depth units).',
-    `orbit — swing around the scene centre (pivot "center", or {"u","v"}: the surface under that pixel of the original image): azimuth_deg ${range(POSE_LIMITS.azimuthDeg)} (positive moves the camera to its right, showing the scene's right side), elevation_deg ${range(POSE_LIMITS.elevationDeg)} (positive raises it to look down), distance_scale ${range(POSE_LIMITS.distanceScale)} (1 = the original distance). {"mode":"orbit","azimuth_deg":0,"elevation_deg":0,"distance_scale":1} is the original view.`,
-    `ego — first-person from the original camera: yaw_deg ${range(POSE_LIMITS.yawDeg)} (positive turns right), pitch_deg ${range(POSE_LIMITS.pitchDeg)} (positive looks up), forward_m, right_m, up_m (scene units).`,
-    `preset — a named move: ${PRESET_NAMES.join(', ')}.`,
-    'c2w — matrix: 16 numbers, a rigid camera-to-world transform, column-major.',
-    'lookat — eye and target: 3 numbers each, world coordinates; optional up.',
-  ].join(' '));
+export const ToolPoseSchema = z
+  .discriminatedUnion('mode', [OrbitPoseSchema, EgoPoseSchema, PresetPoseSchema, C2wPoseSchema, LookAtPoseSchema])
+  .describe(
+    [
+      'Camera pose, in the frame of the original camera (OpenCV axes: +x right, +y down, +z forward; metres or depth units).',
+      `orbit — swing around the scene centre (pivot "center", or {"u","v"}: the surface under that pixel of the original image): azimuth_deg ${range(POSE_LIMITS.azimuthDeg)} (positive moves the camera to its right, showing the scene's right side), elevation_deg ${range(POSE_LIMITS.elevationDeg)} (positive raises it to look down), distance_scale ${range(POSE_LIMITS.distanceScale)} (1 = the original distance). {"mode":"orbit","azimuth_deg":0,"elevation_deg":0,"distance_scale":1} is the original view.`,
+      `ego — first-person from the original camera: yaw_deg ${range(POSE_LIMITS.yawDeg)} (positive turns right), pitch_deg ${range(POSE_LIMITS.pitchDeg)} (positive looks up), forward_m, right_m, up_m (scene units).`,
+      `preset — a named move: ${PRESET_NAMES.join(', ')}.`,
+      'c2w — matrix: 16 numbers, a rigid camera-to-world transform, column-major.',
+      'lookat — eye and target: 3 numbers each, world coordinates; optional up.',
+    ].join(' '),
+  );
 
 const side = z.number().int().min(8).max(MCP_LIMITS.maxRenderSide);
 
-export const RenderViewInput = z.object({
-  scene_id: z.string().min(1).describe('the scene_id lift_scene returned'),
-  pose: ToolPoseSchema,
-  width: side.optional().describe('output width in pixels (default 512)'),
-  height: side.optional().describe('output height in pixels (default: the original image\'s aspect ratio)'),
-  mode: z.enum(['gaussians', 'points']).optional().describe('gaussians (default: smooth splats) or points (one square per lifted point)'),
-  holes: z.enum(['mark', 'fill', 'none']).optional()
-    .describe('pixels no surface covers (never seen from the original camera): mark (magenta, default: honest), fill (inpainted from neighbours) or none (black)'),
-  clamp: z.boolean().optional().describe('clamp out-of-range pose values into range instead of failing (default false)'),
-}).strict();
+export const RenderViewInput = z
+  .object({
+    scene_id: z.string().min(1).describe('the scene_id lift_scene returned'),
+    pose: ToolPoseSchema,
+    width: side.optional().describe('output width in pixels (default 512)'),
+    height: side.optional().describe("output height in pixels (default: the original image's aspect ratio)"),
+    mode: z
+      .enum(['gaussians', 'points'])
+      .optional()
+      .describe('gaussians (default: smooth splats) or points (one square per lifted point)'),
+    holes: z
+      .enum(['mark', 'fill', 'none'])
+      .optional()
+      .describe(
+        'pixels no surface covers (never seen from the original camera): mark (magenta, default: honest), fill (inpainted from neighbours) or none (black)',
+      ),
+    clamp: z
+      .boolean()
+      .optional()
+      .describe('clamp out-of-range pose values into range instead of failing (default false)'),
+  })
+  .strict();
 
-export const AnswerInput = z.object({
-  ...SceneSourceShape,
-  scene_id: z.string().min(1).optional().describe('a scene lifted before with lift_scene, instead of images/fixture'),
-  question: z.string().min(1).max(4000).describe('the spatial question, e.g. "Seen from the door, is the mug left of the vase?"'),
-  options: z.array(z.string().min(1)).min(2).max(26).optional()
-    .describe('answer options (texts; letters A, B, … are given in order); none: a free-form answer'),
-  config: LoopConfigInputSchema.optional()
-    .describe('loop settings: model (default builtin:perceiver or the server\'s --model), maxRounds (views after the original, default 3), poseFormat, render, holes, width, height, fusion, stop, imageBudget'),
-  include_views: z.boolean().optional().describe('return the rendered views as images (default true)'),
-}).strict();
+export const AnswerInput = z
+  .object({
+    ...SceneSourceShape,
+    scene_id: z.string().min(1).optional().describe('a scene lifted before with lift_scene, instead of images/fixture'),
+    question: z
+      .string()
+      .min(1)
+      .max(4000)
+      .describe('the spatial question, e.g. "Seen from the door, is the mug left of the vase?"'),
+    options: z
+      .array(z.string().min(1))
+      .min(2)
+      .max(26)
+      .optional()
+      .describe('answer options (texts; letters A, B, … are given in order); none: a free-form answer'),
+    config: LoopConfigInputSchema.optional().describe(
+      "loop settings: model (default builtin:perceiver or the server's --model), maxRounds (views after the original, default 3), poseFormat, render, holes, width, height, fusion, stop, imageBudget",
+    ),
+    include_views: z.boolean().optional().describe('return the rendered views as images (default true)'),
+  })
+  .strict();
 
 export type LiftSceneArgs = z.output<typeof LiftSceneInput>;
 export type RenderViewArgs = z.output<typeof RenderViewInput>;
@@ -105,9 +175,10 @@ export function nullableOptionals(s: AnyZod): AnyZod {
     const shape: Record<string, AnyZod> = {};
     for (const [k, f] of Object.entries((s as z.ZodObject).shape as Record<string, AnyZod>)) {
       const fd = f.def as unknown as { type: string; innerType?: AnyZod };
-      shape[k] = fd.type === 'optional' || fd.type === 'default'
-        ? withMetaOf(f, nullableOptionals(fd.innerType!).nullish())
-        : nullableOptionals(f);
+      shape[k] =
+        fd.type === 'optional' || fd.type === 'default'
+          ? withMetaOf(f, nullableOptionals(fd.innerType!).nullish())
+          : nullableOptionals(f);
     }
     out = s.clone({ ...def, shape } as never);
   } else if (def.type === 'union') {
@@ -122,7 +193,11 @@ export function nullableOptionals(s: AnyZod): AnyZod {
 export function dropNulls<T>(v: T): T {
   if (Array.isArray(v)) return v.map((x) => (x !== null && typeof x === 'object' ? dropNulls(x) : x)) as T;
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)])) as T;
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== null)
+        .map(([k, x]) => [k, dropNulls(x)]),
+    ) as T;
   }
   return v;
 }
@@ -140,8 +215,10 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject> {
   wireSchema: z.ZodObject;
 }
 
-const tool = <S extends z.ZodObject>(d: Omit<ToolDefinition<S>, 'wireSchema'>): ToolDefinition<S> =>
-  ({ ...d, wireSchema: nullableOptionals(d.inputSchema) as z.ZodObject });
+const tool = <S extends z.ZodObject>(d: Omit<ToolDefinition<S>, 'wireSchema'>): ToolDefinition<S> => ({
+  ...d,
+  wireSchema: nullableOptionals(d.inputSchema) as z.ZodObject,
+});
 
 export const LIFT_SCENE = tool({
   name: 'lift_scene',
@@ -204,9 +281,9 @@ const MOVED_TO_DESCRIPTION: Record<string, (v: unknown) => string> = {
 };
 
 const isNullable = (n: JsonSchema): boolean =>
-  n.type === 'null'
-  || (Array.isArray(n.type) && n.type.includes('null'))
-  || (Array.isArray(n.anyOf) && (n.anyOf as JsonSchema[]).some(isNullable));
+  n.type === 'null' ||
+  (Array.isArray(n.type) && n.type.includes('null')) ||
+  (Array.isArray(n.anyOf) && (n.anyOf as JsonSchema[]).some(isNullable));
 
 function nullable(n: JsonSchema): JsonSchema {
   if (isNullable(n)) return n;
@@ -270,10 +347,12 @@ export function strictNode(node: JsonSchema): JsonSchema {
   if (n.type === 'object' || n.properties) {
     const props = (n.properties ?? {}) as Record<string, JsonSchema>;
     const required = new Set((n.required as string[] | undefined) ?? []);
-    n.properties = Object.fromEntries(Object.entries(props).map(([k, p]) => {
-      const s = strictNode(p);
-      return [k, required.has(k) ? s : nullable(s)];
-    }));
+    n.properties = Object.fromEntries(
+      Object.entries(props).map(([k, p]) => {
+        const s = strictNode(p);
+        return [k, required.has(k) ? s : nullable(s)];
+      }),
+    );
     n.required = Object.keys(props);
     n.additionalProperties = false;
   }
@@ -296,7 +375,9 @@ export function openAiTools(opts: { flat?: boolean } = {}): OpenAiTool[] {
 /** The three tools as MCP lists them (name, title, description, JSON Schema of the input). */
 export function mcpToolList(): { name: string; title: string; description: string; inputSchema: JsonSchema }[] {
   return TOOL_DEFINITIONS.map((d) => ({
-    name: d.name, title: d.title, description: d.description,
+    name: d.name,
+    title: d.title,
+    description: d.description,
     // as the MCP SDK lists them (draft-07)
     inputSchema: z.toJSONSchema(d.wireSchema, { io: 'input', target: 'draft-7' }) as JsonSchema,
   }));

@@ -51,7 +51,10 @@ export interface Alignment {
 }
 
 /** Least squares of s·d + t ≈ 1/z over pairs of disparity d and depth z (both finite, z > 0). */
-export function fitInverseDepth(disparities: ArrayLike<number>, depths: ArrayLike<number>): { s: number; t: number; rms: number; count: number } {
+export function fitInverseDepth(
+  disparities: ArrayLike<number>,
+  depths: ArrayLike<number>,
+): { s: number; t: number; rms: number; count: number } {
   let n = 0;
   let md = 0;
   let my = 0;
@@ -63,7 +66,12 @@ export function fitInverseDepth(disparities: ArrayLike<number>, depths: ArrayLik
     md += d;
     my += 1 / z;
   }
-  if (n < 2) throw new VantageError('depth-anchors-too-few', `${n} usable depth anchor(s); a scale and a shift need at least 2`, 'give two or more anchors at pixels with different depths');
+  if (n < 2)
+    throw new VantageError(
+      'depth-anchors-too-few',
+      `${n} usable depth anchor(s); a scale and a shift need at least 2`,
+      'give two or more anchors at pixels with different depths',
+    );
   md /= n;
   my /= n;
   let sdd = 0;
@@ -76,8 +84,11 @@ export function fitInverseDepth(disparities: ArrayLike<number>, depths: ArrayLik
     sdy += (d - md) * (1 / z - my);
   }
   if (!(sdd > 1e-12 * Math.max(1, md * md) * n)) {
-    throw new VantageError('depth-anchors-degenerate', 'the depth anchors all have the same model disparity, so scale and shift cannot both be fitted',
-      'place anchors at pixels at clearly different distances');
+    throw new VantageError(
+      'depth-anchors-degenerate',
+      'the depth anchors all have the same model disparity, so scale and shift cannot both be fitted',
+      'place anchors at pixels at clearly different distances',
+    );
   }
   const s = sdy / sdd;
   const t = my - s * md;
@@ -98,7 +109,11 @@ export function fitInverseDepth(disparities: ArrayLike<number>, depths: ArrayLik
  * DEPTH_MODEL_DEFAULTS.farClampFactor × the 98th-percentile depth. A distant backdrop renders better
  * than a hole where the sky was.
  */
-export function depthFromDisparity(disparity: Float32Array, s: number, t: number): { depth: Float32Array; farCap: number; clamped: number } {
+export function depthFromDisparity(
+  disparity: Float32Array,
+  s: number,
+  t: number,
+): { depth: Float32Array; farCap: number; clamped: number } {
   const depth = new Float32Array(disparity.length);
   for (let i = 0; i < disparity.length; i++) {
     const d = disparity[i];
@@ -159,7 +174,12 @@ export function finiteQuantiles(values: Float32Array, qs: number[]): number[] {
   const buf = new Float32Array(values.length);
   let n = 0;
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) buf[n++] = values[i];
-  if (!n) throw new VantageError('depth-empty', 'the depth model returned no finite value', 'check the model file and the image');
+  if (!n)
+    throw new VantageError(
+      'depth-empty',
+      'the depth model returned no finite value',
+      'check the model file and the image',
+    );
   return qs.map((q) => selectKth(buf, n, Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))));
 }
 
@@ -167,10 +187,21 @@ export function finiteQuantiles(values: Float32Array, qs: number[]): number[] {
  * The map's value at pixel (u, v), after checking (u, v) lies in the image; where that pixel has no
  * value, the median of the finite values in the (2r+1)² window around it.
  */
-export function valueAtPixel(map: Float32Array, width: number, height: number, u: number, v: number, what: string, r = DEPTH_MODEL_DEFAULTS.anchorWindowRadius): number {
+export function valueAtPixel(
+  map: Float32Array,
+  width: number,
+  height: number,
+  u: number,
+  v: number,
+  what: string,
+  r = DEPTH_MODEL_DEFAULTS.anchorWindowRadius,
+): number {
   if (!(u >= 0 && u < width && v >= 0 && v < height)) {
-    throw new VantageError('depth-anchor-outside', `${what} pixel (${u}, ${v}) lies outside the ${width}×${height} image`,
-      `u is a column in 0..${width - 1}, v a row in 0..${height - 1}`);
+    throw new VantageError(
+      'depth-anchor-outside',
+      `${what} pixel (${u}, ${v}) lies outside the ${width}×${height} image`,
+      `u is a column in 0..${width - 1}, v a row in 0..${height - 1}`,
+    );
   }
   const cu = Math.floor(u);
   const cv = Math.floor(v);
@@ -183,18 +214,28 @@ export function valueAtPixel(map: Float32Array, width: number, height: number, u
       if (Number.isFinite(d)) vals.push(d);
     }
   }
-  if (!vals.length) throw new VantageError('depth-anchor-no-depth', `the model gave no depth around ${what} pixel (${u}, ${v})`, 'choose another pixel');
+  if (!vals.length)
+    throw new VantageError(
+      'depth-anchor-no-depth',
+      `the model gave no depth around ${what} pixel (${u}, ${v})`,
+      'choose another pixel',
+    );
   vals.sort((a, b) => a - b);
   const m = vals.length >> 1;
   return vals.length % 2 ? vals[m] : (vals[m - 1] + vals[m]) / 2;
 }
 
 function checkPositive(x: number, what: string): void {
-  if (!(x > 0) || !Number.isFinite(x)) throw new VantageError('bad-depth-value', `${what} must be a positive number of metres, got ${x}`);
+  if (!(x > 0) || !Number.isFinite(x))
+    throw new VantageError('bad-depth-value', `${what} must be a positive number of metres, got ${x}`);
 }
 
 /** s, t that send the percentile disparities to [near, far]. */
-function rangeFit(disparity: Float32Array, near: number, far: number): { s: number; t: number; dLo: number; dHi: number } {
+function rangeFit(
+  disparity: Float32Array,
+  near: number,
+  far: number,
+): { s: number; t: number; dLo: number; dHi: number } {
   const [pLo, pHi] = DEPTH_MODEL_DEFAULTS.rangePercentiles;
   const [dLo, dHi] = finiteQuantiles(disparity, [pLo, pHi]);
   if (!(dHi > dLo)) {
@@ -208,13 +249,23 @@ function rangeFit(disparity: Float32Array, near: number, far: number): { s: numb
 const fmt = (x: number) => (Math.abs(x) >= 100 || Math.abs(x) < 0.01 ? x.toExponential(3) : x.toFixed(4));
 
 /** Relative disparity → depth with the user's knowledge (see the file comment for the precedence). */
-export function alignDisparity(disparity: Float32Array, width: number, height: number, opts: AlignOptions = {}): { depth: Float32Array; alignment: Alignment } {
-  if (disparity.length !== width * height) throw new Error(`disparity has ${disparity.length} values for ${width}×${height}`);
+export function alignDisparity(
+  disparity: Float32Array,
+  width: number,
+  height: number,
+  opts: AlignOptions = {},
+): { depth: Float32Array; alignment: Alignment } {
+  if (disparity.length !== width * height)
+    throw new Error(`disparity has ${disparity.length} values for ${width}×${height}`);
   const anchors = [...(opts.anchors ?? [])];
-  if (opts.knownDepth && anchors.length) anchors.push({ u: opts.knownDepth[0], v: opts.knownDepth[1], depth: opts.knownDepth[2] });
+  if (opts.knownDepth && anchors.length)
+    anchors.push({ u: opts.knownDepth[0], v: opts.knownDepth[1], depth: opts.knownDepth[2] });
   if (opts.depthRange && (anchors.length || opts.knownDepth)) {
-    throw new VantageError('depth-alignment-conflict', 'give either --depth-range or known depths (--known-depth / anchors), not both',
-      'a range fixes scale and shift by itself; anchors fit them by least squares');
+    throw new VantageError(
+      'depth-alignment-conflict',
+      'give either --depth-range or known depths (--known-depth / anchors), not both',
+      'a range fixes scale and shift by itself; anchors fit them by least squares',
+    );
   }
 
   let s: number;
@@ -231,7 +282,10 @@ export function alignDisparity(disparity: Float32Array, width: number, height: n
     const fit = fitInverseDepth(ds, zs);
     ({ s, t } = fit);
     alignment = {
-      method: 'anchors', units: 'metres', residualRms: fit.rms, anchorsUsed: fit.count,
+      method: 'anchors',
+      units: 'metres',
+      residualRms: fit.rms,
+      anchorsUsed: fit.count,
       note: `relative depth aligned to ${fit.count} metric anchors by least squares in inverse depth (s=${fmt(s)}, t=${fmt(t)}, rms ${fmt(fit.rms)} 1/m)`,
     };
   } else if (anchors.length === 1 && !opts.knownDepth) {
@@ -240,11 +294,17 @@ export function alignDisparity(disparity: Float32Array, width: number, height: n
     const [near, far] = opts.depthRange;
     checkPositive(near, 'near depth');
     checkPositive(far, 'far depth');
-    if (!(far > near)) throw new VantageError('bad-depth-range', `depth range ${near},${far}: far must be greater than near`, 'example: --depth-range 0.5,6');
+    if (!(far > near))
+      throw new VantageError(
+        'bad-depth-range',
+        `depth range ${near},${far}: far must be greater than near`,
+        'example: --depth-range 0.5,6',
+      );
     const r = rangeFit(disparity, near, far);
     ({ s, t } = r);
     alignment = {
-      method: 'depth-range', units: 'metres',
+      method: 'depth-range',
+      units: 'metres',
       note: `relative depth mapped to the given range: disparity percentiles ${DEPTH_MODEL_DEFAULTS.rangePercentiles.map((p) => p * 100).join('/')} → ${far} m / ${near} m (s=${fmt(s)}, t=${fmt(t)})`,
     };
   } else if (opts.knownDepth) {
@@ -254,24 +314,33 @@ export function alignDisparity(disparity: Float32Array, width: number, height: n
     const base = rangeFit(disparity, near0, far0);
     const d = valueAtPixel(disparity, width, height, u, v, 'known-depth');
     const q = base.s * d + base.t;
-    if (!(q > 0)) throw new VantageError('depth-anchor-no-depth', `the default alignment puts pixel (${u}, ${v}) beyond infinity`, 'choose a nearer pixel, or give --depth-range');
+    if (!(q > 0))
+      throw new VantageError(
+        'depth-anchor-no-depth',
+        `the default alignment puts pixel (${u}, ${v}) beyond infinity`,
+        'choose a nearer pixel, or give --depth-range',
+      );
     const k = z * q; // depth scales by k: z = k / (s₀d + t₀)
     s = base.s / k;
     t = base.t / k;
     alignment = {
-      method: 'known-depth', units: 'metres',
+      method: 'known-depth',
+      units: 'metres',
       note: `relative depth scaled so that pixel (${u}, ${v}) is at ${z} m; the near:far shape is the default ${near0}:${far0} (give more anchors or --depth-range to fit it)`,
     };
   } else {
     const [near0, far0] = DEPTH_MODEL_DEFAULTS.defaultRange;
     ({ s, t } = rangeFit(disparity, near0, far0));
     alignment = {
-      method: 'default', units: 'relative',
+      method: 'default',
+      units: 'relative',
       note: `relative depth, scale and shift unknown: disparity percentiles ${DEPTH_MODEL_DEFAULTS.rangePercentiles.map((p) => p * 100).join('/')} mapped to ${far0}/${near0} depth units (not metres; give --depth-range, --known-depth or anchors for metres)`,
     };
   }
   const { depth, farCap, clamped } = depthFromDisparity(disparity, s, t);
-  const note = clamped ? `${alignment.note}; ${clamped} pixels beyond ${fmt(farCap)} put at that far cap` : alignment.note;
+  const note = clamped
+    ? `${alignment.note}; ${clamped} pixels beyond ${fmt(farCap)} put at that far cap`
+    : alignment.note;
   return { depth, alignment: { ...alignment, note, s, t, farCap, clamped } };
 }
 
@@ -279,11 +348,20 @@ export function alignDisparity(disparity: Float32Array, width: number, height: n
  * Metric prediction (metres) → depth, optionally rescaled by what the user knows (anchors or a known
  * depth: least squares of z ≈ k·prediction). A depth range cannot rescale a metric map and is noted.
  */
-export function alignMetric(prediction: Float32Array, width: number, height: number, opts: AlignOptions = {}): { depth: Float32Array; alignment: Alignment } {
+export function alignMetric(
+  prediction: Float32Array,
+  width: number,
+  height: number,
+  opts: AlignOptions = {},
+): { depth: Float32Array; alignment: Alignment } {
   const anchors = [...(opts.anchors ?? [])];
   if (opts.knownDepth) anchors.push({ u: opts.knownDepth[0], v: opts.knownDepth[1], depth: opts.knownDepth[2] });
   let k = 1;
-  let alignment: Omit<Alignment, 's' | 't'> = { method: 'metric', units: 'metres', note: 'metric depth from the model (metres)' };
+  let alignment: Omit<Alignment, 's' | 't'> = {
+    method: 'metric',
+    units: 'metres',
+    note: 'metric depth from the model (metres)',
+  };
   if (anchors.length) {
     let num = 0;
     let den = 0;
@@ -293,11 +371,24 @@ export function alignMetric(prediction: Float32Array, width: number, height: num
       num += a.depth * p;
       den += p * p;
     }
-    if (!(den > 0)) throw new VantageError('depth-anchor-no-depth', 'the model predicts zero depth at every anchor', 'choose other pixels');
+    if (!(den > 0))
+      throw new VantageError(
+        'depth-anchor-no-depth',
+        'the model predicts zero depth at every anchor',
+        'choose other pixels',
+      );
     k = num / den;
-    alignment = { method: 'metric-scaled', units: 'metres', anchorsUsed: anchors.length, note: `metric depth from the model, rescaled ×${k.toFixed(4)} to fit ${anchors.length} known depth(s)` };
+    alignment = {
+      method: 'metric-scaled',
+      units: 'metres',
+      anchorsUsed: anchors.length,
+      note: `metric depth from the model, rescaled ×${k.toFixed(4)} to fit ${anchors.length} known depth(s)`,
+    };
   } else if (opts.depthRange) {
-    alignment = { ...alignment, note: 'metric depth from the model (metres); --depth-range was ignored because the model is metric' };
+    alignment = {
+      ...alignment,
+      note: 'metric depth from the model (metres); --depth-range was ignored because the model is metric',
+    };
   }
   const depth = new Float32Array(prediction.length);
   for (let i = 0; i < prediction.length; i++) {

@@ -57,7 +57,12 @@ export async function modelFingerprint(path: string): Promise<string> {
 }
 
 /** The cache key of an image's prediction by a model under given preprocessing. */
-export function predictionCacheKey(parts: { imageHash: string; modelHash: string; kind: string; inputSize: number }): string {
+export function predictionCacheKey(parts: {
+  imageHash: string;
+  modelHash: string;
+  kind: string;
+  inputSize: number;
+}): string {
   return sha256Hex(`v1|${parts.imageHash}|${parts.modelHash}|${parts.kind}|${parts.inputSize}`).slice(0, 40);
 }
 
@@ -69,7 +74,11 @@ export function depthCacheDir(cacheDir: string): string {
 export async function readCachedPrediction(cacheDir: string, key: string): Promise<CachedPrediction | undefined> {
   const base = join(depthCacheDir(cacheDir), key);
   try {
-    const header = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { width: number; height: number; meta: PredictionMeta };
+    const header = JSON.parse(await readFile(`${base}.json`, 'utf8')) as {
+      width: number;
+      height: number;
+      meta: PredictionMeta;
+    };
     const bytes = await readFile(`${base}.f32`);
     if (!(header.width > 0 && header.height > 0) || bytes.length !== header.width * header.height * 4) return undefined;
     const prediction = new Float32Array(header.width * header.height);

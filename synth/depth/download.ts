@@ -28,7 +28,12 @@ export interface ProgressStream {
 }
 
 /** A progress display: a redrawn bar on a TTY, a line per 10 % otherwise. */
-export function createProgress(label: string, total: number | undefined, stream: ProgressStream = process.stderr, now: () => number = Date.now): Progress {
+export function createProgress(
+  label: string,
+  total: number | undefined,
+  stream: ProgressStream = process.stderr,
+  now: () => number = Date.now,
+): Progress {
   const start = now();
   let lastDraw = 0;
   let lastDecile = -1;
@@ -38,8 +43,12 @@ export function createProgress(label: string, total: number | undefined, stream:
       const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - label.length - 45));
       const frac = total ? Math.min(1, n / total) : 0;
       const filled = Math.round(frac * width);
-      const bar = total ? `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%` : '[ … ]';
-      stream.write(`\r${label} ${bar} ${formatBytes(n)}${total ? ` / ${formatBytes(total)}` : ''} ${rate(n)}\x1b[K${final ? '\n' : ''}`);
+      const bar = total
+        ? `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%`
+        : '[ … ]';
+      stream.write(
+        `\r${label} ${bar} ${formatBytes(n)}${total ? ` / ${formatBytes(total)}` : ''} ${rate(n)}\x1b[K${final ? '\n' : ''}`,
+      );
     };
     return {
       update(n) {
@@ -82,7 +91,19 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
-const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'CERT_HAS_EXPIRED', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+const NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'CERT_HAS_EXPIRED',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
 
 function reasonOf(e: unknown): { reason: string; network: boolean } {
   let cur: unknown = e;
@@ -91,7 +112,9 @@ function reasonOf(e: unknown): { reason: string; network: boolean } {
   for (let depth = 0; cur && depth < 4; depth++) {
     const err = cur as { code?: string; message?: string; cause?: unknown };
     if (err.code && NETWORK_CODES.has(err.code)) network = true;
-    const msg = err.code ? `${err.code}${err.message && !err.message.includes(err.code) ? ` ${err.message}` : ''}` : err.message;
+    const msg = err.code
+      ? `${err.code}${err.message && !err.message.includes(err.code) ? ` ${err.message}` : ''}`
+      : err.message;
     if (msg && !parts.includes(msg)) parts.push(msg);
     cur = err.cause;
   }
@@ -102,7 +125,11 @@ function reasonOf(e: unknown): { reason: string; network: boolean } {
  * Fetch url into target: streamed to `<target>.<random>.part`, checked against Content-Length, then
  * renamed. On any failure the partial file is removed and nothing is left at target.
  */
-export async function downloadFile(url: string, target: string, opts: DownloadOptions = {}): Promise<{ path: string; bytes: number }> {
+export async function downloadFile(
+  url: string,
+  target: string,
+  opts: DownloadOptions = {},
+): Promise<{ path: string; bytes: number }> {
   const label = opts.label ?? basename(target);
   const manual = `download ${url} yourself and save it as ${target}`;
   await mkdir(dirname(target), { recursive: true });
@@ -115,11 +142,20 @@ export async function downloadFile(url: string, target: string, opts: DownloadOp
       res = await fetch(url, { redirect: 'follow', signal: opts.signal });
     } catch (e) {
       const { reason, network } = reasonOf(e);
-      throw new VantageError('model-download-failed', `cannot download ${label} from ${url}: ${reason}${network ? ' (offline?)' : ''}`, manual, { cause: e });
+      throw new VantageError(
+        'model-download-failed',
+        `cannot download ${label} from ${url}: ${reason}${network ? ' (offline?)' : ''}`,
+        manual,
+        { cause: e },
+      );
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => {});
-      throw new VantageError('model-download-failed', `cannot download ${label}: ${url} answered ${res.status} ${res.statusText}`.trim(), manual);
+      throw new VantageError(
+        'model-download-failed',
+        `cannot download ${label}: ${url} answered ${res.status} ${res.statusText}`.trim(),
+        manual,
+      );
     }
     const lengthHeader = res.headers.get('content-length');
     const total = lengthHeader && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
@@ -133,17 +169,33 @@ export async function downloadFile(url: string, target: string, opts: DownloadOp
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counter, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(
+        Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+        counter,
+        createWriteStream(tmp, { flags: 'wx' }),
+      );
     } catch (e) {
       const { reason, network } = reasonOf(e);
-      throw new VantageError('model-download-failed',
+      throw new VantageError(
+        'model-download-failed',
         `download of ${label} from ${url} broke off after ${formatBytes(received)}${total ? ` of ${formatBytes(total)}` : ''}: ${reason}${network ? ' (connection lost?)' : ''}`,
-        `run the command again to retry, or ${manual}`, { cause: e });
+        `run the command again to retry, or ${manual}`,
+        { cause: e },
+      );
     }
     if (total !== undefined && received !== total) {
-      throw new VantageError('model-download-failed', `download of ${label} from ${url} is incomplete: ${received} of ${total} bytes`, `run the command again to retry, or ${manual}`);
+      throw new VantageError(
+        'model-download-failed',
+        `download of ${label} from ${url} is incomplete: ${received} of ${total} bytes`,
+        `run the command again to retry, or ${manual}`,
+      );
     }
-    if (received === 0) throw new VantageError('model-download-failed', `download of ${label} from ${url} returned an empty file`, manual);
+    if (received === 0)
+      throw new VantageError(
+        'model-download-failed',
+        `download of ${label} from ${url} returned an empty file`,
+        manual,
+      );
     await rename(tmp, target);
     progress?.done(received);
     return { path: target, bytes: (await stat(target)).size };
@@ -162,7 +214,11 @@ export interface EnsureModelOptions extends DownloadOptions {
 }
 
 /** The cached file of a known model, downloading it first when absent. */
-export async function ensureModelFile(model: KnownDepthModel, target: string, opts: EnsureModelOptions = {}): Promise<{ path: string; downloaded: boolean }> {
+export async function ensureModelFile(
+  model: KnownDepthModel,
+  target: string,
+  opts: EnsureModelOptions = {},
+): Promise<{ path: string; downloaded: boolean }> {
   try {
     if ((await stat(target)).size > 0) return { path: target, downloaded: false };
   } catch {
@@ -171,8 +227,11 @@ export async function ensureModelFile(model: KnownDepthModel, target: string, op
   const url = modelUrl(model, opts.baseUrl ?? process.env.VANTAGE_MODEL_BASE_URL);
   const offline = opts.offline ?? !!process.env.VANTAGE_OFFLINE;
   if (offline) {
-    throw new VantageError('model-not-cached', `depth model ${model.name} is not in the cache and downloads are off (offline)`,
-      `download ${url} (about ${formatBytes(model.approxBytes)}) and save it as ${target}`);
+    throw new VantageError(
+      'model-not-cached',
+      `depth model ${model.name} is not in the cache and downloads are off (offline)`,
+      `download ${url} (about ${formatBytes(model.approxBytes)}) and save it as ${target}`,
+    );
   }
   await downloadFile(url, target, { ...opts, label: opts.label ?? model.name });
   return { path: target, downloaded: true };

@@ -16,11 +16,26 @@ import { readFileCapped } from '../../core/io/files.js';
 import { readImage, type RgbImage } from '../../core/io/image.js';
 import type { DepthUnits } from '../../core/types.js';
 import { alignDisparity, alignMetric, type Alignment, type AlignOptions, type DepthAnchor } from './align.js';
-import { modelFingerprint, predictionCacheKey, readCachedPrediction, sha256Hex, writeCachedPrediction, type PredictionMeta } from './cache.js';
+import {
+  modelFingerprint,
+  predictionCacheKey,
+  readCachedPrediction,
+  sha256Hex,
+  writeCachedPrediction,
+  type PredictionMeta,
+} from './cache.js';
 import { ensureModelFile, type EnsureModelOptions } from './download.js';
 import {
-  describeModelIo, detectDepthAdapter, modelInputSize, parseDepthKind, predictionToImage, preprocessImage,
-  type DepthAdapter, type DepthKind, type ModelIo, type PredictionType,
+  describeModelIo,
+  detectDepthAdapter,
+  modelInputSize,
+  parseDepthKind,
+  predictionToImage,
+  preprocessImage,
+  type DepthAdapter,
+  type DepthKind,
+  type ModelIo,
+  type PredictionType,
 } from './families.js';
 import { resolveModelSpec, vantageCacheDir, type KnownDepthModel } from './models.js';
 import { readOnnxGraphSummary, type OnnxGraphSummary } from './onnx-graph.js';
@@ -33,7 +48,11 @@ export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 export function parseProvider(s: string | undefined): ExecutionProvider {
   const p = (s ?? DEPTH_MODEL_DEFAULTS.provider).trim().toLowerCase();
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
-    throw new VantageError('bad-provider', `unknown execution provider "${s}"`, `use one of: ${EXECUTION_PROVIDERS.join(', ')} (default ${DEPTH_MODEL_DEFAULTS.provider})`);
+    throw new VantageError(
+      'bad-provider',
+      `unknown execution provider "${s}"`,
+      `use one of: ${EXECUTION_PROVIDERS.join(', ')} (default ${DEPTH_MODEL_DEFAULTS.provider})`,
+    );
   }
   return p as ExecutionProvider;
 }
@@ -43,8 +62,12 @@ export function providersAvailableHere(): string {
   const listed = ort.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }];
   const bundled = listed.filter((b) => b.bundled).map((b) => b.name);
   const extra = listed.filter((b) => !b.bundled).map((b) => b.name);
-  return `this onnxruntime-node build bundles ${bundled.join(', ') || 'cpu'}` +
-    (extra.length ? `; ${extra.join(', ')} need(s) onnxruntime-node installed with its GPU libraries (not with ONNXRUNTIME_NODE_INSTALL=skip) and the NVIDIA drivers/CUDA runtime` : '');
+  return (
+    `this onnxruntime-node build bundles ${bundled.join(', ') || 'cpu'}` +
+    (extra.length
+      ? `; ${extra.join(', ')} need(s) onnxruntime-node installed with its GPU libraries (not with ONNXRUNTIME_NODE_INSTALL=skip) and the NVIDIA drivers/CUDA runtime`
+      : '')
+  );
 }
 
 export interface LoadDepthModelOptions extends EnsureModelOptions {
@@ -73,7 +96,10 @@ export interface DepthModel {
 }
 
 /** The model file a --depth-model argument names, downloading a known model into the cache if needed. */
-export async function resolveDepthModelFile(spec: string, opts: LoadDepthModelOptions = {}): Promise<{ path: string; known?: KnownDepthModel; downloaded: boolean }> {
+export async function resolveDepthModelFile(
+  spec: string,
+  opts: LoadDepthModelOptions = {},
+): Promise<{ path: string; known?: KnownDepthModel; downloaded: boolean }> {
   const cacheDir = opts.cacheDir ?? vantageCacheDir();
   const r = resolveModelSpec(spec, cacheDir);
   if (r.type === 'file') return { path: r.path, downloaded: false };
@@ -83,9 +109,18 @@ export async function resolveDepthModelFile(spec: string, opts: LoadDepthModelOp
   return { path: got.path, known: r.model, downloaded: got.downloaded };
 }
 
-function ioOf(meta: readonly ort.InferenceSession.ValueMetadata[] | undefined, names: readonly string[], graph: OnnxGraphSummary | undefined, which: 'inputs' | 'outputs'): ModelIo[] {
+function ioOf(
+  meta: readonly ort.InferenceSession.ValueMetadata[] | undefined,
+  names: readonly string[],
+  graph: OnnxGraphSummary | undefined,
+  which: 'inputs' | 'outputs',
+): ModelIo[] {
   if (meta?.length) {
-    return meta.map((m) => (m.isTensor ? { name: m.name, type: String(m.type), dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] }));
+    return meta.map((m) =>
+      m.isTensor
+        ? { name: m.name, type: String(m.type), dims: [...m.shape] }
+        : { name: m.name, type: 'non-tensor', dims: [] },
+    );
   }
   const fromGraph = new Map((graph?.[which] ?? []).map((v) => [v.name, v]));
   const typeName: Record<number, string> = { 1: 'float32', 10: 'float16', 7: 'int64', 6: 'int32', 2: 'uint8' };
@@ -118,17 +153,33 @@ export async function loadDepthModel(spec: string, opts: LoadDepthModelOptions =
   } catch (e) {
     const why = (e as Error)?.message?.split('\n')[0] ?? String(e);
     if (provider !== 'cpu') {
-      throw new VantageError('depth-provider-unavailable', `execution provider "${provider}" is not available: ${why}`,
-        `use --provider cpu (always available); ${providersAvailableHere()}`, { cause: e });
+      throw new VantageError(
+        'depth-provider-unavailable',
+        `execution provider "${provider}" is not available: ${why}`,
+        `use --provider cpu (always available); ${providersAvailableHere()}`,
+        { cause: e },
+      );
     }
-    throw new VantageError('depth-model-invalid', `cannot load depth model ${name} (${file.path}): ${why}`,
-      file.known ? `the cached file may be damaged: delete ${file.path} to download it again` : 'check that the file is a complete ONNX model', { cause: e });
+    throw new VantageError(
+      'depth-model-invalid',
+      `cannot load depth model ${name} (${file.path}): ${why}`,
+      file.known
+        ? `the cached file may be damaged: delete ${file.path} to download it again`
+        : 'check that the file is a complete ONNX model',
+      { cause: e },
+    );
   }
   let adapter: DepthAdapter;
   try {
-    adapter = detectDepthAdapter(ioOf(session.inputMetadata, session.inputNames, graph, 'inputs'), ioOf(session.outputMetadata, session.outputNames, graph, 'outputs'), {
-      kind, graph, knownKind: file.known?.kind,
-    });
+    adapter = detectDepthAdapter(
+      ioOf(session.inputMetadata, session.inputNames, graph, 'inputs'),
+      ioOf(session.outputMetadata, session.outputNames, graph, 'outputs'),
+      {
+        kind,
+        graph,
+        knownKind: file.known?.kind,
+      },
+    );
   } catch (e) {
     await session.release();
     if (e instanceof VantageError) {
@@ -138,7 +189,13 @@ export async function loadDepthModel(spec: string, opts: LoadDepthModelOptions =
   }
   notes.push(...adapter.notes, `execution provider ${provider}`);
   return {
-    path: file.path, name, known: file.known, adapter, provider, session, notes,
+    path: file.path,
+    name,
+    known: file.known,
+    adapter,
+    provider,
+    session,
+    notes,
     release: () => session.release(),
   };
 }
@@ -190,35 +247,48 @@ function floatData(t: ort.Tensor): Float32Array {
 }
 
 /** Run the model on an image: preprocess, infer, resize the output back (bilinear). */
-export async function predictDepth(model: DepthModel, image: RgbImage, opts: PredictOptions = {}): Promise<DepthPrediction> {
+export async function predictDepth(
+  model: DepthModel,
+  image: RgbImage,
+  opts: PredictOptions = {},
+): Promise<DepthPrediction> {
   const a = model.adapter;
   const t0 = performance.now();
   const size = modelInputSize(a, image.width, image.height, opts.inputSize ?? DEPTH_MODEL_DEFAULTS.shortSide);
   const input = await preprocessImage(image, a, size);
   const dims = [1, 3, size.height, size.width];
-  const tensor = a.input.type === 'float16'
-    ? new ort.Tensor('float16', toHalfArray(input), dims)
-    : new ort.Tensor('float32', input, dims);
+  const tensor =
+    a.input.type === 'float16'
+      ? new ort.Tensor('float16', toHalfArray(input), dims)
+      : new ort.Tensor('float32', input, dims);
   const t1 = performance.now();
   let out: ort.InferenceSession.ReturnType;
   try {
     const fetches = [a.depthOutput.name, ...(a.focalOutput ? [a.focalOutput.name] : [])];
     out = await model.session.run({ [a.input.name]: tensor }, fetches);
   } catch (e) {
-    throw new VantageError('depth-model-failed', `depth model ${model.name} failed on a ${size.width}×${size.height} input: ${(e as Error).message.split('\n')[0]}`,
-      `the model may expect another input size or family; try --depth-kind (${describeModelIo([{ name: a.input.name, type: a.input.type, dims }], [])})`, { cause: e });
+    throw new VantageError(
+      'depth-model-failed',
+      `depth model ${model.name} failed on a ${size.width}×${size.height} input: ${(e as Error).message.split('\n')[0]}`,
+      `the model may expect another input size or family; try --depth-kind (${describeModelIo([{ name: a.input.name, type: a.input.type, dims }], [])})`,
+      { cause: e },
+    );
   }
   const t2 = performance.now();
   const depthTensor = out[a.depthOutput.name];
   const prediction = predictionToImage(floatData(depthTensor), depthTensor.dims, image.width, image.height);
-  const notes = [`model input ${size.width}×${size.height}${a.input.fixed ? ' (fixed by the model; aspect not kept)' : ` (short side ${Math.min(size.width, size.height)}, aspect kept, multiples of ${a.multiple})`}; output resized to ${image.width}×${image.height} (bilinear)`];
+  const notes = [
+    `model input ${size.width}×${size.height}${a.input.fixed ? ' (fixed by the model; aspect not kept)' : ` (short side ${Math.min(size.width, size.height)}, aspect kept, multiples of ${a.multiple})`}; output resized to ${image.width}×${image.height} (bilinear)`,
+  ];
   let focalPx: number | undefined;
   if (a.focalOutput) {
     const v = floatData(out[a.focalOutput.name])[0];
     if (Number.isFinite(v) && v > 0) {
       if (a.focalOutput.meaning === 'focal-px') {
         focalPx = (v * image.width) / size.width;
-        notes.push(`focal length from the model: ${v.toFixed(1)} px at ${size.width} px wide → ${focalPx.toFixed(1)} px at ${image.width} px`);
+        notes.push(
+          `focal length from the model: ${v.toFixed(1)} px at ${size.width} px wide → ${focalPx.toFixed(1)} px at ${image.width} px`,
+        );
       } else if (v < 180) {
         focalPx = (0.5 * image.width) / Math.tan((v * Math.PI) / 360);
         notes.push(`field of view from the model: ${v.toFixed(1)}° → focal length ${focalPx.toFixed(1)} px`);
@@ -232,20 +302,29 @@ export async function predictDepth(model: DepthModel, image: RgbImage, opts: Pre
   if (nonFinite) notes.push(`${nonFinite} pixels had a non-finite prediction and have no depth`);
   const t3 = performance.now();
   return {
-    width: image.width, height: image.height, prediction,
+    width: image.width,
+    height: image.height,
+    prediction,
     meta: { kind: a.kind, prediction: a.prediction, modelInput: size, focalPx, maxDepth: a.maxDepth, notes },
     timings: { preMs: t1 - t0, inferMs: t2 - t1, postMs: t3 - t2 },
   };
 }
 
 /** A prediction turned into depth: metric as it is (or rescaled to known depths), relative through the alignment. */
-export function depthFromPrediction(pred: { width: number; height: number; prediction: Float32Array; meta: PredictionMeta }, align: AlignOptions = {}): { depth: Float32Array; units: DepthUnits; alignment: Alignment } {
+export function depthFromPrediction(
+  pred: { width: number; height: number; prediction: Float32Array; meta: PredictionMeta },
+  align: AlignOptions = {},
+): { depth: Float32Array; units: DepthUnits; alignment: Alignment } {
   const { width, height, prediction, meta } = pred;
   let r: { depth: Float32Array; alignment: Alignment };
   if (meta.prediction === 'inverse') {
     r = alignDisparity(prediction, width, height, align);
   } else if (meta.prediction === 'canonical-inverse') {
-    if (!meta.focalPx) throw new VantageError('depth-model-output', 'canonical inverse depth needs the model\'s focal length, which it did not give');
+    if (!meta.focalPx)
+      throw new VantageError(
+        'depth-model-output',
+        "canonical inverse depth needs the model's focal length, which it did not give",
+      );
     const k = meta.focalPx / width; // f_px / W is the same at the model's and the image's resolution
     const metres = Float32Array.from(prediction, (p) => (p > 0 ? k / p : NaN));
     r = alignMetric(metres, width, height, align);
@@ -280,20 +359,49 @@ export interface DepthEstimate {
   timings: { preMs: number; inferMs: number; postMs: number };
 }
 
-function estimateFrom(pred: DepthPrediction | { width: number; height: number; prediction: Float32Array; meta: PredictionMeta; timings?: DepthPrediction['timings'] }, align: AlignOptions, modelPath: string, modelNotes: string[]): DepthEstimate {
+function estimateFrom(
+  pred:
+    | DepthPrediction
+    | {
+        width: number;
+        height: number;
+        prediction: Float32Array;
+        meta: PredictionMeta;
+        timings?: DepthPrediction['timings'];
+      },
+  align: AlignOptions,
+  modelPath: string,
+  modelNotes: string[],
+): DepthEstimate {
   const { depth, units, alignment } = depthFromPrediction(pred, align);
   return {
-    depth, width: pred.width, height: pred.height, units, kind: pred.meta.kind as DepthKind, focalPx: pred.meta.focalPx,
+    depth,
+    width: pred.width,
+    height: pred.height,
+    units,
+    kind: pred.meta.kind as DepthKind,
+    focalPx: pred.meta.focalPx,
     notes: [...modelNotes, ...pred.meta.notes, alignment.note, `depth units: ${units}`],
-    alignment, prediction: pred.prediction, predictionType: pred.meta.prediction, modelInput: pred.meta.modelInput, modelPath,
+    alignment,
+    prediction: pred.prediction,
+    predictionType: pred.meta.prediction,
+    modelInput: pred.meta.modelInput,
+    modelPath,
     timings: pred.timings ?? { preMs: 0, inferMs: 0, postMs: 0 },
   };
 }
 
-const alignOf = (o: AlignOptions): AlignOptions => ({ depthRange: o.depthRange, knownDepth: o.knownDepth, anchors: o.anchors });
+const alignOf = (o: AlignOptions): AlignOptions => ({
+  depthRange: o.depthRange,
+  knownDepth: o.knownDepth,
+  anchors: o.anchors,
+});
 
 /** Depth for one image (RGB pixels, a file path or encoded bytes). */
-export async function estimateDepth(image: RgbImage | string | Buffer, opts: EstimateDepthOptions): Promise<DepthEstimate> {
+export async function estimateDepth(
+  image: RgbImage | string | Buffer,
+  opts: EstimateDepthOptions,
+): Promise<DepthEstimate> {
   const img = typeof image === 'string' || Buffer.isBuffer(image) ? await readImage(image) : image;
   const model = typeof opts.model === 'string' ? await loadDepthModel(opts.model, opts) : opts.model;
   try {
@@ -323,7 +431,10 @@ export interface DepthForImageOptions extends Omit<LoadDepthModelOptions, 'kind'
  * prediction is cached per image bytes + model file (+ family and input size), so a second render of
  * the same photo skips the model; alignment options apply afresh each time.
  */
-export async function depthForImage(imagePath: string, opts: DepthForImageOptions): Promise<DepthEstimate & { cached: boolean }> {
+export async function depthForImage(
+  imagePath: string,
+  opts: DepthForImageOptions,
+): Promise<DepthEstimate & { cached: boolean }> {
   const cacheDir = opts.cacheDir ?? vantageCacheDir();
   const kind = parseDepthKind(opts.depthKind);
   const inputSize = opts.inputSize ?? DEPTH_MODEL_DEFAULTS.shortSide;
@@ -333,21 +444,33 @@ export async function depthForImage(imagePath: string, opts: DepthForImageOption
   const useCache = opts.useCache ?? true;
   let key: string | undefined;
   if (useCache) {
-    key = predictionCacheKey({ imageHash: sha256Hex(bytes), modelHash: await modelFingerprint(file.path), kind: kind ?? 'auto', inputSize });
+    key = predictionCacheKey({
+      imageHash: sha256Hex(bytes),
+      modelHash: await modelFingerprint(file.path),
+      kind: kind ?? 'auto',
+      inputSize,
+    });
     const hit = await readCachedPrediction(cacheDir, key);
     if (hit) {
       opts.log?.(`depth for ${basename(imagePath)} from the cache`);
-      const est = estimateFrom(hit, align, file.path, [`depth model ${file.known?.name ?? basename(file.path)} (${file.path})`, 'prediction read from the depth cache']);
+      const est = estimateFrom(hit, align, file.path, [
+        `depth model ${file.known?.name ?? basename(file.path)} (${file.path})`,
+        'prediction read from the depth cache',
+      ]);
       return { ...est, cached: true };
     }
   }
   const image = await readImage(bytes, { name: imagePath });
   const model = await loadDepthModel(opts.depthModel, { ...opts, kind, cacheDir });
   try {
-    opts.log?.(`running ${model.adapter.label} on ${basename(imagePath)} (${image.width}×${image.height}, ${model.provider})…`);
+    opts.log?.(
+      `running ${model.adapter.label} on ${basename(imagePath)} (${image.width}×${image.height}, ${model.provider})…`,
+    );
     const pred = await predictDepth(model, image, { inputSize });
     if (key) {
-      await writeCachedPrediction(cacheDir, key, pred).catch((e: unknown) => opts.log?.(`depth cache not written: ${(e as Error).message}`));
+      await writeCachedPrediction(cacheDir, key, pred).catch((e: unknown) =>
+        opts.log?.(`depth cache not written: ${(e as Error).message}`),
+      );
     }
     return { ...estimateFrom(pred, align, model.path, model.notes), cached: false };
   } finally {

@@ -69,13 +69,19 @@ export function isDepthKind(s: string): s is DepthKind {
 export function parseDepthKind(s: string | undefined): DepthKind | undefined {
   if (s === undefined || s === '' || s === 'auto') return undefined;
   if (!isDepthKind(s)) {
-    throw new VantageError('bad-depth-kind', `unknown depth kind "${s}"`, `use one of: auto, ${DEPTH_KINDS.join(', ')}`);
+    throw new VantageError(
+      'bad-depth-kind',
+      `unknown depth kind "${s}"`,
+      `use one of: auto, ${DEPTH_KINDS.join(', ')}`,
+    );
   }
   return s;
 }
 
-const fixedDim = (d: number | string | undefined): number | undefined => (typeof d === 'number' && d > 0 ? d : undefined);
-const describeIo = (v: ModelIo) => `${v.name} ${v.type} [${v.dims.map((d) => (typeof d === 'number' && d < 0 ? '?' : d)).join(',')}]`;
+const fixedDim = (d: number | string | undefined): number | undefined =>
+  typeof d === 'number' && d > 0 ? d : undefined;
+const describeIo = (v: ModelIo) =>
+  `${v.name} ${v.type} [${v.dims.map((d) => (typeof d === 'number' && d < 0 ? '?' : d)).join(',')}]`;
 
 /** "inputs: … ; outputs: …" for errors. */
 export function describeModelIo(inputs: ModelIo[], outputs: ModelIo[]): string {
@@ -94,7 +100,10 @@ function noFamily(inputs: ModelIo[], outputs: ModelIo[], why: string): VantageEr
 const isFloat = (t: string) => t === 'float32' || t === 'float16';
 
 /** Mul(Sigmoid(·), c) → c; Relu → 'relu'; Div(1, ·) / Reciprocal → 'reciprocal'; else undefined. */
-export function depthHeadOf(graph: OnnxGraphSummary, outputName: string): { head: 'sigmoid-max' | 'relu' | 'reciprocal' | 'other' | 'unknown'; maxDepth?: number; chain: string[] } {
+export function depthHeadOf(
+  graph: OnnxGraphSummary,
+  outputName: string,
+): { head: 'sigmoid-max' | 'relu' | 'reciprocal' | 'other' | 'unknown'; maxDepth?: number; chain: string[] } {
   const { node, chain } = originOf(graph, outputName);
   if (!node) return { head: 'unknown', chain };
   const constOf = (name: string) => {
@@ -105,10 +114,14 @@ export function depthHeadOf(graph: OnnxGraphSummary, outputName: string): { head
   if (node.opType === 'Reciprocal') return { head: 'reciprocal', chain };
   if (node.opType === 'Div' && constOf(node.inputs[0]) !== undefined) return { head: 'reciprocal', chain };
   if (node.opType === 'Mul') {
-    for (const [a, b] of [[0, 1], [1, 0]]) {
+    for (const [a, b] of [
+      [0, 1],
+      [1, 0],
+    ]) {
       const c = constOf(node.inputs[b]);
       const p = producerOf(graph, node.inputs[a]);
-      if (c !== undefined && p?.opType === 'Sigmoid') return { head: 'sigmoid-max', maxDepth: c, chain: [...chain, 'Sigmoid'] };
+      if (c !== undefined && p?.opType === 'Sigmoid')
+        return { head: 'sigmoid-max', maxDepth: c, chain: [...chain, 'Sigmoid'] };
       if (c !== undefined && p?.opType === 'Relu') return { head: 'relu', chain: [...chain, 'Relu'] };
     }
   }
@@ -126,16 +139,37 @@ export interface DetectOptions {
 
 /** Decide the family of a model from its I/O (and graph), or explain why none fits. */
 export function detectDepthAdapter(inputs: ModelIo[], outputs: ModelIo[], opts: DetectOptions = {}): DepthAdapter {
-  const images = inputs.filter((i) => i.dims.length === 4 && isFloat(i.type) && (fixedDim(i.dims[1]) ?? 3) === 3 && (fixedDim(i.dims[0]) ?? 1) === 1);
+  const images = inputs.filter(
+    (i) =>
+      i.dims.length === 4 && isFloat(i.type) && (fixedDim(i.dims[1]) ?? 3) === 3 && (fixedDim(i.dims[0]) ?? 1) === 1,
+  );
   if (inputs.length !== 1 || images.length !== 1) {
-    throw noFamily(inputs, outputs, inputs.length !== 1 ? `it has ${inputs.length} inputs, a depth model has one image input` : 'its input is not a float [1,3,H,W] image');
+    throw noFamily(
+      inputs,
+      outputs,
+      inputs.length !== 1
+        ? `it has ${inputs.length} inputs, a depth model has one image input`
+        : 'its input is not a float [1,3,H,W] image',
+    );
   }
   const input = images[0];
   const focalOut = outputs.find((o) => /focal/i.test(o.name)) ?? outputs.find((o) => /fov|field_of_view/i.test(o.name));
-  const maps = outputs.filter((o) => o !== focalOut && (o.dims.length === 3 || (o.dims.length === 4 && (fixedDim(o.dims[1]) ?? 1) === 1)) && isFloat(o.type));
-  const depthOut = maps.find((o) => /^(predicted_depth|depth)$/i.test(o.name)) ?? (maps.length === 1 ? maps[0] : undefined);
+  const maps = outputs.filter(
+    (o) =>
+      o !== focalOut &&
+      (o.dims.length === 3 || (o.dims.length === 4 && (fixedDim(o.dims[1]) ?? 1) === 1)) &&
+      isFloat(o.type),
+  );
+  const depthOut =
+    maps.find((o) => /^(predicted_depth|depth)$/i.test(o.name)) ?? (maps.length === 1 ? maps[0] : undefined);
   if (!depthOut) {
-    throw noFamily(inputs, outputs, maps.length ? `it has ${maps.length} depth-like outputs and none is named predicted_depth or depth` : 'no output is a [1,H,W] or [1,1,H,W] map');
+    throw noFamily(
+      inputs,
+      outputs,
+      maps.length
+        ? `it has ${maps.length} depth-like outputs and none is named predicted_depth or depth`
+        : 'no output is a [1,H,W] or [1,1,H,W] map',
+    );
   }
   const h = fixedDim(input.dims[2]);
   const w = fixedDim(input.dims[3]);
@@ -152,11 +186,18 @@ export function detectDepthAdapter(inputs: ModelIo[], outputs: ModelIo[], opts: 
   } else if (w === 256 && h === 256) {
     kind = 'midas-small';
     notes.push('family midas-small: fixed 256×256 input');
-  } else if (daNames || (!fixed && maps.length === 1 && depthOut.dims.length === 3 && /pixel|image|input/i.test(input.name))) {
+  } else if (
+    daNames ||
+    (!fixed && maps.length === 1 && depthOut.dims.length === 3 && /pixel|image|input/i.test(input.name))
+  ) {
     kind = opts.knownKind === 'da2-metric' ? 'da2-metric' : 'da2-relative';
     notes.push(`family Depth Anything V2: ${input.name} → ${depthOut.name}`);
   } else {
-    throw noFamily(inputs, outputs, `input "${input.name}" and output "${depthOut.name}" with ${fixed ? `a fixed ${fixed.width}×${fixed.height}` : 'a dynamic'} size fit none`);
+    throw noFamily(
+      inputs,
+      outputs,
+      `input "${input.name}" and output "${depthOut.name}" with ${fixed ? `a fixed ${fixed.width}×${fixed.height}` : 'a dynamic'} size fit none`,
+    );
   }
 
   const head = opts.graph ? depthHeadOf(opts.graph, depthOut.name) : undefined;
@@ -166,14 +207,21 @@ export function detectDepthAdapter(inputs: ModelIo[], outputs: ModelIo[], opts: 
     if (head?.head === 'sigmoid-max') {
       if (!opts.kind) kind = 'da2-metric';
       maxDepth = head.maxDepth;
-      notes.push(`graph ends in ${maxDepth} · sigmoid: metric depth head (max ${maxDepth} m${maxDepth === 20 ? ', indoor' : maxDepth === 80 ? ', outdoor' : ''})`);
+      notes.push(
+        `graph ends in ${maxDepth} · sigmoid: metric depth head (max ${maxDepth} m${maxDepth === 20 ? ', indoor' : maxDepth === 80 ? ', outdoor' : ''})`,
+      );
     } else if (head?.head === 'relu') {
       if (!opts.kind) kind = 'da2-relative';
       notes.push('graph ends in ReLU: relative inverse-depth head');
     } else if (!opts.kind) {
-      notes.push(opts.knownKind ? `head not recognised in the graph; ${kind} as registered for this model` : 'head not recognised in the graph; assumed relative inverse depth (pass --depth-kind da2-metric if it outputs metres)');
+      notes.push(
+        opts.knownKind
+          ? `head not recognised in the graph; ${kind} as registered for this model`
+          : 'head not recognised in the graph; assumed relative inverse depth (pass --depth-kind da2-metric if it outputs metres)',
+      );
     }
-    if (kind === 'da2-metric' && opts.kind === 'da2-metric' && head?.head === 'relu') notes.push('warning: --depth-kind da2-metric, but the graph ends in ReLU like a relative head');
+    if (kind === 'da2-metric' && opts.kind === 'da2-metric' && head?.head === 'relu')
+      notes.push('warning: --depth-kind da2-metric, but the graph ends in ReLU like a relative head');
     prediction = kind === 'da2-metric' ? 'metric' : 'inverse';
   } else if (kind === 'midas-small') {
     prediction = 'inverse';
@@ -184,26 +232,46 @@ export function detectDepthAdapter(inputs: ModelIo[], outputs: ModelIo[], opts: 
       notes.push('Depth Pro graph ends in 1/x: its depth output is metric (metres)');
     } else if (head && head.head !== 'unknown') {
       prediction = 'canonical-inverse';
-      notes.push(`Depth Pro graph ends in ${head.chain.join(' ← ')}, not 1/x: output read as canonical inverse depth (metres = f_px / (W · value))`);
+      notes.push(
+        `Depth Pro graph ends in ${head.chain.join(' ← ')}, not 1/x: output read as canonical inverse depth (metres = f_px / (W · value))`,
+      );
     } else {
       prediction = 'metric';
       notes.push('Depth Pro graph could not be read: output assumed metric (metres); check against a known distance');
     }
     if (prediction === 'canonical-inverse' && !focalOut) {
-      throw noFamily(inputs, outputs, 'a Depth Pro graph with canonical inverse depth needs a focal-length or field-of-view output to become metres');
+      throw noFamily(
+        inputs,
+        outputs,
+        'a Depth Pro graph with canonical inverse depth needs a focal-length or field-of-view output to become metres',
+      );
     }
   }
 
   const da = kind === 'da2-relative' || kind === 'da2-metric';
   const adapter: DepthAdapter = {
     kind,
-    label: { 'da2-relative': 'Depth Anything V2 (relative)', 'da2-metric': 'Depth Anything V2 (metric)', 'midas-small': 'MiDaS v2.1 small', 'depth-pro': 'Depth Pro' }[kind],
+    label: {
+      'da2-relative': 'Depth Anything V2 (relative)',
+      'da2-metric': 'Depth Anything V2 (metric)',
+      'midas-small': 'MiDaS v2.1 small',
+      'depth-pro': 'Depth Pro',
+    }[kind],
     input: {
-      name: input.name, type: input.type,
-      fixed: fixed ?? (kind === 'midas-small' ? { width: 256, height: 256 } : kind === 'depth-pro' ? { width: 1536, height: 1536 } : undefined),
+      name: input.name,
+      type: input.type,
+      fixed:
+        fixed ??
+        (kind === 'midas-small'
+          ? { width: 256, height: 256 }
+          : kind === 'depth-pro'
+            ? { width: 1536, height: 1536 }
+            : undefined),
     },
     depthOutput: { name: depthOut.name },
-    focalOutput: focalOut ? { name: focalOut.name, meaning: /focal/i.test(focalOut.name) ? 'focal-px' : 'fov-deg' } : undefined,
+    focalOutput: focalOut
+      ? { name: focalOut.name, meaning: /focal/i.test(focalOut.name) ? 'focal-px' : 'fov-deg' }
+      : undefined,
     mean: kind === 'depth-pro' ? HALF : IMAGENET_MEAN,
     std: kind === 'depth-pro' ? HALF : IMAGENET_STD,
     multiple: da ? DEPTH_MODEL_DEFAULTS.patchMultiple : 1,
@@ -212,7 +280,9 @@ export function detectDepthAdapter(inputs: ModelIo[], outputs: ModelIo[], opts: 
     notes,
   };
   if (da && adapter.input.fixed && (adapter.input.fixed.width % 14 || adapter.input.fixed.height % 14)) {
-    notes.push(`warning: fixed input ${adapter.input.fixed.width}×${adapter.input.fixed.height} is not a multiple of 14`);
+    notes.push(
+      `warning: fixed input ${adapter.input.fixed.width}×${adapter.input.fixed.height} is not a multiple of 14`,
+    );
   }
   return adapter;
 }
@@ -225,10 +295,19 @@ function multipleAtLeast(x: number, m: number, minVal: number): number {
 }
 
 /** The model input size for an image: fixed by the model, or short side `shortSide`, aspect kept, multiples of 14. */
-export function modelInputSize(adapter: DepthAdapter, imageWidth: number, imageHeight: number, shortSide: number = DEPTH_MODEL_DEFAULTS.shortSide): { width: number; height: number } {
+export function modelInputSize(
+  adapter: DepthAdapter,
+  imageWidth: number,
+  imageHeight: number,
+  shortSide: number = DEPTH_MODEL_DEFAULTS.shortSide,
+): { width: number; height: number } {
   if (adapter.input.fixed) return { ...adapter.input.fixed };
   if (!(shortSide >= adapter.multiple && Number.isFinite(shortSide))) {
-    throw new VantageError('bad-input-size', `model input size ${shortSide} is too small`, `use at least ${adapter.multiple} (default ${DEPTH_MODEL_DEFAULTS.shortSide})`);
+    throw new VantageError(
+      'bad-input-size',
+      `model input size ${shortSide} is too small`,
+      `use at least ${adapter.multiple} (default ${DEPTH_MODEL_DEFAULTS.shortSide})`,
+    );
   }
   const scale = shortSide / Math.min(imageWidth, imageHeight);
   return {
@@ -238,7 +317,11 @@ export function modelInputSize(adapter: DepthAdapter, imageWidth: number, imageH
 }
 
 /** The image resized (bicubic) to the model's input and normalised into planar float32 RGB [1,3,H,W]. */
-export async function preprocessImage(image: RgbImage, adapter: DepthAdapter, size: { width: number; height: number }): Promise<Float32Array> {
+export async function preprocessImage(
+  image: RgbImage,
+  adapter: DepthAdapter,
+  size: { width: number; height: number },
+): Promise<Float32Array> {
   const { width, height } = size;
   let pixels: Uint8Array = image.rgb;
   if (width !== image.width || height !== image.height) {
@@ -251,7 +334,8 @@ export async function preprocessImage(image: RgbImage, adapter: DepthAdapter, si
   const out = new Float32Array(3 * n);
   // (x / 255 − mean) / std as one multiply-add per sample, via a 256-entry table per channel
   const lut = new Float32Array(768);
-  for (let c = 0; c < 3; c++) for (let x = 0; x < 256; x++) lut[c * 256 + x] = (x / 255 - adapter.mean[c]) / adapter.std[c];
+  for (let c = 0; c < 3; c++)
+    for (let x = 0; x < 256; x++) lut[c * 256 + x] = (x / 255 - adapter.mean[c]) / adapter.std[c];
   for (let i = 0, j = 0; i < n; i++, j += 3) {
     out[i] = lut[pixels[j]];
     out[n + i] = lut[256 + pixels[j + 1]];
@@ -305,12 +389,20 @@ export function resizeBilinear(src: Float32Array, sw: number, sh: number, dw: nu
 }
 
 /** The model's depth output ([1,H,W] or [1,1,H,W]) resized back to the image (bilinear). */
-export function predictionToImage(data: Float32Array, dims: readonly number[], imageWidth: number, imageHeight: number): Float32Array {
+export function predictionToImage(
+  data: Float32Array,
+  dims: readonly number[],
+  imageWidth: number,
+  imageHeight: number,
+): Float32Array {
   const w = dims[dims.length - 1];
   const h = dims[dims.length - 2];
   if (!(w > 0 && h > 0) || data.length !== w * h) {
-    throw new VantageError('depth-model-output', `the depth output has shape [${dims.join(',')}] and ${data.length} values; expected one [1,H,W] map`,
-      'pass --depth-kind to choose the family, or use another export of the model');
+    throw new VantageError(
+      'depth-model-output',
+      `the depth output has shape [${dims.join(',')}] and ${data.length} values; expected one [1,H,W] map`,
+      'pass --depth-kind to choose the family, or use another export of the model',
+    );
   }
   return resizeBilinear(data, w, h, imageWidth, imageHeight);
 }

@@ -6,8 +6,13 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import {
-  decodeMessage, onnxTypes, tensorValues,
-  type OnnxAttributeObject, type OnnxNodeObject, type OnnxTensorObject, type OnnxValueInfoObject,
+  decodeMessage,
+  onnxTypes,
+  tensorValues,
+  type OnnxAttributeObject,
+  type OnnxNodeObject,
+  type OnnxTensorObject,
+  type OnnxValueInfoObject,
 } from './onnx-proto.js';
 
 export interface OnnxValueSummary {
@@ -43,7 +48,10 @@ const WINDOW = 1 << 20;
 class WindowedFile {
   private buf = Buffer.alloc(0);
   private start = 0;
-  constructor(private readonly fh: FileHandle, readonly size: number) {}
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
   async bytes(offset: number, length: number): Promise<Buffer> {
     if (offset >= this.start && offset + length <= this.start + this.buf.length) {
       return this.buf.subarray(offset - this.start, offset - this.start + length);
@@ -70,7 +78,13 @@ class WindowedFile {
   }
 }
 
-interface Field { field: number; wire: number; start: number; end: number; value?: number }
+interface Field {
+  field: number;
+  wire: number;
+  start: number;
+  end: number;
+  value?: number;
+}
 
 /** The fields of a message spanning [from, to): where each lies (length-delimited) or its varint value. */
 async function* fieldsOf(f: WindowedFile, from: number, to: number): AsyncGenerator<Field> {
@@ -105,7 +119,9 @@ function valueSummary(v: OnnxValueInfoObject): OnnxValueSummary {
   return {
     name: v.name ?? '',
     elemType: tt?.elemType ?? 0,
-    dims: (tt?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : d.dimParam || '?')),
+    dims: (tt?.shape?.dim ?? []).map((d) =>
+      d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : d.dimParam || '?',
+    ),
   };
 }
 
@@ -116,14 +132,26 @@ export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSumma
   try {
     const size = (await fh.stat()).size;
     const f = new WindowedFile(fh, size);
-    const summary: OnnxGraphSummary = { irVersion: 0, producer: '', opsets: [], inputs: [], outputs: [], nodes: [], constants: new Map() };
+    const summary: OnnxGraphSummary = {
+      irVersion: 0,
+      producer: '',
+      opsets: [],
+      inputs: [],
+      outputs: [],
+      nodes: [],
+      constants: new Map(),
+    };
     const initializers = new Set<string>();
     let sawGraph = false;
     for await (const top of fieldsOf(f, 0, size)) {
       if (top.field === 1 && top.wire === 0) summary.irVersion = top.value ?? 0;
-      else if (top.field === 2 && top.wire === 2) summary.producer = (await f.bytes(top.start, top.end - top.start)).toString('utf8');
+      else if (top.field === 2 && top.wire === 2)
+        summary.producer = (await f.bytes(top.start, top.end - top.start)).toString('utf8');
       else if (top.field === 8 && top.wire === 2) {
-        const o = decodeMessage<{ domain?: string; version?: number }>(types.OperatorSetIdProto, await f.bytes(top.start, top.end - top.start));
+        const o = decodeMessage<{ domain?: string; version?: number }>(
+          types.OperatorSetIdProto,
+          await f.bytes(top.start, top.end - top.start),
+        );
         summary.opsets.push({ domain: o.domain ?? '', version: o.version ?? 0 });
       } else if (top.field === 7 && top.wire === 2) {
         sawGraph = true;
@@ -132,10 +160,24 @@ export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSumma
           const len = g.end - g.start;
           if (g.field === 1) {
             const n = decodeMessage<OnnxNodeObject>(types.NodeProto, await f.bytes(g.start, len));
-            summary.nodes.push({ opType: n.opType ?? '', name: n.name ?? '', inputs: n.input ?? [], outputs: n.output ?? [], attributes: n.attribute ?? [] });
+            summary.nodes.push({
+              opType: n.opType ?? '',
+              name: n.name ?? '',
+              inputs: n.input ?? [],
+              outputs: n.output ?? [],
+              attributes: n.attribute ?? [],
+            });
             if (n.opType === 'Constant') {
-              const value = n.attribute?.find((a) => a.name === 'value' || a.name === 'value_float' || a.name === 'value_floats');
-              const vals = value?.t ? tensorValues(value.t) : value?.floats?.length ? value.floats : value?.f !== undefined ? [value.f] : undefined;
+              const value = n.attribute?.find(
+                (a) => a.name === 'value' || a.name === 'value_float' || a.name === 'value_floats',
+              );
+              const vals = value?.t
+                ? tensorValues(value.t)
+                : value?.floats?.length
+                  ? value.floats
+                  : value?.f !== undefined
+                    ? [value.f]
+                    : undefined;
               if (vals && n.output?.[0]) summary.constants.set(n.output[0], vals);
             }
           } else if (g.field === 5 && len <= SMALL_TENSOR_BYTES) {
@@ -146,7 +188,8 @@ export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSumma
           } else if (g.field === 5) {
             // a weight: read only its name (TensorProto field 8), seek past the data
             for await (const tf of fieldsOf(f, g.start, g.end)) {
-              if (tf.field === 8 && tf.wire === 2) initializers.add((await f.bytes(tf.start, tf.end - tf.start)).toString('utf8'));
+              if (tf.field === 8 && tf.wire === 2)
+                initializers.add((await f.bytes(tf.start, tf.end - tf.start)).toString('utf8'));
             }
           } else if (g.field === 11 || g.field === 12) {
             const v = decodeMessage<OnnxValueInfoObject>(types.ValueInfoProto, await f.bytes(g.start, len));

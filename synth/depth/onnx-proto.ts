@@ -63,7 +63,11 @@ const DESCRIPTOR = {
           nested: {
             Dimension: {
               oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
-              fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 }, denotation: { type: 'string', id: 3 } },
+              fields: {
+                dimValue: { type: 'int64', id: 1 },
+                dimParam: { type: 'string', id: 2 },
+                denotation: { type: 'string', id: 3 },
+              },
             },
           },
         },
@@ -74,7 +78,11 @@ const DESCRIPTOR = {
           },
         },
         ValueInfoProto: {
-          fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 }, docString: { type: 'string', id: 3 } },
+          fields: {
+            name: { type: 'string', id: 1 },
+            type: { type: 'TypeProto', id: 2 },
+            docString: { type: 'string', id: 3 },
+          },
         },
         GraphProto: {
           fields: {
@@ -130,7 +138,11 @@ export function onnxTypes(): OnnxTypes {
 
 /** Decoded messages as plain objects: int64 as number, bytes as Uint8Array, defaults omitted. */
 export function decodeMessage<T>(type: protobuf.Type, bytes: Uint8Array): T {
-  return type.toObject(type.decode(bytes), { longs: Number, bytes: Uint8Array as unknown as typeof String, arrays: true }) as T;
+  return type.toObject(type.decode(bytes), {
+    longs: Number,
+    bytes: Uint8Array as unknown as typeof String,
+    arrays: true,
+  }) as T;
 }
 
 /** Plain-object shapes of the decoded messages (the fields Vantage reads). */
@@ -184,8 +196,10 @@ export function tensorValues(t: OnnxTensorObject): number[] | undefined {
   if (dt === ONNX_DTYPE.FLOAT) for (let o = 0; o + 4 <= raw.length; o += 4) out.push(view.getFloat32(o, true));
   else if (dt === ONNX_DTYPE.DOUBLE) for (let o = 0; o + 8 <= raw.length; o += 8) out.push(view.getFloat64(o, true));
   else if (dt === ONNX_DTYPE.INT32) for (let o = 0; o + 4 <= raw.length; o += 4) out.push(view.getInt32(o, true));
-  else if (dt === ONNX_DTYPE.INT64) for (let o = 0; o + 8 <= raw.length; o += 8) out.push(Number(view.getBigInt64(o, true)));
-  else if (dt === ONNX_DTYPE.FLOAT16) for (let o = 0; o + 2 <= raw.length; o += 2) out.push(halfToFloat(view.getUint16(o, true)));
+  else if (dt === ONNX_DTYPE.INT64)
+    for (let o = 0; o + 8 <= raw.length; o += 8) out.push(Number(view.getBigInt64(o, true)));
+  else if (dt === ONNX_DTYPE.FLOAT16)
+    for (let o = 0; o + 2 <= raw.length; o += 2) out.push(halfToFloat(view.getUint16(o, true)));
   else return undefined;
   return out;
 }

@@ -46,7 +46,9 @@ export async function ensureBuilt(sources: string[], log: (s: string) => void = 
     log(`building dist/ (stale: ${stale(sources).join(', ')})…`);
     // tsc writes its output even when files that are not ours have type errors; what matters is the output
     await new Promise<void>((done) => {
-      execFile('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 ** 2 }, () => done());
+      execFile('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 ** 2 }, () =>
+        done(),
+      );
     });
   } finally {
     rmSync(lock, { recursive: true, force: true });

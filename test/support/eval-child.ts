@@ -9,5 +9,8 @@ const opts = JSON.parse(process.argv[2] ?? '{}') as EvalOptions;
 process.stdout.write('started\n');
 runEval({ ...opts, progress: 'none', log: () => {} }).then(
   () => process.stdout.write('finished\n'),
-  (e: Error) => { process.stderr.write(`${e.message}\n`); process.exit(1); },
+  (e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  },
 );

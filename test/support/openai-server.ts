@@ -85,12 +85,22 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
   let maxInFlight = 0;
   let counter = 0;
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
-    timers.add(t);
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
 
-  const send = (res: ServerResponse, rec: RecordedRequest, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    rec: RecordedRequest,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     rec.status = status;
     if (res.destroyed || res.writableEnded) return; // the client gave up (timeout)
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -107,10 +117,15 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
     }
     const rf = body.response_format as { type?: string } | undefined;
     if (rf?.type === 'json_schema' && opts.supportsJsonSchema === false) {
-      return send(res, rec, 400, errorBody(
-        "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.",
-        'response_format',
-      ));
+      return send(
+        res,
+        rec,
+        400,
+        errorBody(
+          "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.",
+          'response_format',
+        ),
+      );
     }
     if (body.logprobs && opts.supportsLogprobs === false) {
       return send(res, rec, 400, errorBody('logprobs are not supported by this server.', 'logprobs'));
@@ -122,11 +137,23 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
     if (fault?.kind === '429') {
       const s = fault.retryAfterS ?? 1;
       const value = fault.asDate ? new Date(Date.now() + s * 1000).toUTCString() : String(s);
-      return send(res, rec, 429, errorBody('Rate limit reached. Please try again later.', null, 'rate_limit_exceeded'), { 'retry-after': value });
+      return send(
+        res,
+        rec,
+        429,
+        errorBody('Rate limit reached. Please try again later.', null, 'rate_limit_exceeded'),
+        { 'retry-after': value },
+      );
     }
-    if (fault?.kind === '500') return send(res, rec, 500, errorBody('The server had an error while processing your request.', null));
-    if (fault?.kind === 'status') return send(res, rec, fault.status, errorBody(fault.message ?? `status ${fault.status}`, fault.param ?? null));
-    if (fault?.kind === 'reset') { req.socket.destroy(); rec.status = 0; return; }
+    if (fault?.kind === '500')
+      return send(res, rec, 500, errorBody('The server had an error while processing your request.', null));
+    if (fault?.kind === 'status')
+      return send(res, rec, fault.status, errorBody(fault.message ?? `status ${fault.status}`, fault.param ?? null));
+    if (fault?.kind === 'reset') {
+      req.socket.destroy();
+      rec.status = 0;
+      return;
+    }
     if (fault?.kind === 'slow') await sleep(fault.ms);
 
     const brainReq = brainRequestOf(body);
@@ -136,12 +163,18 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
     let refusal: string | null = null;
     let finish = 'stop';
     if (fault?.kind === 'malformed') {
-      content = fault.variant === 'truncated'
-        ? answerText.slice(0, Math.max(1, Math.floor(answerText.length / 2)))
-        : 'Looking at the picture, I would say it is most likely the second option, but I am not sure.';
+      content =
+        fault.variant === 'truncated'
+          ? answerText.slice(0, Math.max(1, Math.floor(answerText.length / 2)))
+          : 'Looking at the picture, I would say it is most likely the second option, but I am not sure.';
     } else if (fault?.kind === 'refusal') {
-      if (fault.via === 'content_filter') { content = null; finish = 'content_filter'; }
-      else { content = null; refusal = "I'm sorry, but I can't help with that request."; }
+      if (fault.via === 'content_filter') {
+        content = null;
+        finish = 'content_filter';
+      } else {
+        content = null;
+        refusal = "I'm sorry, but I can't help with that request.";
+      }
     } else if (fault?.kind === 'custom') {
       content = fault.content;
     }
@@ -155,13 +188,21 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: String(body.model ?? 'test-model'),
-      choices: [{
-        index: 0,
-        message: { role: 'assistant', content, refusal },
-        finish_reason: finish,
-        logprobs: wantLogprobs ? { content: tokenLogprobs(content as string, topK, opts.answerProbs), refusal: null } : null,
-      }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content, refusal },
+          finish_reason: finish,
+          logprobs: wantLogprobs
+            ? { content: tokenLogprobs(content as string, topK, opts.answerProbs), refusal: null }
+            : null,
+        },
+      ],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     });
   };
 
@@ -178,7 +219,10 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
         return send(res, rec, 400, errorBody('We could not parse the JSON body of your request.', null));
       }
       if (req.method === 'GET' && path === '/v1/models') {
-        return send(res, rec, 200, { object: 'list', data: [{ id: 'test-model', object: 'model', created: 0, owned_by: 'test' }] });
+        return send(res, rec, 200, {
+          object: 'list',
+          data: [{ id: 'test-model', object: 'model', created: 0, owned_by: 'test' }],
+        });
       }
       if (req.method !== 'POST' || path !== '/v1/chat/completions') {
         return send(res, rec, 404, errorBody(`Unknown request URL: ${req.method} ${path}.`, null, 'unknown_url'));
@@ -186,7 +230,12 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       let done = false;
-      const finished = () => { if (!done) { done = true; inFlight--; } };
+      const finished = () => {
+        if (!done) {
+          done = true;
+          inFlight--;
+        }
+      };
       res.on('close', finished);
       handleChat(req, res, rec).catch((e: Error) => send(res, rec, 500, errorBody(`brain failed: ${e.message}`, null)));
     });
@@ -197,15 +246,22 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
-    get inFlight() { return inFlight; },
-    get maxInFlight() { return maxInFlight; },
-    get faultsLeft() { return faults.length; },
-    close: () => new Promise<void>((resolve) => {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    get faultsLeft() {
+      return faults.length;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -258,18 +314,31 @@ function tokenLogprobs(content: string, topK: number, answerProbs?: (choice: str
   if (m) {
     let pos = 0;
     const at = m.index + m[0].length;
-    answerIdx = tokens.findIndex((t) => { const start = pos; pos += t.length; return start <= at && at < pos; });
+    answerIdx = tokens.findIndex((t) => {
+      const start = pos;
+      pos += t.length;
+      return start <= at && at < pos;
+    });
   }
-  if (answerIdx < 0 || !/^\s*[A-Z]$/.test(tokens[answerIdx] ?? '')) answerIdx = tokens.findIndex((t) => /^\s*\(?[A-Z]$/.test(t));
+  if (answerIdx < 0 || !/^\s*[A-Z]$/.test(tokens[answerIdx] ?? ''))
+    answerIdx = tokens.findIndex((t) => /^\s*\(?[A-Z]$/.test(t));
   return tokens.map((token, i) => {
     if (i !== answerIdx) {
-      return { token, logprob: -1e-4, bytes: [...Buffer.from(token)], top_logprobs: topK ? [{ token, logprob: -1e-4, bytes: [...Buffer.from(token)] }] : [] };
+      return {
+        token,
+        logprob: -1e-4,
+        bytes: [...Buffer.from(token)],
+        top_logprobs: topK ? [{ token, logprob: -1e-4, bytes: [...Buffer.from(token)] }] : [],
+      };
     }
     const choice = token.trim().replace('(', '');
     const probs = answerProbs?.(choice) ?? defaultAnswerProbs(choice);
     const alts = Object.entries(probs)
       .sort((a, b) => b[1] - a[1])
-      .map(([letter, p], k) => ({ token: letter === choice ? token : k % 2 ? ` ${letter}` : letter, logprob: Math.log(p) }));
+      .map(([letter, p], k) => ({
+        token: letter === choice ? token : k % 2 ? ` ${letter}` : letter,
+        logprob: Math.log(p),
+      }));
     return {
       token,
       logprob: Math.log(probs[choice] ?? 1e-9),

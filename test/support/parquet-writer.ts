@@ -23,23 +23,35 @@ const T = { I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
 
 class Out {
   bytes: number[] = [];
-  byte(b: number) { this.bytes.push(b & 0xff); }
+  byte(b: number) {
+    this.bytes.push(b & 0xff);
+  }
   varint(n: bigint) {
     let v = n;
-    while (v >= 0x80n) { this.byte(Number((v & 0x7fn) | 0x80n)); v >>= 7n; }
+    while (v >= 0x80n) {
+      this.byte(Number((v & 0x7fn) | 0x80n));
+      v >>= 7n;
+    }
     this.byte(Number(v));
   }
   zigzag(n: number | bigint) {
     const v = BigInt(n);
-    this.varint(v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
+    this.varint(v >= 0n ? v << 1n : (-v << 1n) - 1n);
   }
-  raw(b: Uint8Array | number[]) { for (const x of b) this.bytes.push(x); }
-  u32le(n: number) { this.raw([n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]); }
+  raw(b: Uint8Array | number[]) {
+    for (const x of b) this.bytes.push(x);
+  }
+  u32le(n: number) {
+    this.raw([n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]);
+  }
 }
 
 type TValue =
-  | { t: 'i32'; v: number } | { t: 'i64'; v: number } | { t: 'str'; v: string | Uint8Array }
-  | { t: 'list'; elem: 'i32' | 'str' | 'struct'; v: (number | string | TStruct)[] } | { t: 'struct'; v: TStruct };
+  | { t: 'i32'; v: number }
+  | { t: 'i64'; v: number }
+  | { t: 'str'; v: string | Uint8Array }
+  | { t: 'list'; elem: 'i32' | 'str' | 'struct'; v: (number | string | TStruct)[] }
+  | { t: 'struct'; v: TStruct };
 type TStruct = [number, TValue][];
 
 function typeId(v: TValue): number {
@@ -51,7 +63,10 @@ function writeStruct(out: Out, fields: TStruct) {
   for (const [id, v] of fields) {
     const delta = id - last;
     if (delta > 0 && delta <= 15) out.byte((delta << 4) | typeId(v));
-    else { out.byte(typeId(v)); out.zigzag(id); }
+    else {
+      out.byte(typeId(v));
+      out.zigzag(id);
+    }
     last = id;
     writeValue(out, v);
   }
@@ -60,15 +75,23 @@ function writeStruct(out: Out, fields: TStruct) {
 
 function writeValue(out: Out, v: TValue) {
   switch (v.t) {
-    case 'i32': case 'i64': out.zigzag(v.v); break;
+    case 'i32':
+    case 'i64':
+      out.zigzag(v.v);
+      break;
     case 'str': {
       const b = typeof v.v === 'string' ? new TextEncoder().encode(v.v) : v.v;
-      out.varint(BigInt(b.length)); out.raw(b); break;
+      out.varint(BigInt(b.length));
+      out.raw(b);
+      break;
     }
     case 'list': {
       const et = v.elem === 'i32' ? T.I32 : v.elem === 'str' ? T.BINARY : T.STRUCT;
       if (v.v.length < 15) out.byte((v.v.length << 4) | et);
-      else { out.byte(0xf0 | et); out.varint(BigInt(v.v.length)); }
+      else {
+        out.byte(0xf0 | et);
+        out.varint(BigInt(v.v.length));
+      }
       for (const e of v.v) {
         if (v.elem === 'i32') out.zigzag(e as number);
         else if (v.elem === 'str') writeValue(out, { t: 'str', v: e as string });
@@ -76,7 +99,9 @@ function writeValue(out: Out, v: TValue) {
       }
       break;
     }
-    case 'struct': writeStruct(out, v.v); break;
+    case 'struct':
+      writeStruct(out, v.v);
+      break;
   }
 }
 
@@ -101,7 +126,12 @@ function levels(values: number[], maxLevel: number): number[] {
   return out.bytes;
 }
 
-interface Chunk { page: number[]; numValues: number; type: number; path: string[] }
+interface Chunk {
+  page: number[];
+  numValues: number;
+  type: number;
+  path: string[];
+}
 
 const enc = new TextEncoder();
 const PT = { INT32: 1, INT64: 2, BYTE_ARRAY: 6 } as const;
@@ -111,9 +141,17 @@ function chunkOf(c: ParquetColumn): Chunk {
   if (c.kind === 'int32' || c.kind === 'int64') {
     for (const v of c.values) {
       if (c.kind === 'int32') data.u32le(v >>> 0);
-      else { data.u32le(v >>> 0); data.u32le(Math.floor(v / 2 ** 32)); }
+      else {
+        data.u32le(v >>> 0);
+        data.u32le(Math.floor(v / 2 ** 32));
+      }
     }
-    return { page: data.bytes, numValues: c.values.length, type: c.kind === 'int32' ? PT.INT32 : PT.INT64, path: [c.name] };
+    return {
+      page: data.bytes,
+      numValues: c.values.length,
+      type: c.kind === 'int32' ? PT.INT32 : PT.INT64,
+      path: [c.name],
+    };
   }
   if (c.kind === 'string' || c.kind === 'bytes') {
     const defs = c.values.map((v) => (v === null ? 0 : 1));
@@ -121,7 +159,10 @@ function chunkOf(c: ParquetColumn): Chunk {
     for (const v of c.values) {
       if (v === null) continue;
       const b = typeof v === 'string' ? enc.encode(v) : v;
-      const o = new Out(); o.u32le(b.length); o.raw(b); page.push(...o.bytes);
+      const o = new Out();
+      o.u32le(b.length);
+      o.raw(b);
+      page.push(...o.bytes);
     }
     return { page, numValues: c.values.length, type: PT.BYTE_ARRAY, path: [c.name] };
   }
@@ -130,28 +171,76 @@ function chunkOf(c: ParquetColumn): Chunk {
   const defs: number[] = [];
   const vals: Uint8Array[] = [];
   for (const row of (c as Extract<ParquetColumn, { kind: 'bytes-list' }>).values) {
-    if (row === null) { reps.push(0); defs.push(0); continue; }
-    if (!row.length) { reps.push(0); defs.push(1); continue; }
-    row.forEach((b, i) => { reps.push(i === 0 ? 0 : 1); defs.push(3); vals.push(b); });
+    if (row === null) {
+      reps.push(0);
+      defs.push(0);
+      continue;
+    }
+    if (!row.length) {
+      reps.push(0);
+      defs.push(1);
+      continue;
+    }
+    row.forEach((b, i) => {
+      reps.push(i === 0 ? 0 : 1);
+      defs.push(3);
+      vals.push(b);
+    });
   }
   const page = [...levels(reps, 1), ...levels(defs, 3)];
-  for (const b of vals) { const o = new Out(); o.u32le(b.length); o.raw(b); page.push(...o.bytes); }
+  for (const b of vals) {
+    const o = new Out();
+    o.u32le(b.length);
+    o.raw(b);
+    page.push(...o.bytes);
+  }
   return { page, numValues: reps.length, type: PT.BYTE_ARRAY, path: [c.name, 'list', 'element'] };
 }
 
 function schemaOf(columns: ParquetColumn[]): TStruct[] {
-  const els: TStruct[] = [[[4, { t: 'str', v: 'schema' }], [5, { t: 'i32', v: columns.length }]]];
+  const els: TStruct[] = [
+    [
+      [4, { t: 'str', v: 'schema' }],
+      [5, { t: 'i32', v: columns.length }],
+    ],
+  ];
   for (const c of columns) {
     if (c.kind === 'int32' || c.kind === 'int64') {
-      els.push([[1, { t: 'i32', v: c.kind === 'int32' ? PT.INT32 : PT.INT64 }], [3, { t: 'i32', v: 0 }], [4, { t: 'str', v: c.name }]]);
+      els.push([
+        [1, { t: 'i32', v: c.kind === 'int32' ? PT.INT32 : PT.INT64 }],
+        [3, { t: 'i32', v: 0 }],
+        [4, { t: 'str', v: c.name }],
+      ]);
     } else if (c.kind === 'string') {
-      els.push([[1, { t: 'i32', v: PT.BYTE_ARRAY }], [3, { t: 'i32', v: 1 }], [4, { t: 'str', v: c.name }], [6, { t: 'i32', v: 0 /* UTF8 */ }]]);
+      els.push([
+        [1, { t: 'i32', v: PT.BYTE_ARRAY }],
+        [3, { t: 'i32', v: 1 }],
+        [4, { t: 'str', v: c.name }],
+        [6, { t: 'i32', v: 0 /* UTF8 */ }],
+      ]);
     } else if (c.kind === 'bytes') {
-      els.push([[1, { t: 'i32', v: PT.BYTE_ARRAY }], [3, { t: 'i32', v: 1 }], [4, { t: 'str', v: c.name }]]);
+      els.push([
+        [1, { t: 'i32', v: PT.BYTE_ARRAY }],
+        [3, { t: 'i32', v: 1 }],
+        [4, { t: 'str', v: c.name }],
+      ]);
     } else {
-      els.push([[3, { t: 'i32', v: 1 }], [4, { t: 'str', v: c.name }], [5, { t: 'i32', v: 1 }], [6, { t: 'i32', v: 3 /* LIST */ }]]);
-      els.push([[3, { t: 'i32', v: 2 }], [4, { t: 'str', v: 'list' }], [5, { t: 'i32', v: 1 }]]);
-      els.push([[1, { t: 'i32', v: PT.BYTE_ARRAY }], [3, { t: 'i32', v: 1 }], [4, { t: 'str', v: 'element' }]]);
+      els.push([
+        [3, { t: 'i32', v: 1 }],
+        [4, { t: 'str', v: c.name }],
+        [5, { t: 'i32', v: 1 }],
+        [6, { t: 'i32', v: 3 /* LIST */ }],
+      ]);
+      els.push([
+        [3, { t: 'i32', v: 2 }],
+        [4, { t: 'str', v: 'list' }],
+        [5, { t: 'i32', v: 1 }],
+      ]);
+      els.push([
+        [1, { t: 'i32', v: PT.BYTE_ARRAY }],
+        [3, { t: 'i32', v: 1 }],
+        [4, { t: 'str', v: 'element' }],
+      ]);
     }
   }
   return els;
@@ -172,8 +261,21 @@ export function writeParquet(columns: ParquetColumn[], opts: { codec?: 'uncompre
     if (gzip) ch.page = [...gzipSync(Uint8Array.from(ch.page))];
     const header = new Out();
     writeStruct(header, [
-      [1, { t: 'i32', v: 0 }], [2, { t: 'i32', v: raw }], [3, { t: 'i32', v: ch.page.length }],
-      [5, { t: 'struct', v: [[1, { t: 'i32', v: ch.numValues }], [2, { t: 'i32', v: 0 }], [3, { t: 'i32', v: 3 }], [4, { t: 'i32', v: 3 }]] }],
+      [1, { t: 'i32', v: 0 }],
+      [2, { t: 'i32', v: raw }],
+      [3, { t: 'i32', v: ch.page.length }],
+      [
+        5,
+        {
+          t: 'struct',
+          v: [
+            [1, { t: 'i32', v: ch.numValues }],
+            [2, { t: 'i32', v: 0 }],
+            [3, { t: 'i32', v: 3 }],
+            [4, { t: 'i32', v: 3 }],
+          ],
+        },
+      ],
     ]);
     const offset = file.bytes.length;
     file.raw(header.bytes);
@@ -182,11 +284,22 @@ export function writeParquet(columns: ParquetColumn[], opts: { codec?: 'uncompre
     total += size;
     chunkMeta.push([
       [2, { t: 'i64', v: offset }],
-      [3, { t: 'struct', v: [
-        [1, { t: 'i32', v: ch.type }], [2, { t: 'list', elem: 'i32', v: [0, 3] }], [3, { t: 'list', elem: 'str', v: ch.path }],
-        [4, { t: 'i32', v: gzip ? 2 : 0 }], [5, { t: 'i64', v: ch.numValues }], [6, { t: 'i64', v: size - ch.page.length + raw }], [7, { t: 'i64', v: size }],
-        [9, { t: 'i64', v: offset }],
-      ] }],
+      [
+        3,
+        {
+          t: 'struct',
+          v: [
+            [1, { t: 'i32', v: ch.type }],
+            [2, { t: 'list', elem: 'i32', v: [0, 3] }],
+            [3, { t: 'list', elem: 'str', v: ch.path }],
+            [4, { t: 'i32', v: gzip ? 2 : 0 }],
+            [5, { t: 'i64', v: ch.numValues }],
+            [6, { t: 'i64', v: size - ch.page.length + raw }],
+            [7, { t: 'i64', v: size }],
+            [9, { t: 'i64', v: offset }],
+          ],
+        },
+      ],
     ]);
   }
   const footer = new Out();
@@ -194,7 +307,20 @@ export function writeParquet(columns: ParquetColumn[], opts: { codec?: 'uncompre
     [1, { t: 'i32', v: 1 }],
     [2, { t: 'list', elem: 'struct', v: schemaOf(columns) }],
     [3, { t: 'i64', v: rows }],
-    [4, { t: 'list', elem: 'struct', v: [[[1, { t: 'list', elem: 'struct', v: chunkMeta }], [2, { t: 'i64', v: total }], [3, { t: 'i64', v: rows }]]] }],
+    [
+      4,
+      {
+        t: 'list',
+        elem: 'struct',
+        v: [
+          [
+            [1, { t: 'list', elem: 'struct', v: chunkMeta }],
+            [2, { t: 'i64', v: total }],
+            [3, { t: 'i64', v: rows }],
+          ],
+        ],
+      },
+    ],
     [6, { t: 'str', v: 'vantage test parquet writer' }],
   ]);
   file.raw(footer.bytes);

@@ -9,8 +9,12 @@ import { encodePng, rgbaFromRgb } from '../../core/io/image.js';
 /** 16-bit greyscale PNG of depth in millimetres (0 = no depth). */
 export async function depthPngMm(depth: Float32Array, width: number, height: number): Promise<Buffer> {
   const mm = new Uint16Array(width * height);
-  for (let i = 0; i < mm.length; i++) mm[i] = Number.isFinite(depth[i]) && depth[i] > 0 ? Math.min(65535, Math.round(depth[i] * 1000)) : 0;
-  return sharp(Buffer.from(mm.buffer), { raw: { width, height, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+  for (let i = 0; i < mm.length; i++)
+    mm[i] = Number.isFinite(depth[i]) && depth[i] > 0 ? Math.min(65535, Math.round(depth[i] * 1000)) : 0;
+  return sharp(Buffer.from(mm.buffer), { raw: { width, height, channels: 1 } })
+    .toColourspace('grey16')
+    .png()
+    .toBuffer();
 }
 
 export interface RgbdPair {
@@ -21,7 +25,13 @@ export interface RgbdPair {
 }
 
 /** Write `<name>.png` and `<name>-depth.png` of a fixture's reference view into dir. */
-export async function writeRgbdPair(dir: string, fixture = 'tabletop', width = 160, height = 120, name = 'photo'): Promise<RgbdPair> {
+export async function writeRgbdPair(
+  dir: string,
+  fixture = 'tabletop',
+  width = 160,
+  height = 120,
+  name = 'photo',
+): Promise<RgbdPair> {
   const frame = fixtureFrame(generateScene(fixture), width, height);
   const rgb = await encodePng(rgbaFromRgb(frame.rgb), width, height, 4);
   const depth = await depthPngMm(frame.depth, width, height);

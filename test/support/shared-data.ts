@@ -18,7 +18,9 @@ export const SHARED = sharedDataDir();
 
 /** describe() that skips, with the reason in its title, when ../shared/data is absent. */
 export const describeShared: typeof describe.skip = ((name: string, fn: () => void) =>
-  SHARED ? describe(name, fn) : describe.skip(`${name} (skipped: ../shared/data not found beside the checkout)`, fn)) as typeof describe.skip;
+  SHARED
+    ? describe(name, fn)
+    : describe.skip(`${name} (skipped: ../shared/data not found beside the checkout)`, fn)) as typeof describe.skip;
 
 export function sharedPath(...parts: string[]): string {
   if (!SHARED) throw new Error('../shared/data is absent');
