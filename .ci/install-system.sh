@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Vantage needs: a Vulkan driver that Dawn accepts (lavapipe from
-# Mesa >= 23; on Debian 12 that is bookworm-backports), plus chromium for the trace-report test.
+# Mesa >= 23; on Debian 12 that is bookworm-backports), plus chromium for the browser tests, redis-server for the job
+# queue's tests and ffmpeg for video input.
 # The backports entry is derived from the machine's own Debian source entry (same mirror, same key),
 # so no registry host is written here.
 set -euo pipefail
@@ -57,4 +58,11 @@ if [ "${VANTAGE_SKIP_CHROMIUM:-0}" != 1 ] && ! command -v chromium >/dev/null; t
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
 fi
-echo "install-system: lavapipe $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), chromium $(command -v chromium || echo absent)"
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+echo "install-system: lavapipe $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), chromium $(command -v chromium || echo absent), redis $(command -v redis-server || echo absent), ffmpeg $(command -v ffmpeg || echo absent)"
