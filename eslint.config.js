@@ -38,22 +38,27 @@ export default tseslint.config(
     settings: {
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
       'boundaries/elements': [
-        ...Object.keys(LAYERS).map((type) => ({ type, pattern: `${type}/**`, mode: 'full' })),
-        { type: 'test', pattern: 'test/**', mode: 'full' },
-        { type: 'tools', pattern: ['bench/**', 'examples/**', '*.ts'], mode: 'full' },
+        ...Object.keys(LAYERS).map((type) => ({ type, pattern: `${type}/**`, partialMatch: false })),
+        { type: 'test', pattern: 'test/**', partialMatch: false },
+        { type: 'tools', pattern: ['bench/**', 'examples/**'], partialMatch: false },
       ],
       'import/resolver': { typescript: { project: './tsconfig.json' } },
     },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
-      // warn until the layout move is complete (issue 8); then error
-      'boundaries/element-types': [
-        'warn',
+      'boundaries/dependencies': [
+        'error',
         {
           default: 'disallow',
-          rules: [
-            ...Object.entries(LAYERS).map(([from, allow]) => ({ from, allow })),
-            { from: ['test', 'tools'], allow: [...Object.keys(LAYERS), 'test', 'tools'] },
+          policies: [
+            ...Object.entries(LAYERS).map(([from, allow]) => ({
+              from: { element: { type: from } },
+              allow: { to: { element: { types: { anyOf: allow } } } },
+            })),
+            {
+              from: { element: { types: { anyOf: ['test', 'tools'] } } },
+              allow: { to: { element: { types: { anyOf: [...Object.keys(LAYERS), 'test', 'tools'] } } } },
+            },
           ],
         },
       ],

@@ -3,7 +3,12 @@
  * defaults: one fixed-round run of a larger procedural set, then every fusion × stop policy replayed
  * on the recorded rounds (the perceiver's poses and answers do not depend on fusion or stopping).
  */
-import { DEMO_DEFAULTS, replayStopPolicy, runDemo, type DemoResult, type PolicyVariant } from '../loop/demo.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_DEFAULTS, runDemo } from '../src/commands/demo.js';
+import { readRunTraces, replayStopPolicy, type PolicyVariant } from '../loop/eval/replay.js';
+import type { Trace } from '../loop/types.js';
 import { LOOP_DEFAULTS } from '../loop/config.js';
 import type { FusionPolicy } from '../loop/types.js';
 
@@ -40,10 +45,10 @@ export function policyVariants(maxRounds: number): { label: string; v: PolicyVar
 
 /** The sweep as rows: label, accuracy, mean views. */
 export function sweepPolicies(
-  r: DemoResult,
+  traces: { trace: Trace; answer: string }[],
   maxRounds: number,
 ): { label: string; accuracy: number; meanViews: number }[] {
-  return policyVariants(maxRounds).map(({ label, v }) => ({ label, ...replayStopPolicy(r.traces, v) }));
+  return policyVariants(maxRounds).map(({ label, v }) => ({ label, ...replayStopPolicy(traces, v) }));
 }
 
 export interface DemoBenchOptions {
@@ -55,66 +60,68 @@ export interface DemoBenchOptions {
 }
 
 export async function benchDemo(o: DemoBenchOptions = {}): Promise<{ figures: BenchFigure[]; markdown: string }> {
-  // the demo exactly as `vantage demo` runs it (defaults), on the reference renderer (no GPU)
-  const demo = await runDemo({});
-  const figures: BenchFigure[] = demo.accuracyByRound.map((a, k) => ({
-    name: `demo accuracy after ${k} view round(s)`,
-    value: Math.round(a * 1000) / 10,
-    unit: '%',
-    note: `${demo.traces.length} questions, seed ${DEMO_DEFAULTS.seed}, ${demo.renderer} renderer, ${DEMO_DEFAULTS.render} ${DEMO_DEFAULTS.width}×${DEMO_DEFAULTS.height}`,
-  }));
-  figures.push({
-    name: 'demo wall time',
-    value: Math.round(demo.ms / 100) / 10,
-    unit: 's',
-    note: `${demo.renderer} renderer`,
-  });
-
-  // the larger set behind the defaults
-  const rounds = o.rounds ?? 4;
-  const big = await runDemo({
-    count: o.count ?? 40,
-    rounds,
-    seed: o.seed ?? 1234,
-    scanFrames: o.scanFrames ?? DEMO_DEFAULTS.scanFrames,
-    loop: { render: o.render ?? 'points' },
-  });
-  const rows = sweepPolicies(big, rounds);
-  const cats = Object.entries(big.byCategory);
-  const md = [
-    `Fixed-round run: ${big.traces.length} questions (seed ${o.seed ?? 1234}), ${rounds} view rounds, ${big.renderer} renderer, ${big.config.render}.`,
-    '',
-    `| category | n | ${Array.from({ length: rounds + 1 }, (_, k) => `round ${k}`).join(' | ')} |`,
-    `|---|---|${'---|'.repeat(rounds + 1)}`,
-    `| all | ${big.traces.length} | ${big.accuracyByRound.map(pct).join(' | ')} |`,
-    ...cats.map(([c, v]) => `| ${c} | ${v.count} | ${v.accuracyByRound.map(pct).join(' | ')} |`),
-    '',
-    'Fusion and stop policies replayed on those rounds:',
-    '',
-    '| policy | accuracy | mean views |',
-    '|---|---|---|',
-    ...rows.map((r) => `| ${r.label} | ${pct(r.accuracy)} | ${r.meanViews.toFixed(2)} |`),
-    '',
-    `Defaults: fusion ${LOOP_DEFAULTS.fusion}, max ${LOOP_DEFAULTS.maxRounds} rounds, adaptive k=${LOOP_DEFAULTS.stop.stableRounds} τ=${LOOP_DEFAULTS.stop.marginTau}.`,
-  ].join('\n');
-  for (const [k, a] of big.accuracyByRound.entries()) {
-    figures.push({
-      name: `larger set: accuracy after ${k} view round(s)`,
-      value: Math.round(a * 1000) / 10,
+  const tmp = await mkdtemp(join(tmpdir(), 'vantage-bench-demo-'));
+  try {
+    // the demo exactly as `vantage demo` runs it (defaults)
+    const demo = await runDemo({ out: join(tmp, 'demo'), traces: false });
+    const figures: BenchFigure[] = demo.cell.byRound.map((a, k) => ({
+      name: `demo accuracy after ${k} view round(s)`,
+      value: Math.round(a.accuracy * 1000) / 10,
       unit: '%',
-      note: `${big.traces.length} questions`,
+      note: `${demo.cell.items} questions, seed ${DEMO_DEFAULTS.seed}, ${DEMO_DEFAULTS.render} ${DEMO_DEFAULTS.width}×${DEMO_DEFAULTS.height}`,
+    }));
+    figures.push({ name: 'demo wall time', value: Math.round(demo.summary.seconds * 10) / 10, unit: 's' });
+
+    // the larger set behind the defaults
+    const rounds = o.rounds ?? 4;
+    const big = await runDemo({
+      out: join(tmp, 'big'),
+      count: o.count ?? 40,
+      rounds,
+      seed: o.seed ?? 1234,
+      scanFrames: o.scanFrames ?? DEMO_DEFAULTS.scanFrames,
+      render: o.render ?? 'points',
     });
+    const traces = await readRunTraces(big.out);
+    const rows = sweepPolicies(traces, rounds);
+    const cats = Object.entries(big.cell.byCategory);
+    const md = [
+      `Fixed-round run: ${big.cell.items} questions (seed ${o.seed ?? 1234}), ${rounds} view rounds, ${o.render ?? 'points'}.`,
+      '',
+      `| category | n | ${Array.from({ length: rounds + 1 }, (_, k) => `round ${k}`).join(' | ')} |`,
+      `|---|---|${'---|'.repeat(rounds + 1)}`,
+      `| all | ${big.cell.items} | ${big.cell.byRound.map((a) => pct(a.accuracy)).join(' | ')} |`,
+      ...cats.map(([c, v]) => `| ${c} | ${v[0]?.n ?? 0} | ${v.map((a) => pct(a.accuracy)).join(' | ')} |`),
+      '',
+      'Fusion and stop policies replayed on those rounds:',
+      '',
+      '| policy | accuracy | mean views |',
+      '|---|---|---|',
+      ...rows.map((r) => `| ${r.label} | ${pct(r.accuracy)} | ${r.meanViews.toFixed(2)} |`),
+      '',
+      `Defaults: fusion ${LOOP_DEFAULTS.fusion}, max ${LOOP_DEFAULTS.maxRounds} rounds, adaptive k=${LOOP_DEFAULTS.stop.stableRounds} τ=${LOOP_DEFAULTS.stop.marginTau}.`,
+    ].join('\n');
+    for (const [k, a] of big.cell.byRound.entries()) {
+      figures.push({
+        name: `larger set: accuracy after ${k} view round(s)`,
+        value: Math.round(a.accuracy * 1000) / 10,
+        unit: '%',
+        note: `${big.cell.items} questions`,
+      });
+    }
+    const def = replayStopPolicy(traces, {
+      fusion: LOOP_DEFAULTS.fusion,
+      maxRounds: Math.min(rounds, LOOP_DEFAULTS.maxRounds),
+      stop: LOOP_DEFAULTS.stop,
+    });
+    figures.push({
+      name: 'larger set: accuracy with the default policy',
+      value: Math.round(def.accuracy * 1000) / 10,
+      unit: '%',
+      note: `mean ${def.meanViews.toFixed(2)} views`,
+    });
+    return { figures, markdown: md };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
-  const def = replayStopPolicy(big.traces, {
-    fusion: LOOP_DEFAULTS.fusion,
-    maxRounds: Math.min(rounds, LOOP_DEFAULTS.maxRounds),
-    stop: LOOP_DEFAULTS.stop,
-  });
-  figures.push({
-    name: 'larger set: accuracy with the default policy',
-    value: Math.round(def.accuracy * 1000) / 10,
-    unit: '%',
-    note: `mean ${def.meanViews.toFixed(2)} views`,
-  });
-  return { figures, markdown: md };
 }

@@ -5,11 +5,11 @@
  * per round on the 2-core CI machine at 512², ≤ 30 ms on a GPU.
  */
 import { generateScene } from '../fixtures/scenes.js';
-import { liftFixture } from '../loop/demo.js';
+import { liftFixture } from '../fixtures/scan.js';
 import { encodePng, rgbaFromRgb } from '../core/io/image.js';
 import { createRenderer } from '../synth/renderer.js';
 import { createMllmClient, mllmConfigFromEnv } from '../core/mllm/client.js';
-import { OpenAIVisionModel } from '../loop/models.js';
+import { OpenAIVisionModel } from '../loop/models/openai.js';
 import { runLoop } from '../loop/run.js';
 import { loopConfigFrom } from '../loop/config.js';
 import { startOpenAIServer, type BrainRequest } from '../test/support/openai-server.js';
@@ -81,7 +81,7 @@ export async function measureLoopRound(
     const input = {
       question: { text: 'Which is nearer?', options: ['the red box', 'the blue box'] },
       scene,
-      originals: [{ png, width: size, height: size, rgba }],
+      originals: [{ png, width: size, height: size, geometry: { rgba } }],
       inputInfo: { images: ['bench'], intrinsics: 'fixture', units: 'metres' as const, notes: [] },
     };
     await runLoop(input, model, renderer, { ...config, maxRounds: 1 });

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRenderer } from '../synth/renderer.js';
 import { nvsReportMarkdown, runNvsEval } from '../synth/nvs-eval.js';
+import { fixtureNvsCases } from '../fixtures/nvs-cases.js';
 import type { BenchFigure } from './run.js';
 
 export async function benchNvs(): Promise<{ figures: BenchFigure[]; markdown: string }> {
@@ -12,6 +13,7 @@ export async function benchNvs(): Promise<{ figures: BenchFigure[]; markdown: st
   const renderer = await createRenderer({ warn: (s) => process.stderr.write(s + '\n') });
   try {
     const report = await runNvsEval(renderer, {
+      cases: fixtureNvsCases(),
       sharedData: existsSync(join(shared, 'README.md')) ? shared : undefined,
     });
     const figures: BenchFigure[] = [];

@@ -4,7 +4,7 @@
  * round 0 and after the 1–2 views it asks for, per pose format and per category.
  */
 import { generateQuestions } from '../fixtures/questions.js';
-import { runPerceiverWithRaycasts, summarizeRuns } from '../loop/perceiver-eval.js';
+import { runPerceiverWithRaycasts, summarizeRuns } from '../test/support/perceiver-eval.js';
 import type { BenchFigure } from './run.js';
 
 export async function benchPerceiver(count = 80, seed = 2024): Promise<BenchFigure[]> {

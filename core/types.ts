@@ -115,3 +115,14 @@ export interface Renderer {
   render(scene: Scene, camera: Camera, options: RenderOptions): Promise<RenderedView>;
   dispose(): void;
 }
+
+/** A question with its options. `options` are the texts; letters are A, B, C… in order. */
+export interface Question {
+  id?: string;
+  text: string;
+  /** option texts without their letters; empty for free-form questions */
+  options: string[];
+  /** ground truth letter, when known (evaluation only: never shown to a model) */
+  answer?: string;
+  category?: string;
+}

@@ -17,20 +17,6 @@ import type { FusionPolicy, OptionDist, RoundRecord } from './types.js';
 import { FUSION_DEFAULTS } from './config.js';
 import { VantageError } from '../core/errors.js';
 
-/** Option letters for n options: A, B, …, Z, then AA, AB, … (spreadsheet style). */
-export function letters(n: number): string[] {
-  if (!Number.isInteger(n) || n < 0) {
-    throw new VantageError('bad-options', `number of options must be a whole number ≥ 0, got ${n}`);
-  }
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    let s = '';
-    for (let k = i + 1; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
-    out.push(s);
-  }
-  return out;
-}
-
 /** The options a distribution ranges over: the given letters, or (free-form answers) the keys seen. */
 function supportOf(dists: OptionDist[], keys: string[]): string[] {
   if (keys.length) return keys;

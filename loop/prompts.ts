@@ -21,8 +21,9 @@ import {
 import { POSE_LIMITS, HOLE_MARK_COLOR } from '../core/config.js';
 import type { ChatContent, ChatMessage } from '../core/mllm/client.js';
 import type { HoleMode } from '../core/types.js';
-import type { LoopConfig, Question } from './types.js';
-import { letters } from './fusion.js';
+import type { LoopConfig } from './types.js';
+import type { Question } from '../core/types.js';
+import { letters } from '../core/options.js';
 
 export type PoseFormat = LoopConfig['poseFormat'];
 

@@ -6,7 +6,8 @@
  */
 import type { Camera, Mat4, Vec3 } from '../core/types.js';
 import type { Answer, CallLog, OptionDist, RoundRecord, Trace } from './types.js';
-import { letters as optionLetters, topChoice } from './fusion.js';
+import { letters as optionLetters } from '../core/options.js';
+import { topChoice } from './fusion.js';
 import { describeStopReason } from './stop.js';
 
 // ---------------------------------------------------------------------------------------- text

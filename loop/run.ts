@@ -1,62 +1,66 @@
 /**
- * The reasoning loop (DESIGN.md, "Data flow"). Round 0 answers from the original image(s) alone.
- * Each later round asks the controller for a pose (or "stop"), validates it (an out-of-range pose
- * goes back to the model once, then is clamped and the clamp recorded), renders the view, asks the
- * answerer again with the original and the views so far, and fuses the answers into a posterior.
- * The stop policy decides after every round whether to look again.
+ * The reasoning loop (docs/design.md, "Data flow"). Round 0 answers from the original image(s) alone.
+ * Each later round is: the controller asks for a pose (or "stop") → the view is rendered → the
+ * answerer answers again with the originals and the views so far → fusion updates the posterior →
+ * the stop policy decides whether to look again.
  *
  * Nothing is lost: a failure mid-loop ends the loop with stopReason 'error' and keeps every round
  * done so far (and the failed round's calls), so the trace shows what happened.
  */
-import type { Camera, RenderedView, Renderer, Scene } from '../core/types.js';
+import type { Camera, Intrinsics, Question, Renderer, Scene } from '../core/types.js';
 import { scaleIntrinsics, toF64 } from '../core/camera.js';
 import {
   c2wFromPose,
-  clampPose,
   poseCaption,
-  poseRangeErrors,
   REFERENCE_POSE,
   type NumericPose,
   type Pose,
   type PoseContext,
 } from '../core/pose.js';
 import { HOLE_MARK_COLOR } from '../core/config.js';
-import { isVantageError } from '../core/errors.js';
+import { letters } from '../core/options.js';
 import { encodePng } from '../core/io/image.js';
 import { poseContextOf } from '../synth/scene.js';
+import type { InputInfo } from '../synth/scene-source.js';
 import type {
   Answer,
   CallLog,
   ControllerDecision,
   LoopConfig,
   OptionDist,
-  Question,
   RoundRecord,
   StopReason,
   Trace,
   ViewRecord,
 } from './types.js';
-import { fusePosterior, letters, roundWeight, topChoice } from './fusion.js';
-import { stopDecision } from './stop.js';
+import { fusePosterior, roundWeight, topChoice } from './fusion.js';
+import { stopDecision, type StopState } from './stop.js';
 import { originalCaption, viewCaption } from './prompts.js';
-import { ModelCallError, type ModelImage, type PoseRequestContext, type VisionModel } from './models.js';
+import { fallbackPose, forcedPose, poseProblems } from './pose-choice.js';
+import {
+  ModelCallError,
+  type AnswerContext,
+  type ModelImage,
+  type PoseRequestContext,
+  type PoseResult,
+  type ViewGeometry,
+  type VisionModel,
+} from './models/contract.js';
 
-/** An original image: pixels (and, when known, its depth and camera, which the perceiver can use). */
+/** An original image as the loop shows it: its PNG (encoded once) and its geometry for models that read it. */
 export interface OriginalView {
   png: Buffer;
   width: number;
   height: number;
-  /** width × height × 4 */
-  rgba: Uint8Array;
-  depth?: Float32Array;
-  camera?: Camera;
+  /** pixels, and the depth and camera it was lifted with when known */
+  geometry: ViewGeometry;
 }
 
 export interface LoopInput {
   question: Question;
   scene: Scene;
   originals: OriginalView[];
-  inputInfo: Trace['input'];
+  inputInfo: InputInfo;
 }
 
 export interface LoopHooks {
@@ -88,91 +92,30 @@ export function viewsWithinBudget<T>(
   return { shown, omitted: views.length - shown.length };
 }
 
-/** Orbit (or ego / preset) moves tried, in order, when a pose is needed and the model gave none usable. */
-const FALLBACK_ORBITS: [number, number][] = [
-  [45, 20],
-  [-45, 20],
-  [90, 0],
-  [-90, 0],
-  [0, 60],
-  [135, 20],
-  [-135, 20],
-  [180, 0],
-];
-const FALLBACK_PRESETS = [
-  'orbit_right_60',
-  'orbit_left_60',
-  'high_angle',
-  'orbit_right_90',
-  'orbit_left_90',
-  'behind',
-  'top_down',
-] as const;
-
-/** A default exploration pose not yet in `history`, in the configured format (language → orbit). */
-export function fallbackPose(format: LoopConfig['poseFormat'], history: Pose[]): NumericPose {
-  const seen = new Set(history.map((p) => JSON.stringify(p)));
-  const candidates: NumericPose[] =
-    format === 'preset'
-      ? FALLBACK_PRESETS.map((name) => ({ mode: 'preset', name }))
-      : format === 'ego'
-        ? FALLBACK_ORBITS.map(([az, el]) => ({
-            mode: 'ego',
-            yaw_deg: -az / 2,
-            pitch_deg: -el / 2,
-            forward_m: 0,
-            right_m: 0,
-            up_m: 0,
-          }))
-        : FALLBACK_ORBITS.map(([az, el]) => ({ mode: 'orbit', azimuth_deg: az, elevation_deg: el, distance_scale: 1 }));
-  return candidates.find((p) => !seen.has(JSON.stringify(p))) ?? candidates[history.length % candidates.length];
+/** Everything one run of the loop holds while it runs. */
+interface Run {
+  input: LoopInput;
+  model: VisionModel;
+  config: LoopConfig;
+  hooks: LoopHooks;
+  log: (line: string) => void;
+  keys: string[];
+  poseCtx: PoseContext;
+  /** the rendered views' intrinsics: the reference camera's at the configured size */
+  intrinsics: Intrinsics;
+  t0: number;
+  createdAt: string;
+  originals: ModelImage[];
+  rendered: ModelImage[];
+  files: { file: string; png: Buffer }[];
+  history: Pose[];
+  rounds: RoundRecord[];
+  stopReason?: StopReason;
 }
 
-/** Problems that keep a pose from being rendered: out-of-range fields, or no camera resolves. */
-function poseProblems(pose: Pose, ctx: PoseContext): string[] {
-  if (pose.mode === 'language') return ['a language pose must be turned into numbers first'];
-  const errs = poseRangeErrors(pose);
-  if (errs.length) return errs;
-  try {
-    c2wFromPose(pose, ctx);
-    return [];
-  } catch (e) {
-    return [isVantageError(e) ? e.message : String(e)];
-  }
-}
-
-/** A pose made renderable: clamped into range; an unresolvable pivot becomes the centre; else a default. */
-function forcedPose(
-  pose: Pose,
-  ctx: PoseContext,
-  format: LoopConfig['poseFormat'],
-  history: Pose[],
-): { pose: NumericPose; clamped: string[] } {
-  if (pose.mode !== 'language') {
-    try {
-      const c = clampPose(pose);
-      let p = c.pose as NumericPose;
-      const clamped = [...c.clamped];
-      if (p.mode === 'orbit' && p.pivot && p.pivot !== 'center' && poseProblems(p, ctx).length) {
-        clamped.push(`pivot (${p.pivot.u}, ${p.pivot.v}) → center (no lifted point there)`);
-        p = { ...p, pivot: 'center' };
-      }
-      if (!poseProblems(p, ctx).length) return { pose: p, clamped };
-    } catch {
-      /* not clampable: fall through to a default pose */
-    }
-  }
-  const p = fallbackPose(format, history);
-  return { pose: p, clamped: [`pose replaced by the default exploration pose ${poseCaption(p)}`] };
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function uniformDist(keys: string[]): OptionDist {
-  return Object.fromEntries(keys.map((k) => [k, 1 / keys.length]));
-}
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const callsOf = (e: unknown): CallLog[] => (e instanceof ModelCallError ? e.calls : []);
+const uniformDist = (keys: string[]): OptionDist => Object.fromEntries(keys.map((k) => [k, 1 / keys.length]));
 
 function failedAnswer(keys: string[], why: string): Answer {
   return {
@@ -193,275 +136,316 @@ export async function runLoop(
   config: LoopConfig,
   hooks: LoopHooks = {},
 ): Promise<LoopResult> {
-  const t0 = performance.now();
-  const log = hooks.log ?? (() => {});
-  const { question, scene } = input;
-  const keys = letters(question.options.length);
-  const poseCtx = poseContextOf(scene);
-  const intrinsics = scaleIntrinsics(scene.reference.intrinsics, config.width, config.height);
-  const createdAt = new Date().toISOString();
+  const run = startRun(input, model, config, hooks);
+  await answerRound0(run);
+  while (!run.stopReason) {
+    run.stopReason = stopDecision(config.stop, stopState(run));
+    if (run.stopReason) break;
+    await viewRound(run, renderer);
+  }
+  return { trace: traceOf(run), views: run.files };
+}
 
+function startRun(input: LoopInput, model: VisionModel, config: LoopConfig, hooks: LoopHooks): Run {
+  const { scene } = input;
   const originals: ModelImage[] = input.originals.map((o, i) => ({
     file: originalFile(i),
     png: o.png,
     width: o.width,
     height: o.height,
-    rgba: o.rgba,
     caption: `${originalCaption(i, input.originals.length)}${i === 0 ? `: ${poseCaption(REFERENCE_POSE)}` : ''}`,
     round: 0,
     coverageRatio: 1,
-    ...(o.depth ? { depth: o.depth } : {}),
-    camera: o.camera ?? (i === 0 ? scene.reference : undefined),
     ...(i === 0 ? { pose: REFERENCE_POSE } : {}),
+    ...(model.wantsGeometry
+      ? { geometry: { ...o.geometry, camera: o.geometry.camera ?? (i === 0 ? scene.reference : undefined) } }
+      : {}),
   }));
-  const files: { file: string; png: Buffer }[] = originals.map((o) => ({ file: o.file, png: o.png }));
-  const rendered: ModelImage[] = [];
-  const history: Pose[] = [];
-  const rounds: RoundRecord[] = [];
-  let stopReason: StopReason | undefined;
-
-  const tokensUsed = () =>
-    rounds.reduce((a, r) => a + r.calls.reduce((b, c) => b + c.promptTokens + c.completionTokens, 0), 0);
-  const lastGood = () => rounds[rounds.length - 1];
-  const posteriorOf = (): OptionDist =>
-    fusePosterior(
-      config.fusion,
-      rounds.map((r) => ({ dist: r.answer.dist, weight: roundWeight(r) })),
-      keys,
-    );
-  const anyEvidence = () => rounds.some((r) => roundWeight(r) > 0);
-
-  const trace = (): Trace => {
-    const last = lastGood();
-    const posterior = last?.posterior ?? uniformDist(keys);
-    const top = anyEvidence() ? topChoice(posterior) : { choice: '', probability: 0 };
-    const calls = rounds.flatMap((r) => r.calls);
-    return {
-      version: 1,
-      createdAt,
-      question,
-      config,
-      modelLabel: model.label,
-      input: input.inputInfo,
-      reference: { intrinsics: scene.reference.intrinsics, c2w: Array.from(toF64(scene.reference.c2w)) },
-      up: [...scene.up],
-      pivot: [...scene.pivot],
-      rounds,
-      final: {
-        choice: top.choice,
-        probability: top.probability,
-        posterior,
-        stopReason: stopReason ?? 'error',
-        rounds: rounds.length,
-      },
-      totals: {
-        promptTokens: calls.reduce((a, c) => a + c.promptTokens, 0),
-        completionTokens: calls.reduce((a, c) => a + c.completionTokens, 0),
-        calls: calls.length,
-        ms: Math.round(performance.now() - t0),
-      },
-    };
+  return {
+    input,
+    model,
+    config,
+    hooks,
+    log: hooks.log ?? (() => {}),
+    keys: letters(input.question.options.length),
+    poseCtx: poseContextOf(scene),
+    intrinsics: scaleIntrinsics(scene.reference.intrinsics, config.width, config.height),
+    t0: performance.now(),
+    createdAt: new Date().toISOString(),
+    originals,
+    rendered: [],
+    files: originals.map((o) => ({ file: o.file, png: o.png })),
+    history: [],
+    rounds: [],
   };
-
-  /** Fuse and record a finished round (or a failed one, which carries no weight). */
-  const record = async (r: Omit<RoundRecord, 'posterior' | 'fusedChoice' | 'margin'>) => {
-    const partial = { ...r, posterior: {}, fusedChoice: '', margin: 0 } as RoundRecord;
-    rounds.push(partial);
-    const posterior = anyEvidence() ? posteriorOf() : uniformDist(keys);
-    const top = anyEvidence() ? topChoice(posterior) : { choice: '', margin: 0, probability: 0 };
-    partial.posterior = posterior;
-    partial.fusedChoice = top.choice;
-    partial.margin = top.margin;
-    const what = r.failed
-      ? `failed: ${r.failed}`
-      : `answer ${r.answer.choice || '—'} → fused ${top.choice || '—'} (p=${(posterior[top.choice] ?? 0).toFixed(2)})`;
-    log(`round ${r.round}${r.view ? ` [${r.view.caption}]` : ''}: ${what}`);
-    if (hooks.onRound) {
-      try {
-        await hooks.onRound(partial, trace());
-      } catch (e) {
-        log(`onRound hook failed: ${messageOf(e)}`);
-      }
-    }
-  };
-
-  const answerCtx = (round: number) => {
-    const { shown, omitted } = viewsWithinBudget(rendered, originals.length, config.imageBudget);
-    return { question, originals, views: shown, omittedViews: omitted, round, config };
-  };
-
-  // Round 0: the original image(s) alone.
-  {
-    const rt = performance.now();
-    try {
-      const { answer, calls } = await model.answer(answerCtx(0));
-      await record({ round: 0, answer, calls, ms: Math.round(performance.now() - rt) });
-    } catch (e) {
-      await record({
-        round: 0,
-        answer: failedAnswer(keys, messageOf(e)),
-        calls: callsOf(e),
-        ms: Math.round(performance.now() - rt),
-        failed: messageOf(e),
-      });
-      stopReason = 'error';
-    }
-  }
-
-  while (!stopReason) {
-    const state = () => ({
-      round: rounds.length - 1,
-      maxRounds: config.maxRounds,
-      fusedChoices: rounds.map((r) => r.fusedChoice),
-      margins: rounds.map((r) => r.margin),
-      modelSaidStop: false,
-      tokensUsed: tokensUsed(),
-      msUsed: performance.now() - t0,
-    });
-    stopReason = stopDecision(config.stop, state());
-    if (stopReason) break;
-
-    const round = rounds.length;
-    const rt = performance.now();
-    const calls: CallLog[] = [];
-    let decision: ControllerDecision | undefined;
-    let view: ViewRecord | undefined;
-    try {
-      const current = lastGood();
-      const poseCtxFor = (feedback?: string[]): PoseRequestContext => ({
-        ...answerCtx(round),
-        format: config.poseFormat,
-        maxRounds: config.maxRounds,
-        history: [...history],
-        historyCaptions: rendered.map((v) => v.caption),
-        ...(current?.fusedChoice
-          ? { current: { choice: current.fusedChoice, probability: current.posterior[current.fusedChoice] ?? 0 } }
-          : {}),
-        ...(feedback ? { feedback } : {}),
-      });
-
-      // 1. the controller's pose (fed back once when unusable, then clamped)
-      const poseErrors: string[] = [];
-      let clamped: string[] = [];
-      let first = await model.nextPose(poseCtxFor());
-      calls.push(...first.calls);
-      decision = first.decision;
-      if (decision.action === 'stop') {
-        const reason = stopDecision(config.stop, { ...state(), modelSaidStop: true });
-        if (reason) {
-          // no view this time: the stop and its call belong to the last round
-          const last = rounds[rounds.length - 1];
-          last.calls.push(...calls);
-          last.decision ??= decision;
-          stopReason = reason;
-          log(`controller: stop (${decision.reason})`);
-          break;
-        }
-        // a fixed-rounds run looks anyway
-        const p = fallbackPose(config.poseFormat, history);
-        decision = {
-          action: 'view',
-          pose: p,
-          reason: `the model said stop (${decision.reason}); the fixed-rounds policy needs a view, so a default pose`,
-        };
-        first = { decision, calls: [] };
-      }
-      let pose: Pose = first.resolved ?? decision.pose;
-      let noPose = !!first.problems?.length;
-      let problems = noPose ? first.problems! : poseProblems(pose, poseCtx);
-      if (problems.length) {
-        poseErrors.push(...problems);
-        log(`pose problem, fed back: ${problems.join('; ')}`);
-        const again = await model.nextPose(poseCtxFor(problems));
-        calls.push(...again.calls);
-        if (again.decision.action === 'view') {
-          decision = again.decision;
-          pose = again.resolved ?? again.decision.pose;
-          noPose = !!again.problems?.length;
-          problems = noPose ? again.problems! : poseProblems(pose, poseCtx);
-          if (problems.length) poseErrors.push(...problems.map((p) => `again: ${p}`));
-        }
-        // a stop in reply to the feedback is not honoured: the first request asked for a view
-      }
-      if (problems.length) {
-        const forced = noPose
-          ? { pose: fallbackPose(config.poseFormat, history), clamped: [] as string[] }
-          : forcedPose(pose, poseCtx, config.poseFormat, history);
-        if (noPose) forced.clamped.push(`no pose given: the default exploration pose ${poseCaption(forced.pose)}`);
-        pose = forced.pose;
-        clamped = forced.clamped;
-        log(`pose clamped: ${clamped.join('; ')}`);
-      }
-      const numeric = pose as NumericPose;
-
-      // 2. render
-      const c2w = c2wFromPose(numeric, poseCtx);
-      const camera: Camera = { intrinsics, c2w };
-      const rs = performance.now();
-      const out: RenderedView = await renderer.render(scene, camera, {
-        mode: config.render,
-        width: config.width,
-        height: config.height,
-        holes: config.holes,
-        holeColor: HOLE_MARK_COLOR,
-      });
-      const png = await encodePng(out.rgba, out.width, out.height, 4);
-      const renderMs = Math.round(performance.now() - rs);
-      const caption = viewCaption(round, poseCaption(numeric), out.coverageRatio);
-      const file = viewFile(round);
-      history.push(numeric);
-      files.push({ file, png });
-      rendered.push({
-        file,
-        png,
-        width: out.width,
-        height: out.height,
-        rgba: out.rgba,
-        caption,
-        round,
-        depth: out.depth,
-        coverage: out.coverage,
-        coverageRatio: out.coverageRatio,
-        camera,
-        pose: numeric,
-      });
-      view = {
-        file,
-        pose: numeric,
-        caption,
-        camera: { intrinsics, c2w: Array.from(c2w) },
-        c2w: Array.from(c2w),
-        coverage: out.coverageRatio,
-        mode: out.mode,
-        holes: out.holes,
-        renderer: out.renderer,
-        renderMs,
-        poseErrors,
-        clamped,
-      };
-
-      // 3. answer again, with the original and the views so far
-      const { answer, calls: answerCalls } = await model.answer(answerCtx(round));
-      calls.push(...answerCalls);
-      await record({ round, view, decision, answer, calls, ms: Math.round(performance.now() - rt) });
-    } catch (e) {
-      calls.push(...callsOf(e));
-      await record({
-        round,
-        ...(view ? { view } : {}),
-        ...(decision ? { decision } : {}),
-        answer: failedAnswer(keys, messageOf(e)),
-        calls,
-        ms: Math.round(performance.now() - rt),
-        failed: messageOf(e),
-      });
-      stopReason = 'error';
-    }
-  }
-
-  return { trace: trace(), views: files };
 }
 
-function callsOf(e: unknown): CallLog[] {
-  return e instanceof ModelCallError ? e.calls : [];
+/** Round 0: the original image(s) alone. */
+async function answerRound0(run: Run): Promise<void> {
+  const rt = performance.now();
+  try {
+    const { answer, calls } = await run.model.answer(answerContext(run, 0));
+    await recordRound(run, { round: 0, answer, calls, ms: Math.round(performance.now() - rt) });
+  } catch (e) {
+    await recordRound(run, {
+      round: 0,
+      answer: failedAnswer(run.keys, messageOf(e)),
+      calls: callsOf(e),
+      ms: Math.round(performance.now() - rt),
+      failed: messageOf(e),
+    });
+    run.stopReason = 'error';
+  }
+}
+
+/** One view round: controller → render → answerer → fusion. A failure ends the loop, keeping what was done. */
+async function viewRound(run: Run, renderer: Renderer): Promise<void> {
+  const round = run.rounds.length;
+  const rt = performance.now();
+  const calls: CallLog[] = [];
+  let decision: ControllerDecision | undefined;
+  let view: ViewRecord | undefined;
+  try {
+    const chosen = await choosePose(run, round, calls);
+    if (chosen === 'stopped') return;
+    decision = chosen.decision;
+    view = await renderRoundView(run, renderer, round, chosen);
+    const { answer, calls: answerCalls } = await run.model.answer(answerContext(run, round));
+    calls.push(...answerCalls);
+    await recordRound(run, { round, view, decision, answer, calls, ms: Math.round(performance.now() - rt) });
+  } catch (e) {
+    calls.push(...callsOf(e));
+    await recordRound(run, {
+      round,
+      ...(view ? { view } : {}),
+      ...(decision ? { decision } : {}),
+      answer: failedAnswer(run.keys, messageOf(e)),
+      calls,
+      ms: Math.round(performance.now() - rt),
+      failed: messageOf(e),
+    });
+    run.stopReason = 'error';
+  }
+}
+
+interface ChosenPose {
+  decision: ControllerDecision & { action: 'view' };
+  pose: NumericPose;
+  poseErrors: string[];
+  clamped: string[];
+}
+
+/**
+ * The controller's pose for this round, fed back once when unusable, then clamped or replaced. A
+ * "stop" the policy accepts ends the loop here ('stopped'); a fixed-rounds run looks anyway.
+ */
+async function choosePose(run: Run, round: number, calls: CallLog[]): Promise<ChosenPose | 'stopped'> {
+  const { config, model, poseCtx, history, log } = run;
+  let first = await model.nextPose(poseRequest(run, round));
+  calls.push(...first.calls);
+  let decision = first.decision;
+  if (decision.action === 'stop') {
+    const reason = stopDecision(config.stop, { ...stopState(run), modelSaidStop: true });
+    if (reason) {
+      // no view this time: the stop and its call belong to the last round
+      const last = run.rounds[run.rounds.length - 1];
+      last.calls.push(...calls);
+      last.decision ??= decision;
+      run.stopReason = reason;
+      log(`controller: stop (${decision.reason})`);
+      return 'stopped';
+    }
+    const p = fallbackPose(config.poseFormat, history);
+    decision = {
+      action: 'view',
+      pose: p,
+      reason: `the model said stop (${decision.reason}); the fixed-rounds policy needs a view, so a default pose`,
+    };
+    first = { decision, calls: [] };
+  }
+  let viewDecision: ChosenPose['decision'] = decision;
+  let pose: Pose = first.resolved ?? viewDecision.pose;
+  let noPose = !!first.problems?.length;
+  let problems = noPose ? first.problems! : poseProblems(pose, poseCtx);
+  const poseErrors: string[] = [];
+  if (problems.length) {
+    poseErrors.push(...problems);
+    log(`pose problem, fed back: ${problems.join('; ')}`);
+    const again: PoseResult = await model.nextPose(poseRequest(run, round, problems));
+    calls.push(...again.calls);
+    // a stop in reply to the feedback is not honoured: the first request asked for a view
+    if (again.decision.action === 'view') {
+      viewDecision = again.decision;
+      pose = again.resolved ?? again.decision.pose;
+      noPose = !!again.problems?.length;
+      problems = noPose ? again.problems! : poseProblems(pose, poseCtx);
+      if (problems.length) poseErrors.push(...problems.map((p) => `again: ${p}`));
+    }
+  }
+  let clamped: string[] = [];
+  if (problems.length) {
+    const forced = noPose
+      ? { pose: fallbackPose(config.poseFormat, history), clamped: [] as string[] }
+      : forcedPose(pose, poseCtx, config.poseFormat, history);
+    if (noPose) forced.clamped.push(`no pose given: the default exploration pose ${poseCaption(forced.pose)}`);
+    pose = forced.pose;
+    clamped = forced.clamped;
+    log(`pose clamped: ${clamped.join('; ')}`);
+  }
+  return { decision: viewDecision, pose: pose as NumericPose, poseErrors, clamped };
+}
+
+/** Render the chosen pose, add the view to what the model sees, and return its record. */
+async function renderRoundView(run: Run, renderer: Renderer, round: number, chosen: ChosenPose): Promise<ViewRecord> {
+  const { config, intrinsics } = run;
+  const c2w = c2wFromPose(chosen.pose, run.poseCtx);
+  const camera: Camera = { intrinsics, c2w };
+  const rs = performance.now();
+  const out = await renderer.render(run.input.scene, camera, {
+    mode: config.render,
+    width: config.width,
+    height: config.height,
+    holes: config.holes,
+    holeColor: HOLE_MARK_COLOR,
+  });
+  const png = await encodePng(out.rgba, out.width, out.height, 4);
+  const renderMs = Math.round(performance.now() - rs);
+  const caption = viewCaption(round, poseCaption(chosen.pose), out.coverageRatio);
+  const file = viewFile(round);
+  run.history.push(chosen.pose);
+  run.files.push({ file, png });
+  run.rendered.push({
+    file,
+    png,
+    width: out.width,
+    height: out.height,
+    caption,
+    round,
+    coverageRatio: out.coverageRatio,
+    pose: chosen.pose,
+    ...(run.model.wantsGeometry
+      ? { geometry: { rgba: out.rgba, depth: out.depth, coverage: out.coverage, camera } }
+      : {}),
+  });
+  return {
+    file,
+    pose: chosen.pose,
+    caption,
+    camera: { intrinsics, c2w: Array.from(c2w) },
+    c2w: Array.from(c2w),
+    coverage: out.coverageRatio,
+    mode: out.mode,
+    holes: out.holes,
+    renderer: out.renderer,
+    renderMs,
+    poseErrors: chosen.poseErrors,
+    clamped: chosen.clamped,
+  };
+}
+
+function answerContext(run: Run, round: number): AnswerContext {
+  const { shown, omitted } = viewsWithinBudget(run.rendered, run.originals.length, run.config.imageBudget);
+  return {
+    question: run.input.question,
+    originals: run.originals,
+    views: shown,
+    omittedViews: omitted,
+    round,
+    config: run.config,
+  };
+}
+
+function poseRequest(run: Run, round: number, feedback?: string[]): PoseRequestContext {
+  const current = run.rounds[run.rounds.length - 1];
+  return {
+    ...answerContext(run, round),
+    format: run.config.poseFormat,
+    maxRounds: run.config.maxRounds,
+    history: [...run.history],
+    historyCaptions: run.rendered.map((v) => v.caption),
+    ...(current?.fusedChoice
+      ? { current: { choice: current.fusedChoice, probability: current.posterior[current.fusedChoice] ?? 0 } }
+      : {}),
+    ...(feedback ? { feedback } : {}),
+  };
+}
+
+function stopState(run: Run): StopState {
+  const { rounds } = run;
+  return {
+    round: rounds.length - 1,
+    maxRounds: run.config.maxRounds,
+    fusedChoices: rounds.map((r) => r.fusedChoice),
+    margins: rounds.map((r) => r.margin),
+    modelSaidStop: false,
+    tokensUsed: rounds.reduce((a, r) => a + r.calls.reduce((b, c) => b + c.promptTokens + c.completionTokens, 0), 0),
+    msUsed: performance.now() - run.t0,
+  };
+}
+
+const anyEvidence = (run: Run) => run.rounds.some((r) => roundWeight(r) > 0);
+
+/** Fusion: add a finished round (or a failed one, which carries no weight) and update the posterior. */
+async function recordRound(run: Run, r: Omit<RoundRecord, 'posterior' | 'fusedChoice' | 'margin'>): Promise<void> {
+  const { keys, config } = run;
+  const partial = { ...r, posterior: {}, fusedChoice: '', margin: 0 } as RoundRecord;
+  run.rounds.push(partial);
+  const evidence = anyEvidence(run);
+  const posterior = evidence
+    ? fusePosterior(
+        config.fusion,
+        run.rounds.map((x) => ({ dist: x.answer.dist, weight: roundWeight(x) })),
+        keys,
+      )
+    : uniformDist(keys);
+  const top = evidence ? topChoice(posterior) : { choice: '', margin: 0, probability: 0 };
+  partial.posterior = posterior;
+  partial.fusedChoice = top.choice;
+  partial.margin = top.margin;
+  const what = r.failed
+    ? `failed: ${r.failed}`
+    : `answer ${r.answer.choice || '—'} → fused ${top.choice || '—'} (p=${(posterior[top.choice] ?? 0).toFixed(2)})`;
+  run.log(`round ${r.round}${r.view ? ` [${r.view.caption}]` : ''}: ${what}`);
+  if (run.hooks.onRound) {
+    try {
+      await run.hooks.onRound(partial, traceOf(run));
+    } catch (e) {
+      run.log(`onRound hook failed: ${messageOf(e)}`);
+    }
+  }
+}
+
+/** The trace so far (the final one once the loop has stopped). */
+function traceOf(run: Run): Trace {
+  const { rounds, keys, input, t0 } = run;
+  const { scene } = input;
+  const last = rounds[rounds.length - 1];
+  const posterior = last?.posterior ?? uniformDist(keys);
+  const top = anyEvidence(run) ? topChoice(posterior) : { choice: '', probability: 0 };
+  const calls = rounds.flatMap((r) => r.calls);
+  return {
+    version: 1,
+    createdAt: run.createdAt,
+    question: input.question,
+    config: run.config,
+    modelLabel: run.model.label,
+    input: input.inputInfo,
+    reference: { intrinsics: scene.reference.intrinsics, c2w: Array.from(toF64(scene.reference.c2w)) },
+    up: [...scene.up],
+    pivot: [...scene.pivot],
+    rounds,
+    final: {
+      choice: top.choice,
+      probability: top.probability,
+      posterior,
+      stopReason: run.stopReason ?? 'error',
+      rounds: rounds.length,
+    },
+    totals: {
+      promptTokens: calls.reduce((a, c) => a + c.promptTokens, 0),
+      completionTokens: calls.reduce((a, c) => a + c.completionTokens, 0),
+      calls: calls.length,
+      ms: Math.round(performance.now() - t0),
+    },
+  };
 }

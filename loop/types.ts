@@ -3,19 +3,8 @@
  * `trace.json` holds: every prompt, pose, image, answer, posterior, token count and latency, and why
  * the loop stopped. It never holds an API key or an auth header.
  */
-import type { Camera, Mat4, RenderMode, HoleMode } from '../core/types.js';
+import type { Camera, Mat4, RenderMode, HoleMode, Question } from '../core/types.js';
 import type { Pose } from '../core/pose.js';
-
-/** A question with its options. `options` are the texts; letters are A, B, C… in order. */
-export interface Question {
-  id?: string;
-  text: string;
-  /** option texts without their letters; empty for free-form questions */
-  options: string[];
-  /** ground truth letter, when known (evaluation only: never shown to a model) */
-  answer?: string;
-  category?: string;
-}
 
 /** Probability per option letter, summing to 1. */
 export type OptionDist = Record<string, number>;

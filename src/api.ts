@@ -6,18 +6,18 @@
  *   const result = await answer(lifted, 'Is the mug left of the vase?', { options: ['yes', 'no'] });
  *
  * Each function is a thin, typed layer over the same stages the CLI and the MCP server use
- * (src/scene-input.ts, synth/renderer.ts, loop/run.ts), so the three behave alike. Every bad input
+ * (src/scene-source.ts, synth/renderer.ts, loop/session.ts), so the three behave alike. Every bad input
  * is a VantageError naming the input and what was expected.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { HoleMode, Renderer, RenderMode, RenderedView, Scene } from '../core/types.js';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import type { HoleMode, Question, Renderer, RenderMode, RenderedView, Scene } from '../core/types.js';
 import { VantageError } from '../core/errors.js';
 import { INPUT_LIMITS } from '../core/config.js';
-import { RENDER_DEFAULTS } from '../synth/config.js';
 import { scaleIntrinsics } from '../core/camera.js';
-import type { z } from 'zod';
+import { optionTexts } from '../core/options.js';
 import {
   c2wFromPose,
   clampPose,
@@ -27,19 +27,19 @@ import {
   type NumericPose,
   type PoseSchema,
 } from '../core/pose.js';
-import { encodePng, rgbaFromRgb } from '../core/io/image.js';
-import { readDepth } from '../core/io/depth.js';
-import { loadSceneInput, type SceneInput, type SceneInputOptions } from './scene-input.js';
+import { encodePng } from '../core/io/image.js';
+import { RENDER_DEFAULTS } from '../synth/config.js';
 import { createRenderer, type CreateRendererOptions } from '../synth/renderer.js';
 import { poseContextOf } from '../synth/scene.js';
-import { fixtureFrame } from '../fixtures/raycast.js';
-import { defaultModelName, loopConfigFrom, type LoopConfigInput } from '../loop/config.js';
-import { createModel, type CreateModelOptions, type VisionModel } from '../loop/models.js';
-import { runLoop, type LoopHooks, type OriginalView } from '../loop/run.js';
-import { writeTrace } from '../loop/trace.js';
-import { letters } from '../loop/fusion.js';
-import type { OptionDist, Question, StopReason, Trace } from '../loop/types.js';
-import { optionTexts } from './commands/ask.js';
+import type { LoadedScene } from '../synth/scene-source.js';
+import type { FixtureScene } from '../fixtures/types.js';
+import { loopConfigFrom, type LoopConfigInput } from '../loop/config.js';
+import { createModel, type CreateModelOptions } from '../loop/models/create.js';
+import type { VisionModel } from '../loop/models/contract.js';
+import type { LoopHooks } from '../loop/run.js';
+import { loopInputOf, runSession, type SessionResult } from '../loop/session.js';
+import { loadScene, type SceneSource } from './scene-source.js';
+import { modelNameFor } from './model-name.js';
 
 // ---------------------------------------------------------------------------------------------
 // liftScene
@@ -49,10 +49,10 @@ export type ImageSource = string | Uint8Array;
 
 /**
  * What to lift. Exactly one scene source: `image`/`images` (with `depth`/`depths` or `depthModel`),
- * `ply`, or `fixture`. Every other field is as in {@link SceneInputOptions} (intrinsics, trajectory,
- * depth format and scale …). Plain SceneInputOptions (paths only) are accepted as they are.
+ * `ply`, or `fixture`. Every other field is as in {@link SceneSource} (intrinsics, trajectory,
+ * depth format and scale …). A plain SceneSource (paths only) is accepted as it is.
  */
-export interface LiftInput extends Omit<SceneInputOptions, 'images' | 'depths'> {
+export interface LiftInput extends Omit<SceneSource, 'images' | 'depths'> {
   /** one RGB image (shorthand for `images: [image]`) */
   image?: ImageSource;
   /** its depth map (shorthand for `depths: [depth]`) */
@@ -63,14 +63,11 @@ export interface LiftInput extends Omit<SceneInputOptions, 'images' | 'depths'> 
   depths?: ImageSource[];
 }
 
-/** A lifted scene with the original image(s) it came from and a record of what was assumed. */
-export interface LiftedScene extends SceneInput {
-  /**
-   * Camera-space depth of originals[0], when it is known exactly (a given depth map, or a fixture's
-   * ray cast). The built-in perceiver reads it; MLLMs never see it.
-   */
-  originalDepth?: Float32Array;
-}
+/**
+ * A lifted scene with the original image(s) it came from (each with the depth and camera it was
+ * lifted with) and a record of what was assumed; `fixture` is a procedural scene's ground truth.
+ */
+export type LiftedScene = LoadedScene & { fixture?: FixtureScene };
 
 const startsWith = (b: Uint8Array, bytes: number[]) => bytes.every((x, i) => b[i] === x);
 const ascii = (b: Uint8Array, at: number, s: string) => [...s].every((c, i) => b[at + i] === c.charCodeAt(0));
@@ -150,30 +147,14 @@ export async function liftScene(input: LiftInput): Promise<LiftedScene> {
   try {
     const imagePaths = await pathsOf(listOf(image, images, 'image'), 'image', tmp);
     const depthPaths = await pathsOf(listOf(depth, depths, 'depth'), 'depth', tmp);
-    const loaded = await loadSceneInput({
+    return await loadScene({
       ...rest,
       ...(imagePaths ? { images: imagePaths } : {}),
       ...(depthPaths ? { depths: depthPaths } : {}),
     });
-    return { ...loaded, ...(await originalDepthOf(loaded, depthPaths, rest)) };
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The exact depth of the first original, when there is one (fixture ray cast or given depth map). */
-async function originalDepthOf(
-  loaded: SceneInput,
-  depthPaths: string[] | undefined,
-  o: Pick<SceneInputOptions, 'depthFormat' | 'depthScale'>,
-): Promise<{ originalDepth?: Float32Array }> {
-  const first = loaded.originals[0];
-  if (!first) return {};
-  let depth: Float32Array | undefined;
-  if (loaded.fixture) depth = fixtureFrame(loaded.fixture, first.width, first.height).depth;
-  else if (depthPaths?.length)
-    depth = (await readDepth(depthPaths[0], { format: o.depthFormat, scale: o.depthScale })).depth;
-  return depth && depth.length === first.width * first.height ? { originalDepth: depth } : {};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,7 +283,8 @@ export interface AnswerOptions {
   config?: LoopConfigInput;
   /**
    * The model: a name ('builtin:perceiver', 'human', or a model served at OPENAI_BASE_URL) or a
-   * VisionModel instance. Default: config.model, else $VANTAGE_MODEL, else 'builtin:perceiver'.
+   * VisionModel instance. Default: config.model, else $VANTAGE_MODEL, else 'builtin:perceiver' for a
+   * fixture (for a photo a model must be named: the perceiver only understands the procedural scenes).
    */
   model?: string | VisionModel;
   /** settings for the model created from a name (MLLM base URL, key, cache …) */
@@ -318,28 +300,8 @@ export interface AnswerOptions {
   onRound?: LoopHooks['onRound'];
 }
 
-export interface AnswerResult {
-  /** the fused answer: an option letter ("A"), free-form text, or "" when no answer was reached */
-  choice: string;
-  /** the option text of the choice (multiple choice) */
-  option?: string;
-  /** posterior probability of the choice */
-  probability: number;
-  /** posterior over the option letters */
-  posterior: OptionDist;
-  stopReason: StopReason;
-  /** rounds run, round 0 (the original image alone) included */
-  rounds: number;
-  /** what answered, labelled as what it is */
-  model: string;
-  trace: Trace;
-  /** the PNGs of the trace: original-*.png and one round-NN.png per rendered view */
-  views: { file: string; png: Buffer }[];
-  /** where the trace was written, when `traceDir` was given */
-  traceDir?: string;
-  traceJson?: string;
-  indexHtml?: string;
-}
+/** What `answer` returns: the session's result (loop/session.ts). */
+export type AnswerResult = SessionResult;
 
 /** The Question for a string (plus option texts) or a Question object, checked. */
 export function questionOf(question: string | Question, options?: string[]): Question {
@@ -363,22 +325,6 @@ export function questionOf(question: string | Question, options?: string[]): Que
   return q;
 }
 
-/** The original images as the loop shows them (with the exact depth of the first, when known). */
-async function originalViewsOf(lifted: LiftedScene): Promise<OriginalView[]> {
-  return Promise.all(
-    lifted.originals.map(async (im, i) => {
-      const rgba = rgbaFromRgb(im.rgb);
-      return {
-        png: await encodePng(rgba, im.width, im.height, 4),
-        width: im.width,
-        height: im.height,
-        rgba,
-        ...(i === 0 && lifted.originalDepth ? { depth: lifted.originalDepth } : {}),
-      };
-    }),
-  );
-}
-
 const isLifted = (x: LiftedScene | LiftInput): x is LiftedScene =>
   !!x && typeof x === 'object' && 'scene' in x && 'originals' in x;
 
@@ -400,10 +346,6 @@ export async function answer(
   opts: AnswerOptions = {},
 ): Promise<AnswerResult> {
   const q = questionOf(question, opts.options);
-  const given = typeof opts.model === 'object' ? opts.model : undefined;
-  const modelName =
-    given?.id ?? (typeof opts.model === 'string' ? opts.model : undefined) ?? opts.config?.model ?? defaultModelName();
-  const config = loopConfigFrom({ ...opts.config, model: modelName });
   const lifted = isLifted(input) ? input : await liftScene({ ...input, log: input.log ?? opts.log });
   if (!lifted.originals.length) {
     throw new VantageError(
@@ -412,6 +354,9 @@ export async function answer(
       'answer needs a photo: lift an image (with a depth map or a depth model) or a fixture, not a bare PLY',
     );
   }
+  const given = typeof opts.model === 'object' ? opts.model : undefined;
+  const modelName = given?.id ?? modelNameFor(typeof opts.model === 'string' ? opts.model : opts.config?.model, lifted);
+  const config = loopConfigFrom({ ...opts.config, model: modelName });
   const model =
     given ??
     createModel(config.model, {
@@ -420,30 +365,13 @@ export async function answer(
     });
   const renderer = opts.renderer ?? (await createRenderer({ prefer: opts.prefer, warn: opts.log }));
   try {
-    const { trace, views } = await runLoop(
-      { question: q, scene: lifted.scene, originals: await originalViewsOf(lifted), inputInfo: lifted.info },
+    return await runSession(await loopInputOf(q, lifted), {
       model,
       renderer,
       config,
-      { log: opts.log, onRound: opts.onRound },
-    );
-    const idx = letters(q.options.length).indexOf(trace.final.choice);
-    const result: AnswerResult = {
-      choice: trace.final.choice,
-      ...(idx >= 0 ? { option: q.options[idx] } : {}),
-      probability: trace.final.probability,
-      posterior: trace.final.posterior,
-      stopReason: trace.final.stopReason,
-      rounds: trace.final.rounds,
-      model: trace.modelLabel,
-      trace,
-      views,
-    };
-    if (opts.traceDir) {
-      const { traceJson, indexHtml } = await writeTrace(opts.traceDir, trace, views);
-      Object.assign(result, { traceDir: resolve(opts.traceDir), traceJson, indexHtml });
-    }
-    return result;
+      traceDir: opts.traceDir,
+      hooks: { log: opts.log, onRound: opts.onRound },
+    });
   } finally {
     if (!opts.renderer) renderer.dispose();
     if (!given) model.close?.();

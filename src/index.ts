@@ -45,9 +45,11 @@ export type {
   RenderedView,
   Renderer,
 } from '../core/types.js';
-export type { SceneInputOptions, SceneInput, OriginalImage } from './scene-input.js';
+export type { SceneSource } from './scene-source.js';
+export type { LoadedScene, SourceImage, InputInfo } from '../synth/scene-source.js';
+export type { SessionResult } from '../loop/session.js';
+export type { Question } from '../core/types.js';
 export type {
-  Question,
   OptionDist,
   Answer,
   ControllerDecision,
@@ -90,7 +92,8 @@ export { lookAt, scaleIntrinsics, intrinsicsFromHfov } from '../core/camera.js';
 
 // Renderers, models, loop settings
 export { createRenderer, type CreateRendererOptions } from '../synth/renderer.js';
-export { createModel, type VisionModel, type CreateModelOptions } from '../loop/models.js';
+export { createModel, type CreateModelOptions } from '../loop/models/create.js';
+export { type VisionModel } from '../loop/models/contract.js';
 export { LOOP_DEFAULTS, loopConfigFrom, LoopConfigInputSchema, type LoopConfigInput } from '../loop/config.js';
 export { writeTrace, readTrace } from '../loop/trace.js';
 

@@ -16,8 +16,6 @@ import { c2wFromPose } from '../core/pose.js';
 import { readImage } from '../core/io/image.js';
 import { readDepth } from '../core/io/depth.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
-import { generateScene, type FixtureScene } from '../fixtures/scenes.js';
-import { fixtureFrame, raycast } from '../fixtures/raycast.js';
 import { liftToScene } from './lift.js';
 import { poseContextOf } from './scene.js';
 import { psnr } from './metrics.js';
@@ -37,6 +35,19 @@ export interface NvsReport {
   rows: NvsRow[];
   skipped: string[];
   renderer: string;
+}
+
+/**
+ * A scene with known truth: the reference frame to lift, and the exact image and depth from any camera
+ * (procedural scenes ray-cast it; see fixtures/nvs-cases.ts). Kept as plain data so synth never imports
+ * the fixtures.
+ */
+export interface NvsCase {
+  name: string;
+  /** the frame that is lifted (exact depth), seen from `reference` */
+  frame: RgbdFrame;
+  reference: Camera;
+  truth(camera: Camera): { rgb: Uint8Array; depth: Float32Array };
 }
 
 const ORBITS = [15, 30, 60];
@@ -80,17 +91,17 @@ async function renderRgb(renderer: Renderer, scene: Scene, camera: Camera, mode:
   return { rgb: rgbOf(view.rgba), coverage: view.coverage, coverageRatio: view.coverageRatio };
 }
 
-async function evalFixture(fixture: FixtureScene, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
-  const frame = fixtureFrame(fixture);
+async function evalCase(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
+  const { frame } = c;
   const scene = liftToScene([frame]);
   const ctx = poseContextOf(scene);
   const rows: NvsRow[] = [];
   for (const mode of modes) {
     // At the input pose only pixels with depth can be lifted (sky has none): compare over those.
-    const input = await renderRgb(renderer, scene, fixture.reference, mode);
+    const input = await renderRgb(renderer, scene, c.reference, mode);
     const hasDepth = Uint8Array.from(frame.depth, (z) => (z > 0 ? 1 : 0));
     rows.push({
-      scene: fixture.name,
+      scene: c.name,
       mode,
       pose: 'input',
       psnr: psnr(input.rgb, frame.rgb, 3, hasDepth),
@@ -99,15 +110,15 @@ async function evalFixture(fixture: FixtureScene, renderer: Renderer, modes: Ren
     });
     for (const az of ORBITS) {
       const camera: Camera = {
-        intrinsics: fixture.reference.intrinsics,
+        intrinsics: c.reference.intrinsics,
         c2w: c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: 0, distance_scale: 1 }, ctx),
       };
-      const gt = raycast(fixture, camera);
+      const gt = c.truth(camera);
       const mask = coVisibleMask(gt.depth, camera, frame);
       const r = await renderRgb(renderer, scene, camera, mode);
       const n = mask.reduce((a, b) => a + b, 0);
       rows.push({
-        scene: fixture.name,
+        scene: c.name,
         mode,
         pose: `orbit ${az}°`,
         psnr: psnr(r.rgb, gt.rgb, 3, mask),
@@ -166,7 +177,8 @@ async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[]):
 }
 
 export interface NvsEvalOptions {
-  fixtures?: (string | number)[];
+  /** scenes with known truth (e.g. fixtures/nvs-cases.ts's procedural ones) */
+  cases?: NvsCase[];
   modes?: RenderMode[];
   /** folder holding rgbd/open3d; skipped with a message when absent */
   sharedData?: string;
@@ -178,9 +190,9 @@ export async function runNvsEval(renderer: Renderer, o: NvsEvalOptions = {}): Pr
   const log = o.log ?? (() => {});
   const rows: NvsRow[] = [];
   const skipped: string[] = [];
-  for (const f of o.fixtures ?? ['tabletop', 'room', 7]) {
-    log(`nvs-eval: procedural scene ${f}…`);
-    rows.push(...(await evalFixture(generateScene(f), renderer, modes)));
+  for (const c of o.cases ?? []) {
+    log(`nvs-eval: scene ${c.name}…`);
+    rows.push(...(await evalCase(c, renderer, modes)));
   }
   const dir = o.sharedData ? join(o.sharedData, 'rgbd', 'open3d') : undefined;
   if (dir && existsSync(join(dir, 'trajectory.log'))) {

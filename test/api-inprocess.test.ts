@@ -27,10 +27,11 @@ describe('library API (in process)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('lifts a fixture with its exact original depth', () => {
+  it('lifts a fixture with its exact original depth and camera', () => {
     expect(lifted.scene.count).toBeGreaterThan(1000);
     expect(lifted.originals).toHaveLength(1);
-    expect(lifted.originalDepth?.length).toBe(lifted.originals[0].width * lifted.originals[0].height);
+    expect(lifted.originals[0].depth?.length).toBe(lifted.originals[0].width * lifted.originals[0].height);
+    expect(lifted.originals[0].camera?.intrinsics).toEqual(lifted.scene.reference.intrinsics);
   });
 
   it('lifts an RGB-D pair given as bytes, the same as given as files', async () => {
@@ -44,7 +45,7 @@ describe('library API (in process)', () => {
     expect(Array.from(fromBytes.scene.positions.subarray(0, 30))).toEqual(
       Array.from(fromFiles.scene.positions.subarray(0, 30)),
     );
-    expect(fromBytes.originalDepth?.length).toBe(160 * 120);
+    expect(fromBytes.originals[0].depth?.length).toBe(160 * 120);
     await expect(liftScene({ image: rgbPng, images: [rgbPng], depth: dPng })).rejects.toThrow(/either image or images/);
   });
 
@@ -56,7 +57,7 @@ describe('library API (in process)', () => {
     expect(ref.height).toBe(96); // the reference aspect 4:3
     expect(ref.png.subarray(1, 4).toString()).toBe('PNG');
     // the tabletop has open sky behind it: the reference view covers what had depth, and little else
-    const d = lifted.originalDepth!;
+    const d = lifted.originals[0].depth!;
     const valid = d.filter((z) => z > 0).length / d.length;
     expect(Math.abs(ref.coverageRatio - valid)).toBeLessThan(0.05);
     expect(ref.caption).toContain('original viewpoint');

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { QUESTIONS_SCAN_FRAMES, runQuestionsCommand } from '../src/commands/questions.js';
-import { readNativeJsonl } from '../fixtures/dataset.js';
+import { readNativeJsonl } from '../core/io/native-set.js';
 
 describe('vantage questions', () => {
   it('writes a native JSONL set that reads back with its images, depth and ground truth', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { outputPathFor, poseFromArg, runRenderCommand } from '../src/commands/render.js';
-import { parseSize } from '../src/scene-input.js';
+import { parseSize } from '../synth/scene-source.js';
 import { ensureBuilt, builtPathOf } from './support/built-dist.js';
 
 const quiet = () => {};
@@ -85,7 +85,7 @@ describe('vantage render (in-process)', () => {
 describe('vantage render (process): bad input is one clear line, never a stack trace', () => {
   let dir = '';
   beforeAll(async () => {
-    await ensureBuilt(['src/cli.ts', 'src/commands/render.ts', 'src/scene-input.ts']);
+    await ensureBuilt(['src/cli.ts', 'src/commands/render.ts', 'src/scene-source.ts']);
     dir = await mkdtemp(join(tmpdir(), 'vantage-cli-bad-'));
     await writeFile(join(dir, 'corrupt.png'), Buffer.from('\x89PNG\r\n\x1a\nthis is not really a png'));
     await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 200, g: 10, b: 10 } } })

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
-import { letterOfAnswer, splitEmbeddedOptions, stripOptionLetters } from '../loop/eval/normalize.js';
+import { letterOfReply, stripOptionLetters } from '../core/options.js';
+import { splitEmbeddedOptions } from '../loop/eval/normalize.js';
 import { cellsCsv, summarizeCell, summaryCsv, summaryMarkdown, wilsonInterval } from '../loop/eval/summary.js';
 import { cellsOf, parseGrid } from '../loop/eval/grid.js';
 import { accuracyPlotPng, accuracyPlotSvg } from '../loop/eval/plot.js';
@@ -13,7 +14,7 @@ import { createProgress, formatDuration, rateAndEta } from '../loop/eval/progres
 import { LOOP_DEFAULTS } from '../loop/config.js';
 import type { EvalLine } from '../loop/eval/types.js';
 
-describe('letterOfAnswer', () => {
+describe('letterOfReply', () => {
   const opts = ['left', 'right', 'in front', 'behind'];
   it.each([
     ['B', 'B'],
@@ -35,29 +36,29 @@ describe('letterOfAnswer', () => {
     ['In front', 'C'],
     ['I think it is behind the box', 'D'],
   ])('%s → %s', (raw, want) => {
-    expect(letterOfAnswer(raw, opts)).toBe(want);
+    expect(letterOfReply(raw, opts)).toBe(want);
   });
 
   it.each([['E'], ['(F)'], [''], ['maybe'], ['left or right'], ['Z) nothing']])(
     '%s → undefined (unparseable)',
     (raw) => {
-      expect(letterOfAnswer(raw, opts)).toBeUndefined();
+      expect(letterOfReply(raw, opts)).toBeUndefined();
     },
   );
 
   it('prefers the longest option text and reads option text in any case', () => {
     const sat = ['left by 24 degrees', 'look straight'];
-    expect(letterOfAnswer('Turn LEFT by 24 degrees', sat)).toBe('A');
-    expect(letterOfAnswer('look straight', sat)).toBe('B');
-    expect(letterOfAnswer('left', ['left', 'left by 20 degrees'])).toBe('A');
-    expect(letterOfAnswer('go left by 20 degrees', ['left', 'left by 20 degrees'])).toBe('B');
+    expect(letterOfReply('Turn LEFT by 24 degrees', sat)).toBe('A');
+    expect(letterOfReply('look straight', sat)).toBe('B');
+    expect(letterOfReply('left', ['left', 'left by 20 degrees'])).toBe('A');
+    expect(letterOfReply('go left by 20 degrees', ['left', 'left by 20 degrees'])).toBe('B');
   });
 
   it('treats a one-letter option text as text before a letter', () => {
     // an option literally named "B" would otherwise be misread
-    expect(letterOfAnswer('b', ['A', 'B'])).toBe('B');
-    expect(letterOfAnswer(3, ['1', '2', '3'])).toBe('C');
-    expect(letterOfAnswer(null, opts)).toBeUndefined();
+    expect(letterOfReply('b', ['A', 'B'])).toBe('B');
+    expect(letterOfReply(3, ['1', '2', '3'])).toBe('C');
+    expect(letterOfReply(null, opts)).toBeUndefined();
   });
 });
 

@@ -2,19 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { Intrinsics, Vec3 } from '../core/types.js';
 import { identity, lookAt } from '../core/camera.js';
 import { HOLE_MARK_COLOR } from '../core/config.js';
-import { FLOOR_RGB, OBJECT_PALETTE, WALL_RGB } from '../core/palette.js';
+import { FLOOR_RGB, OBJECT_PALETTE, SKY_RGB, WALL_RGB } from '../core/palette.js';
 import {
   AMBIENT,
   ID_FLOOR,
   ID_NONE,
   LIGHT_DIR_ROOM,
-  SKY_RGB,
   fixtureFrame,
   raycast,
   visibleFraction,
   visibleFractions,
 } from '../fixtures/raycast.js';
-import type { FixtureObject, FixtureScene } from '../fixtures/scenes.js';
+import type { FixtureObject, FixtureScene } from '../fixtures/types.js';
 
 const N = 101;
 const K: Intrinsics = { fx: 100, fy: 100, cx: 50.5, cy: 50.5, width: N, height: N };

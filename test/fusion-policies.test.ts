@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fusePosterior, letters, normalizeDist, roundWeight, topChoice } from '../loop/fusion.js';
+import { fusePosterior, normalizeDist, roundWeight, topChoice } from '../loop/fusion.js';
+import { letters } from '../core/options.js';
 import { FUSION_DEFAULTS } from '../loop/config.js';
 import type { RoundRecord } from '../loop/types.js';
 

@@ -14,7 +14,7 @@ import { writePng } from '../core/io/image.js';
 import { writeDepth } from '../core/io/depth.js';
 import { registerAskCommand, runAsk } from '../src/commands/ask.js';
 import { registerDemoCommand } from '../src/commands/demo.js';
-import { questionTemplates } from '../loop/perceiver-templates.js';
+import { questionTemplates } from '../core/question-templates.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { perceiverBrain } from './loop-helpers.js';
 
@@ -125,6 +125,8 @@ describe('vantage ask', () => {
         '6',
         '7',
         '8',
+        '--model',
+        'builtin:perceiver',
         '--rounds',
         '1',
         '--stop',
@@ -181,7 +183,7 @@ describe('vantage ask', () => {
 });
 
 describe('vantage demo', () => {
-  it('prints accuracy by round and per category, the trace folder and index.html', async () => {
+  it('prints accuracy by round and per category and writes a trace folder per question', async () => {
     const out = join(tmp, 'demo');
     const text = await cli(registerDemoCommand, [
       'demo',
@@ -201,8 +203,13 @@ describe('vantage demo', () => {
     expect(text).toMatch(/^all\s+4\s+\d+%\s+\d+%$/m);
     for (const c of ['count', 'front-behind', 'hidden-behind', 'left-right'])
       expect(text).toMatch(new RegExp(`^${c}\\s+1\\s+\\d+%\\s+\\d+%$`, 'm'));
-    expect(text).toContain(`traces: ${out}`);
-    expect(text).toContain(`index: ${join(out, 'index.html')}`);
-    expect((await readdir(out)).filter((f) => /^\d\d-/.test(f))).toHaveLength(4);
+    expect(text).toContain(`traces: ${join(out, 'traces')}`);
+    // one trace folder per question under traces/<cell>/, each with its own page
+    const [cellDir] = await readdir(join(out, 'traces'));
+    const traces = await readdir(join(out, 'traces', cellDir));
+    expect(traces).toHaveLength(4);
+    expect(await readdir(join(out, 'traces', cellDir, traces[0]))).toEqual(
+      expect.arrayContaining(['trace.json', 'index.html']),
+    );
   });
 });

@@ -4,11 +4,11 @@
  */
 import sharp from 'sharp';
 import { generateQuestions, type SpatialQuestion } from '../fixtures/questions.js';
-import { encodePng, rgbaFromRgb } from '../core/io/image.js';
 import type { Scene } from '../core/types.js';
-import { liftFixture } from '../loop/demo.js';
+import { loadFixtureScene } from '../fixtures/scene-source.js';
+import { loopInputOf } from '../loop/session.js';
 import { loopConfigFrom, type LoopConfigInput } from '../loop/config.js';
-import { perceiverBrainFromImages } from '../loop/perceiver.js';
+import { answerFromImages2d } from './support/perceiver-2d.js';
 import type { LoopInput } from '../loop/run.js';
 import type { LoopConfig } from '../loop/types.js';
 import type { BrainRequest } from './support/openai-server.js';
@@ -41,25 +41,19 @@ export async function testQuestions(opts: {
   });
   const out: TestQuestion[] = [];
   for (const { fixture, question } of items) {
-    const { frame, scene } = liftFixture(fixture, W, H, opts.scanFrames ?? 4);
-    const rgba = rgbaFromRgb(frame.rgb);
-    const png = await encodePng(rgba, W, H, 4);
-    out.push({
-      question,
-      scene,
-      input: {
-        question: {
-          id: question.id,
-          text: question.text,
-          options: question.options,
-          answer: question.answer,
-          category: question.category,
-        },
-        scene,
-        originals: [{ png, width: W, height: H, rgba, depth: frame.depth, camera: scene.reference }],
-        inputInfo: { images: ['fixture'], depth: 'ray-cast', intrinsics: 'fixture camera', units: 'metres', notes: [] },
+    // the same path as every interface: a loaded scene, then the session's loop input
+    const loaded = loadFixtureScene(fixture, { width: W, height: H, scanFrames: opts.scanFrames ?? 4 });
+    const input = await loopInputOf(
+      {
+        id: question.id,
+        text: question.text,
+        options: question.options,
+        answer: question.answer,
+        category: question.category,
       },
-    });
+      loaded,
+    );
+    out.push({ question, scene: loaded.scene, input });
   }
   return out;
 }
@@ -85,7 +79,7 @@ export function perceiverBrain(
         return { width: info.width, height: info.height, rgba: new Uint8Array(data) };
       }),
     );
-    return perceiverBrainFromImages(req.texts, images);
+    return answerFromImages2d(req.texts, images);
   };
 }
 

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
 import type { Renderer } from '../core/types.js';
 import { runLoop } from '../loop/run.js';
-import { createModel, OpenAIVisionModel, type VisionModel } from '../loop/models.js';
+import { createModel } from '../loop/models/create.js';
+import { OpenAIVisionModel } from '../loop/models/openai.js';
+import { type VisionModel } from '../loop/models/contract.js';
 import type { MllmConfig } from '../core/mllm/client.js';
 import { startOpenAIServer, type Fault, type OpenAIServer } from './support/openai-server.js';
 import {

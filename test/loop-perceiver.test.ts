@@ -10,10 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
 import type { Renderer } from '../core/types.js';
 import { runLoop } from '../loop/run.js';
-import { HumanModel, PerceiverModel, createModel } from '../loop/models.js';
-import { PERCEIVER_LABEL } from '../loop/perceiver.js';
+import { HumanModel } from '../loop/models/human.js';
+import { PerceiverModel } from '../loop/perceiver/model.js';
+import { createModel } from '../loop/models/create.js';
+import { PERCEIVER_LABEL } from '../loop/perceiver/reason.js';
 import { writeTrace, readTrace } from '../loop/trace.js';
-import { accuracyByRoundOf, demoTable, replayStopPolicy, runDemo } from '../loop/demo.js';
+import { DEMO_DEFAULTS, demoTable, runDemo } from '../src/commands/demo.js';
+import { readRunTraces, replayStopPolicy } from '../loop/eval/replay.js';
+import { readResults } from '../loop/eval/results.js';
+import { runEval } from '../loop/eval/run.js';
+import { writeQuestionSet } from '../fixtures/dataset.js';
+import { generateQuestions } from '../fixtures/questions.js';
 import { testConfig, testQuestions, total, H, W, type TestQuestion } from './loop-helpers.js';
 
 let renderer: Renderer;
@@ -180,35 +187,51 @@ describe('runLoop with builtin:perceiver', () => {
 });
 
 describe('runDemo', () => {
-  it('runs a small set with fixed rounds: accuracy by round 0..N and per category, traces with index.html', async () => {
+  it('is the question set + an eval: accuracy by round 0..N and per category, a trace per question, the same numbers as questions + eval', async () => {
     const out = join(tmp, 'demo');
-    const r = await runDemo({ count: 4, rounds: 1, out, renderer, width: W, height: H });
-    expect(r.accuracyByRound).toHaveLength(2);
-    expect(Object.keys(r.byCategory).sort()).toEqual(['count', 'front-behind', 'hidden-behind', 'left-right']);
-    expect(r.traces).toHaveLength(4);
-    for (const t of r.traces) {
-      expect(t.trace.final.stopReason).toBe('fixed-rounds');
-      expect(t.choices).toHaveLength(2);
-      expect(await readFile(t.indexHtml!, 'utf8')).toContain('<html');
+    const r = await runDemo({ count: 4, rounds: 1, out, size: `${W}x${H}`, renderer: 'reference' });
+    expect(r.cell.byRound).toHaveLength(2);
+    expect(Object.keys(r.cell.byCategory).sort()).toEqual(['count', 'front-behind', 'hidden-behind', 'left-right']);
+    expect(r.cell.items).toBe(4);
+    const { lines } = await readResults(r.summary.files.results);
+    expect(lines).toHaveLength(4);
+    for (const l of lines) {
+      expect(l.stopReason).toBe('fixed-rounds');
+      expect(await readFile(join(out, l.trace!, 'index.html'), 'utf8')).toContain('<html');
     }
-    expect(r.accuracyByRound).toEqual(
-      accuracyByRoundOf(
-        r.traces.map((t) => t.correctByRound),
-        1,
-      ),
-    );
     // the loop earns its keep on this set: clearly better after one view than from the photo alone
-    expect(r.accuracyByRound[1]).toBeGreaterThan(r.accuracyByRound[0]);
-    const index = await readFile(r.indexHtml!, 'utf8');
-    for (const t of r.traces) expect(index).toContain(t.id);
-    expect(demoTable(r)).toMatch(/^category\s+n\s+round 0\s+round 1/);
+    expect(r.cell.byRound[1].accuracy).toBeGreaterThan(r.cell.byRound[0].accuracy);
+    expect(demoTable(r.cell)).toMatch(/^category\s+n\s+round 0\s+round 1/);
     // replaying the fixed run with 1 round and loglinear fusion reproduces its final accuracy
-    const replay = replayStopPolicy(r.traces, {
+    const traces = await readRunTraces(out);
+    expect(traces).toHaveLength(4);
+    const replay = replayStopPolicy(traces, {
       fusion: 'loglinear',
       maxRounds: 1,
       stop: { policy: 'fixed', stableRounds: 1, marginTau: 0 },
     });
-    expect(replay.accuracy).toBeCloseTo(r.accuracyByRound[1], 9);
+    expect(replay.accuracy).toBeCloseTo(r.cell.byRound[1].accuracy, 9);
     expect(replay.meanViews).toBe(1);
+
+    // `vantage questions` + `vantage eval` with the same settings give the same numbers
+    const set = await writeQuestionSet(join(tmp, 'set'), generateQuestions({ count: 4, seed: DEMO_DEFAULTS.seed }), {
+      scanFrames: DEMO_DEFAULTS.scanFrames,
+      width: W,
+      height: H,
+    });
+    const e = await runEval({
+      data: set.jsonl,
+      format: 'native',
+      model: 'builtin:perceiver',
+      out: join(tmp, 'eval'),
+      rounds: 1,
+      stop: 'fixed',
+      size: `${W}x${H}`,
+      render: 'points',
+      renderer: 'reference',
+      progress: 'none',
+      log: () => {},
+    });
+    expect(e.cells[0].byRound.map((a) => a.correct)).toEqual(r.cell.byRound.map((a) => a.correct));
   });
 });

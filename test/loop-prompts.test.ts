@@ -14,22 +14,19 @@ import {
   unknownPixelsText,
   workedExample,
 } from '../loop/prompts.js';
-import {
-  answerFromReply,
-  letterOfChoice,
-  normalizeConfidence,
-  parseHumanAnswer,
-  parseHumanPose,
-  promptText,
-  createModel,
-  PerceiverModel,
-} from '../loop/models.js';
+import { answerFromReply, normalizeConfidence } from '../loop/models/reply.js';
+import { parseHumanAnswer, parseHumanPose } from '../loop/models/human.js';
+import { promptText } from '../loop/models/calls.js';
+import { createModel } from '../loop/models/create.js';
+import { PerceiverModel } from '../loop/perceiver/model.js';
+import { letterOfReply } from '../core/options.js';
 import { LOOP_DEFAULTS, defaultModelName, loopConfigFrom } from '../loop/config.js';
-import { fallbackPose, viewsWithinBudget } from '../loop/run.js';
-import { optionTexts } from '../src/commands/ask.js';
+import { viewsWithinBudget } from '../loop/run.js';
+import { fallbackPose } from '../loop/pose-choice.js';
+import { optionTexts } from '../core/options.js';
 import { parsePose, poseRangeErrors } from '../core/pose.js';
 import type { ChatMessage } from '../core/mllm/client.js';
-import type { Question } from '../loop/types.js';
+import type { Question } from '../core/types.js';
 
 const question: Question = {
   text: 'Is the red box left of the blue box, seen from the door?',
@@ -156,15 +153,15 @@ describe('prompts', () => {
 describe('answers from replies', () => {
   it('letters from many spellings, or from the option text', () => {
     const q: Question = { text: 'q', options: ['the red box', 'nothing', 'the blue box'] };
-    expect(letterOfChoice('B', q)).toBe('B');
-    expect(letterOfChoice('b', q)).toBe('B');
-    expect(letterOfChoice('(C)', q)).toBe('C');
-    expect(letterOfChoice('C) the blue box', q)).toBe('C');
-    expect(letterOfChoice('Option A', q)).toBe('A');
-    expect(letterOfChoice('nothing', q)).toBe('B');
-    expect(letterOfChoice('The red box', q)).toBe('A');
-    expect(letterOfChoice('D', q)).toBeUndefined();
-    expect(letterOfChoice('banana', q)).toBeUndefined();
+    expect(letterOfReply('B', q.options)).toBe('B');
+    expect(letterOfReply('b', q.options)).toBe('B');
+    expect(letterOfReply('(C)', q.options)).toBe('C');
+    expect(letterOfReply('C) the blue box', q.options)).toBe('C');
+    expect(letterOfReply('Option A', q.options)).toBe('A');
+    expect(letterOfReply('nothing', q.options)).toBe('B');
+    expect(letterOfReply('The red box', q.options)).toBe('A');
+    expect(letterOfReply('D', q.options)).toBeUndefined();
+    expect(letterOfReply('banana', q.options)).toBeUndefined();
   });
 
   it('self-report: the choice gets the confidence; percentages are rescaled; logprobs win when given', () => {

@@ -8,6 +8,7 @@ import { createRenderer } from '../synth/renderer.js';
 import { coVisibleMask, runNvsEval, nvsReportMarkdown } from '../synth/nvs-eval.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { fixtureFrame, raycast } from '../fixtures/raycast.js';
+import { fixtureNvsCases } from '../fixtures/nvs-cases.js';
 import { SHARED, describeShared } from './support/shared-data.js';
 
 let renderer: Renderer;
@@ -27,7 +28,7 @@ describe('nvs-eval on procedural scenes', () => {
   });
 
   it('≥ 30 dB at the input pose and gaussians beat points at every novel pose', async () => {
-    const report = await runNvsEval(renderer, { fixtures: ['tabletop', 'room'] });
+    const report = await runNvsEval(renderer, { cases: fixtureNvsCases(['tabletop', 'room']) });
     const md = nvsReportMarkdown(report);
     for (const row of report.rows.filter((r) => r.pose === 'input')) {
       expect(row.psnr, `${row.scene} ${row.mode} at the input pose\n${md}`).toBeGreaterThanOrEqual(30);
@@ -49,7 +50,7 @@ describe('nvs-eval on procedural scenes', () => {
 
 describeShared('nvs-eval on the real Open3D frames', () => {
   it('lift frame 0 (and 0–3 fused), render at frame 4: plausible PSNR, fusion adds coverage', async () => {
-    const report = await runNvsEval(renderer, { fixtures: [], modes: ['gaussians'], sharedData: SHARED });
+    const report = await runNvsEval(renderer, { modes: ['gaussians'], sharedData: SHARED });
     const single = report.rows.find((r) => r.scene === 'open3d frame 0')!;
     const fused = report.rows.find((r) => r.scene === 'open3d frames 0-3')!;
     expect(single.psnr).toBeGreaterThan(26);

@@ -4,14 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateQuestions, type SpatialQuestion } from '../fixtures/questions.js';
-import { fixturePoseContext, raycastView, runPerceiverWithRaycasts, summarizeRuns } from '../loop/perceiver-eval.js';
-import {
-  PERCEIVER_LABEL,
-  answerWithPerceiver,
-  choosePoseWithPerceiver,
-  perceiverBrainFromImages,
-} from '../loop/perceiver.js';
-import { questionTemplates } from '../loop/perceiver-templates.js';
+import { fixturePoseContext, raycastView, runPerceiverWithRaycasts, summarizeRuns } from './support/perceiver-eval.js';
+import { PERCEIVER_LABEL, answerWithPerceiver, choosePoseWithPerceiver } from '../loop/perceiver/reason.js';
+import { answerFromImages2d } from './support/perceiver-2d.js';
+import { questionTemplates } from '../core/question-templates.js';
 import { c2wFromPose, poseRangeErrors, type Pose } from '../core/pose.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { raycast } from '../fixtures/raycast.js';
@@ -147,7 +143,7 @@ describe('answerWithPerceiver / choosePoseWithPerceiver', () => {
   });
 });
 
-describe('perceiverBrainFromImages (2-D only, for the local test server)', () => {
+describe('answerFromImages2d (2-D only, for the local test server)', () => {
   const rgbaOf = (fixture: ReturnType<typeof generateScene>, c2w: Mat4) => {
     const r = raycast(fixture, { intrinsics: fixture.reference.intrinsics, c2w }, W, H);
     const rgba = new Uint8Array(W * H * 4);
@@ -169,7 +165,7 @@ describe('perceiverBrainFromImages (2-D only, for the local test server)', () =>
         f.objects.find((o) => o.name === q.options[q.answer.charCodeAt(0) - 65])!.visibility === 0,
     )!;
     const ref = rgbaOf(fixture, fixture.reference.c2w);
-    const only = perceiverBrainFromImages([prompt(question)], [ref]);
+    const only = answerFromImages2d([prompt(question)], [ref]);
     expect(only.confidence).toBeLessThanOrEqual(0.35);
     expect(only.rationale).toMatch(/builtin:perceiver/);
     const view = raycastView(fixture, fixture.reference, W, H);
@@ -177,7 +173,7 @@ describe('perceiverBrainFromImages (2-D only, for the local test server)', () =>
     const decision = choosePoseWithPerceiver(question, [view], [], 'orbit');
     if (decision.action !== 'view') throw new Error('expected a view');
     const second = rgbaOf(fixture, c2wFromPose(decision.pose, ctx));
-    const both = perceiverBrainFromImages(['system prompt', prompt(question)], [ref, second]);
+    const both = answerFromImages2d(['system prompt', prompt(question)], [ref, second]);
     expect(both.choice).toBe(question.answer);
     expect(both.confidence).toBeGreaterThan(0.5);
     expect(JSON.parse(JSON.stringify(both))).toEqual({
@@ -189,12 +185,12 @@ describe('perceiverBrainFromImages (2-D only, for the local test server)', () =>
 
   it('counts the colours it sees, and copes with a prompt that is not a template', () => {
     const { fixture, question } = items.find(({ question: q }) => q.category === 'count')!;
-    const r = perceiverBrainFromImages([prompt(question)], [rgbaOf(fixture, fixture.reference.c2w)]);
+    const r = answerFromImages2d([prompt(question)], [rgbaOf(fixture, fixture.reference.c2w)]);
     expect(['A', 'B', 'C', 'D']).toContain(r.choice);
     const seen = Number(question.options[r.choice.charCodeAt(0) - 65]);
     expect(seen).toBeLessThanOrEqual(fixture.objects.length);
     expect(seen).toBe(fixture.objects.filter((o) => o.visibility > 0.3).length);
-    const odd = perceiverBrainFromImages(['hello'], [rgbaOf(fixture, fixture.reference.c2w)]);
+    const odd = answerFromImages2d(['hello'], [rgbaOf(fixture, fixture.reference.c2w)]);
     expect(odd.choice).toBe('A');
     expect(odd.confidence).toBeLessThan(0.35);
   });

@@ -3,12 +3,14 @@
  * only gets pixels, depth and the camera).
  */
 import { describe, expect, it } from 'vitest';
-import { generateScene, type FixtureScene } from '../fixtures/scenes.js';
+import { generateScene } from '../fixtures/scenes.js';
+import { type FixtureScene } from '../fixtures/types.js';
 import { raycast } from '../fixtures/raycast.js';
-import { raycastView } from '../loop/perceiver-eval.js';
-import { perceiveView, type PerceiverView } from '../loop/perceiver.js';
-import { analyseView, estimateUp } from '../loop/perceiver-world.js';
-import { classifyColor, LABEL_FLOOR, LABEL_WALL, SEGMENT_TUNING } from '../loop/perceiver-segment.js';
+import { raycastView } from './support/perceiver-eval.js';
+import { perceiveView } from '../loop/perceiver/reason.js';
+import { type PerceiverView } from '../loop/perceiver/types.js';
+import { analyseView, estimateUp } from '../loop/perceiver/world.js';
+import { classifyColor, LABEL_FLOOR, LABEL_WALL, SEGMENT_TUNING } from '../loop/perceiver/segment.js';
 import { OBJECT_PALETTE, FLOOR_RGB, WALL_RGB } from '../core/palette.js';
 import { HOLE_MARK_COLOR } from '../core/config.js';
 import { scaleIntrinsics, transformPoint, unprojectPixel } from '../core/camera.js';

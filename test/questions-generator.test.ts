@@ -11,7 +11,7 @@ import {
   QUESTION_RULES,
   sideAngleDeg,
 } from '../fixtures/questions.js';
-import { parseQuestionText, parseOptionText, SPATIAL_CATEGORIES } from '../loop/perceiver-templates.js';
+import { parseQuestionText, parseOptionText, SPATIAL_CATEGORIES } from '../core/question-templates.js';
 import { visibleFraction } from '../fixtures/raycast.js';
 import { VantageError } from '../core/errors.js';
 import { OBJECT_PALETTE } from '../core/palette.js';

@@ -8,4 +8,6 @@ export const EVAL_DEFAULTS = {
   parquetBatchRows: 32,
   /** plain progress lines (stderr not a terminal): at most one per this many ms, and the last */
   progressIntervalMs: 5000,
+  /** runs with fewer (cell, item) pairs than this write every pair's trace folder unless told otherwise */
+  logSamplesBelow: 1000,
 } as const;

@@ -2,7 +2,7 @@
  * Benchmark loaders: one per format, each turning the published records into EvalItems
  * (absolute image paths, question text, option texts, ground-truth letter, category).
  *
- * - native:   Vantage's own question sets (fixtures/dataset.ts): `images`, `depth`, `intrinsics`,
+ * - native:   Vantage's own question sets (core/io/native-set.ts): `images`, `depth`, `intrinsics`,
  *             `question`, `options`, `answer` letter, `category`, optional `scan` (RGB-D frames with a
  *             trajectory, lifted with the reference photo); read and validated by readNativeJsonl.
  * - mindcube: MindCube JSONL — `id`, `images` (paths relative to the data root), `question` with the
@@ -30,8 +30,9 @@ import { tmpdir } from 'node:os';
 import zlib from 'node:zlib';
 import { VantageError } from '../../core/errors.js';
 import { EVAL_DEFAULTS } from './config.js';
-import { questionOfRecord, readNativeJsonl, type NativeRecord } from '../../fixtures/dataset.js';
-import { letterOfAnswer, splitEmbeddedOptions, stripOptionLetters } from './normalize.js';
+import { questionOfRecord, readNativeJsonl, type NativeRecord } from '../../core/io/native-set.js';
+import { letterOfReply, stripOptionLetters } from '../../core/options.js';
+import { splitEmbeddedOptions } from './normalize.js';
 import { EVAL_FORMATS, type EvalFormat, type EvalItem, type LoadedItems, type SkippedRecord } from './types.js';
 
 export interface LoadOptions {
@@ -133,7 +134,7 @@ export async function loadEvalItems(opts: LoadOptions): Promise<LoadedItems> {
       for (let i = 0; i < batch.length && items.length < limit; i++) await take(batch[i], start + i);
     }
   } else {
-    // native files are validated by their own reader (fixtures/dataset.ts): a bad line is an error
+    // native files are validated by their own reader (core/io/native-set.ts): a bad line is an error
     const records =
       opts.format === 'native'
         ? ((await readNativeJsonl(data)) as unknown as RawRecord[])
@@ -320,7 +321,7 @@ async function imagesOf(values: unknown[], ctx: RecordContext, what: string): Pr
 function truthLetter(raw: unknown, options: string[], field: string): string {
   const t = textOf(raw);
   if (t === undefined || !t.trim()) bad(`no ground truth (${field})`);
-  const l = letterOfAnswer(t, options);
+  const l = letterOfReply(t, options);
   if (!l) bad(`ground truth ${field} "${t.slice(0, 60)}" is none of the ${options.length} options`);
   return l;
 }

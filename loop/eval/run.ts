@@ -19,17 +19,18 @@ import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
 import { VantageError, describeError } from '../../core/errors.js';
 import { EVAL_DEFAULTS } from './config.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
-import { parseSize } from '../../src/scene-input.js';
+import { parseSize } from '../../synth/scene-source.js';
 import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
 import type { MllmConfig } from '../../core/mllm/client.js';
 import { createRenderer } from '../../synth/renderer.js';
 import { loopConfigFrom } from '../config.js';
-import { createModel, type VisionModel } from '../models.js';
-import { runLoop } from '../run.js';
-import { letters } from '../fusion.js';
+import { createModel } from '../models/create.js';
+import { type VisionModel } from '../models/contract.js';
+import { runSession } from '../session.js';
+import { letters } from '../../core/options.js';
 import type { FusionPolicy, LoopConfig, RoundRecord, Trace } from '../types.js';
 import { loadEvalItems } from './loaders.js';
-import { letterOfAnswer } from './normalize.js';
+import { letterOfReply } from '../../core/options.js';
 import { cellsOf, parseGrid } from './grid.js';
 import { checkManifest, pairKey, readResults, ResultsWriter, writeFileAtomic } from './results.js';
 import { createInputCache, itemsNeedingDepth } from './scenes.js';
@@ -91,6 +92,17 @@ export interface EvalOptions {
   env?: NodeJS.ProcessEnv;
   /** called after every finished pair (tests, UIs) */
   onLine?: (line: EvalLine) => void;
+  /**
+   * write each pair's trace folder (trace.json, PNGs, index.html) under out/traces/ and name it in
+   * its results line (default: on for runs under EVAL_DEFAULTS.logSamplesBelow pairs)
+   */
+  logSamples?: boolean;
+}
+
+/** A pair's trace folder, relative to the run's folder: traces/<cell label>/<item id>. */
+export function traceFolderOf(cell: GridCell, item: EvalItem): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9._=-]+/g, '_').slice(0, 120);
+  return join('traces', safe(cell.label), safe(item.id));
 }
 
 function loopBaseConfig(o: EvalOptions): LoopConfig {
@@ -137,7 +149,7 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
     const raw = rawChoiceOf(r);
     const own = keys.includes(r.answer.choice)
       ? r.answer.choice
-      : (letterOfAnswer(raw ?? r.answer.choice, item.question.options) ?? '');
+      : (letterOfReply(raw ?? r.answer.choice, item.question.options) ?? '');
     return {
       round: r.round,
       answer: own,
@@ -312,6 +324,7 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     .flatMap((item) => cells.map((cell) => ({ item, cell })))
     .filter((p) => !done.has(pairKey(p.cell.key, p.item.id)));
   const resumed = previous.lines.filter((l) => itemIds.has(l.item) && cellKeys.has(l.cell)).length;
+  const logSamples = o.logSamples ?? items.length * cells.length < EVAL_DEFAULTS.logSamplesBelow;
 
   // One model per image budget (the only client setting a cell changes), all sharing one limiter.
   const isHuman = o.model.trim() === 'human';
@@ -372,11 +385,7 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     }
     const shared = renderer ? queuedRenderer(renderer) : undefined;
     // room for the items in flight and those prefetched a round of workers ahead
-    const inputOf = createInputCache({
-      depthModel: o.depthModel,
-      roundZeroOnly: maxRounds === 0,
-      minEntries: 2 * workers + 1,
-    });
+    const inputOf = createInputCache({ depthModel: o.depthModel, roundZeroOnly: maxRounds === 0 });
     writer = await ResultsWriter.open(files.results);
     let next = 0;
     let successes = 0;
@@ -390,8 +399,11 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
         const input = await inputOf(item);
         onInput();
         const model = modelFor(cell);
-        const { trace } = await runLoop(input, model, shared ?? noRenderer(), cell.config);
-        line = lineOfTrace(cell, item, trace, (performance.now() - ts) / 1000);
+        const traceDir = logSamples ? join(out, traceFolderOf(cell, item)) : undefined;
+        const r = await runSession(input, { model, renderer: shared ?? noRenderer(), config: cell.config, traceDir });
+        line = lineOfTrace(cell, item, r.trace, (performance.now() - ts) / 1000);
+        if (r.traceDir) line.trace = traceFolderOf(cell, item);
+        else if (r.traceError) note(`eval: ${item.id}: trace not written (${r.traceError})`);
       } catch (e) {
         // recorded and the run goes on; a setup that fails every item stops below (fail fast)
         if (!(e instanceof VantageError) && process.env.VANTAGE_DEBUG && e instanceof Error) note(e.stack ?? e.message);

@@ -1,27 +1,28 @@
 /**
  * The loop input of an evaluation item: the scene (lifted from the first image with its depth map
  * or the --depth-model), the original image(s) shown to the model, and what the trace records
- * about the input.
+ * about the input — built by synth/scene-source.ts and loop/session.ts like every other interface's.
  *
  * Multi-image items (MindCube, SAT, MMSI) come without camera poses, so only the first image is
  * lifted; every image is still shown to the model as an original. Native items with `scan` frames
- * (RGB-D with poses) are lifted from the first image plus those frames, which are not shown. Items without depth, in a run
- * whose cells all have 0 rounds (no view is rendered), get a placeholder scene instead of a depth
- * estimate: round 0 only needs the pictures.
+ * (RGB-D with poses) are lifted from the first image plus those frames, which are not shown. Items
+ * without depth, in a run whose cells all have 0 rounds (no view is rendered), get a placeholder
+ * scene instead of a depth estimate: round 0 only needs the pictures.
  *
  * Benchmarks ask several questions about one picture, and every grid cell asks each question
  * again: `createInputCache` lifts and encodes each distinct (images, depth, intrinsics) once and
  * shares the result (a scene and its originals are read-only to the loop and the renderer).
  */
 import { basename } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { VantageError } from '../../core/errors.js';
 import { identity } from '../../core/camera.js';
-import { encodePng, readImage, rgbaFromRgb } from '../../core/io/image.js';
+import { readImage } from '../../core/io/image.js';
 import { defaultIntrinsics } from '../../core/io/intrinsics.js';
-import { loadSceneInput } from '../../src/scene-input.js';
 import { liftToScene } from '../../synth/lift.js';
-import { readDepth } from '../../core/io/depth.js';
-import type { LoopInput, OriginalView } from '../run.js';
+import { loadImageScene, type LoadedScene, type SourceImage } from '../../synth/scene-source.js';
+import type { LoopInput } from '../run.js';
+import { loopInputOf } from '../session.js';
 import type { EvalItem } from './types.js';
 
 export interface ItemSceneOptions {
@@ -29,11 +30,6 @@ export interface ItemSceneOptions {
   /** no view will be rendered: items without depth get a placeholder scene */
   roundZeroOnly?: boolean;
   log?: (line: string) => void;
-}
-
-async function originalOf(rgb: Uint8Array, width: number, height: number, depth?: Float32Array): Promise<OriginalView> {
-  const rgba = rgbaFromRgb(rgb);
-  return { png: await encodePng(rgba, width, height, 4), width, height, rgba, ...(depth ? { depth } : {}) };
 }
 
 /** Items that cannot be lifted as given: images without depth when no depth model is named. */
@@ -53,7 +49,7 @@ export function inputKeyOf(item: EvalItem, opts: ItemSceneOptions = {}): string 
   ]);
 }
 
-/** Bytes held by a loop input's scene and originals (for the cache's budget). */
+/** Bytes held by a loop input's scene and originals (the cache's measure). */
 function inputBytesOf(input: LoopInput): number {
   const s = input.scene;
   let n =
@@ -62,68 +58,52 @@ function inputBytesOf(input: LoopInput): number {
     s.scales.byteLength +
     s.rotations.byteLength +
     s.opacities.byteLength;
-  for (const o of input.originals) n += o.png.byteLength + o.rgba.byteLength + (o.depth?.byteLength ?? 0);
+  for (const o of input.originals)
+    n += o.png.byteLength + o.geometry.rgba.byteLength + (o.geometry.depth?.byteLength ?? 0);
   return n;
-}
-
-export interface InputCacheOptions extends ItemSceneOptions {
-  /** entries always kept (however large): the items in flight */
-  minEntries: number;
-  /** beyond minEntries, least recently used entries go once the total passes this */
-  maxBytes?: number;
 }
 
 /** Default byte budget of the input cache: a few full-size scenes, many small ones. */
 export const INPUT_CACHE_BYTES = 512 * 2 ** 20;
 
 /**
- * Loop inputs by content key (an LRU bounded by count and bytes): the scene of a picture is lifted
- * once however many questions and grid cells ask about it. A failed build is not kept.
+ * Loop inputs by content key (least recently used out past `maxBytes`): the scene of a picture is
+ * lifted once however many questions and grid cells ask about it. A build in progress counts as one
+ * byte until it is done; a failed build is not kept.
  */
-export function createInputCache(o: InputCacheOptions): (item: EvalItem) => Promise<LoopInput> {
-  const maxBytes = o.maxBytes ?? INPUT_CACHE_BYTES;
-  const map = new Map<string, { p: Promise<LoopInput>; bytes: number }>();
-  let total = 0;
-  const evict = () => {
-    for (const [k, e] of map) {
-      if (map.size <= o.minEntries || total <= maxBytes) break;
-      map.delete(k);
-      total -= e.bytes;
-    }
-  };
+export function createInputCache(o: ItemSceneOptions & { maxBytes?: number }): (item: EvalItem) => Promise<LoopInput> {
+  const cache = new LRUCache<string, Promise<LoopInput>>({ maxSize: o.maxBytes ?? INPUT_CACHE_BYTES });
   return async (item) => {
     const key = inputKeyOf(item, o);
-    let e = map.get(key);
-    if (e) {
-      map.delete(key);
-      map.set(key, e);
-    } else {
-      const entry = { p: loopInputOfItem(item, o), bytes: 0 };
-      e = entry;
-      map.set(key, entry);
-      entry.p.then(
+    let p = cache.get(key);
+    if (!p) {
+      const built = loopInputOfItem(item, o);
+      p = built;
+      cache.set(key, built, { size: 1 });
+      built.then(
         (input) => {
-          if (map.get(key) !== entry) return;
-          entry.bytes = inputBytesOf(input);
-          total += entry.bytes;
-          evict();
+          if (cache.peek(key) === built) cache.set(key, built, { size: Math.max(1, inputBytesOf(input)) });
         },
         () => {
-          if (map.get(key) === entry) map.delete(key);
+          if (cache.peek(key) === built) cache.delete(key);
         },
       );
     }
-    const shared = await e.p;
+    const shared = await p;
     return shared.question === item.question ? shared : { ...shared, question: item.question };
   };
 }
 
 /** The loop input of one item. Throws VantageError for unreadable images or depth. */
 export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {}): Promise<LoopInput> {
-  const question = item.question;
+  return loopInputOf(item.question, await loadItemScene(item, opts));
+}
+
+/** The scene of one item, with the images it shows as originals. */
+export async function loadItemScene(item: EvalItem, opts: ItemSceneOptions = {}): Promise<LoadedScene> {
   if (!item.images.length) throw new VantageError('bad-record', `item ${item.id} has no image`);
   const hasDepth = !!item.depths?.length;
-  if (!hasDepth && !opts.depthModel && opts.roundZeroOnly) return placeholderInput(item);
+  if (!hasDepth && !opts.depthModel && opts.roundZeroOnly) return placeholderScene(item);
   if (!hasDepth && !opts.depthModel) {
     throw new VantageError(
       'bad-input',
@@ -140,32 +120,18 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
     );
   }
   // scan frames are lifted with the reference at their poses; only the reference is shown below
-  const input = await loadSceneInput({
+  const loaded = await loadImageScene({
     images: [item.images[0], ...(scan?.images ?? [])],
     ...(hasDepth ? { depths: [item.depths![0], ...(scan?.depths ?? [])] } : { depthModel: opts.depthModel }),
     ...(scan ? { trajectory: scan.trajectory } : {}),
     ...(item.intrinsics ? { intrinsics: item.intrinsics } : {}),
     log: opts.log,
   });
-  const first = input.originals[0];
-  // the original's own depth map is input, not ground truth: models that read depth (the perceiver) may use it
-  const depth = hasDepth ? (await readDepth(item.depths![0])).depth : undefined;
-  const originals: OriginalView[] = [
-    await originalOf(
-      first.rgb,
-      first.width,
-      first.height,
-      depth?.length === first.width * first.height ? depth : undefined,
-    ),
-  ];
-  for (const path of item.images.slice(1)) {
-    const img = await readImage(path);
-    originals.push(await originalOf(img.rgb, img.width, img.height));
-  }
-  const notes = [...input.info.notes];
+  const originals: SourceImage[] = [loaded.originals[0], ...(await unliftedImages(item.images.slice(1)))];
+  const notes = [...loaded.info.notes];
   if (scan) {
     const note = `scene lifted from the reference photo and ${scan.images.length} RGB-D scan frame(s) (poses from ${basename(scan.trajectory)}); the model is shown the reference photo only`;
-    input.scene.notes.push(note);
+    loaded.scene.notes.push(note);
     notes.push(note);
   }
   if (item.images.length > 1)
@@ -173,11 +139,10 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
       `${item.images.length} images without camera poses: the scene is lifted from the first; all are shown as originals`,
     );
   return {
-    question,
-    scene: input.scene,
+    scene: loaded.scene,
     originals,
-    inputInfo: {
-      ...input.info,
+    info: {
+      ...loaded.info,
       images: item.images.map((p) => basename(p)),
       notes,
       ...(scan ? { depth: `${basename(item.depths![0])}, + ${scan.images.length} scan frame(s)` } : {}),
@@ -185,13 +150,19 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
   };
 }
 
-/** Round-0-only input: the pictures, and a tiny flat scene that is never rendered. */
-async function placeholderInput(item: EvalItem): Promise<LoopInput> {
-  const originals: OriginalView[] = [];
-  for (const path of item.images) {
+/** Images shown to the model but not lifted (no depth, no pose). */
+async function unliftedImages(paths: string[]): Promise<SourceImage[]> {
+  const out: SourceImage[] = [];
+  for (const path of paths) {
     const img = await readImage(path);
-    originals.push(await originalOf(img.rgb, img.width, img.height));
+    out.push({ name: basename(path), width: img.width, height: img.height, rgb: img.rgb });
   }
+  return out;
+}
+
+/** Round-0-only input: the pictures, and a tiny flat scene that is never rendered. */
+async function placeholderScene(item: EvalItem): Promise<LoadedScene> {
+  const originals = await unliftedImages(item.images);
   const w = 16;
   const h = Math.max(2, Math.round((w * originals[0].height) / originals[0].width));
   const scene = liftToScene(
@@ -212,10 +183,9 @@ async function placeholderInput(item: EvalItem): Promise<LoopInput> {
   const note = 'no depth and no view rendered (0 rounds): the scene is a flat placeholder';
   scene.notes.push(note);
   return {
-    question: item.question,
     scene,
     originals,
-    inputInfo: {
+    info: {
       images: item.images.map((p) => basename(p)),
       intrinsics: 'assumed (not used: no view rendered)',
       units: 'relative',

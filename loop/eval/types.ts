@@ -4,7 +4,8 @@
  * needs (every round's answer and posterior, correctness after every round, cost) is in it, so a
  * summary can be rebuilt from results.jsonl alone.
  */
-import type { LoopConfig, OptionDist, Question, StopReason } from '../types.js';
+import type { LoopConfig, OptionDist, StopReason } from '../types.js';
+import type { Question } from '../../core/types.js';
 
 export const EVAL_FORMATS = ['native', 'mindcube', 'sat', 'mmsi', 'blink', 'cvbench'] as const;
 export type EvalFormat = (typeof EVAL_FORMATS)[number];
@@ -114,6 +115,8 @@ export interface EvalLine {
   seconds: number;
   model: string;
   at: string;
+  /** the pair's trace folder, relative to the run's folder (when samples are logged) */
+  trace?: string;
 }
 
 /** Accuracy of a group, with its Wilson 95% interval. */

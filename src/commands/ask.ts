@@ -4,25 +4,25 @@
  * trace (trace.json, PNGs, index.html) and prints the answer, its probability and the trace path.
  */
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Question, Renderer } from '../../core/types.js';
 import { VantageError } from '../../core/errors.js';
-import { loadSceneInput, parseSize, type SceneInputOptions } from '../scene-input.js';
-import { encodePng, rgbaFromRgb } from '../../core/io/image.js';
+import { optionTexts } from '../../core/options.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
+import { parseSize } from '../../synth/scene-source.js';
 import { createRenderer } from '../../synth/renderer.js';
-import { fixtureFrame } from '../../fixtures/raycast.js';
-import { defaultModelName, LOOP_DEFAULTS, loopConfigFrom, type LoopConfigInput } from '../../loop/config.js';
-import { createModel, type VisionModel } from '../../loop/models.js';
-import { runLoop, type OriginalView } from '../../loop/run.js';
-import { writeTrace } from '../../loop/trace.js';
+import { LOOP_DEFAULTS, loopConfigFrom, type LoopConfigInput } from '../../loop/config.js';
+import { createModel } from '../../loop/models/create.js';
+import type { VisionModel } from '../../loop/models/contract.js';
 import { describeStopReason } from '../../loop/stop.js';
-import { letters } from '../../loop/fusion.js';
-import type { Question, Trace } from '../../loop/types.js';
-import type { Renderer } from '../../core/types.js';
-import { addSceneOptions, sceneOptionsFrom } from './scene-options.js';
+import { loopInputOf, runSession, type SessionResult } from '../../loop/session.js';
+import { addSceneOptions, loadScene, sceneSourceFromCli, type SceneSource } from '../scene-source.js';
+import { modelNameFor } from '../model-name.js';
 
-export interface AskOptions extends SceneInputOptions {
+export type AskOptions = SceneSource & AskSettings;
+
+export interface AskSettings {
   question: string;
   options?: string[];
   model?: string;
@@ -52,35 +52,11 @@ export interface AskOptions extends SceneInputOptions {
   open?: boolean;
 }
 
-export interface AskResult {
-  choice: string;
-  /** the option text of the choice (multiple choice) */
-  option?: string;
-  probability: number;
-  stopReason: Trace['final']['stopReason'];
-  rounds: number;
-  model: string;
-  traceDir: string;
-  traceJson: string;
-  indexHtml: string;
-  trace: Trace;
-}
+/** What `ask` returns: the session's result (the trace directory is always asked for). */
+export type AskResult = SessionResult;
 
-/** Option texts without their letters: "A) red box" / "(A) red box" / "A. red box" → "red box". */
-export function optionTexts(raw: string[] | undefined): string[] {
-  const items = (raw ?? [])
-    .flatMap((s) => s.split(/\r?\n/))
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const stripped = items.map((s) => s.replace(/^\(?([A-Za-z])[).:]\s+/, ''));
-  // only strip when every option carried its letter in order, so "a) …" style input is consistent
-  const ls = letters(items.length);
-  const lettered = items.every((s, i) => new RegExp(`^\\(?${ls[i]}[).:]\\s+`, 'i').test(s));
-  return lettered ? stripped : items;
-}
-
-/** The loop configuration from a config file and flags (flags win). */
-export async function askLoopConfig(o: AskOptions): Promise<ReturnType<typeof loopConfigFrom>> {
+/** The loop settings from a config file and flags (flags win), checked; the model stays unset when none was named. */
+export async function askLoopSettings(o: AskSettings): Promise<LoopConfigInput> {
   let base: LoopConfigInput = {};
   if (o.config) {
     let text: string;
@@ -114,7 +90,7 @@ export async function askLoopConfig(o: AskOptions): Promise<ReturnType<typeof lo
     ...(o.secondsBudget !== undefined ? { secondsBudget: num(o.secondsBudget, '--seconds-budget') } : {}),
   };
   const flags: Record<string, unknown> = {
-    model: o.model ?? base.model ?? defaultModelName(),
+    model: o.model ?? base.model,
     maxRounds: num(o.rounds, '--rounds'),
     poseFormat: o.poseFormat,
     fusion: o.fusion,
@@ -124,15 +100,20 @@ export async function askLoopConfig(o: AskOptions): Promise<ReturnType<typeof lo
     height: size?.height,
     imageBudget: num(o.imageBudget, '--image-budget'),
   };
-  const merged = { ...base, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)), stop };
-  return loopConfigFrom(merged);
+  const merged = {
+    ...base,
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+    stop,
+  } as LoopConfigInput;
+  loopConfigFrom(merged); // a bad setting fails here, before any scene is loaded
+  return merged;
 }
 
 /** Run `ask`: returns the result; prints nothing (see registerAskCommand for the printing). */
 export async function runAsk(o: AskOptions, log: (line: string) => void = () => {}): Promise<AskResult> {
   if (!o.question?.trim())
     throw new VantageError('bad-option', 'no question given', 'pass --question "Is the mug left of the vase?"');
-  const config = await askLoopConfig(o);
+  const settings = await askLoopSettings(o);
   const question: Question = { text: o.question.trim(), options: optionTexts(o.options) };
   if (question.options.length === 1) {
     throw new VantageError(
@@ -141,6 +122,15 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
       'give two or more, or none for a free-form answer',
     );
   }
+  const loaded = await loadScene({ ...o, log });
+  if (!loaded.originals.length) {
+    throw new VantageError(
+      'bad-input',
+      'the scene has no original image to show the model',
+      'ask needs a photo: use --image (with --depth or --depth-model) or --fixture',
+    );
+  }
+  const config = loopConfigFrom({ ...settings, model: modelNameFor(settings.model, loaded) });
   const model: VisionModel = createModel(config.model, {
     mllm: {
       ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
@@ -153,55 +143,16 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
   });
   let renderer: Renderer | undefined;
   try {
-    const input = await loadSceneInput({ ...o, log });
-    if (!input.originals.length) {
-      throw new VantageError(
-        'bad-input',
-        'the scene has no original image to show the model',
-        'ask needs a photo: use --image (with --depth or --depth-model) or --fixture',
-      );
-    }
-    const fixtureDepth = input.fixture ? fixtureFrame(input.fixture).depth : undefined;
-    const originals: OriginalView[] = await Promise.all(
-      input.originals.map(async (im, i) => {
-        const rgba = rgbaFromRgb(im.rgb);
-        return {
-          png: await encodePng(rgba, im.width, im.height, 4),
-          width: im.width,
-          height: im.height,
-          rgba,
-          ...(i === 0 && fixtureDepth && fixtureDepth.length === im.width * im.height ? { depth: fixtureDepth } : {}),
-        };
-      }),
-    );
-    renderer = await createRenderer({
-      prefer: o.renderer === 'auto' || !o.renderer ? undefined : o.renderer,
-      warn: log,
-    });
+    const input = await loopInputOf(question, loaded);
+    renderer = await createRenderer({ prefer: o.renderer === 'auto' ? undefined : o.renderer, warn: log });
     log(`asking ${model.label}, up to ${config.maxRounds} view(s), renderer ${renderer.kind}…`);
-    const { trace, views } = await runLoop(
-      { question, scene: input.scene, originals, inputInfo: input.info },
+    return await runSession(input, {
       model,
       renderer,
       config,
-      { log },
-    );
-    const traceDir = resolve(o.out ?? join('vantage-out', `ask-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-    const { traceJson, indexHtml } = await writeTrace(traceDir, trace, views);
-    const keys = letters(question.options.length);
-    const idx = keys.indexOf(trace.final.choice);
-    return {
-      choice: trace.final.choice,
-      ...(idx >= 0 ? { option: question.options[idx] } : {}),
-      probability: trace.final.probability,
-      stopReason: trace.final.stopReason,
-      rounds: trace.final.rounds,
-      model: trace.modelLabel,
-      traceDir,
-      traceJson,
-      indexHtml,
-      trace,
-    };
+      traceDir: o.out ?? join('vantage-out', `ask-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+      hooks: { log },
+    });
   } finally {
     renderer?.dispose();
     model.close?.();
@@ -218,7 +169,7 @@ export function askSummary(r: AskResult): string {
     `model: ${r.model}`,
     `rounds: ${r.rounds} (stopped: ${describeStopReason(r.stopReason, r.trace.config.stop)})`,
     ...(failed ? [`error: ${failed}`] : []),
-    `trace: ${r.indexHtml}`,
+    r.traceError ? `trace: not written (${r.traceError})` : `trace: ${r.indexHtml}`,
   ].join('\n');
 }
 
@@ -233,7 +184,7 @@ export function askJson(r: AskResult): object {
     rounds: r.rounds,
     model: r.model,
     error: r.trace.rounds.find((x) => x.failed)?.failed ?? null,
-    trace: { dir: r.traceDir, json: r.traceJson, html: r.indexHtml },
+    trace: r.traceError ? { error: r.traceError } : { dir: r.traceDir, json: r.traceJson, html: r.indexHtml },
     tokens: { prompt: r.trace.totals.promptTokens, completion: r.trace.totals.completionTokens },
   };
 }
@@ -313,7 +264,7 @@ human shows each view and reads your answer; any other name is sent to the OpenA
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const r = await runAsk(
         {
-          ...sceneOptionsFrom(opts),
+          ...sceneSourceFromCli(opts),
           question: opts.question,
           options: opts.options,
           model: opts.model,

@@ -1,40 +1,79 @@
 /**
- * `vantage demo`: no key, no GPU, no download. Generates the procedural question set, runs the loop
- * with the built-in pixel perceiver for a fixed number of rounds, prints accuracy by round (0..N) and
- * per category, and writes every trace with its index.html (plus an overview page).
+ * `vantage demo`: no key, no GPU, no download. It is `vantage questions` followed by `vantage eval`
+ * with the built-in pixel perceiver, so its numbers are those two commands' numbers: it writes the
+ * procedural question set (with RGB-D scan frames) to OUT/questions, evaluates it for a fixed number
+ * of view rounds into OUT (results.jsonl, summary.md, a trace folder per question), and prints
+ * accuracy after 0..N rounds, overall and per category.
  */
-import { resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseSize } from '../scene-input.js';
-import { createRenderer } from '../../synth/renderer.js';
-import { DEMO_DEFAULTS, SCAN_ORBITS, demoTable, runDemo, type DemoResult } from '../../loop/demo.js';
-import { SPATIAL_CATEGORIES, type SpatialCategory } from '../../loop/perceiver-templates.js';
-import type { LoopConfigInput } from '../../loop/config.js';
+import { SPATIAL_CATEGORIES, type SpatialCategory } from '../../core/question-templates.js';
+import { parseSize } from '../../synth/scene-source.js';
+import { generateQuestions } from '../../fixtures/questions.js';
+import { writeQuestionSet } from '../../fixtures/dataset.js';
+import { SCAN_ORBITS } from '../../fixtures/scan.js';
+import { runEval } from '../../loop/eval/run.js';
+import type { AccuracyCell, CellSummary, EvalSummary } from '../../loop/eval/types.js';
+import type { LoopConfig } from '../../loop/types.js';
 
-export interface DemoCommandOptions {
-  count: number;
-  seed: number;
-  rounds: number;
-  out: string;
+/** The demo's defaults: small renders keep the whole set well under a minute on 2 CPU cores. */
+export const DEMO_DEFAULTS = {
+  count: 12,
+  seed: 7,
+  rounds: 3,
+  width: 256,
+  height: 192,
+  render: 'points',
+  scanFrames: 2,
+} as const;
+
+export interface DemoOptions {
+  count?: number;
+  seed?: number;
+  /** view rounds after round 0 (fixed, so accuracy after every k is exact) */
+  rounds?: number;
+  /** folder for the question set (OUT/questions) and the evaluation (OUT) */
+  out?: string;
+  /** size of the photos and of the rendered views, "WxH" */
   size?: string;
-  render?: string;
-  holes?: string;
-  fusion?: string;
-  poseFormat?: string;
-  scanFrames: number;
+  render?: LoopConfig['render'];
+  holes?: LoopConfig['holes'];
+  fusion?: LoopConfig['fusion'];
+  poseFormat?: LoopConfig['poseFormat'];
+  scanFrames?: number;
   categories?: string[];
-  renderer: 'auto' | 'webgpu' | 'reference';
-  json?: boolean;
+  renderer?: 'auto' | 'webgpu' | 'reference';
+  /** write every question's trace folder (default true) */
+  traces?: boolean;
+  log?: (line: string) => void;
 }
 
-/** Run the demo as the CLI does; returns the result and the text it printed. */
-export async function runDemoCommand(
-  o: DemoCommandOptions,
-  print: (s: string) => void,
-  log: (s: string) => void,
-): Promise<DemoResult> {
-  const size = o.size ? parseSize(o.size) : { width: DEMO_DEFAULTS.width, height: DEMO_DEFAULTS.height };
+export interface DemoResult {
+  summary: EvalSummary;
+  /** the one grid cell the demo runs */
+  cell: CellSummary;
+  questions: { jsonl: string; scenes: number; questions: number };
+  out: string;
+}
+
+/** Generate the question set and evaluate it with builtin:perceiver. */
+export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
+  const count = o.count ?? DEMO_DEFAULTS.count;
+  const seed = o.seed ?? DEMO_DEFAULTS.seed;
+  const rounds = o.rounds ?? DEMO_DEFAULTS.rounds;
+  const scanFrames = o.scanFrames ?? DEMO_DEFAULTS.scanFrames;
+  const log = o.log ?? (() => {});
+  if (!(Number.isInteger(count) && count >= 1 && count <= 10_000))
+    throw new VantageError('bad-option', `--count ${count} must be a whole number from 1 to 10000`);
+  if (!(Number.isInteger(rounds) && rounds >= 0 && rounds <= 20))
+    throw new VantageError('bad-option', `--rounds ${rounds} must be a whole number from 0 to 20`);
+  if (!(Number.isInteger(scanFrames) && scanFrames >= 0 && scanFrames <= SCAN_ORBITS.length))
+    throw new VantageError(
+      'bad-option',
+      `--scan-frames ${scanFrames} must be a whole number from 0 to ${SCAN_ORBITS.length}`,
+    );
   const bad = (o.categories ?? []).filter((c) => !(SPATIAL_CATEGORIES as readonly string[]).includes(c));
   if (bad.length)
     throw new VantageError(
@@ -42,72 +81,67 @@ export async function runDemoCommand(
       `unknown categories: ${bad.join(', ')}`,
       `use ${SPATIAL_CATEGORIES.join(', ')}`,
     );
-  const loop: LoopConfigInput = Object.fromEntries(
-    Object.entries({
-      render: o.render,
-      holes: o.holes,
-      fusion: o.fusion,
-      poseFormat: o.poseFormat,
-    }).filter(([, v]) => v !== undefined),
-  ) as LoopConfigInput;
-  const renderer = await createRenderer({ prefer: o.renderer === 'auto' ? undefined : o.renderer, warn: log });
-  const out = resolve(o.out);
+  const size = o.size ? parseSize(o.size) : { width: DEMO_DEFAULTS.width, height: DEMO_DEFAULTS.height };
+  const out = resolve(o.out ?? join('vantage-out', 'demo'));
+
   log(
-    `vantage demo: ${o.count} questions (seed ${o.seed}), ${o.rounds} fixed view round(s), builtin:perceiver, ${renderer.kind} renderer, ${size.width}×${size.height}, ${o.scanFrames} scan frame(s)`,
+    `vantage demo: writing ${count} questions (seed ${seed}, ${scanFrames} scan frame(s)) to ${join(out, 'questions')}…`,
   );
-  let r: DemoResult;
-  try {
-    r = await runDemo({
-      count: o.count,
-      seed: o.seed,
-      rounds: o.rounds,
-      out,
-      renderer,
-      width: size.width,
-      height: size.height,
-      scanFrames: o.scanFrames,
-      loop,
-      log,
-      ...(o.categories?.length ? { categories: o.categories as SpatialCategory[] } : {}),
-    });
-  } finally {
-    renderer.dispose();
-  }
-  if (o.json) {
-    print(
-      JSON.stringify(
-        {
-          model: r.modelLabel,
-          renderer: r.renderer,
-          accuracyByRound: r.accuracyByRound,
-          byCategory: r.byCategory,
-          questions: r.traces.map((t) => ({
-            id: t.id,
-            category: t.category,
-            answer: t.answer,
-            choices: t.choices,
-            trace: t.indexHtml,
-          })),
-          index: r.indexHtml,
-          ms: r.ms,
-        },
-        null,
-        2,
-      ),
-    );
-  } else {
-    print(
-      [
-        `model: ${r.modelLabel}`,
-        `accuracy after k view rounds (0 = the original image alone):`,
-        demoTable(r),
-        `traces: ${out}`,
-        `index: ${r.indexHtml}`,
-        `time: ${(r.ms / 1000).toFixed(1)} s (${r.renderer} renderer)`,
-      ].join('\n'),
-    );
-  }
-  return r;
+  const items = generateQuestions({
+    count,
+    seed,
+    ...(o.categories?.length ? { categories: o.categories as SpatialCategory[] } : {}),
+  });
+  const questions = await writeQuestionSet(join(out, 'questions'), items, { scanFrames, ...size });
+  // the demo always runs afresh: an earlier demo's results in OUT are not resumed
+  for (const f of ['run.json', 'results.jsonl', 'traces']) await rm(join(out, f), { recursive: true, force: true });
+  log(`vantage demo: evaluating with builtin:perceiver, ${rounds} fixed view round(s)…`);
+  const summary = await runEval({
+    data: questions.jsonl,
+    format: 'native',
+    model: 'builtin:perceiver',
+    out,
+    rounds,
+    stop: 'fixed',
+    size: `${size.width}x${size.height}`,
+    render: o.render ?? DEMO_DEFAULTS.render,
+    ...(o.holes ? { holes: o.holes } : {}),
+    ...(o.fusion ? { fusion: o.fusion } : {}),
+    ...(o.poseFormat ? { poseFormat: o.poseFormat } : {}),
+    renderer: o.renderer ?? 'auto',
+    logSamples: o.traces ?? true,
+    log,
+  });
+  return { summary, cell: summary.cells[0], questions, out };
+}
+
+const pct = (a: AccuracyCell | undefined) => (a ? `${(a.accuracy * 100).toFixed(0)}%` : '—');
+
+/** The accuracy table as text: one row for all questions, one per category. */
+export function demoTable(cell: CellSummary): string {
+  const n = cell.byRound.length - 1;
+  const head = ['category', 'n', ...Array.from({ length: n + 1 }, (_, k) => `round ${k}`)];
+  const rows = [
+    ['all', String(cell.items), ...cell.byRound.map(pct)],
+    ...Object.entries(cell.byCategory).map(([c, v]) => [c, String(v[0]?.n ?? 0), ...v.map(pct)]),
+  ];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** What the CLI prints. */
+export function demoReport(r: DemoResult): string {
+  return [
+    'model: builtin:perceiver (deterministic pixel perceiver — not an LLM)',
+    'accuracy after k view rounds (0 = the original image alone):',
+    demoTable(r.cell),
+    `questions: ${r.questions.jsonl}`,
+    `results: ${r.summary.files.results} (summary: ${r.summary.files.markdown})`,
+    `traces: ${join(r.out, 'traces')}`,
+    `time: ${r.summary.seconds.toFixed(1)} s`,
+  ].join('\n');
 }
 
 const int = (v: string) => Number.parseInt(v, 10);
@@ -126,7 +160,7 @@ export function registerDemoCommand(program: Command): void {
       int,
       DEMO_DEFAULTS.rounds,
     )
-    .option('--out <dir>', 'where the traces and the overview index.html go', 'vantage-out/demo')
+    .option('--out <dir>', 'where the question set, results and traces go', 'vantage-out/demo')
     .option(
       '--size <WxH>',
       `size of the photos and the rendered views (default ${DEMO_DEFAULTS.width}x${DEMO_DEFAULTS.height})`,
@@ -143,32 +177,32 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--categories <names...>', `only these: ${SPATIAL_CATEGORIES.join(', ')}`)
     .option('--renderer <which>', 'auto (WebGPU, else the reference renderer) | webgpu | reference', 'auto')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the eval summary as JSON')
     .addHelpText(
       'after',
       `
+The same numbers come from:  vantage questions --count N --seed S --out OUT/questions
+                             vantage eval --data OUT/questions/questions.jsonl --format native \\
+                               --model builtin:perceiver --rounds R --stop fixed --out OUT
 The model is builtin:perceiver, a deterministic pixel perceiver (not an LLM): it sees only the pixels
 and rendered depth of the views it is given, never the scenes' ground truth.`,
     )
     .action(async (opts) => {
-      await runDemoCommand(
-        {
-          count: opts.count,
-          seed: opts.seed,
-          rounds: opts.rounds,
-          out: opts.out,
-          size: opts.size,
-          render: opts.render,
-          holes: opts.holes,
-          fusion: opts.fusion,
-          poseFormat: opts.poseFormat,
-          scanFrames: opts.scanFrames,
-          categories: opts.categories,
-          renderer: opts.renderer,
-          json: opts.json,
-        },
-        (s) => process.stdout.write(`${s}\n`),
-        (s) => process.stderr.write(`${s}\n`),
-      );
+      const r = await runDemo({
+        count: opts.count,
+        seed: opts.seed,
+        rounds: opts.rounds,
+        out: opts.out,
+        size: opts.size,
+        render: opts.render,
+        holes: opts.holes,
+        fusion: opts.fusion,
+        poseFormat: opts.poseFormat,
+        scanFrames: opts.scanFrames,
+        categories: opts.categories,
+        renderer: opts.renderer,
+        log: (s) => process.stderr.write(`${s}\n`),
+      });
+      process.stdout.write(`${opts.json ? JSON.stringify(r.summary, null, 2) : demoReport(r)}\n`);
     });
 }

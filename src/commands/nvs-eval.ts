@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createRenderer } from '../../synth/renderer.js';
 import { nvsReportMarkdown, runNvsEval } from '../../synth/nvs-eval.js';
+import { DEFAULT_NVS_FIXTURES, fixtureNvsCases } from '../../fixtures/nvs-cases.js';
 import type { RenderMode } from '../../core/types.js';
 
 function defaultSharedData(): string | undefined {
@@ -19,7 +20,7 @@ export function registerNvsEvalCommand(program: Command): void {
     .description(
       'measure novel-view fidelity (PSNR, coverage) of points vs gaussians on procedural scenes and real RGB-D frames',
     )
-    .option('--fixtures <list>', 'procedural scenes: names or seeds, comma-separated', 'tabletop,room,7')
+    .option('--fixtures <list>', 'procedural scenes: names or seeds, comma-separated', DEFAULT_NVS_FIXTURES.join(','))
     .option('--modes <list>', 'render modes, comma-separated', 'points,gaussians')
     .option('--shared-data <dir>', 'folder holding rgbd/open3d (default: ../shared/data or $VANTAGE_SHARED_DATA)')
     .option('--renderer <which>', 'auto | webgpu | reference', 'auto')
@@ -31,9 +32,12 @@ export function registerNvsEvalCommand(program: Command): void {
       });
       try {
         const report = await runNvsEval(renderer, {
-          fixtures: String(opts.fixtures)
-            .split(',')
-            .map((s: string) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())),
+          cases: fixtureNvsCases(
+            String(opts.fixtures)
+              .split(',')
+              .filter((s: string) => s.trim())
+              .map((s: string) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())),
+          ),
           modes: String(opts.modes)
             .split(',')
             .map((s: string) => s.trim()) as RenderMode[],

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { generateQuestions, type SpatialQuestion } from '../../fixtures/questions.js';
 import { writeQuestionSet } from '../../fixtures/dataset.js';
-import { SCAN_ORBITS } from '../../loop/demo.js';
+import { SCAN_ORBITS } from '../../fixtures/scan.js';
 
 /** Scan frames per scene unless told otherwise (as `vantage demo`): the hidden object is in the scene. */
 export const QUESTIONS_SCAN_FRAMES = 2;

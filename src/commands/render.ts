@@ -4,14 +4,14 @@ import { dirname, extname } from 'node:path';
 import type { Command } from 'commander';
 import { parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, c2wFromPose, type Pose } from '../../core/pose.js';
 import { VantageError } from '../../core/errors.js';
-import { loadSceneInput, parseSize, type SceneInputOptions } from '../scene-input.js';
+import { parseSize } from '../../synth/scene-source.js';
+import { addSceneOptions, loadScene, sceneSourceFromCli, type SceneSource } from '../scene-source.js';
 import { scaleIntrinsics } from '../../core/camera.js';
 import type { HoleMode, RenderMode } from '../../core/types.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { encodePng } from '../../core/io/image.js';
 import { writeFile } from 'node:fs/promises';
 import { createRenderer } from '../../synth/renderer.js';
-import { addSceneOptions, sceneOptionsFrom } from './scene-options.js';
 import { poseContextOf } from '../../synth/scene.js';
 import { writePly } from '../../core/io/ply.js';
 
@@ -30,7 +30,7 @@ export function outputPathFor(out: string, i: number, n: number): string {
   return `${out.slice(0, out.length - extname(out).length)}-${i}${ext}`;
 }
 
-export interface RenderCommandOptions extends SceneInputOptions {
+export interface RenderCommandOptions extends SceneSource {
   pose: string[];
   mode: RenderMode;
   size?: string;
@@ -61,7 +61,7 @@ export async function runRenderCommand(
         'see `vantage render --help` for the ranges',
       );
   }
-  const input = await loadSceneInput({ ...o, log });
+  const input = await loadScene({ ...o, log });
   const { scene } = input;
   if (o.savePly) {
     await writePly(o.savePly, scene);
@@ -156,7 +156,7 @@ Examples:
     .action(async (opts) => {
       if (!opts.pose.length) opts.pose = ['{"mode":"orbit","azimuth_deg":30,"elevation_deg":10,"distance_scale":1}'];
       await runRenderCommand({
-        ...sceneOptionsFrom(opts),
+        ...sceneSourceFromCli(opts),
         pose: opts.pose,
         mode: opts.mode,
         size: opts.size,

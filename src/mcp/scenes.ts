@@ -26,14 +26,13 @@ export interface StoredScene {
   createdAt: string;
 }
 
-/** Memory a lifted scene holds: the Gaussians' typed arrays, the original images, the original depth. */
+/** Memory a lifted scene holds: the Gaussians' typed arrays, the original images and their depth. */
 export function liftedSceneBytes(lifted: LiftedScene): number {
   const s = lifted.scene;
   const arrays = [s.positions, s.colors, s.scales, s.rotations, s.opacities];
   return (
     arrays.reduce((a, x) => a + x.byteLength, 0) +
-    lifted.originals.reduce((a, o) => a + o.rgb.byteLength, 0) +
-    (lifted.originalDepth?.byteLength ?? 0)
+    lifted.originals.reduce((a, o) => a + o.rgb.byteLength + (o.depth?.byteLength ?? 0), 0)
   );
 }
 

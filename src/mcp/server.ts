@@ -25,10 +25,9 @@ import { checkImageSize, isPnm, parsePnm } from '../../core/io/image.js';
 import { formatBytes } from '../../core/io/files.js';
 import { answer, liftScene, renderView, type LiftedScene, type LiftInput } from '../api.js';
 import { createRenderer } from '../../synth/renderer.js';
-import { writeTrace } from '../../loop/trace.js';
 import { knownDepthModel, looksLikePath } from '../../synth/depth/models.js';
-import { defaultModelName } from '../../loop/config.js';
-import type { CreateModelOptions } from '../../loop/models.js';
+import { modelNameFor } from '../model-name.js';
+import type { CreateModelOptions } from '../../loop/models/create.js';
 import { realRoots, resolveInRoots } from './paths.js';
 import { SceneStore, type SceneStoreLimits, type StoredScene } from './scenes.js';
 import {
@@ -385,14 +384,6 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
 
     async answer_spatial_question(args, extra) {
       const a: AnswerArgs = parseArgs(ANSWER_SPATIAL_QUESTION, args);
-      const model = a.config?.model ?? opts.defaultModel ?? defaultModelName(env);
-      if (model.trim() === 'human') {
-        throw new VantageError(
-          'bad-model',
-          'the human model cannot run inside the MCP server (it reads the terminal, which carries the protocol)',
-          'use builtin:perceiver or a served model name',
-        );
-      }
       const hasSource = !!(a.images?.length || a.ply || a.fixture);
       if (a.scene_id && hasSource)
         throw new VantageError(
@@ -408,13 +399,28 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
           );
         }
       }
+      const named = a.config?.model ?? opts.defaultModel;
+      if (named?.trim() === 'human') {
+        throw new VantageError(
+          'bad-model',
+          'the human model cannot run inside the MCP server (it reads the terminal, which carries the protocol)',
+          'use builtin:perceiver or a served model name',
+        );
+      }
       const rec = a.scene_id ? scenes.get(a.scene_id) : await lift(a);
+      const model = modelNameFor(named, rec.lifted, env);
       const progress = progressOf(extra);
+      // the answer stands even when its trace cannot be written: the session says why instead of losing it
+      const dir = join(
+        traceDir,
+        `answer-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`,
+      );
       const r = await answer(rec.lifted, a.question, {
         options: a.options,
         config: { ...a.config, model },
         renderer: await rendererOf(),
         modelOptions: opts.modelOptions,
+        traceDir: dir,
         log,
         onRound: (rr, trace) =>
           progress?.(
@@ -423,18 +429,9 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
             `round ${rr.round}${rr.view ? ` (${rr.view.caption})` : ''}: ${rr.failed ? `failed: ${rr.failed}` : `answer ${rr.answer.choice || '—'}, fused ${rr.fusedChoice || '—'}`}`,
           ),
       });
-      // the answer stands even when its trace cannot be written: say why instead of losing it
-      const dir = join(
-        traceDir,
-        `answer-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`,
-      );
-      let trace: Record<string, unknown>;
-      try {
-        const { traceJson, indexHtml } = await writeTrace(dir, r.trace, r.views);
-        trace = { dir, json: traceJson, html: indexHtml };
-      } catch (e) {
-        trace = { dir: null, error: describeError(e) };
-      }
+      const trace = r.traceError
+        ? { dir: null, error: r.traceError }
+        : { dir: r.traceDir, json: r.traceJson, html: r.indexHtml };
       const rendered = r.trace.rounds.filter((x) => x.view);
       const result = {
         choice: r.choice,

@@ -19,7 +19,8 @@ import {
   PRESET_NAMES,
   PresetPoseSchema,
 } from '../../core/pose.js';
-import { DEPTH_FORMATS, type DepthFormat } from '../../core/io/depth.js';
+import type { DepthFormat } from '../../core/io/depth.js';
+import { mcpSceneSourceShape } from '../scene-source.js';
 import { MCP_LIMITS } from './config.js';
 import { POSE_LIMITS } from '../../core/config.js';
 import { LoopConfigInputSchema } from '../../loop/config.js';
@@ -33,13 +34,16 @@ const imageRef = z
     'a file path (relative to a --root directory of the server, or absolute inside one), or the file itself as base64 or a data URL (data:image/png;base64,…)',
   );
 
-/** Where a scene comes from: exactly one of images (+ depths or depth_model), ply, fixture. */
-export const SceneSourceShape = {
+/**
+ * Where a scene comes from: exactly one of images (+ depths or depth_model), ply, fixture — the fields
+ * of src/scene-source.ts under their snake_case names; images and depths may also be sent inline.
+ * Every file path must lie under one of the server's roots.
+ */
+export const SceneSourceShape = mcpSceneSourceShape({
   images: z
     .array(imageRef)
     .min(1)
     .max(MCP_LIMITS.maxImages)
-    .optional()
     .describe(
       `RGB image(s) (PNG, JPEG, WebP); several fuse into one scene when a trajectory gives their poses; at most ${MCP_LIMITS.maxImages}`,
     ),
@@ -47,46 +51,19 @@ export const SceneSourceShape = {
     .array(imageRef)
     .min(1)
     .max(MCP_LIMITS.maxImages)
-    .optional()
     .describe(
       'one depth map per image: 16-bit PNG (millimetres unless depth_scale says otherwise), .npy or .pfm (metres)',
     ),
-  depth_format: z
-    .enum(DEPTH_FORMATS as unknown as [DepthFormat, ...DepthFormat[]])
-    .optional()
-    .describe(
-      'how to read the depth maps: auto (default, by extension/magic), png16, tum (÷5000), nyu, sun3d, npy, pfm',
-    ),
-  depth_scale: z.number().positive().optional().describe('raw 16-bit PNG units per metre (default 1000 = millimetres)'),
-  depth_model: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'when there is no depth map: a monocular depth model name (e.g. depth-anything-v2-small) or a .onnx file under a root',
-    ),
-  intrinsics: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'camera intrinsics: "fx,fy,cx,cy" in pixels, "fov:60" (horizontal degrees), or a camera JSON file under a root; default: a 60° horizontal field of view (recorded as assumed)',
-    ),
-  trajectory: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('camera-to-world poses of several images: a Redwood .log or a JSON list of 4×4 matrices, under a root'),
-  ply: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('a ready-made 3D Gaussian splat scene (.ply, standard 3DGS binary) under a root'),
-  fixture: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('a procedural test scene instead of a photo: "tabletop", "room", "occluded", or an integer seed'),
+}) as {
+  images: z.ZodOptional<z.ZodArray<z.ZodString>>;
+  depths: z.ZodOptional<z.ZodArray<z.ZodString>>;
+  depth_format: z.ZodOptional<z.ZodEnum<{ [K in DepthFormat]: K }>>;
+  depth_scale: z.ZodOptional<z.ZodNumber>;
+  depth_model: z.ZodOptional<z.ZodString>;
+  intrinsics: z.ZodOptional<z.ZodString>;
+  trajectory: z.ZodOptional<z.ZodString>;
+  ply: z.ZodOptional<z.ZodString>;
+  fixture: z.ZodOptional<z.ZodString>;
 };
 
 export const LiftSceneInput = z.object(SceneSourceShape).strict();

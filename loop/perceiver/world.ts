@@ -3,9 +3,9 @@
  * world positions, and the scene's up direction and orbit pivot estimated from the pixels and
  * rendered depth of the original view (floor-coloured pixels give the floor plane).
  */
-import type { Vec3 } from '../core/types.js';
-import { cameraAxes, cameraCenter, dot, normalize, scale, transformPoint, unprojectPixel } from '../core/camera.js';
-import { OBJECT_PALETTE } from '../core/palette.js';
+import type { Vec3 } from '../../core/types.js';
+import { cameraAxes, cameraCenter, dot, normalize, scale, transformPoint, unprojectPixel } from '../../core/camera.js';
+import { OBJECT_PALETTE } from '../../core/palette.js';
 import {
   LABEL_FLOOR,
   blobsOfLabels,
@@ -13,8 +13,8 @@ import {
   labelPixels,
   observationsOfBlobs,
   type Blob,
-} from './perceiver-segment.js';
-import type { Observation, PerceiverView } from './perceiver.js';
+} from './segment.js';
+import type { Observation, PerceiverView } from './types.js';
 
 export interface ViewAnalysis {
   view: PerceiverView;

@@ -5,9 +5,10 @@
  * ground-plane guess of depth from how low an object sits in the first image). Good enough to
  * exercise the plumbing; the 3-D perceiver (answerWithPerceiver) is the one that measures anything.
  */
-import { analyseView } from './perceiver-world.js';
-import { optionLetter, parseOptionText, parseQuestionText } from './perceiver-templates.js';
-import type { Observation } from './perceiver.js';
+import { analyseView } from '../../loop/perceiver/world.js';
+import { optionLetter } from '../../core/options.js';
+import { parseOptionText, parseQuestionText } from '../../core/question-templates.js';
+import type { Observation } from '../../loop/perceiver/types.js';
 
 export interface Reply2d {
   choice: string;

@@ -3,7 +3,7 @@
  * views showed (fused object estimates, the original view's labels and depth) and says which
  * named objects it still needs (`missing`) and whether looking further would help (`done`).
  */
-import type { Vec3 } from '../core/types.js';
+import type { Vec3 } from '../../core/types.js';
 import {
   cameraAxes,
   cross,
@@ -14,11 +14,12 @@ import {
   scale,
   sub,
   worldToCamera,
-} from '../core/camera.js';
-import type { Answer, OptionDist } from './types.js';
-import { estimateUp, paletteIndex, seenColors, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
-import { intrinsicsForView } from './perceiver-segment.js';
-import { optionLetter, type ParsedOption, type ParsedQuestion } from './perceiver-templates.js';
+} from '../../core/camera.js';
+import type { Answer, OptionDist } from '../types.js';
+import { estimateUp, paletteIndex, seenColors, type ObjectEstimate, type ViewAnalysis } from './world.js';
+import { intrinsicsForView } from './segment.js';
+import { optionLetter } from '../../core/options.js';
+import { type ParsedOption, type ParsedQuestion } from '../../core/question-templates.js';
 
 /** An answer plus what the controller needs: objects still unseen, and whether to stop looking. */
 export type Reasoned = Answer & { missing: string[]; done: boolean; stopReason?: string };

@@ -4,7 +4,7 @@
  * them back. Object names are "{colour} {shape}" ("red box"); the perceiver identifies objects by
  * their colour only.
  */
-import { OBJECT_PALETTE } from '../core/palette.js';
+import { OBJECT_PALETTE } from './palette.js';
 
 export type SpatialCategory = 'hidden-behind' | 'left-right' | 'front-behind' | 'count';
 export const SPATIAL_CATEGORIES: readonly SpatialCategory[] = ['hidden-behind', 'left-right', 'front-behind', 'count'];
@@ -90,6 +90,3 @@ export function parseOptionText(text: string): ParsedOption {
   if (color) return { kind: 'object', color };
   return { kind: 'other' };
 }
-
-/** Letter of option i (A, B, C…). */
-export const optionLetter = (i: number): string => String.fromCharCode(65 + i);

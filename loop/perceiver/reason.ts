@@ -6,55 +6,23 @@
  * an object it needs was never seen, and picks the next pose by a small deterministic search.
  * It never reads a scene description. It is not an LLM, and every output says so.
  */
-import type { Camera, Vec3 } from '../core/types.js';
-import type { Pose } from '../core/pose.js';
-import type { Answer, ControllerDecision, OptionDist, Question } from './types.js';
-import { OBJECT_PALETTE } from '../core/palette.js';
-import { analyseView, fuseObservations, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
-import { OPTION_WORDS, parseOptionText, parseQuestionText, type ParsedQuestion } from './perceiver-templates.js';
+import type { Pose } from '../../core/pose.js';
+import { letterIndex, letters } from '../../core/options.js';
+import type { Answer, ControllerDecision, OptionDist } from '../types.js';
+import type { Observation, PerceiverView } from './types.js';
+import type { Question } from '../../core/types.js';
+import { OBJECT_PALETTE } from '../../core/palette.js';
+import { analyseView, fuseObservations, type ObjectEstimate, type ViewAnalysis } from './world.js';
 import {
-  answerCount,
-  answerFrontBehind,
-  answerHiddenBehind,
-  answerLeftRight,
-  type Reasoned,
-} from './perceiver-answer.js';
-import { chooseNextPose } from './perceiver-pose.js';
-import { answerFromImages2d } from './perceiver-2d.js';
+  OPTION_WORDS,
+  parseOptionText,
+  parseQuestionText,
+  type ParsedQuestion,
+} from '../../core/question-templates.js';
+import { answerCount, answerFrontBehind, answerHiddenBehind, answerLeftRight, type Reasoned } from './answer.js';
+import { chooseNextPose } from './pose.js';
 
 export const PERCEIVER_LABEL = 'builtin:perceiver (deterministic pixel perceiver — not an LLM)';
-
-/** One image the perceiver looks at; depth (camera z) and camera make world positions possible. */
-export interface PerceiverView {
-  width: number;
-  height: number;
-  /** width × height × 4, sRGB */
-  rgba: Uint8Array;
-  /** camera-space z per pixel; 0 / non-finite = no surface */
-  depth?: Float32Array;
-  /** 1 = real surface, 0 = hole */
-  coverage?: Uint8Array;
-  camera?: Camera;
-  pose?: Pose;
-}
-
-/** One palette colour seen in one view. */
-export interface Observation {
-  /** palette colour name ("red") */
-  color: string;
-  pixels: number;
-  /** pixel-centre coordinates (u + ½, v + ½) of the blob's centroid */
-  centroidPx: [number, number];
-  /** [x0, y0, x1, y1), pixel indices, end-exclusive */
-  bboxPx: [number, number, number, number];
-  /** median world position of the blob's visible surface (needs depth + camera) */
-  world?: Vec3;
-  /** guess at the object's centre: the surface point pushed back along the ray by half the apparent width */
-  centerWorld?: Vec3;
-  /** apparent width in world units at the blob's median depth */
-  widthM?: number;
-  viewIndex: number;
-}
 
 /** The palette-coloured objects the perceiver sees in one view. */
 export function perceiveView(view: PerceiverView, viewIndex: number): Observation[] {
@@ -82,7 +50,7 @@ function freeFormOptions(parsed: ParsedQuestion): string[] {
 
 /** A letter answer over `options` turned into a free-form one (choice and dist keyed by the text). */
 function asFreeForm(a: Reasoned, options: string[]): Reasoned {
-  const text = (letter: string) => options[letter.charCodeAt(0) - 65] ?? letter;
+  const text = (letter: string) => options[letterIndex(letter)] ?? letter;
   const dist: OptionDist = {};
   for (const [k, p] of Object.entries(a.dist)) if (p > 0.02) dist[text(k)] = p;
   return { ...a, choice: text(a.choice), dist };
@@ -155,22 +123,10 @@ export function choosePoseWithPerceiver(
   return chooseNextPose({ parsed, analyses, objects, missing: reasoned.missing, history, format });
 }
 
-/**
- * For the local OpenAI-compatible test server: an answer in the JSON shape the answerer asks for
- * ({"choice","confidence","rationale"}) from the images alone (2-D, no depth, no camera), using the
- * question and options found in the prompt texts. Good enough for plumbing tests, not for accuracy.
- */
-export function perceiverBrainFromImages(
-  texts: string[],
-  images: { width: number; height: number; rgba: Uint8Array }[],
-): { choice: string; confidence: number; rationale: string } {
-  return answerFromImages2d(texts, images);
-}
-
 /** A uniform answer (nothing to go on). */
 export function uniformAnswer(n: number, rationale: string): Answer {
   const dist: OptionDist = {};
-  for (let i = 0; i < n; i++) dist[String.fromCharCode(65 + i)] = 1 / n;
+  for (const k of letters(n)) dist[k] = 1 / n;
   return {
     choice: n ? 'A' : '',
     confidence: n ? Math.min(0.35, 1 / n) : 0,

@@ -5,12 +5,11 @@
  * position when the view has rendered depth and a camera. It reads pixels and the palette (what
  * "red" looks like), never a scene description.
  */
-import type { Camera, Intrinsics, Vec3 } from '../core/types.js';
-import { cameraCenter, normalize, scaleIntrinsics, sub, transformPoint, unprojectPixel } from '../core/camera.js';
-import { FLOOR_RGB, OBJECT_PALETTE, WALL_RGB } from '../core/palette.js';
-import { HOLE_MARK_COLOR } from '../core/config.js';
-import { SKY_RGB } from '../fixtures/raycast.js';
-import type { PerceiverView, Observation } from './perceiver.js';
+import type { Camera, Intrinsics, Vec3 } from '../../core/types.js';
+import { cameraCenter, normalize, scaleIntrinsics, sub, transformPoint, unprojectPixel } from '../../core/camera.js';
+import { FLOOR_RGB, OBJECT_PALETTE, SKY_RGB, WALL_RGB } from '../../core/palette.js';
+import { HOLE_MARK_COLOR } from '../../core/config.js';
+import type { PerceiverView, Observation } from './types.js';
 
 /** Tunables of the pixel classifier (why: see each line). */
 export const SEGMENT_TUNING = {

@@ -6,7 +6,7 @@
  * inside its frame, with no located object and no seen wall in the way. The best untried one wins;
  * ties go to the earlier candidate.
  */
-import type { Mat4, Vec3 } from '../core/types.js';
+import type { Mat4, Vec3 } from '../../core/types.js';
 import {
   add,
   cameraAxes,
@@ -22,12 +22,12 @@ import {
   transformPoint,
   unprojectPixel,
   worldToCamera,
-} from '../core/camera.js';
-import { c2wFromPose, poseCaption, type Pose, type PoseContext } from '../core/pose.js';
-import type { ControllerDecision } from './types.js';
-import { estimatePivot, estimateUp, type ObjectEstimate, type ViewAnalysis } from './perceiver-world.js';
-import { LABEL_WALL, intrinsicsForView } from './perceiver-segment.js';
-import type { ParsedQuestion } from './perceiver-templates.js';
+} from '../../core/camera.js';
+import { c2wFromPose, poseCaption, type Pose, type PoseContext } from '../../core/pose.js';
+import type { ControllerDecision } from '../types.js';
+import { estimatePivot, estimateUp, type ObjectEstimate, type ViewAnalysis } from './world.js';
+import { LABEL_WALL, intrinsicsForView } from './segment.js';
+import type { ParsedQuestion } from '../../core/question-templates.js';
 
 export interface PoseSearchInput {
   parsed: ParsedQuestion;

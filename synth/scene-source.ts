@@ -1,22 +1,50 @@
 /**
- * Turns what a user gives (RGB image(s) with depth maps or a depth model, intrinsics, a trajectory;
- * a 3DGS PLY; or a procedural fixture) into a Scene, plus the original images and a record of what
- * was assumed. The CLI, the library API and the MCP server all come through here.
+ * Scenes from files: RGB image(s) with depth maps or a monocular depth model, intrinsics and a
+ * trajectory (several frames fuse into one scene), or a 3DGS PLY. The result is a LoadedScene: the
+ * lifted Scene, the original images with the depth and camera they were lifted with (read once, kept),
+ * and what the trace records about the input. Procedural fixtures are loaded by fixtures/scene-source.ts
+ * into the same shape; src/scene-source.ts picks between them for the entry points.
  */
 import { basename } from 'node:path';
-import type { Intrinsics, RgbdFrame, Scene } from '../core/types.js';
+import type { Camera, DepthUnits, Intrinsics, RgbdFrame, Scene } from '../core/types.js';
 import { VantageError } from '../core/errors.js';
 import { identity, scaleIntrinsics } from '../core/camera.js';
 import { readImage } from '../core/io/image.js';
 import { checkSameSize, readDepth, type DepthFormat } from '../core/io/depth.js';
 import { defaultIntrinsics, parseIntrinsics } from '../core/io/intrinsics.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
-import { liftToScene } from '../synth/lift.js';
 import { readPly } from '../core/io/ply.js';
-import { fixtureFrame } from '../fixtures/raycast.js';
-import { generateScene, type FixtureScene } from '../fixtures/scenes.js';
+import { liftToScene } from './lift.js';
 
-export interface SceneInputOptions {
+/** What a trace records about a scene's input: file names, where depth came from, what was assumed. */
+export interface InputInfo {
+  images: string[];
+  depth?: string;
+  intrinsics: string;
+  units: DepthUnits;
+  notes: string[];
+}
+
+/** An original image, with the depth and camera it was lifted with when it was lifted. */
+export interface SourceImage {
+  name: string;
+  width: number;
+  height: number;
+  /** width × height × 3, sRGB */
+  rgb: Uint8Array;
+  /** camera-space z per pixel as lifted (a depth map as read, a model's estimate, or a ray cast) */
+  depth?: Float32Array;
+  camera?: Camera;
+}
+
+/** A lifted scene with the original image(s) it came from. */
+export interface LoadedScene {
+  scene: Scene;
+  originals: SourceImage[];
+  info: InputInfo;
+}
+
+export interface FileSceneOptions {
   /** RGB images (several frames fuse when a trajectory is given) */
   images?: string[];
   /** one depth map per image */
@@ -36,25 +64,8 @@ export interface SceneInputOptions {
   trajectory?: string;
   /** a ready-made 3DGS scene */
   ply?: string;
-  /** a procedural scene by name or seed */
-  fixture?: string;
   /** progress lines (stderr in the CLI) */
   log?: (line: string) => void;
-}
-
-export interface OriginalImage {
-  name: string;
-  width: number;
-  height: number;
-  rgb: Uint8Array;
-}
-
-export interface SceneInput {
-  scene: Scene;
-  originals: OriginalImage[];
-  /** what the trace records about the input */
-  info: { images: string[]; depth?: string; intrinsics: string; units: 'metres' | 'relative'; notes: string[] };
-  fixture?: FixtureScene;
 }
 
 /** Parse "640x480" into a size, with a clear error. */
@@ -73,50 +84,19 @@ export function parseSize(spec: string): { width: number; height: number } {
   return { width, height };
 }
 
-function fixtureOf(spec: string): FixtureScene {
-  const seed = Number(spec);
-  return generateScene(Number.isInteger(seed) && spec.trim() !== '' ? seed : spec);
+/** Load a 3DGS PLY as a scene (no original image: nothing to show a model). */
+export async function loadPlyScene(path: string): Promise<LoadedScene> {
+  const scene = await readPly(path);
+  return {
+    scene,
+    originals: [],
+    info: { images: [], intrinsics: 'assumed (PLY has no camera)', units: scene.units, notes: scene.notes },
+  };
 }
 
-/** Build the scene a command or an API call asked for. Exactly one of images / ply / fixture. */
-export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> {
-  const sources = [o.images?.length ? 'images' : '', o.ply ? 'ply' : '', o.fixture ? 'fixture' : ''].filter(Boolean);
-  if (sources.length !== 1) {
-    throw new VantageError(
-      'bad-input',
-      sources.length ? `give one scene source, not ${sources.join(' and ')}` : 'no scene given',
-      'use --image RGB (with --depth or --depth-model), --ply scene.ply, or --fixture NAME|SEED',
-    );
-  }
+/** Lift RGB image(s) with their depth maps (or a depth model) into one scene. */
+export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> {
   const log = o.log ?? (() => {});
-
-  if (o.ply) {
-    const scene = await readPly(o.ply);
-    return {
-      scene,
-      originals: [],
-      info: { images: [], intrinsics: 'assumed (PLY has no camera)', units: scene.units, notes: scene.notes },
-    };
-  }
-
-  if (o.fixture) {
-    const fixture = fixtureOf(o.fixture);
-    const frame = fixtureFrame(fixture);
-    const scene = liftToScene([frame]);
-    return {
-      scene,
-      fixture,
-      originals: [{ name: `fixture-${fixture.name}.png`, width: frame.width, height: frame.height, rgb: frame.rgb }],
-      info: {
-        images: [`fixture:${fixture.name}`],
-        depth: 'ray-cast (exact)',
-        intrinsics: 'fixture camera',
-        units: 'metres',
-        notes: scene.notes,
-      },
-    };
-  }
-
   const images = o.images ?? [];
   const depths = o.depths ?? [];
   if (depths.length && depths.length !== images.length) {
@@ -152,13 +132,12 @@ export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> 
   }
 
   const frames: RgbdFrame[] = [];
-  const originals: OriginalImage[] = [];
+  const originals: SourceImage[] = [];
   const notes: string[] = [];
   let intrinsicsNote = '';
   let units: 'metres' | 'relative' = 'metres';
   for (let i = 0; i < images.length; i++) {
     const img = await readImage(images[i]);
-    originals.push({ name: basename(images[i]), width: img.width, height: img.height, rgb: img.rgb });
     let depth: Float32Array;
     let focalPx: number | undefined;
     if (depths.length) {
@@ -171,7 +150,7 @@ export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> 
       notes.push(...d.notes.map((n) => `${basename(depths[i])}: ${n}`));
     } else {
       log(`estimating depth for ${basename(images[i])} with ${o.depthModel}…`);
-      const { depthForImage } = await import('../synth/depth/estimate.js');
+      const { depthForImage } = await import('./depth/estimate.js');
       const est = await depthForImage(images[i], {
         depthModel: o.depthModel!,
         depthKind: o.depthKind,
@@ -206,6 +185,15 @@ export async function loadSceneInput(o: SceneInputOptions): Promise<SceneInput> 
     }
     if (intrinsics.width !== img.width || intrinsics.height !== img.height)
       intrinsics = scaleIntrinsics(intrinsics, img.width, img.height);
+    // the depth it is lifted with is kept with the original (models that read geometry use it)
+    originals.push({
+      name: basename(images[i]),
+      width: img.width,
+      height: img.height,
+      rgb: img.rgb,
+      depth,
+      camera: { intrinsics, c2w: poses[i] },
+    });
     frames.push({
       width: img.width,
       height: img.height,

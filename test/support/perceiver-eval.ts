@@ -4,14 +4,15 @@
  * what the loop can gain from new viewpoints, separately from view-synthesis quality; `vantage demo`
  * measures the real loop with rendered views.
  */
-import type { Camera, Vec3 } from '../core/types.js';
-import { scaleIntrinsics, toF64, transformPoint, unprojectPixel } from '../core/camera.js';
-import { c2wFromPose, type Pose, type PoseContext } from '../core/pose.js';
-import { raycast } from '../fixtures/raycast.js';
-import type { FixtureScene } from '../fixtures/scenes.js';
-import type { SpatialQuestion } from '../fixtures/questions.js';
-import { answerWithPerceiver, choosePoseWithPerceiver, type PerceiverView } from './perceiver.js';
-import type { Answer, ControllerDecision } from './types.js';
+import type { Camera, Vec3 } from '../../core/types.js';
+import { scaleIntrinsics, toF64, transformPoint, unprojectPixel } from '../../core/camera.js';
+import { c2wFromPose, type Pose, type PoseContext } from '../../core/pose.js';
+import { raycast } from '../../fixtures/raycast.js';
+import type { FixtureScene } from '../../fixtures/types.js';
+import type { SpatialQuestion } from '../../fixtures/questions.js';
+import { answerWithPerceiver, choosePoseWithPerceiver } from '../../loop/perceiver/reason.js';
+import { type PerceiverView } from '../../loop/perceiver/types.js';
+import type { Answer, ControllerDecision } from '../../loop/types.js';
 
 /** A ray-cast view of a fixture from a camera, as the perceiver receives it. */
 export function raycastView(

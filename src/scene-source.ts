@@ -1,0 +1,171 @@
+/**
+ * Where a scene comes from — RGB image(s) with depth maps or a depth model, a 3DGS PLY, or a
+ * procedural fixture — defined once: one table of fields yields the library type (`SceneSource`),
+ * the CLI flags (`addSceneOptions`) and the MCP tool input (`mcpSceneSourceShape`), and `loadScene`
+ * turns any of them into a LoadedScene (synth/scene-source.ts for files, fixtures/scene-source.ts
+ * for fixtures).
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { VantageError } from '../core/errors.js';
+import { DEPTH_FORMATS, type DepthFormat } from '../core/io/depth.js';
+import { loadImageScene, loadPlyScene, type LoadedScene } from '../synth/scene-source.js';
+import type { FixtureScene } from '../fixtures/types.js';
+import { loadFixtureScene } from '../fixtures/scene-source.js';
+
+interface Field {
+  schema: z.ZodType;
+  /** commander flag, when the CLI has one; its camel-cased long name is the key commander parses into */
+  cli?: { flag: string; key: string; parse?: (v: string) => unknown; default?: unknown; only?: 'ply' };
+  /** the MCP tool argument name (snake_case), when agents may pass it */
+  mcp?: string;
+  /** what it is, for --help and the tool schema */
+  help: string;
+}
+
+const path = z.string().min(1);
+
+/** Every scene-source field, once. */
+const FIELDS = {
+  images: {
+    schema: z.array(path).min(1),
+    cli: { flag: '--image <path...>', key: 'image' },
+    mcp: 'images',
+    help: 'RGB image(s): PNG, JPEG, WebP (several fuse into one scene with a trajectory)',
+  },
+  depths: {
+    schema: z.array(path).min(1),
+    cli: { flag: '--depth <path...>', key: 'depth' },
+    mcp: 'depths',
+    help: 'depth map(s), one per image: 16-bit PNG, .npy, .pfm, or TUM/NYU/SUN3D (see the depth format)',
+  },
+  depthFormat: {
+    schema: z.enum(DEPTH_FORMATS as unknown as [DepthFormat, ...DepthFormat[]]),
+    cli: { flag: '--depth-format <fmt>', key: 'depthFormat', default: 'auto' },
+    mcp: 'depth_format',
+    help: 'how to read the depth maps: auto (by extension/magic), png16, tum (÷5000), nyu, sun3d, npy, pfm',
+  },
+  depthScale: {
+    schema: z.number().positive(),
+    cli: { flag: '--depth-scale <s>', key: 'depthScale', parse: Number, default: 1000 },
+    mcp: 'depth_scale',
+    help: '16-bit PNG depth units per metre (1000 = millimetres)',
+  },
+  depthModel: {
+    schema: path,
+    cli: { flag: '--depth-model <name|path>', key: 'depthModel' },
+    mcp: 'depth_model',
+    help: 'estimate depth with an ONNX model when there is no depth map (a name from `vantage depth --list`, or a .onnx file)',
+  },
+  depthKind: {
+    schema: path,
+    help: 'what the depth model predicts, when its name does not say (see `vantage depth --help`)',
+  },
+  depthProvider: { schema: path, help: 'onnxruntime execution provider for the depth model: cpu, webgpu, cuda' },
+  depthRange: {
+    schema: z.tuple([z.number().positive(), z.number().positive()]),
+    help: 'relative depth model: the near and far depth (metres) its 2nd/98th percentiles map to',
+  },
+  knownDepth: {
+    schema: z.tuple([z.number(), z.number(), z.number().positive()]),
+    help: 'relative depth model: one known depth [u, v, metres] that fixes the scale',
+  },
+  intrinsics: {
+    schema: path,
+    cli: { flag: '--intrinsics <spec>', key: 'intrinsics' },
+    mcp: 'intrinsics',
+    help: '"fx,fy,cx,cy" in pixels, "fov:DEG" (horizontal), or an Open3D camera JSON file; default 60° hfov (recorded)',
+  },
+  trajectory: {
+    schema: path,
+    cli: { flag: '--trajectory <path>', key: 'trajectory' },
+    mcp: 'trajectory',
+    help: 'camera-to-world poses of several images: a Redwood .log or a JSON list of 4×4 matrices',
+  },
+  ply: {
+    schema: path,
+    cli: { flag: '--ply <path>', key: 'ply', only: 'ply' },
+    mcp: 'ply',
+    help: 'a ready-made 3D Gaussian splat scene (standard 3DGS binary PLY)',
+  },
+  fixture: {
+    schema: path,
+    cli: { flag: '--fixture <name|seed>', key: 'fixture' },
+    mcp: 'fixture',
+    help: 'a procedural ground-truth scene instead of a photo: tabletop, room, occluded, or an integer seed',
+  },
+} satisfies Record<string, Field>;
+
+type Fields = typeof FIELDS;
+type FieldKey = keyof Fields;
+
+/** The scene source as the library takes it (plain paths; src/api.ts adds encoded bytes). */
+export const SceneSourceSchema = z
+  .object(
+    Object.fromEntries(Object.entries(FIELDS).map(([k, f]) => [k, f.schema.optional().describe(f.help)])) as {
+      [K in FieldKey]: z.ZodOptional<Fields[K]['schema']>;
+    },
+  )
+  .strict();
+
+export type SceneSource = z.infer<typeof SceneSourceSchema> & {
+  /** progress lines (stderr in the CLI) */
+  log?: (line: string) => void;
+};
+
+const entries = Object.entries(FIELDS) as [FieldKey, Field][];
+
+/** Adds the scene-source flags to a command (--ply only where the command renders a PLY). */
+export function addSceneOptions(cmd: Command, opts: { ply?: boolean } = {}): Command {
+  for (const [, f] of entries) {
+    if (!f.cli || (f.cli.only === 'ply' && !opts.ply)) continue;
+    if (f.cli.parse) cmd.option(f.cli.flag, f.help, f.cli.parse, f.cli.default);
+    else if (f.cli.default !== undefined) cmd.option(f.cli.flag, f.help, f.cli.default as string);
+    else cmd.option(f.cli.flag, f.help);
+  }
+  return cmd;
+}
+
+/** The SceneSource the scene flags parsed into. */
+export function sceneSourceFromCli(opts: Record<string, unknown>): SceneSource {
+  const out: Record<string, unknown> = {};
+  for (const [k, f] of entries) if (f.cli && opts[f.cli.key] !== undefined) out[k] = opts[f.cli.key];
+  return out as SceneSource;
+}
+
+/**
+ * The scene-source arguments of the MCP tools (snake_case), from the same table; `override` replaces
+ * a field's schema where the server accepts more (e.g. images as base64).
+ */
+export function mcpSceneSourceShape(override: Partial<Record<FieldKey, z.ZodType>> = {}): Record<string, z.ZodType> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [k, f] of entries) if (f.mcp) shape[f.mcp] = (override[k] ?? f.schema.describe(f.help)).optional();
+  return shape;
+}
+
+/** The SceneSource of MCP tool arguments (snake_case keys back to the library's). */
+export function sceneSourceFromMcp(args: Record<string, unknown>): SceneSource {
+  const out: Record<string, unknown> = {};
+  for (const [k, f] of entries) if (f.mcp && args[f.mcp] !== undefined) out[k] = args[f.mcp];
+  return out as SceneSource;
+}
+
+/** Which sources a SceneSource names (exactly one is allowed). */
+export function sourcesOf(s: { images?: unknown[]; ply?: string; fixture?: string }): string[] {
+  return [s.images?.length ? 'images' : '', s.ply ? 'ply' : '', s.fixture ? 'fixture' : ''].filter(Boolean);
+}
+
+/** Load the scene a command, an API call or a tool call asked for. Exactly one of images / ply / fixture. */
+export async function loadScene(s: SceneSource): Promise<LoadedScene & { fixture?: FixtureScene }> {
+  const sources = sourcesOf(s);
+  if (sources.length !== 1) {
+    throw new VantageError(
+      'bad-input',
+      sources.length ? `give one scene source, not ${sources.join(' and ')}` : 'no scene given',
+      'use --image RGB (with --depth or --depth-model), --ply scene.ply, or --fixture NAME|SEED',
+    );
+  }
+  if (s.ply) return loadPlyScene(s.ply);
+  if (s.fixture) return loadFixtureScene(s.fixture);
+  return loadImageScene(s);
+}
