@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadEvalItems } from '../loop/eval/loaders.js';
+import { loadEvalItems } from '../loop/eval/loaders/index.js';
 import { generateQuestions } from '../fixtures/questions.js';
 import { writeQuestionSet } from '../fixtures/dataset.js';
 import { writeParquet } from './support/parquet-writer.js';

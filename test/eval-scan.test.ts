@@ -13,7 +13,7 @@ import { writeQuestionSet } from '../fixtures/dataset.js';
 import { readNativeJsonl } from '../core/io/native-set.js';
 import { readTrajectory } from '../core/io/trajectory.js';
 import { readImage } from '../core/io/image.js';
-import { loadEvalItems } from '../loop/eval/loaders.js';
+import { loadEvalItems } from '../loop/eval/loaders/index.js';
 import { inputKeyOf, loopInputOfItem } from '../loop/eval/scenes.js';
 import { runEval } from '../loop/eval/run.js';
 

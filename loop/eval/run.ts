@@ -29,7 +29,7 @@ import { type VisionModel } from '../models/contract.js';
 import { runSession } from '../session.js';
 import { letters } from '../../core/options.js';
 import type { FusionPolicy, LoopConfig, RoundRecord, Trace } from '../types.js';
-import { loadEvalItems } from './loaders.js';
+import { loadEvalItems } from './loaders/index.js';
 import { letterOfReply } from '../../core/options.js';
 import { cellsOf, parseGrid } from './grid.js';
 import { checkManifest, pairKey, readResults, ResultsWriter, writeFileAtomic } from './results.js';

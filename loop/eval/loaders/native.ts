@@ -1,0 +1,29 @@
+/**
+ * native: Vantage's own question sets (core/io/native-set.ts reads and validates them; fixtures/dataset.ts
+ * writes them): `images`, `depth`, `intrinsics`, `question`, `options`, `answer` letter, `category`,
+ * optional `scan` (RGB-D frames with a trajectory, lifted with the reference photo).
+ */
+import { existsSync } from 'node:fs';
+import { questionOfRecord, type NativeRecord } from '../../../core/io/native-set.js';
+import type { EvalItem } from '../types.js';
+import { bad } from './fields.js';
+
+/** A native record (already validated, paths absolute) → an item. */
+export function nativeItem(r: NativeRecord): EvalItem {
+  if (r.options.length < 2) bad(`needs at least two options, found ${r.options.length}`);
+  if (!r.answer) bad('no ground truth (answer)');
+  const scanFiles = r.scan ? [...r.scan.images, ...r.scan.depths, r.scan.trajectory] : [];
+  for (const p of [...r.images, ...(r.depth ? [r.depth] : []), ...scanFiles])
+    if (!existsSync(p)) bad(`file ${p} does not exist`);
+  const q = questionOfRecord(r);
+  const k = r.intrinsics;
+  const intrinsics = typeof k === 'string' ? k : k ? `${k.fx},${k.fy},${k.cx},${k.cy}` : undefined;
+  return {
+    id: r.id,
+    images: r.images,
+    ...(r.depth ? { depths: [r.depth] } : {}),
+    ...(intrinsics ? { intrinsics } : {}),
+    ...(r.scan ? { scan: r.scan } : {}),
+    question: { ...q, text: q.text.trim(), answer: r.answer, category: r.category ?? 'all' },
+  };
+}
