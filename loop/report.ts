@@ -478,13 +478,18 @@ tr.err td{color:#8c1d18}
 .note{font-size:12px;color:#5b6670}
 `;
 
+/** A link back to the page that lists this trace (an eval run's report). */
+export interface ReportLinkOptions {
+  backLink?: { href: string; label: string };
+}
+
 /**
  * The self-contained HTML report of a trace. `imageFiles` are the image files present beside
  * index.html; a round's view is shown when its file is among them, and images no round refers to
  * (copies of the original input) are shown as round 0's picture. Pass a scrubbed trace (writeTrace
  * does).
  */
-export function renderReportHtml(trace: Trace, imageFiles: string[]): string {
+export function renderReportHtml(trace: Trace, imageFiles: string[], opts: ReportLinkOptions = {}): string {
   const q = trace.question ?? { text: '', options: [] };
   const options = q.options ?? [];
   const keys = options.length
@@ -536,7 +541,7 @@ export function renderReportHtml(trace: Trace, imageFiles: string[]): string {
 <body>
 <header>
 <h1>Vantage trace</h1>
-<p class="model" id="model-label"><strong>Model:</strong> ${esc(trace.modelLabel)}</p>
+${opts.backLink ? `<p class="back"><a id="back-link" href="${esc(opts.backLink.href)}">← ${esc(opts.backLink.label)}</a></p>\n` : ''}<p class="model" id="model-label"><strong>Model:</strong> ${esc(trace.modelLabel)}</p>
 <p class="created">${esc(trace.createdAt)}${q.id ? ` · question ${esc(q.id)}` : ''}${q.category ? ` · ${esc(q.category)}` : ''}</p>
 </header>
 <main>

@@ -40,6 +40,8 @@ export interface SessionOptions {
   config: LoopConfig;
   /** write the trace (trace.json, PNGs, index.html) here */
   traceDir?: string;
+  /** a link from the trace page back to the page that lists it (an eval run's report) */
+  traceBackLink?: { href: string; label: string };
   hooks?: LoopHooks;
 }
 
@@ -85,7 +87,12 @@ export async function runSession(input: LoopInput, o: SessionOptions): Promise<S
   };
   if (o.traceDir) {
     try {
-      const { traceJson, indexHtml } = await writeTrace(o.traceDir, trace, views);
+      const { traceJson, indexHtml } = await writeTrace(
+        o.traceDir,
+        trace,
+        views,
+        o.traceBackLink ? { backLink: o.traceBackLink } : {},
+      );
       Object.assign(result, { traceDir: resolve(o.traceDir), traceJson, indexHtml });
     } catch (e) {
       result.traceError = describeError(e).split('\n')[0];

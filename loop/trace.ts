@@ -12,7 +12,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/pr
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Trace } from './types.js';
-import { renderReportHtml } from './report.js';
+import { renderReportHtml, type ReportLinkOptions } from './report.js';
 import { VantageError } from '../core/errors.js';
 
 export const TRACE_JSON = 'trace.json';
@@ -172,6 +172,7 @@ export async function writeTrace(
   dir: string,
   trace: Trace,
   views: { file: string; png: Buffer }[],
+  opts: ReportLinkOptions = {},
 ): Promise<{ traceJson: string; indexHtml: string }> {
   for (const v of views) checkView(v);
   const clean = scrubSecrets(trace);
@@ -198,7 +199,7 @@ export async function writeTrace(
   for (const v of views) await writeFileAtomic(join(root, v.file), v.png);
   const present = new Set(views.map((v) => v.file));
   for (const f of await readdir(root)) if (SAFE_FILE.test(f)) present.add(f);
-  const html = renderReportHtml(JSON.parse(json) as Trace, [...present].sort());
+  const html = renderReportHtml(JSON.parse(json) as Trace, [...present].sort(), opts);
   const traceJson = join(root, TRACE_JSON);
   const indexHtml = join(root, INDEX_HTML);
   await writeFileAtomic(traceJson, json);

@@ -39,6 +39,8 @@ export interface CallLog {
   prompt?: string;
   /** raw model reply text */
   reply?: string;
+  /** the request's hash (the response cache's key: model, messages, parameters) */
+  requestHash?: string;
 }
 
 /** A rendered view as the trace keeps it. */

@@ -205,7 +205,7 @@ describe('summary', () => {
       skipped: 1,
       pending: 0,
     });
-    expect(md).toContain('| **all** | 5 | 40.0 [');
+    expect(md).toContain('| **all** (micro) | 5 | 40.0 [');
     expect(md).toContain('| count | 3 |');
     expect(md).toContain('1 record(s) skipped');
     const csv = summaryCsv([s]).trim().split('\n');

@@ -305,8 +305,8 @@ describe('public formats and the CLI', () => {
       process.env = env;
     }
     const report = printed.join('');
-    expect(report).toMatch(/mindcube .*: 2 item\(s\) × 1 cell\(s\); 2 run now, 0 resumed/);
-    expect(report).toMatch(/rounds=1 pose=orbit stop=fixed: 50\.0% \[/);
+    expect(report).toMatch(/mindcube .*: 2 item\(s\) × 1 cell\(s\), options given; 2 run now, 0 resumed/);
+    expect(report).toMatch(/rounds=1 pose=orbit stop=fixed: official overall accuracy 50\.0%; micro 50\.0% \[/);
     const lines = await readLines(join(out, 'results.jsonl'));
     expect(lines.map((l) => [l.item, l.status, l.views]).sort()).toEqual([
       ['among_1', 'ok', 1],

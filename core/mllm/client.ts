@@ -42,6 +42,8 @@ export interface MllmConfig {
   /** requests in flight at once (for a limiter the client creates itself) */
   concurrency: number;
   temperature?: number;
+  /** nucleus sampling (sent as top_p) */
+  topP?: number;
   seed?: number;
   /** ask for token logprobs (for the option distribution) */
   logprobs?: boolean;
@@ -132,7 +134,7 @@ export type MllmEnvOverrides = Partial<MllmConfig>;
 
 /**
  * The client configuration: explicit values (CLI flags) first, then the environment
- * (OPENAI_BASE_URL, OPENAI_API_KEY, VANTAGE_MODEL), then MLLM_DEFAULTS.
+ * (OPENAI_BASE_URL or its alias OPENAI_API_BASE, OPENAI_API_KEY, VANTAGE_MODEL), then MLLM_DEFAULTS.
  */
 export function mllmConfigFromEnv(overrides: MllmEnvOverrides = {}, env: NodeJS.ProcessEnv = process.env): MllmConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as MllmEnvOverrides;
@@ -144,7 +146,8 @@ export function mllmConfigFromEnv(overrides: MllmEnvOverrides = {}, env: NodeJS.
     temperature: MLLM_DEFAULTS.temperature,
     maxImages: MLLM_DEFAULTS.maxImages,
     ...defined,
-    baseURL: defined.baseURL ?? env.OPENAI_BASE_URL ?? '',
+    // OPENAI_API_BASE: the older name (openai-python < 1, lmms-eval, VLMEvalKit) read as an alias
+    baseURL: defined.baseURL ?? (env.OPENAI_BASE_URL || env.OPENAI_API_BASE) ?? '',
     model: defined.model ?? env.VANTAGE_MODEL ?? '',
     apiKey: defined.apiKey ?? (env.OPENAI_API_KEY || undefined),
   };
@@ -187,6 +190,8 @@ export function validateMllmConfig(config: MllmConfig): void {
     ['maxImages', config.maxImages, 1, false],
     ['topLogprobs', config.topLogprobs, 1, false],
     ['maxTokens', config.maxTokens, 1, false],
+    ['temperature', config.temperature, 0, false],
+    ['topP', config.topP, 0, false],
     ['retryMinDelayMs', config.retryMinDelayMs, 0, false],
     ['retryMaxDelayMs', config.retryMaxDelayMs, 0, false],
     ['maxRetryAfterMs', config.maxRetryAfterMs, 0, false],
@@ -197,6 +202,8 @@ export function validateMllmConfig(config: MllmConfig): void {
       throw new VantageError('mllm-config', `MLLM setting ${name} must be a number ≥ ${min}, got ${v}.`);
     }
   }
+  if (config.topP !== undefined && config.topP > 1)
+    throw new VantageError('mllm-config', `MLLM setting topP must be at most 1, got ${config.topP}.`);
 }
 
 /** The configuration as it may be shown or traced: no API key, no credentials in the URL. */
@@ -374,7 +381,15 @@ export function retryAfterMs(headers: Headers | undefined, capMs: number, now = 
 }
 
 /** Parameters a server may refuse, in the order they are looked for in its 400 message. */
-const DROPPABLE_PARAMS = ['response_format', 'top_logprobs', 'logprobs', 'temperature', 'seed', 'max_tokens'] as const;
+const DROPPABLE_PARAMS = [
+  'response_format',
+  'top_logprobs',
+  'logprobs',
+  'temperature',
+  'top_p',
+  'seed',
+  'max_tokens',
+] as const;
 
 // ---------------------------------------------------------------------------------------------
 // The client
@@ -648,6 +663,7 @@ export class MllmClient {
     const drop = this.droppedParams;
     const params: Record<string, unknown> = {};
     if (cfg.temperature !== undefined && !drop.has('temperature')) params.temperature = cfg.temperature;
+    if (cfg.topP !== undefined && !drop.has('top_p')) params.top_p = cfg.topP;
     if (cfg.seed !== undefined && !drop.has('seed')) params.seed = cfg.seed;
     if (cfg.maxTokens !== undefined && !drop.has('max_tokens')) params.max_tokens = cfg.maxTokens;
     if (cfg.logprobs && !drop.has('logprobs')) {

@@ -181,22 +181,71 @@ export class ResultsWriter {
 }
 
 /** What must match for a results directory to be continued: the settings not in a cell's key. */
-export interface RunManifest {
-  version: 1;
-  data: string;
+export interface RunIdentity {
+  /** the data files, absolute */
+  data: string[];
   format: string;
   model: string;
   size: string;
   depthModel: string | null;
-  createdAt: string;
-  /** every cell ever run into this directory */
-  cells: string[];
+  optionOrder: string;
+  seed: number;
+  predictOnly: boolean;
+  /** settings sent to the endpoint with every request */
+  generation: { temperature?: number; topP?: number; maxTokens?: number; seed?: number; logprobs?: boolean };
+  /** the data files' SHA-256, in the order of `data` */
+  sha256: string[];
 }
 
-/** Check (or create) run.json: a different data file, format, model, size or depth model is an error. */
+/** run.json: the identity above, and what it records for the reader (not compared). */
+export interface RunManifest extends RunIdentity {
+  version: 1;
+  createdAt: string;
+  updatedAt: string;
+  /** every cell ever run into this directory */
+  cells: string[];
+  vantage: string;
+  commit: string | null;
+  files: { path: string; bytes: number; sha256: string }[];
+  /** the loop settings of every cell, by key */
+  cellConfigs: Record<string, unknown>;
+  /** further MLLM client settings (no key) */
+  mllm?: Record<string, unknown>;
+  limit?: number;
+}
+
+const IDENTITY_KEYS = [
+  'data',
+  'format',
+  'model',
+  'size',
+  'depthModel',
+  'optionOrder',
+  'seed',
+  'predictOnly',
+  'generation',
+  'sha256',
+] as const;
+
+/** Older run.json files: one data path as a string, no option order (the file's), no checksums. */
+function identityOf(have: Partial<RunManifest> & { data?: unknown }): Record<string, unknown> {
+  return {
+    ...have,
+    data: Array.isArray(have.data) ? have.data : have.data === undefined ? undefined : [have.data],
+    optionOrder: have.optionOrder ?? 'given',
+    predictOnly: have.predictOnly ?? false,
+    generation: have.generation ?? {},
+  };
+}
+
+/**
+ * Check (or create) run.json: other data (files or their content), format, model, size, depth model,
+ * option order, seed or generation settings is an error; the record is rewritten with this run's.
+ */
 export async function checkManifest(
   path: string,
-  want: Omit<RunManifest, 'createdAt' | 'version'>,
+  want: RunIdentity,
+  record: Omit<RunManifest, keyof RunIdentity | 'version' | 'createdAt' | 'updatedAt' | 'cells'> & { cells: string[] },
 ): Promise<RunManifest> {
   let have: RunManifest | undefined;
   if (existsSync(path)) {
@@ -207,9 +256,14 @@ export async function checkManifest(
     }
   }
   if (have) {
-    const diffs = (['data', 'format', 'model', 'size', 'depthModel'] as const)
-      .filter((k) => (have![k] ?? null) !== (want[k] ?? null))
-      .map((k) => `${k}: ${JSON.stringify(have![k])} there, ${JSON.stringify(want[k])} now`);
+    const old = identityOf(have);
+    const diffs = IDENTITY_KEYS.filter(
+      (k) => old[k] !== undefined && JSON.stringify(old[k] ?? null) !== JSON.stringify(want[k] ?? null),
+    ).map((k) =>
+      k === 'sha256'
+        ? 'the data files changed since (their SHA-256 differ)'
+        : `${k}: ${JSON.stringify(old[k])} there, ${JSON.stringify(want[k])} now`,
+    );
     if (diffs.length) {
       throw new VantageError(
         'eval-mismatch',
@@ -218,11 +272,15 @@ export async function checkManifest(
       );
     }
   }
+  const now = new Date().toISOString();
   const manifest: RunManifest = {
     version: 1,
     ...want,
-    createdAt: have?.createdAt ?? new Date().toISOString(),
-    cells: [...new Set([...(have?.cells ?? []), ...want.cells])],
+    ...record,
+    createdAt: have?.createdAt ?? now,
+    updatedAt: now,
+    cells: [...new Set([...(have?.cells ?? []), ...record.cells])],
+    cellConfigs: { ...(have?.cellConfigs ?? {}), ...record.cellConfigs },
   };
   await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

@@ -2,9 +2,15 @@
  * `runEval`: a benchmark through the reasoning loop, once per grid cell, with bounded concurrency,
  * resumable results and a summary.
  *
- *   out/run.json        what must match to continue (data, format, model, size, depth model)
- *   out/results.jsonl   one line per finished (cell, item): every round's answer and posterior
+ *   out/run.json        what must match to continue (data and its checksums, format, model, size,
+ *                       depth model, option order, seed, generation settings), and what produced it
+ *                       (package version, git commit, every cell's loop settings)
+ *   out/results.jsonl   one line per finished (cell, item): the question and options as shown, every
+ *                       round's prompt hash, reply, parsed choice, rationale, pose, coverage, posterior
+ *   out/traces/…        each pair's trace folder (trace.json, PNGs, index.html), when samples are logged
+ *   out/index.html      the run's report (report-html.ts): accuracy by round, categories, items
  *   out/summary.md, summary.csv, cells.csv, accuracy.svg, accuracy.png
+ *   out/submission.json (BLINK) / predictions.jsonl   with --predict-only (answers hidden)
  *
  * Concurrency: `concurrency` pairs run at once, and the MLLM client's limiter (shared by every
  * cell's model) allows as many requests in flight; retries and the response cache sit underneath.
@@ -12,8 +18,9 @@
  * Pairs are scheduled item by item, and scenes are cached by their files, so the scene of a picture
  * is lifted once for all its cells and all the questions about it.
  */
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
 import { VantageError, describeError } from '../../core/errors.js';
@@ -29,20 +36,45 @@ import { type VisionModel } from '../models/contract.js';
 import { runSession } from '../session.js';
 import { letters } from '../../core/options.js';
 import type { FusionPolicy, LoopConfig, RoundRecord, Trace } from '../types.js';
-import { loadEvalItems } from './loaders/index.js';
+import type { LoopInput } from '../run.js';
+import { checkLimit, loadEvalItems } from './loaders/index.js';
 import { letterOfReply } from '../../core/options.js';
+import { PROTOCOLS } from './protocol.js';
+import { presentations } from './variants.js';
+import { fileChecksums, gitCommit, packageVersion } from './run-record.js';
+import { writeEvalReport } from './report-html.js';
+import { writeSubmission } from './submission.js';
 import { cellsOf, parseGrid } from './grid.js';
 import { checkManifest, pairKey, readResults, ResultsWriter, writeFileAtomic } from './results.js';
 import { createInputCache, itemsNeedingDepth } from './scenes.js';
 import { cellsCsv, summarizeCell, summaryCsv, summaryMarkdown } from './summary.js';
 import { accuracyPlotPng, accuracyPlotSvg } from './plot.js';
 import { createProgress, type Progress } from './progress.js';
-import type { EvalFormat, EvalItem, EvalLine, EvalRoundLine, EvalSummary, GridCell } from './types.js';
+import {
+  OPTION_ORDERS,
+  type EvalFormat,
+  type EvalItem,
+  type EvalLine,
+  type EvalRoundLine,
+  type EvalSummary,
+  type GridCell,
+  type OptionOrder,
+} from './types.js';
 
 export interface EvalOptions {
-  /** benchmark file: JSONL, JSON array or parquet */
-  data: string;
+  /** benchmark file(s): JSONL, JSON array, parquet or TSV; folders of them; globs */
+  data: string | string[];
   format: EvalFormat;
+  /** how options are shown (default: the benchmark's protocol, see protocol.ts) */
+  optionOrder?: OptionOrder;
+  /** seeds option shuffling, and is sent to the endpoint as `seed` */
+  seed?: number;
+  /** answers hidden (a test split): run every item and write the submission file, no accuracy */
+  predictOnly?: boolean;
+  /** sent to the endpoint with every request */
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
   /** builtin:perceiver, human, or a model served at an OpenAI-compatible endpoint */
   model: string;
   /** results directory (created); rerunning into it continues the run */
@@ -63,7 +95,7 @@ export interface EvalOptions {
   grid?: string;
   /** (cell, item) pairs in flight, and MLLM requests in flight (default MLLM_DEFAULTS.concurrency) */
   concurrency?: number;
-  /** first K usable items */
+  /** per file: the first K usable items, or (0 < limit < 1) that share of them */
   limit?: number;
   /** depth for items that ship images only */
   depthModel?: string;
@@ -141,12 +173,38 @@ function rawChoiceOf(r: RoundRecord): string | undefined {
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** The results line of a finished loop. */
-export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, seconds: number): EvalLine {
+/** The answerer's request hash (the response cache's key), else a hash of the prompt text it recorded. */
+function promptHashOf(r: RoundRecord): string | undefined {
+  const call = [...r.calls].reverse().find((c) => c.role === 'answerer');
+  if (call?.requestHash) return call.requestHash;
+  return call?.prompt ? createHash('sha256').update(call.prompt).digest('hex').slice(0, 32) : undefined;
+}
+
+/** What a results line says about the item whatever happened: the question as shown, where it came from. */
+function itemFields(item: EvalItem, out?: string): Partial<EvalLine> {
+  const shown = (p: string) => {
+    if (!out) return p;
+    const r = relative(out, p);
+    return r.startsWith('..') || r.startsWith(sep) ? p : r.split(sep).join('/');
+  };
+  return {
+    question: item.question.text,
+    choices: item.question.options,
+    ...(item.base !== undefined ? { base: item.base } : {}),
+    ...(item.order ? { order: item.order } : {}),
+    ...(item.source ? { source: item.source } : {}),
+    images: item.images.map(shown),
+  };
+}
+
+/** The results line of a finished loop (`out`: the run's folder, image paths inside it are written relative). */
+export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, seconds: number, out?: string): EvalLine {
   const truth = item.question.answer;
   const keys = letters(item.question.options.length);
   const rounds: EvalRoundLine[] = trace.rounds.map((r) => {
     const raw = rawChoiceOf(r);
+    const hash = promptHashOf(r);
+    const reply = [...r.calls].reverse().find((c) => c.role === 'answerer')?.reply;
     const own = keys.includes(r.answer.choice)
       ? r.answer.choice
       : (letterOfReply(raw ?? r.answer.choice, item.question.options) ?? '');
@@ -160,8 +218,11 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
       posterior: Object.fromEntries(Object.entries(r.posterior).map(([k, v]) => [k, round4(v)])),
       margin: round4(r.margin),
       correct: r.fusedChoice !== '' && r.fusedChoice === truth,
-      ...(r.view ? { view: { caption: r.view.caption, coverage: round4(r.view.coverage) } } : {}),
+      ...(r.view ? { view: { caption: r.view.caption, coverage: round4(r.view.coverage), pose: r.view.pose } } : {}),
       ...(r.failed ? { failed: r.failed } : {}),
+      ...(hash ? { promptHash: hash } : {}),
+      ...(reply !== undefined ? { reply: reply.slice(0, 4000) } : {}),
+      ...(r.answer.rationale ? { rationale: r.answer.rationale.slice(0, 2000) } : {}),
     };
   });
   const stopRound = Math.max(0, rounds.length - 1);
@@ -180,6 +241,7 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
     category: item.question.category,
     truth,
     options: keys.length,
+    ...itemFields(item, out),
     status: trace.final.stopReason === 'error' ? 'error' : 'ok',
     ...(trace.final.stopReason === 'error' ? { error: failed ?? 'the loop ended in an error' } : {}),
     stopRound,
@@ -201,7 +263,14 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
 }
 
 /** The line of a pair that failed before the loop could run (unreadable image, depth). */
-function errorLine(cell: GridCell, item: EvalItem, error: unknown, seconds: number, model: string): EvalLine {
+export function errorLine(
+  cell: GridCell,
+  item: EvalItem,
+  error: unknown,
+  seconds: number,
+  model: string,
+  out?: string,
+): EvalLine {
   const maxRounds = cell.config.maxRounds;
   return {
     v: 1,
@@ -210,6 +279,7 @@ function errorLine(cell: GridCell, item: EvalItem, error: unknown, seconds: numb
     category: item.question.category,
     truth: item.question.answer,
     options: item.question.options.length,
+    ...itemFields(item, out),
     status: 'error',
     error: describeError(error).split('\n')[0],
     stopRound: 0,
@@ -228,6 +298,45 @@ function errorLine(cell: GridCell, item: EvalItem, error: unknown, seconds: numb
     model,
     at: new Date().toISOString(),
   };
+}
+
+/** What one (cell, item) pair needs besides its input: shared by every pair of a run. */
+export interface PairContext {
+  model: VisionModel;
+  renderer: Renderer;
+  /** the run's folder */
+  out: string;
+  /** write the pair's trace folder under out/traces/ (with a link back to out/index.html) */
+  logSamples: boolean;
+}
+
+/**
+ * One (cell, item) pair through the question session: its results line, and why its trace could not
+ * be written (the line stands). Never rejects for a failed loop: that is an error line.
+ */
+export async function evalPair(
+  cell: GridCell,
+  item: EvalItem,
+  input: LoopInput,
+  ctx: PairContext,
+  startedAt = performance.now(),
+): Promise<{ line: EvalLine; traceError?: string }> {
+  const folder = traceFolderOf(cell, item);
+  const traceDir = ctx.logSamples ? join(ctx.out, folder) : undefined;
+  const depth = folder.split(/[/\\]/).length;
+  const r = await runSession(input, {
+    model: ctx.model,
+    renderer: ctx.renderer,
+    config: cell.config,
+    traceDir,
+    traceBackLink: {
+      href: `${'../'.repeat(depth)}index.html#item-${encodeURIComponent(item.id)}`,
+      label: 'eval report',
+    },
+  });
+  const line = lineOfTrace(cell, item, r.trace, (performance.now() - startedAt) / 1000, ctx.out);
+  if (r.traceDir) line.trace = folder.split(sep).join('/');
+  return { line, ...(r.traceError ? { traceError: r.traceError } : {}) };
 }
 
 /** A renderer whose renders run one at a time (one GPU device for the whole run). */
@@ -262,6 +371,18 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new VantageError('bad-option', `--concurrency must be a whole number 1..256, got ${o.concurrency}`);
   }
+  if (o.optionOrder !== undefined && !(OPTION_ORDERS as readonly string[]).includes(o.optionOrder))
+    throw new VantageError('bad-option', `--options "${o.optionOrder}" is not one of ${OPTION_ORDERS.join(', ')}`);
+  const seed = o.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new VantageError('bad-option', `--seed must be a whole number, got ${o.seed}`);
+  checkLimit(o.limit);
+  const predictOnly = !!o.predictOnly;
+  // answers hidden: the file's order (a submission names the file's letters)
+  const optionOrder: OptionOrder = predictOnly
+    ? 'given'
+    : (o.optionOrder ?? PROTOCOLS[o.format]?.defaultOrder ?? 'given');
+  if (predictOnly && o.optionOrder && o.optionOrder !== 'given')
+    log(`eval: --predict-only shows the options as the file lists them (--options ${o.optionOrder} ignored)`);
   const base = loopBaseConfig(o);
   const cells = cellsOf(base, parseGrid(o.grid));
   const out = resolve(o.out);
@@ -273,6 +394,8 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     cellsCsv: join(out, 'cells.csv'),
     svg: join(out, 'accuracy.svg'),
     ...(o.png === false ? {} : { png: join(out, 'accuracy.png') }),
+    report: join(out, 'index.html'),
+    manifest: join(out, 'run.json'),
   };
 
   const loaded = await loadEvalItems({
@@ -282,28 +405,62 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     imageRoot: o.imageRoot,
     imageCacheDir: join(out, 'images'),
   });
+  const shownData = loaded.files.length === 1 ? loaded.files[0] : `${loaded.files.length} files`;
   for (const s of loaded.skipped.slice(0, 5))
-    log(`eval: skipped record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`);
+    log(`eval: skipped record ${s.index}${s.file ? ` of ${s.file}` : ''}${s.id ? ` (${s.id})` : ''}: ${s.reason}`);
   if (loaded.skipped.length > 5) log(`eval: … ${loaded.skipped.length - 5} more record(s) skipped (see summary.md)`);
-  const items = loaded.items;
+  const hidden = loaded.items.filter((i) => i.hidden);
+  if (hidden.length && !predictOnly) {
+    throw new VantageError(
+      'bad-input',
+      `${hidden.length} of ${loaded.items.length} item(s) in ${shownData} hide their answers (e.g. ${hidden[0].id}): this split cannot be scored here`,
+      'pass --predict-only to run it and write the submission file, or evaluate the split with answers (e.g. val)',
+    );
+  }
+  const records = loaded.items;
+  const items = presentations(records, optionOrder, seed);
   const maxRounds = Math.max(...cells.map((c) => c.config.maxRounds));
-  const noDepth = itemsNeedingDepth(items);
+  const noDepth = itemsNeedingDepth(records);
   if (noDepth.length && !o.depthModel && maxRounds > 0) {
     throw new VantageError(
       'bad-input',
-      `${noDepth.length} of ${items.length} item(s) have images but no depth map (e.g. ${noDepth[0].id}), and new views need depth`,
+      `${noDepth.length} of ${records.length} item(s) have images but no depth map (e.g. ${noDepth[0].id}), and new views need depth`,
       'pass --depth-model depth-anything-v2-small (or a .onnx path) to estimate it, or --grid "rounds=0" for the no-view baseline',
     );
   }
 
-  await checkManifest(join(out, 'run.json'), {
-    data: resolve(o.data),
-    format: o.format,
-    model: o.model,
-    size: `${base.width}x${base.height}`,
-    depthModel: o.depthModel ?? null,
-    cells: cells.map((c) => c.key),
-  });
+  const generation = {
+    ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+    ...(o.topP !== undefined ? { topP: o.topP } : {}),
+    ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.logprobs ? { logprobs: true } : {}),
+  };
+  const checksums = await fileChecksums(loaded.files);
+  await checkManifest(
+    files.manifest,
+    {
+      data: loaded.files,
+      format: o.format,
+      model: o.model,
+      size: `${base.width}x${base.height}`,
+      depthModel: o.depthModel ?? null,
+      optionOrder,
+      seed,
+      predictOnly,
+      generation,
+      sha256: checksums.map((c) => c.sha256),
+    },
+    {
+      cells: cells.map((c) => c.key),
+      vantage: packageVersion(),
+      commit: gitCommit(),
+      files: checksums,
+      cellConfigs: Object.fromEntries(cells.map((c) => [c.key, c.config])),
+      ...(o.mllm ? { mllm: Object.fromEntries(Object.entries(o.mllm).filter(([k]) => k !== 'apiKey')) } : {}),
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    },
+  );
   const previous = await readResults(files.results);
   if (previous.torn || previous.corrupt || previous.duplicates) {
     log(
@@ -343,12 +500,17 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
           ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
           ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
           ...(o.logprobs ? { logprobs: true } : {}),
+          ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+          ...(o.topP !== undefined ? { topP: o.topP } : {}),
+          ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
           maxImages: budget,
           concurrency: workers,
         },
         limiter,
         env: o.env,
-        recordPrompts: false,
+        // prompts go into the trace folders when samples are logged; results lines keep their hash
+        recordPrompts: logSamples,
         human: { output: process.stderr },
       });
       models.set(budget, m);
@@ -398,16 +560,19 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
       try {
         const input = await inputOf(item);
         onInput();
-        const model = modelFor(cell);
-        const traceDir = logSamples ? join(out, traceFolderOf(cell, item)) : undefined;
-        const r = await runSession(input, { model, renderer: shared ?? noRenderer(), config: cell.config, traceDir });
-        line = lineOfTrace(cell, item, r.trace, (performance.now() - ts) / 1000);
-        if (r.traceDir) line.trace = traceFolderOf(cell, item);
-        else if (r.traceError) note(`eval: ${item.id}: trace not written (${r.traceError})`);
+        const r = await evalPair(
+          cell,
+          item,
+          input,
+          { model: modelFor(cell), renderer: shared ?? noRenderer(), out, logSamples },
+          ts,
+        );
+        line = r.line;
+        if (r.traceError) note(`eval: ${item.id}: trace not written (${r.traceError})`);
       } catch (e) {
         // recorded and the run goes on; a setup that fails every item stops below (fail fast)
         if (!(e instanceof VantageError) && process.env.VANTAGE_DEBUG && e instanceof Error) note(e.stack ?? e.message);
-        line = errorLine(cell, item, e, (performance.now() - ts) / 1000, o.model);
+        line = errorLine(cell, item, e, (performance.now() - ts) / 1000, o.model, out);
       }
       await writer!.append(line);
       ranNow++;
@@ -459,23 +624,31 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     summarizeCell(
       c,
       all.filter((l) => l.cell === c.key),
+      o.format,
     ),
   );
   const pending = items.length * cells.length - all.length;
+  const limited = loaded.limited
+    ? { items: records.length, ...(loaded.available !== undefined ? { of: loaded.available } : {}) }
+    : undefined;
   const ctx = {
-    data: o.data,
+    data: shownData,
     format: o.format,
     model: o.model,
-    items: items.length,
+    items: records.length,
     skipped: loaded.skipped.length,
     pending,
+    optionOrder,
+    seed,
+    ...(limited ? { limited } : {}),
+    ...(predictOnly ? { predictOnly } : {}),
   };
   let md = summaryMarkdown(summaries, ctx);
   if (loaded.skipped.length) {
     md +=
       `\n## Skipped records\n\n${loaded.skipped
         .slice(0, 50)
-        .map((s) => `- record ${s.index}${s.id ? ` (${s.id})` : ''}: ${s.reason}`)
+        .map((s) => `- record ${s.index}${s.file ? ` of ${s.file}` : ''}${s.id ? ` (${s.id})` : ''}: ${s.reason}`)
         .join('\n')}` + `${loaded.skipped.length > 50 ? `\n- … and ${loaded.skipped.length - 50} more` : ''}\n`;
   }
   await writeFileAtomic(files.markdown, md);
@@ -484,20 +657,28 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const svg = accuracyPlotSvg(summaries, { title: `${o.format}: accuracy after k rounds (${o.model})` });
   await writeFileAtomic(files.svg, svg);
   if (files.png) await writeFileAtomic(files.png, await accuracyPlotPng(svg));
-  return {
-    data: resolve(o.data),
+  const submission = predictOnly ? await writeSubmission(out, o.format, records, cells, all) : undefined;
+  const summary: EvalSummary = {
+    data: loaded.files[0],
+    dataFiles: loaded.files,
     format: o.format,
+    optionOrder,
+    seed,
+    ...(limited ? { limited } : {}),
+    ...(predictOnly ? { predictOnly } : {}),
     model: o.model,
     out,
-    items: items.length,
+    items: records.length,
     skipped: loaded.skipped,
     cells: summaries,
     ranNow,
     resumed,
     pending,
-    files,
+    files: { ...files, ...(submission ? { submission } : {}) },
     seconds: (performance.now() - t0) / 1000,
   };
+  await writeEvalReport(files.report, summary, all);
+  return summary;
 }
 
 /** For runs whose cells render nothing (0 rounds): rendering would be a bug. */

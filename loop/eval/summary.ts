@@ -3,7 +3,8 @@
  * round k (overall and per category) with Wilson 95% intervals, stop rounds, tokens, calls, views,
  * seconds and errors per grid cell; written as Markdown and CSV.
  */
-import type { AccuracyCell, CellSummary, EvalLine, GridCell } from './types.js';
+import { officialScore, PROTOCOLS, scoredUnits, type ScoredUnit } from './protocol.js';
+import type { AccuracyCell, CellSummary, EvalFormat, EvalLine, GridCell, OfficialScore } from './types.js';
 
 /** z of a two-sided 95% interval */
 const Z95 = 1.959963984540054;
@@ -26,20 +27,28 @@ export function wilsonInterval(correct: number, n: number, z: number = Z95): Acc
   };
 }
 
-/** Correct after k rounds for a line; beyond its own maxRounds a line keeps its final answer. */
-function correctAfter(line: EvalLine, k: number): boolean {
-  if (!line.correctAfter.length) return false;
-  return line.correctAfter[Math.min(k, line.correctAfter.length - 1)] ?? false;
+/** Correct after k rounds for a unit; beyond its own maxRounds it keeps its final answer. */
+function correctAfter(unit: ScoredUnit, k: number): boolean {
+  if (!unit.correctAfter.length) return false;
+  return unit.correctAfter[Math.min(k, unit.correctAfter.length - 1)] ?? false;
 }
 
-/** One cell's summary from its lines (one per item; the caller passes only this cell's lines). */
-export function summarizeCell(cell: Pick<GridCell, 'key' | 'label' | 'settings'>, lines: EvalLine[]): CellSummary {
+/**
+ * One cell's summary from its lines (one per presentation; the caller passes only this cell's
+ * lines). Accuracy is over scored items: the presentations of one record (rotations) fold into one.
+ */
+export function summarizeCell(
+  cell: Pick<GridCell, 'key' | 'label' | 'settings'>,
+  lines: EvalLine[],
+  format: EvalFormat = 'native',
+): CellSummary {
   const maxK = cell.settings.rounds;
-  const acc = (group: EvalLine[]) =>
+  const units = scoredUnits(lines);
+  const acc = (group: ScoredUnit[]) =>
     Array.from({ length: maxK + 1 }, (_, k) =>
-      wilsonInterval(group.filter((l) => correctAfter(l, k)).length, group.length),
+      wilsonInterval(group.filter((u) => correctAfter(u, k)).length, group.length),
     );
-  const categories = [...new Set(lines.map((l) => l.category))].sort();
+  const categories = [...new Set(units.map((u) => u.category))].sort();
   const stopRounds = new Array<number>(maxK + 1).fill(0);
   for (const l of lines) stopRounds[Math.min(maxK, Math.max(0, l.stopRound))]++;
   const sum = (f: (l: EvalLine) => number) => lines.reduce((a, l) => a + f(l), 0);
@@ -47,11 +56,13 @@ export function summarizeCell(cell: Pick<GridCell, 'key' | 'label' | 'settings'>
     key: cell.key,
     label: cell.label,
     settings: cell.settings,
-    items: lines.length,
+    items: units.length,
+    presentations: lines.length,
+    official: officialScore(format, units, maxK),
     errors: lines.filter((l) => l.status === 'error').length,
     unparsed: sum((l) => l.unparsed),
-    byRound: acc(lines),
-    byCategory: Object.fromEntries(categories.map((c) => [c, acc(lines.filter((l) => l.category === c))])),
+    byRound: acc(units),
+    byCategory: Object.fromEntries(categories.map((c) => [c, acc(units.filter((u) => u.category === c))])),
     stopRounds,
     meanStopRound: lines.length ? sum((l) => l.stopRound) / lines.length : 0,
     tokens: { prompt: sum((l) => l.tokens.prompt), completion: sum((l) => l.tokens.completion) },
@@ -65,22 +76,44 @@ export function summarizeCell(cell: Pick<GridCell, 'key' | 'label' | 'settings'>
 const pct = (x: number) => `${(100 * x).toFixed(1)}`;
 const ci = (a: AccuracyCell) => (a.n ? `${pct(a.accuracy)} [${pct(a.low)}, ${pct(a.high)}]` : '—');
 
+/** The official number after the last round, as text ("—" when the run lacks what it needs). */
+export function officialText(o: OfficialScore, k = o.byRound.length - 1): string {
+  const v = o.byRound[k];
+  return v === null || v === undefined ? '—' : pct(v);
+}
+
 export interface MarkdownContext {
   data: string;
-  format: string;
+  format: EvalFormat;
   model: string;
   items: number;
   skipped: number;
   pending: number;
+  optionOrder?: string;
+  seed?: number;
+  limited?: { items: number; of?: number };
+  predictOnly?: boolean;
 }
 
 /** The summary as Markdown: a cost table, then accuracy by round × category per cell. */
 export function summaryMarkdown(cells: CellSummary[], ctx: MarkdownContext): string {
+  const p = PROTOCOLS[ctx.format];
   const out: string[] = [
     '# Evaluation summary',
     '',
-    `- Data: \`${ctx.data}\` (${ctx.format}), ${ctx.items} item(s)${ctx.skipped ? `, ${ctx.skipped} record(s) skipped by the loader` : ''}`,
+    `- Data: \`${ctx.data}\` (${ctx.format}: ${p.title}), ${ctx.items} item(s)${ctx.skipped ? `, ${ctx.skipped} record(s) skipped by the loader` : ''}`,
     `- Model: ${ctx.model}`,
+    `- Protocol: options ${ctx.optionOrder ?? 'given'}${ctx.optionOrder === 'shuffle' ? ` (seed ${ctx.seed})` : ''}${ctx.optionOrder === 'circular' ? ' (every rotation; an item counts only if all are right)' : ''}; categories: ${p.categories}; official metric: ${p.headline.label} (${p.headline.reference})`,
+    ...(ctx.limited
+      ? [
+          `- **Limited run**: ${ctx.limited.items} of ${ctx.limited.of} item(s) — these numbers are not the benchmark's metric, which needs the whole set`,
+        ]
+      : []),
+    ...(ctx.predictOnly
+      ? [
+          '- **Predictions only**: the answers are hidden in this split; accuracy below is not meaningful (see the submission file)',
+        ]
+      : []),
     ...(ctx.pending
       ? [`- **Incomplete**: ${ctx.pending} (cell, item) pair(s) not run yet; rerun the same command to continue`]
       : []),
@@ -89,11 +122,11 @@ export function summaryMarkdown(cells: CellSummary[], ctx: MarkdownContext): str
     '',
     '## Cells',
     '',
-    '| cell | items | final accuracy | mean stop round | errors | unparsed replies | calls (cached) | views | prompt tokens | completion tokens | seconds |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| cell | items | official: ${p.headline.label} | micro accuracy | mean stop round | errors | unparsed replies | calls (cached) | views | prompt tokens | completion tokens | seconds |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...cells.map(
       (c) =>
-        `| ${c.label} | ${c.items} | ${ci(c.byRound[c.byRound.length - 1])} | ${c.meanStopRound.toFixed(2)} | ${c.errors} | ${c.unparsed} | ${c.calls} (${c.cachedCalls}) | ${c.views} | ${c.tokens.prompt} | ${c.tokens.completion} | ${c.seconds.toFixed(1)} |`,
+        `| ${c.label} | ${c.items} | ${officialText(c.official)} | ${ci(c.byRound[c.byRound.length - 1])} | ${c.meanStopRound.toFixed(2)} | ${c.errors} | ${c.unparsed} | ${c.calls} (${c.cachedCalls}) | ${c.views} | ${c.tokens.prompt} | ${c.tokens.completion} | ${c.seconds.toFixed(1)} |`,
     ),
     '',
   ];
@@ -106,7 +139,8 @@ export function summaryMarkdown(cells: CellSummary[], ctx: MarkdownContext): str
       '',
       `| category | n | ${ks.map((k) => `after ${k}`).join(' | ')} |`,
       `|---|---:|${ks.map(() => '---:').join('|')}|`,
-      `| **all** | ${c.items} | ${c.byRound.map(ci).join(' | ')} |`,
+      `| **official: ${c.official.label}** | ${c.items} | ${c.official.byRound.map((_, k) => officialText(c.official, k)).join(' | ')} |`,
+      `| **all** (micro) | ${c.items} | ${c.byRound.map(ci).join(' | ')} |`,
       ...Object.entries(c.byCategory).map(([cat, a]) => `| ${cat} | ${a[0]?.n ?? 0} | ${a.map(ci).join(' | ')} |`),
       '',
       `Stopped after round: ${c.stopRounds.map((n, r) => `${r}: ${n}`).join(', ')}`,
@@ -150,6 +184,8 @@ export function cellsCsv(cells: CellSummary[]): string {
     'holes',
     'images',
     'items',
+    'presentations',
+    'official',
     'final_accuracy',
     'ci_low',
     'ci_high',
@@ -177,6 +213,8 @@ export function cellsCsv(cells: CellSummary[]): string {
       s.holes,
       s.images,
       c.items,
+      c.presentations,
+      c.official.byRound[c.official.byRound.length - 1]?.toFixed(4) ?? '',
       f.accuracy.toFixed(4),
       f.low.toFixed(4),
       f.high.toFixed(4),

@@ -7,8 +7,15 @@
 import type { LoopConfig, OptionDist, StopReason } from '../types.js';
 import type { Question } from '../../core/types.js';
 
-export const EVAL_FORMATS = ['native', 'mindcube', 'sat', 'mmsi', 'blink', 'cvbench'] as const;
+export const EVAL_FORMATS = ['native', 'mindcube', 'sat', 'mmsi', 'blink', 'cvbench', 'vlmeval'] as const;
 export type EvalFormat = (typeof EVAL_FORMATS)[number];
+
+/**
+ * How the options are shown: as the file lists them, shuffled once per item (seeded), or every
+ * rotation of them (circular evaluation: an item counts only if all its rotations are right).
+ */
+export const OPTION_ORDERS = ['given', 'shuffle', 'circular'] as const;
+export type OptionOrder = (typeof OPTION_ORDERS)[number];
 
 /** One benchmark question with what is needed to build its scene. */
 export interface EvalItem {
@@ -25,22 +32,40 @@ export interface EvalItem {
    * images[0] and depths[0] at the trajectory's poses ([reference, scan…]), never shown to the model
    */
   scan?: { images: string[]; depths: string[]; trajectory: string };
-  /** text, options (texts, no letters), ground-truth letter, category */
+  /** text, options (texts, no letters), ground-truth letter ("" when the split hides it), category */
   question: Question & { answer: string; category: string };
+  /** the split hides its answers (e.g. BLINK test): the item can only be predicted, not scored */
+  hidden?: boolean;
+  /** where the image came from, for scores weighted by it (CV-Bench: ADE20K, COCO, Omni3D) */
+  source?: string;
+  /** the data file's index in the run's list of files */
+  file?: number;
+  /** the record's own id when this item is one presentation of it (shuffled or rotated options) */
+  base?: string;
+  /** shown option i is the file's option order[i] (absent: the file's order) */
+  order?: number[];
 }
 
 /** A record a loader could not use, and why (the run goes on without it). */
 export interface SkippedRecord {
   /** 0-based record index in the file */
   index: number;
+  /** the data file (when a run reads several) */
+  file?: string;
   id?: string;
   reason: string;
 }
 
 export interface LoadedItems {
   format: EvalFormat;
+  /** the data files read, absolute, in order */
+  files: string[];
   items: EvalItem[];
   skipped: SkippedRecord[];
+  /** usable items in the files (absent when --limit stopped reading early) */
+  available?: number;
+  /** --limit left usable items out */
+  limited?: boolean;
 }
 
 /** The settings a grid cell varies (and every cell has). */
@@ -79,8 +104,13 @@ export interface EvalRoundLine {
   margin: number;
   correct: boolean;
   /** the view of this round: pose caption and coverage (round 0 has none) */
-  view?: { caption: string; coverage: number };
+  view?: { caption: string; coverage: number; pose?: unknown };
   failed?: string;
+  /** the answerer's request hash (the response cache's key), or a hash of its prompt text */
+  promptHash?: string;
+  /** the answerer's reply text and its stated reason */
+  reply?: string;
+  rationale?: string;
 }
 
 export interface EvalLine {
@@ -88,9 +118,20 @@ export interface EvalLine {
   cell: string;
   item: string;
   category: string;
-  /** ground-truth letter */
+  /** ground-truth letter ("" when the split hides it) */
   truth: string;
   options: number;
+  /** the question and the option texts as shown (in the order shown) */
+  question?: string;
+  choices?: string[];
+  /** the record's own id when the item is one presentation of it (shuffle, circular) */
+  base?: string;
+  /** shown option i is the file's option order[i] */
+  order?: number[];
+  /** image source, for source-weighted scores */
+  source?: string;
+  /** the image files shown, relative to the run's folder when inside it */
+  images?: string[];
   status: 'ok' | 'error';
   error?: string;
   /** the last round done (adaptive runs may stop before maxRounds) */
@@ -128,11 +169,25 @@ export interface AccuracyCell {
   high: number;
 }
 
+/** A benchmark's own headline number after k rounds (null: the run lacks what it needs). */
+export interface OfficialScore {
+  label: string;
+  /** where the metric is defined */
+  reference: string;
+  byRound: (number | null)[];
+  note?: string;
+}
+
 export interface CellSummary {
   key: string;
   label: string;
   settings: CellSettings;
+  /** scored items (a circular item counts once however many rotations it had) */
   items: number;
+  /** (cell, presentation) pairs behind them: rotations and shuffles included */
+  presentations: number;
+  /** the benchmark's headline metric; byRound above is the micro average */
+  official: OfficialScore;
   errors: number;
   unparsed: number;
   /** accuracy after k rounds (index k) over all categories */
@@ -150,8 +205,16 @@ export interface CellSummary {
 }
 
 export interface EvalSummary {
+  /** the first data file (see files for all) */
   data: string;
+  dataFiles: string[];
   format: EvalFormat;
+  optionOrder: OptionOrder;
+  seed: number;
+  /** a --limit below the whole set: the numbers are not the benchmark's metric */
+  limited?: { items: number; of?: number };
+  /** answers hidden: predictions only, no accuracy */
+  predictOnly?: boolean;
   model: string;
   out: string;
   /** items in this run (after --limit) and records the loader skipped */
@@ -163,6 +226,16 @@ export interface EvalSummary {
   resumed: number;
   /** pairs not finished (aborted or interrupted); 0 after a complete run */
   pending: number;
-  files: { results: string; markdown: string; csv: string; cellsCsv: string; svg: string; png?: string };
+  files: {
+    results: string;
+    markdown: string;
+    csv: string;
+    cellsCsv: string;
+    svg: string;
+    png?: string;
+    report: string;
+    manifest: string;
+    submission?: string;
+  };
   seconds: number;
 }

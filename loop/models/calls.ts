@@ -30,6 +30,7 @@ export function callLogOf(role: CallLog['role'], record: CallRecord, prompt?: st
     errors: [...record.errors],
     ...(prompt !== undefined ? { prompt } : {}),
     ...(reply !== undefined ? { reply } : {}),
+    ...(record.requestHash ? { requestHash: record.requestHash } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import { MLLM_DEFAULTS } from '../../core/config.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { defaultModelName, LOOP_DEFAULTS } from '../../loop/config.js';
 import { runEval, type EvalOptions } from '../../loop/eval/run.js';
-import { EVAL_FORMATS, type EvalFormat, type EvalSummary } from '../../loop/eval/types.js';
+import { EVAL_FORMATS, OPTION_ORDERS, type EvalFormat, type EvalSummary } from '../../loop/eval/types.js';
 
 const int =
   (name: string) =>
@@ -34,20 +34,29 @@ function oneOf<T extends string>(name: string, allowed: readonly T[]) {
   };
 }
 
-/** What the CLI prints at the end: final accuracy per cell and where the files are. */
+/** What the CLI prints at the end: the official number and the micro average per cell, and where the files are. */
 export function evalReport(s: EvalSummary): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const officialPct = (x: number | null | undefined) => (x === null || x === undefined ? '— (see summary.md)' : pct(x));
+  const shown = s.dataFiles.length > 1 ? `${s.dataFiles.length} files` : s.data;
   const lines = [
-    `${s.format} ${s.data}: ${s.items} item(s) × ${s.cells.length} cell(s); ${s.ranNow} run now, ${s.resumed} resumed${s.pending ? `, ${s.pending} NOT RUN YET (rerun to continue)` : ''}` +
+    `${s.format} ${shown}: ${s.items} item(s) × ${s.cells.length} cell(s), options ${s.optionOrder}; ${s.ranNow} run now, ${s.resumed} resumed${s.pending ? `, ${s.pending} NOT RUN YET (rerun to continue)` : ''}` +
       `${s.skipped.length ? `; ${s.skipped.length} record(s) skipped` : ''}`,
+    ...(s.limited
+      ? [
+          `  limited run (${s.limited.items}${s.limited.of !== undefined ? ` of ${s.limited.of}` : ''} items): not the benchmark's metric`,
+        ]
+      : []),
+    ...(s.predictOnly ? [`  predictions only (answers hidden): submission ${s.files.submission}`] : []),
     ...s.cells.map((c) => {
       const f = c.byRound[c.byRound.length - 1];
       const r0 = c.byRound[0];
       return (
-        `  ${c.label}: ${pct(f.accuracy)} [${pct(f.low)}, ${pct(f.high)}] after ${c.byRound.length - 1} round(s)` +
+        `  ${c.label}: official ${c.official.label} ${officialPct(c.official.byRound[c.official.byRound.length - 1])}; micro ${pct(f.accuracy)} [${pct(f.low)}, ${pct(f.high)}] after ${c.byRound.length - 1} round(s)` +
         `${c.byRound.length > 1 ? ` (round 0: ${pct(r0.accuracy)})` : ''}, n=${c.items}${c.errors ? `, ${c.errors} error(s)` : ''}`
       );
     }),
+    `report: ${s.files.report}`,
     `summary: ${s.files.markdown}`,
     `plot: ${s.files.svg}${s.files.png ? `, ${s.files.png}` : ''}`,
     `results: ${s.files.results}`,
@@ -61,7 +70,10 @@ export function registerEvalCommand(program: Command): void {
     .description(
       'run a benchmark through the loop (ablation grid, resumable): accuracy after every round, by category, with 95% intervals',
     )
-    .requiredOption('--data <file>', 'benchmark file: JSONL, JSON array or parquet')
+    .requiredOption(
+      '--data <file...>',
+      'benchmark file(s): JSONL, JSON array, parquet or TSV; folders of them; globs ("BLINK/*/val-*.parquet")',
+    )
     .requiredOption('--format <fmt>', `${EVAL_FORMATS.join(' | ')}`, oneOf('--format', EVAL_FORMATS))
     .requiredOption(
       '--out <dir>',
@@ -101,7 +113,30 @@ export function registerEvalCommand(program: Command): void {
       `items in flight and MLLM requests in flight (default ${MLLM_DEFAULTS.concurrency})`,
       int('--concurrency'),
     )
-    .option('--limit <k>', 'only the first K usable items', int('--limit'))
+    .option(
+      '--limit <k>',
+      'per file: the first K usable items, or a fraction 0<k<1 of them (a limited run is not the benchmark metric)',
+      num('--limit'),
+    )
+    .option(
+      '--options <order>',
+      `${OPTION_ORDERS.join(' | ')}: options as the file lists them, shuffled (seeded), or every rotation (circular: an item counts only if all are right); default per benchmark (sat: circular, others: given)`,
+      oneOf('--options', OPTION_ORDERS),
+    )
+    .option('--seed <n>', 'seeds option shuffling and is sent to the endpoint as seed', int('--seed'))
+    .option('--predict-only', 'answers hidden (a test split): run every item and write the submission file')
+    .option('--max-tokens <n>', 'max_tokens sent to the endpoint', int('--max-tokens'))
+    .option(
+      '--temperature <t>',
+      `temperature sent to the endpoint (default ${MLLM_DEFAULTS.temperature})`,
+      num('--temperature'),
+    )
+    .option('--top-p <p>', 'top_p sent to the endpoint', num('--top-p'))
+    .option(
+      '--log-samples',
+      "write every pair's trace folder under OUT/traces (default: on for runs under 1,000 pairs)",
+    )
+    .option('--no-log-samples', 'write no trace folders')
     .option(
       '--depth-model <name|path>',
       'estimate depth for items that ship images only (e.g. depth-anything-v2-small); needed for views',
@@ -112,7 +147,7 @@ export function registerEvalCommand(program: Command): void {
     )
     .option(
       '--base-url <url>',
-      'OpenAI-compatible endpoint (default $OPENAI_BASE_URL); the key comes from $OPENAI_API_KEY',
+      'OpenAI-compatible endpoint (default $OPENAI_BASE_URL, or its alias $OPENAI_API_BASE); the key comes from $OPENAI_API_KEY',
     )
     .option('--timeout <s>', 'seconds per MLLM request attempt', num('--timeout'))
     .option('--cache-dir <dir>', 'cache MLLM responses here: reruns are free and reproducible')
@@ -134,15 +169,17 @@ export function registerEvalCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Formats:
+Formats (official metric in brackets; README "Benchmarks" says where to get each):
   native    Vantage question sets (questions.jsonl: images, depth, intrinsics, question, options, answer)
-  mindcube  MindCube JSONL: id, images, question with "A. … B. …" inside, gt_answer
-  sat       SAT as MindJourney's test.json: question, answer_choices, correct_answer, img_paths
-  mmsi      MMSI-Bench parquet: images as bytes, question with "Options: A: …", answer letter
-  blink     BLINK records: question, choices, answer "(A)", image_1 … image_4
-  cvbench   CV-Bench records: question, choices, answer "(A)", image / filename, type, task
+  mindcube  MindCube JSONL: id, images, question with "A. … B. …" inside, gt_answer [overall; by setting]
+  sat       SAT as MindJourney's val/test.json: answer_choices, correct_answer, img_paths [circular]
+  mmsi      MMSI-Bench parquet or MMSI_bench.tsv: question with "Options: A: …", answer [overall]
+  blink     BLINK records: prompt, choices, answer "(A)", image_1 … image_4 [mean over subtasks]
+  cvbench   CV-Bench records: prompt, choices, answer "(A)", source [((ADE20K+COCO)/2+Omni3D)/2]
+  vlmeval   VLMEvalKit multiple-choice TSV: index, image (base64), question, A, B, …, answer [overall]
 Examples:
   vantage eval --data set/questions.jsonl --format native --model builtin:perceiver --grid "rounds=0,1,2,3" --stop fixed --out runs/demo
+  vantage eval --data 'BLINK/*/val-*.parquet' --format blink --model gpt-4o --grid "rounds=0" --out runs/blink
   OPENAI_BASE_URL=http://localhost:8000/v1 vantage eval --data MindCube_tinybench.jsonl --format mindcube \\
       --model Qwen2.5-VL-7B-Instruct --depth-model depth-anything-v2-small --grid "rounds=0,2 pose=orbit,ego" \\
       --concurrency 8 --cache-dir .cache/mllm --out runs/mindcube-qwen
@@ -182,6 +219,13 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           grid: opts.grid,
           concurrency: opts.concurrency,
           limit: opts.limit,
+          ...(opts.options ? { optionOrder: opts.options } : {}),
+          seed: opts.seed,
+          predictOnly: opts.predictOnly,
+          maxTokens: opts.maxTokens,
+          temperature: opts.temperature,
+          topP: opts.topP,
+          ...(opts.logSamples !== undefined ? { logSamples: opts.logSamples } : {}),
           depthModel: opts.depthModel,
           imageRoot: opts.imageRoot,
           baseUrl: opts.baseUrl,

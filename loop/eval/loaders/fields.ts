@@ -18,6 +18,8 @@ export interface RecordContext {
   dataDir: string;
   imageRoot?: string;
   imageCacheDir: string;
+  /** VLMEvalKit TSV: the images of earlier rows by `index` (a row may name another row's index instead of repeating its image) */
+  imagesByIndex?: Map<string, string[]>;
 }
 
 export function isObject(v: unknown): v is RawRecord {
@@ -26,7 +28,7 @@ export function isObject(v: unknown): v is RawRecord {
 
 /** The record's own id, from the field benchmarks name it by. */
 export function recordId(rec: RawRecord): string | undefined {
-  for (const k of ['id', 'idx', 'database_idx', 'question_id', 'qid']) {
+  for (const k of ['id', 'idx', 'index', 'database_idx', 'question_id', 'qid']) {
     const v = rec[k];
     if (typeof v === 'string' && v) return v;
     if (typeof v === 'number' || typeof v === 'bigint') return String(v);
@@ -108,11 +110,20 @@ export function resolveImagePath(p: string, ctx: RecordContext): string {
   bad(`image ${p} was not found under ${[...new Set(bases)].join(', ')}`);
 }
 
-/** One image field (path, bytes, base64 data URL, or {bytes, path}) → an absolute path. */
+/** Bare base64 of an image (VLMEvalKit TSV): long, base64 alphabet only, decoding to PNG/JPEG/WebP/GIF bytes. */
+function bareBase64Image(v: string): Buffer | undefined {
+  if (v.length < 64 || !/^[A-Za-z0-9+/\r\n]+=*$/.test(v.slice(0, 4096))) return undefined;
+  const b = Buffer.from(v, 'base64');
+  return imageExtension(b) === '.img' ? undefined : b;
+}
+
+/** One image field (path, bytes, base64 or a base64 data URL, or {bytes, path}) → an absolute path. */
 export async function imagePathOf(v: unknown, ctx: RecordContext): Promise<string> {
   if (typeof v === 'string') {
     const m = /^data:image\/[a-z+.-]+;base64,(.*)$/is.exec(v);
     if (m) return cacheImageBytes(Buffer.from(m[1], 'base64'), ctx.imageCacheDir);
+    const b64 = bareBase64Image(v);
+    if (b64) return cacheImageBytes(b64, ctx.imageCacheDir);
     return resolveImagePath(v, ctx);
   }
   if (v instanceof Uint8Array) return cacheImageBytes(v, ctx.imageCacheDir);
@@ -143,6 +154,22 @@ export function truthLetter(raw: unknown, options: string[], field: string): str
   const l = letterOfReply(t, options);
   if (!l) bad(`ground truth ${field} "${t.slice(0, 60)}" is none of the ${options.length} options`);
   return l;
+}
+
+/**
+ * The ground truth, or hidden: splits published without answers (BLINK test writes "hidden";
+ * VLMEvalKit test TSVs have no answer column) can only be predicted.
+ */
+export function truthOf(
+  raw: unknown,
+  options: string[],
+  field: string,
+  hiddenWhenAbsent = false,
+): { answer: string; hidden?: true } {
+  const t = textOf(raw)?.trim();
+  if (/^\(?hidden\)?$/i.test(t ?? '') || (hiddenWhenAbsent && (raw === undefined || raw === null)))
+    return { answer: '', hidden: true };
+  return { answer: truthLetter(raw, options, field) };
 }
 
 /** Option texts of a list field, letters the file wrote in stripped. */

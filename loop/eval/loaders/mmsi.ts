@@ -1,6 +1,7 @@
 /**
- * mmsi: MMSI-Bench parquet — `id`, `images` (list of image bytes), `question_type`, `question`
- * ending in "Options: A: …, B: …", `answer` ("A").
+ * mmsi: MMSI-Bench — the parquet release (`id`, `images`: list of image bytes, `question_type`) or
+ * the VLMEvalKit TSV shipped with it (`MMSI_bench.tsv`: `index`, `image`: a JSON list of base64
+ * images, `category`); both have `question` ending in "Options: A: …, B: …" and `answer` ("A").
  */
 import type { EvalItem } from '../types.js';
 import { splitEmbeddedOptions } from '../normalize.js';
@@ -28,6 +29,7 @@ export async function mmsiItem(rec: RawRecord, index: number, ctx: RecordContext
   }
   const answer = truthLetter(rec.answer, options, 'answer');
   const id = recordId(rec) ?? `mmsi-${index}`;
-  const images = await imagesOf(listOf(rec.images ?? rec.image_paths), ctx, 'images');
-  return { id, images, question: { id, text, options, answer, category: textOf(rec.question_type) ?? 'all' } };
+  const images = await imagesOf(listOf(rec.images ?? rec.image ?? rec.image_paths ?? rec.image_path), ctx, 'images');
+  const category = textOf(rec.question_type) ?? textOf(rec.category) ?? 'all';
+  return { id, images, question: { id, text, options, answer, category } };
 }

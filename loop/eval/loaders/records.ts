@@ -1,7 +1,9 @@
 /**
- * Records of a data file, whatever the benchmark: a JSON array, JSONL (one object a line), or
- * parquet (read with hyparquet in batches; image columns make rows large).
+ * Records of a data file, whatever the benchmark: a JSON array, JSONL (one object a line), parquet
+ * (read with hyparquet in batches; image columns make rows large), or TSV with a header row
+ * (VLMEvalKit's files, streamed).
  */
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { VantageError } from '../../../core/errors.js';
@@ -94,5 +96,112 @@ export async function forEachParquetRecord(
       );
     }
     for (let i = 0; i < batch.length && !enough(); i++) await take(batch[i], start + i);
+  }
+}
+
+/**
+ * Complete rows of TSV text as written by pandas `to_csv(sep='\t')` (VLMEvalKit's files): fields
+ * separated by tabs, rows by newlines, a field holding a tab, newline or quote wrapped in quotes
+ * with its quotes doubled. Returns the rows and the unparsed tail (an incomplete last row) unless
+ * `final`.
+ */
+export function parseTsvRows(s: string, final: boolean): { rows: string[][]; rest: string } {
+  const rows: string[][] = [];
+  let i = 0;
+  let rowStart = 0;
+  let fields: string[] = [];
+  const incomplete = () => ({ rows, rest: s.slice(rowStart) });
+  while (i < s.length) {
+    if (s[i] === '"') {
+      let j = i + 1;
+      let val = '';
+      for (;;) {
+        const q = s.indexOf('"', j);
+        if (q < 0 || (q + 1 >= s.length && !final)) {
+          if (!final) return incomplete();
+          throw new VantageError('bad-input', 'a quoted TSV field is not closed before the end of the file');
+        }
+        if (s[q + 1] === '"') {
+          val += s.slice(j, q) + '"';
+          j = q + 2;
+          continue;
+        }
+        val += s.slice(j, q);
+        i = q + 1;
+        break;
+      }
+      fields.push(val);
+    } else {
+      const t = s.indexOf('\t', i);
+      const n = s.indexOf('\n', i);
+      let end = t < 0 ? n : n < 0 ? t : Math.min(t, n);
+      if (end < 0) {
+        if (!final) return incomplete();
+        end = s.length;
+      }
+      fields.push(s.slice(i, end).replace(/\r$/, ''));
+      i = end;
+    }
+    if (i >= s.length) {
+      if (!final) return incomplete();
+      break;
+    }
+    if (s[i] === '\t') {
+      i++;
+      if (i >= s.length) {
+        if (!final) return incomplete();
+        fields.push('');
+      }
+      continue;
+    }
+    if (s[i] === '\r') i++;
+    if (s[i] === '\n') {
+      i++;
+      rows.push(fields);
+      fields = [];
+      rowStart = i;
+    }
+  }
+  if (fields.length) rows.push(fields);
+  return { rows, rest: '' };
+}
+
+/** The rows of a TSV file with a header row, streamed (VLMEvalKit TSVs hold base64 images: often a gigabyte). */
+export async function forEachTsvRecord(
+  path: string,
+  take: (rec: RawRecord, index: number) => Promise<void>,
+  enough: () => boolean,
+): Promise<void> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  let header: string[] | undefined;
+  let index = 0;
+  let buf = '';
+  const emit = async (fields: string[]) => {
+    if (!header) {
+      header = fields.map((h) => h.trim());
+      return;
+    }
+    if (fields.length === 1 && fields[0] === '') return;
+    const rec: RawRecord = {};
+    header.forEach((h, i) => {
+      if (h) rec[h] = fields[i] ?? '';
+    });
+    await take(rec, index++);
+  };
+  try {
+    for await (const chunk of stream) {
+      const parsed = parseTsvRows(buf + (chunk as string), false);
+      buf = parsed.rest;
+      for (const r of parsed.rows) {
+        if (enough()) return;
+        await emit(r);
+      }
+    }
+    for (const r of parseTsvRows(buf, true).rows) {
+      if (enough()) return;
+      await emit(r);
+    }
+  } finally {
+    stream.destroy();
   }
 }
