@@ -183,7 +183,7 @@ describe('vantage ask', () => {
 });
 
 describe('vantage demo', () => {
-  it('prints accuracy by round and per category and writes a trace folder per question', async () => {
+  it('prints accuracy by round and per category and writes a trace folder per question and the run report', async () => {
     const out = join(tmp, 'demo');
     const text = await cli(registerDemoCommand, [
       'demo',
@@ -211,5 +211,11 @@ describe('vantage demo', () => {
     expect(await readdir(join(out, 'traces', cellDir, traces[0]))).toEqual(
       expect.arrayContaining(['trace.json', 'index.html']),
     );
+    // the run's report lists every question and links to its trace page, which links back
+    expect(text).toContain(`report: ${join(out, 'index.html')}`);
+    const report = await readFile(join(out, 'index.html'), 'utf8');
+    for (const t of traces) expect(report).toContain(`href="${encodeURI(`traces/${cellDir}/${t}`)}/index.html"`);
+    const page = await readFile(join(out, 'traces', cellDir, traces[0], 'index.html'), 'utf8');
+    expect(page).toContain(`href="../../../index.html#item-${encodeURIComponent(traces[0])}"`);
   });
 });

@@ -2,8 +2,9 @@
  * `vantage demo`: no key, no GPU, no download. It is `vantage questions` followed by `vantage eval`
  * with the built-in pixel perceiver, so its numbers are those two commands' numbers: it writes the
  * procedural question set (with RGB-D scan frames) to OUT/questions, evaluates it for a fixed number
- * of view rounds into OUT (results.jsonl, summary.md, a trace folder per question), and prints
- * accuracy after 0..N rounds, overall and per category.
+ * of view rounds into OUT (results.jsonl, summary.md, a trace folder per question, and the run's
+ * report OUT/index.html linking to each), and prints accuracy after 0..N rounds, overall and per
+ * category.
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -94,7 +95,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   });
   const questions = await writeQuestionSet(join(out, 'questions'), items, { scanFrames, ...size });
   // the demo always runs afresh: an earlier demo's results in OUT are not resumed
-  for (const f of ['run.json', 'results.jsonl', 'traces']) await rm(join(out, f), { recursive: true, force: true });
+  for (const f of ['run.json', 'results.jsonl', 'traces', 'index.html'])
+    await rm(join(out, f), { recursive: true, force: true });
   log(`vantage demo: evaluating with builtin:perceiver, ${rounds} fixed view round(s)…`);
   const summary = await runEval({
     data: questions.jsonl,
@@ -138,6 +140,7 @@ export function demoReport(r: DemoResult): string {
     'accuracy after k view rounds (0 = the original image alone):',
     demoTable(r.cell),
     `questions: ${r.questions.jsonl}`,
+    `report: ${r.summary.files.report} (open it in a browser: every question, its views, its trace)`,
     `results: ${r.summary.files.results} (summary: ${r.summary.files.markdown})`,
     `traces: ${join(r.out, 'traces')}`,
     `time: ${r.summary.seconds.toFixed(1)} s`,
@@ -160,7 +163,7 @@ export function registerDemoCommand(program: Command): void {
       int,
       DEMO_DEFAULTS.rounds,
     )
-    .option('--out <dir>', 'where the question set, results and traces go', 'vantage-out/demo')
+    .option('--out <dir>', 'where the question set, results, traces and the report (index.html) go', 'vantage-out/demo')
     .option(
       '--size <WxH>',
       `size of the photos and the rendered views (default ${DEMO_DEFAULTS.width}x${DEMO_DEFAULTS.height})`,
