@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { runEval, type EvalOptions } from '../loop/eval/run.js';
 import { loadEvalItems } from '../loop/eval/loaders/index.js';
 import { parseTsvRows } from '../loop/eval/loaders/records.js';
+import { cvBenchAccuracy, macroAccuracy, microAccuracy, scoredUnits } from '../loop/eval/protocol.js';
 import type { EvalLine } from '../loop/eval/types.js';
 import { startOpenAIServer, type BrainRequest, type OpenAIServer } from './support/openai-server.js';
 
@@ -417,5 +418,40 @@ describe('limits, run records, generation settings and per-sample logs', () => {
     const report = await readFile(r.files.report, 'utf8');
     expect(report).toContain(`href="${encodeURI(l.trace!)}/index.html"`);
     expect(existsSync(join(r.out, l.trace!, 'original-0.png'))).toBe(true);
+  });
+});
+
+describe('official-score arithmetic', () => {
+  const unit = (category: string, source: string | undefined, right: boolean) => ({
+    id: `${category}-${source}-${Math.random()}`,
+    category,
+    ...(source ? { source } : {}),
+    correctAfter: [right],
+  });
+  it('BLINK macro and CV-Bench source weighting match hand-computed values; a missing source gives no number', () => {
+    const blink = [
+      ...[true, true, false].map((r) => unit('Counting', undefined, r)),
+      ...[true, false, false, false, false].map((r) => unit('Jigsaw', undefined, r)),
+    ];
+    expect(macroAccuracy(blink, 0, (u) => u.category)).toBeCloseTo((2 / 3 + 1 / 5) / 2, 12);
+    expect(microAccuracy(blink, 0)).toBeCloseTo(3 / 8, 12);
+    const cv = [
+      unit('2D Count', 'ADE20K', true),
+      unit('2D Count', 'ADE20K', false),
+      unit('2D Count', 'ADE20K', false),
+      unit('2D Relation', 'COCO', true),
+      unit('3D Depth', 'Omni3D', true),
+      unit('3D Depth', 'Omni3D', true),
+      unit('3D Distance', 'Omni3D', false),
+      unit('3D Distance', 'Omni3D', true),
+    ];
+    expect(cvBenchAccuracy(cv, 0)).toBeCloseTo(((1 / 3 + 1) / 2 + 3 / 4) / 2, 12);
+    expect(cvBenchAccuracy(cv.slice(0, 4), 0)).toBeNull();
+    // circular: a record is right only if all its presentations are
+    const lines = [
+      { item: 'q@c0', base: 'q', category: 'c', correctAfter: [true, true] },
+      { item: 'q@c1', base: 'q', category: 'c', correctAfter: [false, true] },
+    ] as EvalLine[];
+    expect(scoredUnits(lines)).toEqual([{ id: 'q', category: 'c', correctAfter: [false, true] }]);
   });
 });

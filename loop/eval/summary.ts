@@ -130,6 +130,9 @@ export function summaryMarkdown(cells: CellSummary[], ctx: MarkdownContext): str
     ),
     '',
   ];
+  const missing = cells.find((c) => c.official.byRound[c.official.byRound.length - 1] === null && c.items);
+  if (missing)
+    out.push(`Official metric not computed ("—"): ${missing.official.note ?? 'the run lacks what it needs'}.`, '');
   for (const c of cells) {
     const ks = c.byRound.map((_, k) => k);
     out.push(
