@@ -9,7 +9,6 @@
 import { PROTOCOLS } from './protocol.js';
 import { escapeHtml as esc } from '../report.js';
 import { originalFile } from '../run.js';
-import { officialText } from './summary.js';
 import { writeFileAtomic } from './results.js';
 import type { AccuracyCell, CellSummary, EvalLine, EvalSummary } from './types.js';
 
@@ -79,7 +78,7 @@ function categoryTable(c: CellSummary): string {
     `<tr><td>${esc(name)}</td><td>${a[0]?.n ?? 0}</td>${a.map((v) => `<td title="[${pct(v.low)}, ${pct(v.high)}]">${v.n ? pct(v.accuracy) : '—'}</td>`).join('')}</tr>`;
   return `<section class="panel cell"><h3>${esc(c.label)}</h3>
 <p class="muted"><code>${esc(c.key)}</code></p>
-<p><b>${esc(c.official.label)}:</b> ${officialText(c.official)} · <b>micro average:</b> ${pct(c.byRound[c.byRound.length - 1]?.accuracy)} (n=${c.items}${c.presentations !== c.items ? `, ${c.presentations} presentations` : ''})</p>
+<p><b>${esc(c.official.label)}:</b> ${pct(c.official.byRound[c.official.byRound.length - 1])} · <b>micro average:</b> ${pct(c.byRound[c.byRound.length - 1]?.accuracy)} (n=${c.items}${c.presentations !== c.items ? `, ${c.presentations} presentations` : ''})</p>
 <table><thead><tr><th>category</th><th>n</th>${ks.map((k) => `<th>after ${k}</th>`).join('')}</tr></thead><tbody>
 ${row('all', c.byRound)}
 ${Object.entries(c.byCategory)

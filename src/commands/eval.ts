@@ -172,7 +172,7 @@ export function registerEvalCommand(program: Command): void {
 Formats (official metric in brackets; README "Benchmarks" says where to get each):
   native    Vantage question sets (questions.jsonl: images, depth, intrinsics, question, options, answer)
   mindcube  MindCube JSONL: id, images, question with "A. … B. …" inside, gt_answer [overall; by setting]
-  sat       SAT as MindJourney's val/test.json: answer_choices, correct_answer, img_paths [circular]
+  sat       SAT as MindJourney's val/test.json: answer_choices, correct_answer, img_paths [accuracy; options rotated]
   mmsi      MMSI-Bench parquet or MMSI_bench.tsv: question with "Options: A: …", answer [overall]
   blink     BLINK records: prompt, choices, answer "(A)", image_1 … image_4 [mean over subtasks]
   cvbench   CV-Bench records: prompt, choices, answer "(A)", source [((ADE20K+COCO)/2+Omni3D)/2]
