@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { runEval, type EvalOptions } from '../loop/eval/run.js';
 import { loadEvalItems } from '../loop/eval/loaders/index.js';
 import { parseTsvRows } from '../loop/eval/loaders/records.js';
+import { letterOfReply } from '../core/options.js';
 import { cvBenchAccuracy, macroAccuracy, microAccuracy, scoredUnits } from '../loop/eval/protocol.js';
 import type { EvalLine } from '../loop/eval/types.js';
 import { startOpenAIServer, type BrainRequest, type OpenAIServer } from './support/openai-server.js';
@@ -418,6 +419,15 @@ describe('limits, run records, generation settings and per-sample logs', () => {
     const report = await readFile(r.files.report, 'utf8');
     expect(report).toContain(`href="${encodeURI(l.trace!)}/index.html"`);
     expect(existsSync(join(r.out, l.trace!, 'original-0.png'))).toBe(true);
+  });
+});
+
+describe('answer extraction', () => {
+  it('reads the forms the official extractors accept as the same letter', () => {
+    const opts = ['left', 'right', 'front'];
+    // MMSI-Bench (``B``), lmms-eval BLINK ("(B)", "B."), MindCube ("B. right", "Answer: B"), MindJourney (option text)
+    for (const reply of ['``B``', '`B`', '(B)', 'B.', 'B. right', 'Answer: B', 'right'])
+      expect(letterOfReply(reply, opts), reply).toBe('B');
   });
 });
 

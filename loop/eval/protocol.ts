@@ -18,6 +18,13 @@
  * - CV-Bench: nyu-visionx/CV-Bench README "Accuracy" — accuracy per source, 2D = mean(ADE20K, COCO),
  *   3D = Omni3D, CV-Bench = mean(2D, 3D).
  * - VLMEvalKit TSV: plain accuracy (VLMEvalKit's `report_acc` "Overall").
+ *
+ * Answer extraction: the official scripts pull a letter out of free text (MindCube `extract_answer`,
+ * MMSI-Bench's backtick-then-bare-letter regex, lmms-eval BLINK's leading "(A)"/"A." match, MindJourney's
+ * option-text substring). The loop asks for a structured reply whose `choice` field is read by
+ * core/options.ts `letterOfReply`, which accepts each of those forms ("B", "(B)", "B.", "`B`",
+ * "Answer: B", the option's own text); a reply naming no option is scored wrong and counted as
+ * unparsed, as the official scripts count a failed extraction.
  */
 import type { EvalFormat, EvalLine, OfficialScore, OptionOrder } from './types.js';
 
