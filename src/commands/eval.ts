@@ -49,6 +49,8 @@ export function evalReport(s: EvalSummary): string {
       : []),
     ...(s.predictOnly ? [`  predictions only (answers hidden): submission ${s.files.submission}`] : []),
     ...s.cells.map((c) => {
+      if (s.predictOnly)
+        return `  ${c.label}: ${c.presentations} prediction(s)${c.errors ? `, ${c.errors} error(s)` : ''}`;
       const f = c.byRound[c.byRound.length - 1];
       const r0 = c.byRound[0];
       return (
