@@ -54,6 +54,23 @@ export function scaleIntrinsics(k: Intrinsics, width: number, height: number): I
   return { fx: k.fx * sx, fy: k.fy * sy, cx: k.cx * sx, cy: k.cy * sy, width, height };
 }
 
+/**
+ * Intrinsics for an output of another size *and aspect*: one scale for both axes (pixels stay
+ * square), the largest at which the whole original field of view fits ("contain"), the principal
+ * point kept at the same offset from the centre. Equals scaleIntrinsics when the aspect is the same.
+ */
+export function fitIntrinsics(k: Intrinsics, width: number, height: number): Intrinsics {
+  const s = Math.min(width / k.width, height / k.height);
+  return {
+    fx: k.fx * s,
+    fy: k.fy * s,
+    cx: k.cx * s + (width - k.width * s) / 2,
+    cy: k.cy * s + (height - k.height * s) / 2,
+    width,
+    height,
+  };
+}
+
 /** Camera-space point of pixel (u, v) (integer index) at depth z (camera-space z, not ray length). */
 export function unprojectPixel(k: Intrinsics, u: number, v: number, z: number): Vec3 {
   return [((u + 0.5 - k.cx) / k.fx) * z, ((v + 0.5 - k.cy) / k.fy) * z, z];

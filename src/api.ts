@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import type { HoleMode, Question, Renderer, RenderMode, RenderedView, Scene } from '../core/types.js';
 import { VantageError } from '../core/errors.js';
 import { INPUT_LIMITS } from '../core/config.js';
-import { scaleIntrinsics } from '../core/camera.js';
+import { fitIntrinsics } from '../core/camera.js';
 import { optionTexts } from '../core/options.js';
 import {
   c2wFromPose,
@@ -29,7 +29,7 @@ import {
 } from '../core/pose.js';
 import { encodePng } from '../core/io/image.js';
 import { RENDER_DEFAULTS } from '../synth/config.js';
-import { createRenderer, type CreateRendererOptions } from '../synth/renderer.js';
+import { defaultRenderer, type RendererChoice } from '../synth/renderer.js';
 import { poseContextOf } from '../synth/scene.js';
 import type { LoadedScene } from '../synth/scene-source.js';
 import type { FixtureScene } from '../fixtures/types.js';
@@ -172,12 +172,12 @@ export interface RenderViewOptions {
   /** clamp out-of-range pose values into range instead of failing (default false) */
   clamp?: boolean;
   /**
-   * A renderer to reuse (from `createRenderer()`); rendering many views should pass one. Without it
-   * a renderer is created for this call and disposed after.
+   * A renderer to use (from `createRenderer()`, e.g. on a device you lend it). Without one the
+   * process's renderer for `prefer` is used: one device and one set of compiled shaders for all calls.
    */
   renderer?: Renderer;
-  /** when no renderer is passed: which one to create (default: WebGPU when there is an adapter) */
-  prefer?: CreateRendererOptions['prefer'];
+  /** when no renderer is passed: 'auto' (default: WebGPU when there is an adapter), 'webgpu' or 'reference' */
+  prefer?: RendererChoice;
   /** where the renderer's one fallback warning goes (default stderr) */
   warn?: (line: string) => void;
 }
@@ -254,23 +254,19 @@ export async function renderView(
   const { pose: p, clamped } = renderablePose(pose, opts.clamp);
   const { width, height } = viewSize(s, opts.width, opts.height);
   const c2w = c2wFromPose(p, poseContextOf(s));
-  const renderer = opts.renderer ?? (await createRenderer({ prefer: opts.prefer, warn: opts.warn }));
-  try {
-    const view = await renderer.render(
-      s,
-      { intrinsics: scaleIntrinsics(s.reference.intrinsics, width, height), c2w },
-      {
-        mode: opts.mode ?? RENDER_DEFAULTS.mode,
-        holes: opts.holes ?? RENDER_DEFAULTS.holes,
-        width,
-        height,
-      },
-    );
-    const png = await encodePng(view.rgba, view.width, view.height, 4);
-    return { ...view, png, pose: p, caption: poseCaption(p), clamped };
-  } finally {
-    if (!opts.renderer) renderer.dispose();
-  }
+  const renderer = opts.renderer ?? (await defaultRenderer(opts.prefer, opts.warn));
+  const view = await renderer.render(
+    s,
+    { intrinsics: fitIntrinsics(s.reference.intrinsics, width, height), c2w },
+    {
+      mode: opts.mode ?? RENDER_DEFAULTS.mode,
+      holes: opts.holes ?? RENDER_DEFAULTS.holes,
+      width,
+      height,
+    },
+  );
+  const png = await encodePng(view.rgba, view.width, view.height, 4);
+  return { ...view, png, pose: p, caption: poseCaption(p), clamped };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,9 +285,9 @@ export interface AnswerOptions {
   model?: string | VisionModel;
   /** settings for the model created from a name (MLLM base URL, key, cache …) */
   modelOptions?: CreateModelOptions;
-  /** a renderer to reuse; without one, a renderer is created for this call and disposed after */
+  /** a renderer to use; without one, the process's renderer for `prefer` (see RenderViewOptions) */
   renderer?: Renderer;
-  prefer?: CreateRendererOptions['prefer'];
+  prefer?: RendererChoice;
   /** write the trace (trace.json, PNGs, index.html) to this folder */
   traceDir?: string;
   /** progress lines */
@@ -363,7 +359,7 @@ export async function answer(
       ...opts.modelOptions,
       mllm: { maxImages: config.imageBudget, ...opts.modelOptions?.mllm },
     });
-  const renderer = opts.renderer ?? (await createRenderer({ prefer: opts.prefer, warn: opts.log }));
+  const renderer = opts.renderer ?? (await defaultRenderer(opts.prefer, opts.log));
   try {
     return await runSession(await loopInputOf(q, lifted), {
       model,
@@ -373,7 +369,6 @@ export async function answer(
       hooks: { log: opts.log, onRound: opts.onRound },
     });
   } finally {
-    if (!opts.renderer) renderer.dispose();
     if (!given) model.close?.();
   }
 }

@@ -53,6 +53,39 @@ export const RENDER_TUNING = {
   sceneCacheSize: 2,
 } as const;
 
+/**
+ * Sizes the WebGPU renderer's host code (synth/gpu-renderer.ts) shares with shaders/*.wgsl; the
+ * shaders spell them as WG·ITEMS constants and test/gpu-stages.test.ts checks that both agree.
+ */
+export const GPU_KERNELS = {
+  /** items per workgroup of scan_blocks.wgsl / scan_add.wgsl (WG 256 × ITEMS 16) */
+  scanBlock: 4096,
+  /** keys per workgroup of radix_histogram.wgsl / radix_scatter.wgsl (WG 128 × ITEMS 32) */
+  sortBlock: 4096,
+  /** bits per radix pass (RADIX = 2^bits digits in the sort shaders) */
+  radixBits: 4,
+  /** most (tile, block) counters of the binning: 16 MiB, so the counters stay small */
+  binCounters: 1 << 20,
+  /** minUniformBufferOffsetAlignment: every uniform block of a frame gets its own slot */
+  uniformSlot: 256,
+  /** uniform slots per frame (a 1M-splat frame uses ~40) */
+  uniformSlots: 256,
+  /** bytes of struct Frame in shaders/common.wgsl */
+  frameBytes: 128,
+} as const;
+
+/**
+ * Waiting for the GPU (synth/gpu-wait.ts). Dawn's Node binding polls a pending operation by
+ * re-arming setImmediate, which burns a core on a CPU Vulkan (lavapipe) that needs that core to
+ * render. A wait polls at once for `spinMs` (a real GPU is usually done by then), then on a timer.
+ */
+export const GPU_WAIT = {
+  /** poll without delay for this long after a wait starts (keeps short waits on real GPUs fast) */
+  spinMs: 1,
+  /** then poll every this many ms */
+  pollMs: 1,
+} as const;
+
 /** Lifting RGB-D to Gaussians (synth/lift.ts). */
 export const LIFT_DEFAULTS = {
   /**

@@ -8,8 +8,14 @@
  * Errors: WebGPU reports validation / out-of-memory / internal errors asynchronously. `runChecked`
  * wraps a piece of GPU work in error scopes and throws a VantageError when any was raised; errors
  * outside scopes are caught by onuncapturederror and thrown at the next checked call.
+ *
+ * Lending: `sharedGpu()` is the process's one device, opened on first use and kept for the life of
+ * the process; renderers made on it (or on a context a caller passes in) borrow it and never destroy
+ * it, so rendering many views, or several renderers at once, opens one device. A context from
+ * `openGpu()` is the caller's to destroy.
  */
 import { VantageError } from '../core/errors.js';
+import { gpuWait } from './gpu-wait.js';
 
 /** The numeric constants of WebGPU (GPUBufferUsage, GPUMapMode) as this binding exports them. */
 export interface GpuConstants {
@@ -29,6 +35,11 @@ export interface GpuContext {
   runChecked<T>(what: string, work: () => Promise<T> | T): Promise<T>;
   /** Throws if the device is lost or raised an error outside a scope. */
   assertHealthy(): void;
+  /** Await a promise Dawn settles without Dawn's busy poll (synth/gpu-wait.ts). */
+  wait<T>(work: Promise<T>): Promise<T>;
+  /** whether the device was lost (a lost device never comes back: open another) */
+  readonly lost: boolean;
+  /** Destroy the device: only its owner (whoever called openGpu) may. */
   destroy(): void;
 }
 
@@ -63,7 +74,7 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
     );
   }
   const gpu = mod.create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  const adapter = await gpuWait(gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
   if (!adapter) {
     throw new VantageError(
       'no-gpu-adapter',
@@ -76,7 +87,7 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('subgroups') ? ['subgroups'] : [];
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+    device = await gpuWait(adapter.requestDevice({ requiredLimits, requiredFeatures }));
   } catch (e) {
     throw new VantageError(
       'gpu-device-failed',
@@ -124,7 +135,7 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
     }
     // Pop every scope even after a throw, innermost first, so the stack stays balanced.
     const errors: (GPUError | null)[] = [];
-    for (let k = scopes.length - 1; k >= 0; k--) errors.push(await device.popErrorScope());
+    for (let k = scopes.length - 1; k >= 0; k--) errors.push(await gpuWait(device.popErrorScope()));
     if (thrown !== undefined) throw thrown;
     const err = errors.find((e): e is GPUError => e !== null);
     if (err) {
@@ -147,6 +158,31 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
     description,
     runChecked,
     assertHealthy,
+    wait: gpuWait,
+    get lost() {
+      return lost !== undefined;
+    },
     destroy: () => device.destroy(),
   };
+}
+
+let shared: Promise<GpuContext> | undefined;
+
+/**
+ * The process's one GPU device, opened on first use (with `open`, default openGpu) and kept until
+ * the process ends; a lost device is replaced at the next call. Borrow it: never destroy it.
+ * Failing to open is not cached, so a later call tries again.
+ */
+export async function sharedGpu(open: () => Promise<GpuContext> = openGpu): Promise<GpuContext> {
+  const current = shared;
+  if (current) {
+    const ctx = await current.catch(() => undefined);
+    if (ctx && !ctx.lost) return ctx;
+    if (shared === current) shared = undefined;
+  }
+  shared ??= open().catch((e: unknown) => {
+    shared = undefined;
+    throw e;
+  });
+  return shared;
 }

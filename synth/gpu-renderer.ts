@@ -19,19 +19,15 @@
  * immutable); per-frame work buffers grow as needed and are reused. dispose() destroys everything.
  */
 import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
-import { RENDER_TUNING } from './config.js';
+import { GPU_KERNELS, RENDER_TUNING } from './config.js';
 import { VantageError } from '../core/errors.js';
 import type { GpuContext } from './device.js';
-import { frameSetup, unorm8, type FrameSetup } from './render-frame.js';
-import { finishView } from './reference-renderer.js';
+import { finishView, frameSetup, unorm8, type FrameSetup } from './render-frame.js';
+import { STAGES, bindingEntries, type StageName, type StageResources } from './gpu-stages.js';
 import { shaderSource, shadersDir } from './shaders.js';
 
-const SCAN_BLOCK = 4096; // items per workgroup in scan_blocks.wgsl / scan_add.wgsl
-const SORT_BLOCK = 4096; // keys per workgroup in radix_histogram.wgsl / radix_scatter.wgsl
-const BIN_COUNTERS = 1 << 20; // most (tile, block) counters of the binning (16 MiB)
-const RADIX_BITS = 4;
-const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment
-const FRAME_BYTES = 128; // struct Frame in shaders/common.wgsl
+const { scanBlock: SCAN_BLOCK, sortBlock: SORT_BLOCK, binCounters: BIN_COUNTERS, radixBits: RADIX_BITS } = GPU_KERNELS;
+const { uniformSlot: UNIFORM_SLOT, uniformSlots: UNIFORM_SLOTS, frameBytes: FRAME_BYTES } = GPU_KERNELS;
 
 interface SceneBuffers {
   count: number;
@@ -41,19 +37,16 @@ interface SceneBuffers {
   colors: GPUBuffer;
 }
 
-type PipelineName =
-  | 'preprocess'
-  | 'depthKeys'
-  | 'scanBlocks'
-  | 'scanAdd'
-  | 'radixHistogram'
-  | 'radixScatter'
-  | 'binCount'
-  | 'binScatter'
-  | 'rasterize'
-  | 'pointsDepth'
-  | 'pointsIndex'
-  | 'resolvePoints';
+const splatBindings = ({ posOpacity, scales, rotations, colors }: SceneBuffers) => ({
+  posOpacity,
+  scales,
+  rotations,
+  colors,
+});
+
+type PipelineName = StageName;
+/** What a binding takes: a buffer, or a uniform block of the frame's arena. */
+type Resource = GPUBuffer | UniformSlot;
 
 /** A uniform block's place in the frame's uniform buffer. */
 class UniformSlot {
@@ -159,6 +152,8 @@ export class WebGpuRenderer implements Renderer {
   readonly kind = 'webgpu' as const;
   /** Held for the renderer's whole life: Dawn crashes if the instance/adapter/device are collected mid-map. */
   readonly gpu: GpuContext;
+  /** whether dispose() destroys the device (false: it is borrowed, its owner destroys it) */
+  private readonly ownsDevice: boolean;
   private readonly device: GPUDevice;
   private readonly pipelines: Map<PipelineName, GPUComputePipeline>;
   private readonly scenes = new Map<Scene, SceneBuffers>();
@@ -179,6 +174,7 @@ export class WebGpuRenderer implements Renderer {
     this.device = gpu.device;
     this.pipelines = pipelines;
     this.profiling = options.profile ?? false;
+    this.ownsDevice = options.ownsDevice ?? false;
     this.usesSubgroups = options.subgroups ?? false;
     this.maxGroupsPerDimension = Math.min(
       gpu.device.limits.maxComputeWorkgroupsPerDimension,
@@ -212,7 +208,7 @@ export class WebGpuRenderer implements Renderer {
     for (const b of this.work.values()) b.destroy();
     this.work.clear();
     this.arena.buffer?.destroy();
-    this.gpu.destroy();
+    if (this.ownsDevice) this.gpu.destroy();
   }
 
   private async renderNow(scene: Scene, camera: Camera, options: RenderOptions): Promise<RenderedView> {
@@ -262,13 +258,8 @@ export class WebGpuRenderer implements Renderer {
     if (n > 0) {
       this.device.queue.writeBuffer(stats, 0, u32s(0x7f7fffff, 0, 0, 0));
       const groups = Math.ceil(n / 256);
-      this.dispatch(
-        rec,
-        'preprocess',
-        [frame, s.posOpacity, s.scales, s.rotations, s.colors, projected, rects, stats],
-        groups,
-      );
-      this.dispatch(rec, 'depthKeys', [frame, projected, rects, stats, keys, values], groups);
+      this.dispatch(rec, 'preprocess', { frame, ...splatBindings(s), projected, rects, stats }, groups);
+      this.dispatch(rec, 'depthKeys', { frame, projected, rects, stats, keys, values }, groups);
       order = this.encodeRadixSort(rec, keys, values, n, f.depthBits).values;
     }
     await this.submit(rec);
@@ -290,11 +281,12 @@ export class WebGpuRenderer implements Renderer {
     const rec2 = this.recorder();
     rec2.outsidePass().clearBuffer(counts, 0, 4 * tiles * bins);
     if (entries > 0) {
-      this.dispatch(rec2, 'binCount', [frame, order, rects, counts], Math.ceil(bins / 64));
+      this.dispatch(rec2, 'binCount', { frame, order, rects, counts }, Math.ceil(bins / 64));
       this.encodeScan(rec2, counts, tiles * bins);
-      this.dispatch(rec2, 'binScatter', [frame, order, rects, counts, binned], Math.ceil(bins / 64));
+      this.dispatch(rec2, 'binScatter', { frame, order, rects, counts, entries: binned }, Math.ceil(bins / 64));
     }
-    this.dispatch(rec2, 'rasterize', [frame, projected, binned, counts, color, depth], [f.tilesX, f.tilesY]);
+    const raster = { frame, projected, entries: binned, binEnds: counts, outColor: color, outDepth: depth };
+    this.dispatch(rec2, 'rasterize', raster, [f.tilesX, f.tilesY]);
     await this.submit(rec2);
     return this.readOutputs(color, depth, px);
   }
@@ -304,18 +296,14 @@ export class WebGpuRenderer implements Renderer {
     const blocks = Math.ceil(count / SCAN_BLOCK);
     const params = this.uniform(u32s(count, 0, 0, 0));
     if (blocks <= 1) {
-      this.dispatch(
-        rec,
-        'scanBlocks',
-        [params, data, this.workBuffer('scanTotal', 4, this.gpu.constants.usage.STORAGE)],
-        1,
-      );
+      const sums = this.workBuffer('scanTotal', 4, this.gpu.constants.usage.STORAGE);
+      this.dispatch(rec, 'scanBlocks', { params, data, sums }, 1);
       return;
     }
     const sums = this.workBuffer(`scanSums${level}`, 4 * blocks, this.gpu.constants.usage.STORAGE);
-    this.dispatch(rec, 'scanBlocks', [params, data, sums], blocks);
+    this.dispatch(rec, 'scanBlocks', { params, data, sums }, blocks);
     this.encodeScan(rec, sums, blocks, level + 1);
-    this.dispatch(rec, 'scanAdd', [params, data, sums], blocks);
+    this.dispatch(rec, 'scanAdd', { params, data, sums }, blocks);
   }
 
   /** Stable LSD radix sort of (key, value) pairs on the low `keyBits` bits; returns where they ended. */
@@ -336,9 +324,10 @@ export class WebGpuRenderer implements Renderer {
     let dst = { keys: keysB, values: valsB };
     for (let shift = 0; shift < keyBits; shift += RADIX_BITS) {
       const params = this.uniform(u32s(count, shift, blocks, 0));
-      this.dispatch(rec, 'radixHistogram', [params, src.keys, hist], blocks);
+      this.dispatch(rec, 'radixHistogram', { params, keys: src.keys, hist }, blocks);
       this.encodeScan(rec, hist, histCount);
-      this.dispatch(rec, 'radixScatter', [params, src.keys, src.values, hist, dst.keys, dst.values], blocks);
+      const io = { keysIn: src.keys, valuesIn: src.values, keysOut: dst.keys, valuesOut: dst.values };
+      this.dispatch(rec, 'radixScatter', { params, hist, ...io }, blocks);
       [src, dst] = [dst, src];
     }
     return src;
@@ -360,10 +349,12 @@ export class WebGpuRenderer implements Renderer {
     rec.outsidePass().clearBuffer(ibuf, 0, 4 * px);
     if (s.count > 0) {
       const groups = Math.ceil(s.count / 256);
-      this.dispatch(rec, 'pointsDepth', [frame, s.posOpacity, s.scales, zbuf], groups);
-      this.dispatch(rec, 'pointsIndex', [frame, s.posOpacity, s.scales, zbuf, ibuf], groups);
+      const { posOpacity, scales } = s;
+      this.dispatch(rec, 'pointsDepth', { frame, posOpacity, scales, zbuf }, groups);
+      this.dispatch(rec, 'pointsIndex', { frame, posOpacity, scales, zbuf, ibuf }, groups);
     }
-    this.dispatch(rec, 'resolvePoints', [frame, s.colors, zbuf, ibuf, color, depth], Math.ceil(px / 256));
+    const resolve = { frame, colors: s.colors, zbuf, ibuf, outColor: color, outDepth: depth };
+    this.dispatch(rec, 'resolvePoints', resolve, Math.ceil(px / 256));
     await this.submit(rec);
     return this.readOutputs(color, depth, px);
   }
@@ -455,17 +446,17 @@ export class WebGpuRenderer implements Renderer {
     return this.arena.slot(bytes);
   }
 
-  /** Bind resources (buffers, or uniform slots of the arena) to binding 0..k and dispatch. */
-  private dispatch(
+  /** Bind resources (buffers, or uniform slots of the arena) by their names in the stage table and dispatch. */
+  private dispatch<N extends PipelineName>(
     rec: Recorder,
-    name: PipelineName,
-    resources: (GPUBuffer | UniformSlot)[],
+    name: N,
+    resources: StageResources<N, Resource>,
     groups: number | [number, number],
   ): void {
     const pipeline = this.pipelines.get(name)!;
     const [gx, gy] = typeof groups === 'number' ? workgroupGrid(groups, this.maxGroupsPerDimension) : groups;
     if (gx === 0 || gy === 0) return;
-    const entries: GPUBindGroupEntry[] = resources.map((r, binding) => ({
+    const entries: GPUBindGroupEntry[] = bindingEntries(name, resources).map(([binding, r]) => ({
       binding,
       resource:
         r instanceof UniformSlot ? { buffer: this.arenaBuffer(), offset: r.offset, size: r.size } : { buffer: r },
@@ -485,7 +476,7 @@ export class WebGpuRenderer implements Renderer {
    * sized generously up front and only grown between frames.
    */
   private arenaBuffer(): GPUBuffer {
-    const need = 256 * UNIFORM_SLOT;
+    const need = UNIFORM_SLOTS * UNIFORM_SLOT;
     if (!this.arena.buffer) {
       this.arena.buffer = this.device.createBuffer({
         label: 'uniforms',
@@ -505,7 +496,7 @@ export class WebGpuRenderer implements Renderer {
     if (this.arena.bytesUsed > (this.arena.buffer?.size ?? 0)) {
       throw new VantageError(
         'render-too-large',
-        `this frame needs ${this.arena.bytesUsed / UNIFORM_SLOT} uniform slots; the renderer has 256`,
+        `this frame needs ${this.arena.bytesUsed / UNIFORM_SLOT} uniform slots; the renderer has ${UNIFORM_SLOTS}`,
       );
     }
     this.arena.upload(this.device.queue);
@@ -518,7 +509,7 @@ export class WebGpuRenderer implements Renderer {
       const wall = performance.now();
       const cpu = process.cpuUsage();
       this.device.queue.submit([commands]);
-      await this.device.queue.onSubmittedWorkDone();
+      await this.gpu.wait(this.device.queue.onSubmittedWorkDone());
       const used = process.cpuUsage(cpu);
       const acc = this.profile.get(label) ?? { wallMs: 0, cpuMs: 0 };
       acc.wallMs += performance.now() - wall;
@@ -551,7 +542,7 @@ export class WebGpuRenderer implements Renderer {
       offset += bytes;
     }
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(this.gpu.constants.mapRead, 0, total);
+    await this.gpu.wait(staging.mapAsync(this.gpu.constants.mapRead, 0, total));
     const copy = staging.getMappedRange(0, total).slice(0);
     staging.unmap();
     return copy;
@@ -593,68 +584,39 @@ export function frameUniform(f: FrameSetup, count: number, bins: number): ArrayB
   return buf;
 }
 
-/** Compile every stage of shaders/ into a compute pipeline (errors become VantageErrors). */
+/** Compile every stage of the stage table into a compute pipeline (errors become VantageErrors). */
 async function createPipelines(gpu: GpuContext, useSubgroups: boolean): Promise<Map<PipelineName, GPUComputePipeline>> {
   const dir = shadersDir();
-  const t = RENDER_TUNING;
-  const stages: [PipelineName, string, string, Record<string, number>][] = [
-    [
-      'preprocess',
-      'preprocess',
-      'main',
-      { LOW_PASS: t.lowPassPx2, SIGMA_CUTOFF: t.sigmaCutoff, MIN_ALPHA: t.minAlpha },
-    ],
-    ['depthKeys', 'depth_keys', 'main', {}],
-    ['scanBlocks', 'scan_blocks', 'main', {}],
-    ['scanAdd', 'scan_add', 'main', {}],
-    ['radixHistogram', 'radix_histogram', 'main', {}],
-    ['radixScatter', 'radix_scatter', 'main', {}],
-    ['binCount', 'bin_count', 'main', {}],
-    ['binScatter', 'bin_scatter', 'main', {}],
-    [
-      'rasterize',
-      useSubgroups ? 'rasterize_subgroups' : 'rasterize',
-      'main',
-      { MAX_ALPHA: t.maxAlpha, MIN_ALPHA: t.minAlpha, MIN_T: t.minTransmittance, COVERAGE: t.coverageAlpha },
-    ],
-    ['pointsDepth', 'points', 'depthPass', { K: t.pointFootprintK, MAX_R: t.pointMaxRadiusPx, MIN_ALPHA: t.minAlpha }],
-    ['pointsIndex', 'points', 'indexPass', { K: t.pointFootprintK, MAX_R: t.pointMaxRadiusPx, MIN_ALPHA: t.minAlpha }],
-    ['resolvePoints', 'resolve_points', 'main', {}],
-  ];
-  const withFrame = new Set([
-    'preprocess',
-    'depth_keys',
-    'bin_count',
-    'bin_scatter',
-    'rasterize',
-    'rasterize_subgroups',
-    'points',
-    'resolve_points',
-  ]);
   return gpu.runChecked('compiling the render shaders', async () => {
     const modules = new Map<string, GPUShaderModule>();
     const pipelines = await Promise.all(
-      stages.map(async ([name, file, entryPoint, constants]) => {
+      (Object.keys(STAGES) as PipelineName[]).map(async (name) => {
+        const stage = STAGES[name];
+        const file = useSubgroups && 'subgroupFile' in stage ? stage.subgroupFile : stage.file;
         let module = modules.get(file);
         if (!module) {
-          module = gpu.device.createShaderModule({ label: file, code: shaderSource(file, dir, withFrame.has(file)) });
+          module = gpu.device.createShaderModule({ label: file, code: shaderSource(file, dir, stage.common) });
           modules.set(file, module);
         }
         // TILE (common.wgsl) sizes the rasteriser's workgroups and the binning.
-        const all = withFrame.has(file) ? { ...constants, TILE: t.tileSize } : constants;
+        const constants: Record<string, number> = stage.common
+          ? { ...stage.constants, TILE: RENDER_TUNING.tileSize }
+          : { ...stage.constants };
         try {
-          const pipeline = await gpu.device.createComputePipelineAsync({
-            label: name,
-            layout: 'auto',
-            compute: { module, entryPoint, constants: all },
-          });
+          const pipeline = await gpu.wait(
+            gpu.device.createComputePipelineAsync({
+              label: name,
+              layout: 'auto',
+              compute: { module, entryPoint: stage.entry, constants },
+            }),
+          );
           return [name, pipeline] as const;
         } catch (e) {
-          const info = await module.getCompilationInfo();
+          const info = await gpu.wait(module.getCompilationInfo());
           const messages = info.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
           throw new VantageError(
             'shader-error',
-            `shaders/${file}.wgsl (${entryPoint}) did not compile on ${gpu.description}: ${messages || (e as Error).message}`,
+            `shaders/${file}.wgsl (${stage.entry}) did not compile on ${gpu.description}: ${messages || (e as Error).message}`,
             'this GPU driver rejects a render shader: render with the reference renderer instead, and report the message',
             { cause: e },
           );
@@ -675,9 +637,11 @@ export interface WebGpuRendererOptions {
   subgroups?: boolean;
   /** cap on workgroups per grid dimension (tests: forces the 2D dispatch of large jobs) */
   maxWorkgroupsPerDimension?: number;
+  /** dispose() destroys the device too (default false: the device is borrowed and stays open) */
+  ownsDevice?: boolean;
 }
 
-/** A WebGPU renderer on an opened device; it owns the device from now on (dispose() destroys it). */
+/** A WebGPU renderer on an opened device, which it borrows unless `ownsDevice` is set. */
 export async function createWebGpuRenderer(
   gpu: GpuContext,
   options: WebGpuRendererOptions = {},

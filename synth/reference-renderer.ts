@@ -11,8 +11,15 @@
  */
 import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
 import { RENDER_TUNING } from './config.js';
-import { TILE_SIZE, depthKey, frameSetup, unorm8, type FrameSetup } from './render-frame.js';
-import { applyHoles } from './holes.js';
+import {
+  TILE_SIZE,
+  depthKey,
+  finishView,
+  frameSetup,
+  unorm8,
+  type FrameSetup,
+  type Framebuffer,
+} from './render-frame.js';
 
 /** A Gaussian projected to the image (what preprocess.wgsl writes per splat). */
 export interface ProjectedGaussian {
@@ -119,13 +126,6 @@ export function projectGaussian(f: FrameSetup, scene: Scene, i: number): Project
     tileMin: [Math.floor(u0 / TILE_SIZE), Math.floor(v0 / TILE_SIZE)],
     tileMax: [Math.floor(u1 / TILE_SIZE), Math.floor(v1 / TILE_SIZE)],
   };
-}
-
-/** Framebuffer both modes fill: colour 0..1, depth, coverage. */
-interface Framebuffer {
-  rgba: Uint8Array;
-  depth: Float32Array;
-  coverage: Uint8Array;
 }
 
 function renderGaussians(f: FrameSetup, scene: Scene): Framebuffer {
@@ -271,30 +271,6 @@ function renderPoints(f: FrameSetup, scene: Scene): Framebuffer {
 
 function emptyFramebuffer(n: number): Framebuffer {
   return { rgba: new Uint8Array(4 * n), depth: new Float32Array(n), coverage: new Uint8Array(n) };
-}
-
-/** Assemble a RenderedView from a framebuffer: count coverage, then mark or fill the holes. */
-export function finishView(
-  fb: Framebuffer,
-  f: FrameSetup,
-  options: RenderOptions,
-  renderer: RenderedView['renderer'],
-): RenderedView {
-  let covered = 0;
-  for (let p = 0; p < fb.coverage.length; p++) covered += fb.coverage[p];
-  applyHoles(fb.rgba, fb.coverage, f.width, f.height, options.holes, options.holeColor);
-  return {
-    width: f.width,
-    height: f.height,
-    rgba: fb.rgba,
-    depth: fb.depth,
-    coverage: fb.coverage,
-    coverageRatio: covered / fb.coverage.length,
-    camera: f.camera,
-    mode: options.mode,
-    holes: options.holes,
-    renderer,
-  };
 }
 
 /** Render one view on the CPU (synchronously). */

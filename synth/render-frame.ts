@@ -2,13 +2,14 @@
  * What both renderers compute before touching a splat: input validation, the camera of the frame
  * (intrinsics at the render size, world-to-camera), near plane, Jacobian clamp, tile grid and the
  * bit layout of the GPU sort key. The WebGPU renderer uploads exactly these numbers; the reference
- * renderer uses them directly, so the two agree by construction.
+ * renderer uses them directly, so the two agree by construction. And what both do after: finishView.
  */
-import type { Camera, RenderOptions, Scene } from '../core/types.js';
+import type { Camera, RenderOptions, RenderedView, Scene } from '../core/types.js';
 import { invertPose, scaleIntrinsics, toF64 } from '../core/camera.js';
 import { INPUT_LIMITS } from '../core/config.js';
 import { RENDER_TUNING } from './config.js';
 import { VantageError } from '../core/errors.js';
+import { applyHoles } from './holes.js';
 
 /** Tile side in pixels: a splat is composited over every pixel of each tile its footprint touches. */
 export const TILE_SIZE = RENDER_TUNING.tileSize;
@@ -162,4 +163,35 @@ export function depthKey(z: number, zmin: number, zmax: number, depthBits: numbe
   if (!(zmax > zmin)) return 0;
   const t = Math.min(1, Math.max(0, (z - zmin) / (zmax - zmin)));
   return Math.floor(t * (2 ** depthBits - 2));
+}
+
+/** What a renderer produced for a frame: colour, depth and coverage (1 = real surface) per pixel. */
+export interface Framebuffer {
+  rgba: Uint8Array;
+  depth: Float32Array;
+  coverage: Uint8Array;
+}
+
+/** Assemble a RenderedView from a framebuffer: count coverage, then mark or fill the holes. */
+export function finishView(
+  fb: Framebuffer,
+  f: FrameSetup,
+  options: RenderOptions,
+  renderer: RenderedView['renderer'],
+): RenderedView {
+  let covered = 0;
+  for (let p = 0; p < fb.coverage.length; p++) covered += fb.coverage[p];
+  applyHoles(fb.rgba, fb.coverage, f.width, f.height, options.holes, options.holeColor);
+  return {
+    width: f.width,
+    height: f.height,
+    rgba: fb.rgba,
+    depth: fb.depth,
+    coverage: fb.coverage,
+    coverageRatio: covered / fb.coverage.length,
+    camera: f.camera,
+    mode: options.mode,
+    holes: options.holes,
+    renderer,
+  };
 }

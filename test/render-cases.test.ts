@@ -18,7 +18,7 @@ const { fx, cx, cy } = cam.intrinsics;
 
 const gpu = await openGpu().catch(() => undefined);
 const renderers: [string, Renderer][] = [['reference', createReferenceRenderer()]];
-if (gpu) renderers.push(['webgpu', await createWebGpuRenderer(gpu)]);
+if (gpu) renderers.push(['webgpu', await createWebGpuRenderer(gpu, { ownsDevice: true })]);
 afterAll(() => renderers.forEach(([, r]) => r.dispose()));
 
 const opts = (o: Partial<RenderOptions> = {}): RenderOptions => ({

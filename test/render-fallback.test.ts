@@ -1,7 +1,7 @@
 /** createRenderer: WebGPU when there is an adapter, else the reference renderer with one warning. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VantageError } from '../core/errors.js';
-import { createRenderer, renderView } from '../synth/renderer.js';
+import { createRenderer, parseRendererChoice } from '../synth/renderer.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,20 @@ describe('createRenderer', () => {
     expect(openDevice).not.toHaveBeenCalled();
   });
 
+  it("fails instead of falling back when WebGPU is required ('webgpu')", async () => {
+    const warn = vi.fn();
+    await expect(createRenderer({ prefer: 'webgpu', openDevice: noAdapter, warn })).rejects.toMatchObject({
+      code: 'no-gpu-adapter',
+    });
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('reads a renderer choice or names the choices', () => {
+    expect(parseRendererChoice(undefined)).toBe('auto');
+    expect(parseRendererChoice('reference')).toBe('reference');
+    expect(() => parseRendererChoice('gpu')).toThrow(/auto, webgpu, reference.*"gpu"/);
+  });
+
   it('does not hide other failures behind the fallback', async () => {
     const warn = vi.fn();
     await expect(
@@ -78,14 +92,6 @@ describe('createRenderer', () => {
       }),
     ).rejects.toThrow('bug');
     expect(warn).not.toHaveBeenCalled();
-  });
-});
-
-describe('renderView', () => {
-  it('fills left-out options from the defaults and the camera size', async () => {
-    const r = await createRenderer({ prefer: 'reference' });
-    const view = await renderView(r, sceneOf([{ pos: [0, 0, 2], color: [1, 1, 1], scale: 0.05 }]), camera(40, 30));
-    expect([view.width, view.height, view.mode, view.holes]).toEqual([40, 30, 'gaussians', 'mark']);
   });
 });
 

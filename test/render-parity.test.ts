@@ -24,7 +24,10 @@ const variants: [string, WebGpuRenderer][] = gpus
       ],
     ]
   : [];
-afterAll(() => variants.forEach(([, r]) => r.dispose()));
+afterAll(() => {
+  variants.forEach(([, r]) => r.dispose());
+  gpus?.forEach((g) => g.destroy());
+});
 
 /** Agreement of two views: PSNR over RGB, max error, share of pixels whose coverage differs, depth error. */
 function compare(a: RenderedView, b: RenderedView) {

@@ -29,7 +29,7 @@ import { MLLM_DEFAULTS } from '../../core/config.js';
 import { parseSize } from '../../synth/scene-source.js';
 import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
 import type { MllmConfig } from '../../core/mllm/client.js';
-import { createRenderer } from '../../synth/renderer.js';
+import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { loopConfigFrom } from '../config.js';
 import { createModel } from '../models/create.js';
 import { type VisionModel } from '../models/contract.js';
@@ -107,7 +107,7 @@ export interface EvalOptions {
   cacheDir?: string;
   logprobs?: boolean;
   /** a renderer to use (the caller keeps ownership), or which kind to create */
-  renderer?: Renderer | 'auto' | 'webgpu' | 'reference';
+  renderer?: Renderer | RendererChoice;
   /** further MLLM client settings (retries, back-off, max tokens …); the flags above win */
   mllm?: Partial<MllmConfig>;
   /** a limiter to share with other work (else one of `concurrency` slots is created) */
@@ -541,7 +541,7 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     if (needsRenderer) {
       if (o.renderer && typeof o.renderer === 'object') renderer = o.renderer;
       else {
-        renderer = await createRenderer({ prefer: o.renderer === 'reference' ? 'reference' : undefined, warn: note });
+        renderer = await createRenderer({ prefer: o.renderer, warn: note });
         ownRenderer = true;
       }
     }

@@ -11,7 +11,12 @@ import { VantageError } from '../../core/errors.js';
 import { optionTexts } from '../../core/options.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { parseSize } from '../../synth/scene-source.js';
-import { createRenderer } from '../../synth/renderer.js';
+import {
+  RENDERER_CHOICE_HELP,
+  createRenderer,
+  parseRendererChoice,
+  type RendererChoice,
+} from '../../synth/renderer.js';
 import { LOOP_DEFAULTS, loopConfigFrom, type LoopConfigInput } from '../../loop/config.js';
 import { createModel } from '../../loop/models/create.js';
 import type { VisionModel } from '../../loop/models/contract.js';
@@ -42,7 +47,7 @@ export interface AskSettings {
   render?: string;
   holes?: string;
   imageBudget?: number;
-  renderer?: 'auto' | 'webgpu' | 'reference';
+  renderer?: RendererChoice;
   /** MLLM endpoint settings (else OPENAI_BASE_URL / OPENAI_API_KEY) */
   baseUrl?: string;
   timeout?: number;
@@ -144,7 +149,7 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
   let renderer: Renderer | undefined;
   try {
     const input = await loopInputOf(question, loaded);
-    renderer = await createRenderer({ prefer: o.renderer === 'auto' ? undefined : o.renderer, warn: log });
+    renderer = await createRenderer({ prefer: parseRendererChoice(o.renderer), warn: log });
     log(`asking ${model.label}, up to ${config.maxRounds} view(s), renderer ${renderer.kind}…`);
     return await runSession(input, {
       model,
@@ -238,7 +243,7 @@ export function registerAskCommand(program: Command): void {
       int,
     )
     .option('--config <file.json>', 'loop settings as JSON (keys of the loop config); flags override it')
-    .option('--renderer <which>', 'auto (WebGPU, else the reference renderer) | webgpu | reference', 'auto')
+    .option('--renderer <which>', RENDERER_CHOICE_HELP, 'auto')
     .option(
       '--base-url <url>',
       'OpenAI-compatible endpoint (default $OPENAI_BASE_URL); the key comes from $OPENAI_API_KEY',

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { SPATIAL_CATEGORIES, type SpatialCategory } from '../../core/question-templates.js';
 import { parseSize } from '../../synth/scene-source.js';
+import { RENDERER_CHOICE_HELP, parseRendererChoice, type RendererChoice } from '../../synth/renderer.js';
 import { generateQuestions } from '../../fixtures/questions.js';
 import { writeQuestionSet } from '../../fixtures/dataset.js';
 import { SCAN_ORBITS } from '../../fixtures/scan.js';
@@ -45,7 +46,7 @@ export interface DemoOptions {
   poseFormat?: LoopConfig['poseFormat'];
   scanFrames?: number;
   categories?: string[];
-  renderer?: 'auto' | 'webgpu' | 'reference';
+  renderer?: RendererChoice;
   /** write every question's trace folder (default true) */
   traces?: boolean;
   log?: (line: string) => void;
@@ -110,7 +111,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     ...(o.holes ? { holes: o.holes } : {}),
     ...(o.fusion ? { fusion: o.fusion } : {}),
     ...(o.poseFormat ? { poseFormat: o.poseFormat } : {}),
-    renderer: o.renderer ?? 'auto',
+    renderer: parseRendererChoice(o.renderer),
     logSamples: o.traces ?? true,
     log,
   });
@@ -179,7 +180,7 @@ export function registerDemoCommand(program: Command): void {
       DEMO_DEFAULTS.scanFrames,
     )
     .option('--categories <names...>', `only these: ${SPATIAL_CATEGORIES.join(', ')}`)
-    .option('--renderer <which>', 'auto (WebGPU, else the reference renderer) | webgpu | reference', 'auto')
+    .option('--renderer <which>', RENDERER_CHOICE_HELP, 'auto')
     .option('--json', 'print the eval summary as JSON')
     .addHelpText(
       'after',

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
+import { RENDERER_CHOICES, RENDERER_CHOICE_HELP } from '../../synth/renderer.js';
 import { defaultModelName, LOOP_DEFAULTS } from '../../loop/config.js';
 import { runEval, type EvalOptions } from '../../loop/eval/run.js';
 import { EVAL_FORMATS, OPTION_ORDERS, type EvalFormat, type EvalSummary } from '../../loop/eval/types.js';
@@ -154,12 +155,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--timeout <s>', 'seconds per MLLM request attempt', num('--timeout'))
     .option('--cache-dir <dir>', 'cache MLLM responses here: reruns are free and reproducible')
     .option('--logprobs', "option distributions from the answer token's logprobs")
-    .option(
-      '--renderer <which>',
-      'auto | webgpu | reference',
-      oneOf('--renderer', ['auto', 'webgpu', 'reference'] as const),
-      'auto',
-    )
+    .option('--renderer <which>', RENDERER_CHOICE_HELP, oneOf('--renderer', RENDERER_CHOICES), 'auto')
     .option(
       '--progress <how>',
       'auto (a bar on a terminal, lines otherwise) | bar | lines | none',

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { VantageError } from '../../core/errors.js';
+import { RENDERER_CHOICE_HELP, parseRendererChoice, type RendererChoice } from '../../synth/renderer.js';
 import { MCP_LIMITS } from '../mcp/config.js';
 import { createVantageMcpServer, type VantageMcpOptions } from '../mcp/server.js';
 import { MCP_HTTP_DEFAULTS, startMcpHttpServer } from '../mcp/http.js';
@@ -17,7 +18,7 @@ export interface McpCommandOptions {
   root?: string[];
   traceDir?: string;
   model?: string;
-  renderer?: 'auto' | 'webgpu' | 'reference';
+  renderer?: RendererChoice;
   maxScenes?: number;
   storeMemory?: number;
   maxSceneMemory?: number;
@@ -37,13 +38,10 @@ function positive(v: string, name: string, integer = false): number {
 
 /** The server context options from the command's flags. */
 export function mcpOptionsOf(o: McpCommandOptions, log: (line: string) => void): VantageMcpOptions {
-  if (o.renderer && !['auto', 'webgpu', 'reference'].includes(o.renderer)) {
-    throw new VantageError('bad-option', `--renderer ${o.renderer} is not auto, webgpu or reference`);
-  }
   return {
     roots: o.root?.length ? o.root : [process.cwd()],
     traceDir: o.traceDir,
-    renderer: o.renderer ?? 'auto',
+    renderer: parseRendererChoice(o.renderer),
     ...(o.model ? { defaultModel: o.model } : {}),
     store: {
       ...(o.maxScenes !== undefined ? { maxScenes: o.maxScenes } : {}),
@@ -131,7 +129,7 @@ export function registerMcpCommand(program: Command): void {
       '--model <name>',
       'model answer_spatial_question uses when a call names none (default $VANTAGE_MODEL, else builtin:perceiver)',
     )
-    .option('--renderer <which>', 'auto (WebGPU, else the reference renderer) | webgpu | reference', 'auto')
+    .option('--renderer <which>', RENDERER_CHOICE_HELP, 'auto')
     .option(
       '--max-scenes <n>',
       `lifted scenes kept at once, least recently used evicted first (default ${MCP_LIMITS.storeScenes})`,

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createRenderer } from '../../synth/renderer.js';
+import { RENDERER_CHOICE_HELP, createRenderer, parseRendererChoice } from '../../synth/renderer.js';
 import { nvsReportMarkdown, runNvsEval } from '../../synth/nvs-eval.js';
 import { DEFAULT_NVS_FIXTURES, fixtureNvsCases } from '../../fixtures/nvs-cases.js';
 import type { RenderMode } from '../../core/types.js';
@@ -23,11 +23,11 @@ export function registerNvsEvalCommand(program: Command): void {
     .option('--fixtures <list>', 'procedural scenes: names or seeds, comma-separated', DEFAULT_NVS_FIXTURES.join(','))
     .option('--modes <list>', 'render modes, comma-separated', 'points,gaussians')
     .option('--shared-data <dir>', 'folder holding rgbd/open3d (default: ../shared/data or $VANTAGE_SHARED_DATA)')
-    .option('--renderer <which>', 'auto | webgpu | reference', 'auto')
+    .option('--renderer <which>', RENDERER_CHOICE_HELP, 'auto')
     .option('--json', 'print JSON instead of a Markdown table')
     .action(async (opts) => {
       const renderer = await createRenderer({
-        prefer: opts.renderer === 'auto' ? undefined : opts.renderer,
+        prefer: parseRendererChoice(opts.renderer),
         warn: (s) => process.stderr.write(s + '\n'),
       });
       try {

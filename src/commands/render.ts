@@ -6,12 +6,17 @@ import { parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, c2wFromPose, typ
 import { VantageError } from '../../core/errors.js';
 import { parseSize } from '../../synth/scene-source.js';
 import { addSceneOptions, loadScene, sceneSourceFromCli, type SceneSource } from '../scene-source.js';
-import { scaleIntrinsics } from '../../core/camera.js';
+import { fitIntrinsics } from '../../core/camera.js';
 import type { HoleMode, RenderMode } from '../../core/types.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { encodePng } from '../../core/io/image.js';
 import { writeFile } from 'node:fs/promises';
-import { createRenderer } from '../../synth/renderer.js';
+import {
+  RENDERER_CHOICE_HELP,
+  createRenderer,
+  parseRendererChoice,
+  type RendererChoice,
+} from '../../synth/renderer.js';
 import { poseContextOf } from '../../synth/scene.js';
 import { writePly } from '../../core/io/ply.js';
 
@@ -36,7 +41,7 @@ export interface RenderCommandOptions extends SceneSource {
   size?: string;
   holes: HoleMode;
   out: string;
-  renderer: 'auto' | 'webgpu' | 'reference';
+  renderer: RendererChoice;
   savePly?: string;
   json?: boolean;
 }
@@ -69,8 +74,9 @@ export async function runRenderCommand(
   }
   const ref = scene.reference.intrinsics;
   const size = o.size ? parseSize(o.size) : { width: ref.width, height: ref.height };
-  const intrinsics = scaleIntrinsics(ref, size.width, size.height);
-  const renderer = await createRenderer({ prefer: o.renderer === 'auto' ? undefined : o.renderer, warn: log });
+  // square pixels at any --size (a per-axis rescale would stretch the view)
+  const intrinsics = fitIntrinsics(ref, size.width, size.height);
+  const renderer = await createRenderer({ prefer: parseRendererChoice(o.renderer), warn: log });
   const ctx = poseContextOf(scene);
   const files: string[] = [];
   const coverage: number[] = [];
@@ -95,6 +101,7 @@ export async function runRenderCommand(
         pose: poses[i],
         caption: poseCaption(poses[i]),
         c2w: Array.from(c2w),
+        intrinsics: view.camera.intrinsics,
         coverage: view.coverageRatio,
         renderer: view.renderer,
         ms,
@@ -134,7 +141,7 @@ export function registerRenderCommand(program: Command): void {
     .option('--mode <mode>', 'points | gaussians', RENDER_DEFAULTS.mode)
     .option('--size <WxH>', 'output size (default: the input image size)')
     .option('--holes <how>', 'mark (magenta) | fill (push-pull; still recorded as holes) | none', RENDER_DEFAULTS.holes)
-    .option('--renderer <which>', 'auto (WebGPU, else the reference renderer) | webgpu | reference', 'auto')
+    .option('--renderer <which>', RENDERER_CHOICE_HELP, 'auto')
     .option('--save-ply <path>', 'also write the lifted scene as a 3DGS PLY')
     .option('--out <path>', 'output PNG (several poses: view-0.png, view-1.png, …)', 'view.png')
     .option('--json', 'print a JSON summary instead of lines')

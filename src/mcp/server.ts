@@ -24,7 +24,7 @@ import { MCP_LIMITS } from './config.js';
 import { checkImageSize, isPnm, parsePnm } from '../../core/io/image.js';
 import { formatBytes } from '../../core/io/files.js';
 import { answer, liftScene, renderView, type LiftedScene, type LiftInput } from '../api.js';
-import { createRenderer } from '../../synth/renderer.js';
+import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { knownDepthModel, looksLikePath } from '../../synth/depth/models.js';
 import { modelNameFor } from '../model-name.js';
 import type { CreateModelOptions } from '../../loop/models/create.js';
@@ -52,7 +52,7 @@ export interface VantageMcpOptions {
   /** scene store caps (default from MCP_LIMITS) */
   store?: Partial<SceneStoreLimits>;
   /** a renderer to use (the caller keeps ownership), or which kind to create on first use */
-  renderer?: Renderer | 'auto' | 'webgpu' | 'reference';
+  renderer?: Renderer | RendererChoice;
   /** model answer_spatial_question uses when the call names none (default $VANTAGE_MODEL, else builtin:perceiver) */
   defaultModel?: string;
   /** MLLM client settings for named models (base URL, key, cache …) */
@@ -313,7 +313,7 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
     renderer ??= (
       typeof opts.renderer === 'object'
         ? Promise.resolve(opts.renderer)
-        : createRenderer({ prefer: opts.renderer === 'auto' ? undefined : opts.renderer, warn: log })
+        : createRenderer({ prefer: opts.renderer, warn: log })
     ).then((r): Renderer => ({
       kind: r.kind,
       render: (...a) => queue(() => r.render(...a)),

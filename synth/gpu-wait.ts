@@ -1,0 +1,44 @@
+/**
+ * Waiting for the GPU without spinning. While an operation is pending, Dawn's Node binding polls it
+ * by calling the global `setImmediate` with a native callback, over and over: ≈104,000 calls in one
+ * 1M-splat frame, most of a core that lavapipe (Vulkan on the CPU) needs to do the rendering
+ * (docs/design.md, "Known pitfalls"). While a wait started here is pending, Dawn's re-arms go
+ * through setImmediate for the first GPU_WAIT.spinMs (a real GPU is usually done by then, so no
+ * latency is added) and then on a GPU_WAIT.pollMs timer. Calls from JavaScript code, and any call
+ * while no wait is pending, are untouched.
+ */
+import { promisify } from 'node:util';
+import { GPU_WAIT } from './config.js';
+
+let pending = 0;
+let since = 0;
+let installed = false;
+
+const isNative = (fn: unknown): boolean =>
+  typeof fn === 'function' && Function.prototype.toString.call(fn).endsWith('{ [native code] }');
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  const original = globalThis.setImmediate;
+  const patched = (fn: (...a: unknown[]) => void, ...args: unknown[]) => {
+    if (pending > 0 && performance.now() - since >= GPU_WAIT.spinMs && isNative(fn)) {
+      // Dawn ignores what setImmediate returns; a Timeout serves it the same.
+      return setTimeout(fn, GPU_WAIT.pollMs, ...args) as unknown as NodeJS.Immediate;
+    }
+    return original(fn, ...args);
+  };
+  Object.defineProperty(patched, promisify.custom, { value: promisify(original) });
+  globalThis.setImmediate = patched as typeof setImmediate;
+}
+
+/** Await a promise that Dawn settles (mapAsync, onSubmittedWorkDone, pipelines, error scopes). */
+export async function gpuWait<T>(work: Promise<T>): Promise<T> {
+  install();
+  if (pending++ === 0) since = performance.now();
+  try {
+    return await work;
+  } finally {
+    pending--;
+  }
+}
