@@ -14,7 +14,11 @@ function packageVersion(): string {
   }
 }
 
-export function buildProgram(): Command {
+/**
+ * The program with every command; given the arguments, only the command they run is loaded in
+ * full (src/commands/index.ts), which keeps `--version` and `--help` fast.
+ */
+export async function buildProgram(args?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('vantage')
@@ -23,7 +27,7 @@ export function buildProgram(): Command {
     )
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)');
-  registerCommands(program);
+  await registerCommands(program, args);
   return program;
 }
 
@@ -37,4 +41,6 @@ function fail(e: unknown): never {
 }
 
 process.on('unhandledRejection', fail);
-buildProgram().parseAsync(process.argv).catch(fail);
+buildProgram(process.argv.slice(2))
+  .then((program) => program.parseAsync(process.argv))
+  .catch(fail);
