@@ -113,6 +113,11 @@ export interface RenderedView {
 export interface Renderer {
   readonly kind: 'webgpu' | 'reference';
   render(scene: Scene, camera: Camera, options: RenderOptions): Promise<RenderedView>;
+  /**
+   * Optional: get ready to render `scene` (upload it to the GPU) so that the first view costs less;
+   * called while a model reply is awaited. Resolves (never rejects) when done or when it cannot help.
+   */
+  prepare?(scene: Scene): Promise<void>;
   dispose(): void;
 }
 

@@ -137,6 +137,8 @@ export async function runLoop(
   hooks: LoopHooks = {},
 ): Promise<LoopResult> {
   const run = startRun(input, model, config, hooks);
+  // The renderer uploads the scene while the model answers round 0, off the views' critical path.
+  if (config.maxRounds > 0) void renderer.prepare?.(input.scene);
   await answerRound0(run);
   while (!run.stopReason) {
     run.stopReason = stopDecision(config.stop, stopState(run));

@@ -2,6 +2,14 @@
  * Tunables of view synthesis (lifting, floor detection, depth models, the renderer), each with its reason.
  * Change them here, not at the call site.
  */
+import { availableParallelism } from 'node:os';
+
+/**
+ * Renders in flight at once by default (`createRenderer({ parallel })`, eval's --renders): half the
+ * cores, at least 1, at most 4. A CPU Vulkan (lavapipe) spreads one render over every core already;
+ * more in flight overlaps the host-side work (upload, read-back, hole filling, PNG encoding).
+ */
+export const RENDER_PARALLEL = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
 
 /** Render defaults. */
 export const RENDER_DEFAULTS = {

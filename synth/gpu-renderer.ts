@@ -200,6 +200,15 @@ export class WebGpuRenderer implements Renderer {
     return run;
   }
 
+  /** Upload the scene's buffers now (queued like a render), so that its first view costs less. */
+  prepare(scene: Scene): Promise<void> {
+    const run = this.queue.then(() => {
+      if (!this.disposed) this.sceneBuffers(scene);
+    });
+    this.queue = run.catch(() => undefined);
+    return run.catch(() => undefined);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -7,7 +7,7 @@
  * WebGPU renderers borrow a device: the one passed as `gpu`, else the process's shared device
  * (synth/device.ts), and never destroy it.
  */
-import type { Renderer } from '../core/types.js';
+import type { Renderer, Scene } from '../core/types.js';
 import { VantageError, describeError } from '../core/errors.js';
 import { sharedGpu, type GpuContext } from './device.js';
 import { createWebGpuRenderer } from './gpu-renderer.js';
@@ -34,6 +34,11 @@ export interface CreateRendererOptions {
   warn?: (line: string) => void;
   /** opens a device the renderer then owns (default: borrow sharedGpu()); replaceable to test the fallback */
   openDevice?: () => Promise<GpuContext>;
+  /**
+   * Renders in flight at once (default 1; RENDER_PARALLEL is the setting sized to the cores): that
+   * many WebGPU renderers on the one device, each render going to the least busy.
+   */
+  parallel?: number;
 }
 
 /** Error codes meaning "no usable WebGPU here" (fall back) rather than a bug (rethrow). */
@@ -43,7 +48,17 @@ const NO_GPU_CODES = new Set(['no-gpu-adapter', 'webgpu-unavailable', 'gpu-devic
 export async function createRenderer(opts: CreateRendererOptions = {}): Promise<Renderer> {
   const choice = opts.prefer ?? 'auto';
   if (choice === 'reference') return createReferenceRenderer();
-  if (opts.gpu) return createWebGpuRenderer(opts.gpu);
+  const parallel = opts.parallel ?? 1;
+  if (!(Number.isInteger(parallel) && parallel >= 1 && parallel <= 64)) {
+    throw new VantageError('bad-option', `renders in parallel must be a whole number 1..64, got ${parallel}`);
+  }
+  const onDevice = async (gpu: GpuContext, ownsDevice: boolean): Promise<Renderer> => {
+    const first = await createWebGpuRenderer(gpu, { ownsDevice });
+    if (parallel === 1) return first;
+    const more = await Promise.all(Array.from({ length: parallel - 1 }, () => createWebGpuRenderer(gpu)));
+    return pooledRenderer([...more, first]); // the owner last: disposed after the borrowers
+  };
+  if (opts.gpu) return onDevice(opts.gpu, false);
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   let gpu: GpuContext;
   try {
@@ -57,11 +72,50 @@ export async function createRenderer(opts: CreateRendererOptions = {}): Promise<
   }
   const ownsDevice = opts.openDevice !== undefined;
   try {
-    return await createWebGpuRenderer(gpu, { ownsDevice });
+    return await onDevice(gpu, ownsDevice);
   } catch (e) {
     if (ownsDevice) gpu.destroy();
     throw e;
   }
+}
+
+/**
+ * Several renderers behind one: each render goes to the one with the fewest renders in flight,
+ * preferring (on a tie) the one that rendered the same scene last, whose GPU copy of it is cached.
+ */
+export function pooledRenderer(renderers: Renderer[]): Renderer {
+  const busy = renderers.map(() => 0);
+  const lastScene = renderers.map((): Scene | undefined => undefined);
+  const pick = (scene: Scene): number => {
+    let best = 0;
+    for (let i = 1; i < renderers.length; i++) {
+      const better =
+        busy[i] < busy[best] || (busy[i] === busy[best] && lastScene[i] === scene && lastScene[best] !== scene);
+      if (better) best = i;
+    }
+    return best;
+  };
+  return {
+    kind: renderers[0].kind,
+    async render(scene, camera, options) {
+      const i = pick(scene);
+      busy[i]++;
+      lastScene[i] = scene;
+      try {
+        return await renderers[i].render(scene, camera, options);
+      } finally {
+        busy[i]--;
+      }
+    },
+    async prepare(scene) {
+      const i = pick(scene);
+      lastScene[i] = scene;
+      await renderers[i].prepare?.(scene);
+    },
+    dispose() {
+      for (const r of renderers) r.dispose();
+    },
+  };
 }
 
 const defaults = new Map<RendererChoice, Promise<Renderer>>();

@@ -29,6 +29,20 @@ describe.skipIf(!gpu && !process.env.VANTAGE_REQUIRE_GPU)('a lent GPU device', (
     await expect(gpu!.runChecked('a no-op', () => gpu!.device.queue.onSubmittedWorkDone())).resolves.toBeUndefined();
   });
 
+  it('renders in parallel on one device with the same pixels', async () => {
+    const one = await createRenderer({ gpu: gpu! });
+    const pool = await createRenderer({ gpu: gpu!, parallel: 3 });
+    const scene = randomScene(2000);
+    const cams = [0, 1, 2, 3].map(() => camera(64, 48));
+    const alone = await one.render(scene, cams[0], options);
+    const together = await Promise.all(cams.map((c) => pool.render(scene, c, options)));
+    for (const v of together) expect(Buffer.from(v.rgba).equals(Buffer.from(alone.rgba))).toBe(true);
+    await pool.prepare!(randomScene(10));
+    pool.dispose();
+    one.dispose();
+    expect(gpu!.lost).toBe(false);
+  });
+
   it('the library renders every call on one device and one set of pipelines', async () => {
     const first = await sharedGpu();
     expect(await sharedGpu()).toBe(first);

@@ -30,6 +30,7 @@ import { parseSize } from '../../synth/scene-source.js';
 import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
 import type { MllmConfig } from '../../core/mllm/client.js';
 import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
+import { RENDER_PARALLEL } from '../../synth/config.js';
 import { loopConfigFrom } from '../config.js';
 import { createModel } from '../models/create.js';
 import { type VisionModel } from '../models/contract.js';
@@ -110,6 +111,8 @@ export interface EvalOptions {
   renderer?: Renderer | RendererChoice;
   /** further MLLM client settings (retries, back-off, max tokens …); the flags above win */
   mllm?: Partial<MllmConfig>;
+  /** renders in flight at once when the renderer is made here (default RENDER_PARALLEL: sized to the cores) */
+  renders?: number;
   /** a limiter to share with other work (else one of `concurrency` slots is created) */
   limiter?: Limiter;
   /** stop scheduling new pairs; pairs in flight finish and are written */
@@ -541,11 +544,12 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     if (needsRenderer) {
       if (o.renderer && typeof o.renderer === 'object') renderer = o.renderer;
       else {
-        renderer = await createRenderer({ prefer: o.renderer, warn: note });
+        renderer = await createRenderer({ prefer: o.renderer, warn: note, parallel: o.renders ?? RENDER_PARALLEL });
         ownRenderer = true;
       }
     }
-    const shared = renderer ? queuedRenderer(renderer) : undefined;
+    // a renderer made here takes `renders` at once; a caller's is kept to one at a time
+    const shared = renderer && !ownRenderer ? queuedRenderer(renderer) : renderer;
     // room for the items in flight and those prefetched a round of workers ahead
     const inputOf = createInputCache({ depthModel: o.depthModel, roundZeroOnly: maxRounds === 0 });
     writer = await ResultsWriter.open(files.results);

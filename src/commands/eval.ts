@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
-import { RENDER_DEFAULTS } from '../../synth/config.js';
+import { RENDER_DEFAULTS, RENDER_PARALLEL } from '../../synth/config.js';
 import { RENDERER_CHOICES, RENDERER_CHOICE_HELP } from '../../synth/renderer.js';
 import { defaultModelName, LOOP_DEFAULTS } from '../../loop/config.js';
 import { runEval, type EvalOptions } from '../../loop/eval/run.js';
@@ -117,6 +117,11 @@ export function registerEvalCommand(program: Command): void {
       int('--concurrency'),
     )
     .option(
+      '--renders <n>',
+      `renders in flight at once, on one GPU device (default ${RENDER_PARALLEL}: half the cores, 1..4)`,
+      int('--renders'),
+    )
+    .option(
       '--limit <k>',
       'per file: the first K usable items, or a fraction 0<k<1 of them (a limited run is not the benchmark metric)',
       num('--limit'),
@@ -216,6 +221,7 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           size: opts.size,
           grid: opts.grid,
           concurrency: opts.concurrency,
+          renders: opts.renders,
           limit: opts.limit,
           ...(opts.options ? { optionOrder: opts.options } : {}),
           seed: opts.seed,
