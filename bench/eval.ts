@@ -54,7 +54,7 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
 `;
 
-async function startServer(latencyMs: number) {
+export async function startServer(latencyMs: number) {
   const counters = new Int32Array(new SharedArrayBuffer(3 * 4));
   const worker = new Worker(SERVER_SOURCE, { eval: true, workerData: { latencyMs, counters } });
   const port = await new Promise<number>((resolve, reject) => {
@@ -80,11 +80,16 @@ async function startServer(latencyMs: number) {
  * Repeats share their pictures, as the questions of a real benchmark do, so the eval lifts each
  * scene once; with `unique`, every item gets its own copy of the files and is lifted anew.
  */
-async function questionSet(dir: string, n: number, opts: { base?: number; unique?: boolean } = {}): Promise<string> {
+export async function questionSet(
+  dir: string,
+  n: number,
+  opts: { base?: number; unique?: boolean; size?: [number, number] } = {},
+): Promise<string> {
   const root = join(dir, opts.unique ? 'unique' : 'set');
+  const [width, height] = opts.size ?? [64, 48];
   const { jsonl } = await writeQuestionSet(root, generateQuestions({ count: opts.base ?? 8, seed: 5 }), {
-    width: 64,
-    height: 48,
+    width,
+    height,
   });
   type Rec = { id: string; images: string[]; depth: string; intrinsics: string };
   const records = (await readFile(jsonl, 'utf8'))

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Camera, RenderMode, Renderer, Scene } from '../core/types.js';
 import { identity, intrinsicsFromHfov } from '../core/camera.js';
 import { createRenderer } from '../synth/renderer.js';
+import { letDawnSpin } from '../synth/gpu-wait.js';
 import { readPly } from '../core/io/ply.js';
 
 export interface BenchFigure {
@@ -133,6 +134,36 @@ export async function benchRender(frames = 3): Promise<BenchFigure[]> {
         value: Math.round(t.wallMs),
         unit: 'ms/frame',
         note: `${renderer.kind}; median of ${frames} after warm-up; sort + readback included; process CPU ${Math.round(t.cpuMs)} ms`,
+      });
+    }
+    // Waiting for the GPU: Dawn's own busy poll against the timer poll (synth/gpu-wait.ts), A/B alternated.
+    {
+      const scene = scenes.get(1_000_000) ?? randomSplatScene(1_000_000);
+      const ab: Record<'spin' | 'timer', { wallMs: number; cpuMs: number }[]> = { spin: [], timer: [] };
+      for (let k = 0; k < frames; k++) {
+        for (const how of ['spin', 'timer'] as const) {
+          letDawnSpin(how === 'spin');
+          try {
+            ab[how].push(await timeFrames(renderer, scene, 'gaussians', 1024, 1));
+          } finally {
+            letDawnSpin(false);
+          }
+        }
+      }
+      const med = (how: 'spin' | 'timer', key: 'wallMs' | 'cpuMs') => median(ab[how].map((t) => t[key]));
+      for (const how of ['spin', 'timer'] as const) {
+        out.push({
+          name: `render gaussians 1M at 1024², GPU wait by ${how === 'spin' ? "Dawn's setImmediate re-arming (before)" : 'timer poll after 1 ms (now)'}`,
+          value: Math.round(med(how, 'wallMs')),
+          unit: 'ms/frame',
+          note: `process CPU ${Math.round(med(how, 'cpuMs'))} ms; median of ${frames}, A/B alternated`,
+        });
+      }
+      out.push({
+        name: 'GPU wait: timer poll / busy poll, wall time of a 1M 1024² frame',
+        value: med('timer', 'wallMs') / med('spin', 'wallMs'),
+        unit: '×',
+        note: `CPU time ${(med('timer', 'cpuMs') / med('spin', 'cpuMs')).toFixed(2)}×`,
       });
     }
     const ply = bikerPly();

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,11 +40,7 @@ async function adapterDescription(): Promise<string> {
 }
 
 /** Run a bench module's exported function, if the module exists; figures or the reason for none. */
-async function section(
-  title: string,
-  modulePath: string,
-  fn: string,
-): Promise<{ title: string; figures: BenchFigure[]; error?: string; extra?: string }> {
+async function section(title: string, modulePath: string, fn: string): Promise<Section> {
   log(`${title}…`);
   try {
     const mod = (await import(modulePath)) as Record<
@@ -117,27 +113,54 @@ function fmt(f: BenchFigure): string {
   return `| ${f.name} | ${v} ${f.unit} | ${f.note ?? ''} |`;
 }
 
-async function main(): Promise<void> {
-  const started = new Date();
-  const sections = [
-    await section('Input decoding', './io.js', 'benchIo'),
-    await section('Lifting', './lift.js', 'benchLift'),
-    await section('Rendering (WebGPU)', './render.js', 'benchRender'),
-    {
+type Section = { title: string; figures: BenchFigure[]; error?: string; extra?: string };
+
+/** Every section: its `--only` name, and how it runs. */
+const SECTIONS: [string, () => Promise<Section>][] = [
+  ['io', () => section('Input decoding', './io.js', 'benchIo')],
+  ['lift', () => section('Lifting', './lift.js', 'benchLift')],
+  ['render', () => section('Rendering (WebGPU)', './render.js', 'benchRender')],
+  [
+    'process',
+    async () => ({
       title: 'Whole-process render',
       ...(await wholeProcessRender().then(
         (figures) => ({ figures }),
         (e: Error) => ({ figures: [], error: e.message }),
       )),
-    },
-    await section('View-synthesis fidelity (nvs-eval)', './nvs.js', 'benchNvs'),
-    await section('Monocular depth (tiny ONNX model)', './depth.js', 'benchDepth'),
-    await section('MLLM client', './mllm.js', 'benchMllm'),
-    await section('Reasoning loop', './loop.js', 'benchLoop'),
-    await section('Perceiver on ray-cast views', './perceiver.js', 'benchPerceiver'),
-    await section('Demo accuracy (builtin:perceiver)', './demo.js', 'benchDemo'),
-    await section('Evaluation throughput', './eval.js', 'benchEval'),
-  ];
+    }),
+  ],
+  ['peer', () => section('Side by side with splat-transform', './peer.js', 'benchPeer')],
+  ['nvs', () => section('View-synthesis fidelity (nvs-eval)', './nvs.js', 'benchNvs')],
+  ['depth', () => section('Monocular depth (tiny ONNX model)', './depth.js', 'benchDepth')],
+  ['mllm', () => section('MLLM client', './mllm.js', 'benchMllm')],
+  ['loop', () => section('Reasoning loop', './loop.js', 'benchLoop')],
+  ['perceiver', () => section('Perceiver on ray-cast views', './perceiver.js', 'benchPerceiver')],
+  ['demo', () => section('Demo accuracy (builtin:perceiver)', './demo.js', 'benchDemo')],
+  ['eval', () => section('Evaluation throughput', './eval.js', 'benchEval')],
+  ['eval-gpu', () => section('Evaluation throughput with WebGPU views', './eval-gpu.js', 'benchEvalGpu')],
+];
+
+/** `--only a,b`: the sections to run (all when absent); an unknown name is an error naming the known ones. */
+function onlySections(argv: string[]): Set<string> | undefined {
+  const i = argv.indexOf('--only');
+  if (i < 0) return undefined;
+  const names = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const known = SECTIONS.map(([n]) => n);
+  const bad = names.filter((n) => !known.includes(n));
+  if (!names.length || bad.length) {
+    process.stderr.write(`bench: --only takes section names, comma-separated: ${known.join(', ')}\n`);
+    process.exit(2);
+  }
+  return new Set(names);
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const only = onlySections(process.argv.slice(2));
+  const load0 = loadavg()[0];
+  const sections: Section[] = [];
+  for (const [name, runSection] of SECTIONS) if (!only || only.has(name)) sections.push(await runSection());
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const adapter = await adapterDescription();
   let git = '';
@@ -155,7 +178,8 @@ async function main(): Promise<void> {
     `- Date: ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${git ? `, commit ${git}` : ''}`,
     `- Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}`,
     `- WebGPU adapter: ${adapter}`,
-    '- Command: `npm run bench`',
+    `- Command: \`npm run bench${only ? ` -- --only ${[...only].join(',')}` : ''}\``,
+    `- Load average at the start: ${load0.toFixed(1)} (1 min, ${cpus().length} cores)`,
     '',
     ...sections.flatMap((s) => [
       `## ${s.title}`,
@@ -168,8 +192,11 @@ async function main(): Promise<void> {
   ];
   const notesFile = join(root, 'bench', 'NOTES.md');
   if (existsSync(notesFile)) md.push(readFileSync(notesFile, 'utf8'));
-  writeFileSync(join(root, 'BENCHMARKS.md'), md.join('\n'));
-  log(`wrote BENCHMARKS.md (${sections.reduce((n, s) => n + s.figures.length, 0)} figures)`);
+  // a partial run prints its sections and leaves BENCHMARKS.md (the whole run's record) alone
+  if (!only) {
+    writeFileSync(join(root, 'BENCHMARKS.md'), md.join('\n'));
+    log(`wrote BENCHMARKS.md (${sections.reduce((n, s) => n + s.figures.length, 0)} figures)`);
+  }
   process.stdout.write(md.join('\n') + '\n');
 }
 

@@ -13,6 +13,12 @@ import { GPU_WAIT } from './config.js';
 let pending = 0;
 let since = 0;
 let installed = false;
+let spinOnly = false;
+
+/** Benchmarks only: `true` leaves Dawn's polling as it is by itself (busy), to measure what the timer saves. */
+export function letDawnSpin(on: boolean): void {
+  spinOnly = on;
+}
 
 const isNative = (fn: unknown): boolean =>
   typeof fn === 'function' && Function.prototype.toString.call(fn).endsWith('{ [native code] }');
@@ -22,7 +28,7 @@ function install(): void {
   installed = true;
   const original = globalThis.setImmediate;
   const patched = (fn: (...a: unknown[]) => void, ...args: unknown[]) => {
-    if (pending > 0 && performance.now() - since >= GPU_WAIT.spinMs && isNative(fn)) {
+    if (pending > 0 && !spinOnly && performance.now() - since >= GPU_WAIT.spinMs && isNative(fn)) {
       // Dawn ignores what setImmediate returns; a Timeout serves it the same.
       return setTimeout(fn, GPU_WAIT.pollMs, ...args) as unknown as NodeJS.Immediate;
     }
