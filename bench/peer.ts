@@ -6,7 +6,6 @@
  * alternated, so that the machine's load falls on both alike.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,13 +38,10 @@ export async function benchPeer(): Promise<BenchFigure[]> {
   const data = process.env.VANTAGE_SHARED_DATA ?? resolve(root, '..', 'shared', 'data');
   const ply = join(data, 'splats', 'biker.ply');
   if (!existsSync(ply)) throw new Error(`${ply} not found: skipped`);
-  let peerCli: string;
-  try {
-    const pkg = createRequire(import.meta.url).resolve('@playcanvas/splat-transform/package.json');
-    peerCli = join(dirname(pkg), 'bin', 'cli.mjs');
-  } catch {
+  // its package exports hide package.json and bin/ from require.resolve: find the folder instead
+  const peerCli = join(root, 'node_modules', '@playcanvas', 'splat-transform', 'bin', 'cli.mjs');
+  if (!existsSync(peerCli))
     throw new Error('@playcanvas/splat-transform is not installed (npm ci installs the devDependencies): skipped');
-  }
   const dir = await mkdtemp(join(tmpdir(), 'vantage-bench-peer-'));
   try {
     const vantage = [join(root, 'dist', 'src', 'cli.js'), 'render', '--ply', ply, '--pose', 'orbit_right_30'];

@@ -66,17 +66,35 @@ export async function runRenderCommand(
         'see `vantage render --help` for the ranges',
       );
   }
-  const input = await loadScene({ ...o, log });
+  const asked = o.size ? parseSize(o.size) : undefined;
+  // Open the device and compile the shaders while the scene loads; the fallback warning (if any) waits
+  // until the scene has loaded, so that bad input still reads as one line.
+  const held: string[] = [];
+  let warn: (line: string) => void = (line) => held.push(line);
+  const rendering = createRenderer({ prefer: parseRendererChoice(o.renderer), warn: (line) => warn(line) });
+  let input: Awaited<ReturnType<typeof loadScene>>;
+  try {
+    input = await loadScene({ ...o, log });
+  } catch (e) {
+    // let the shader compile finish first: exiting while Dawn compiles crashes the process
+    await rendering.then(
+      (r) => r.dispose(),
+      () => {},
+    );
+    throw e;
+  }
+  warn = log;
+  held.forEach(log);
   const { scene } = input;
   if (o.savePly) {
     await writePly(o.savePly, scene);
     log(`wrote ${scene.count} Gaussians to ${o.savePly}`);
   }
   const ref = scene.reference.intrinsics;
-  const size = o.size ? parseSize(o.size) : { width: ref.width, height: ref.height };
+  const size = asked ?? { width: ref.width, height: ref.height };
   // square pixels at any --size (a per-axis rescale would stretch the view)
   const intrinsics = fitIntrinsics(ref, size.width, size.height);
-  const renderer = await createRenderer({ prefer: parseRendererChoice(o.renderer), warn: log });
+  const renderer = await rendering;
   const ctx = poseContextOf(scene);
   const files: string[] = [];
   const coverage: number[] = [];
