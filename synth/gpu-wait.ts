@@ -5,7 +5,11 @@
  * (docs/design.md, "Known pitfalls"). While a wait started here is pending, Dawn's re-arms go
  * through setImmediate for the first GPU_WAIT.spinMs (a real GPU is usually done by then, so no
  * latency is added) and then on a GPU_WAIT.pollMs timer. Calls from JavaScript code, and any call
- * while no wait is pending, are untouched.
+ * while no wait is pending, are untouched (a bound function also reads as native, so one passed to
+ * setImmediate during a GPU wait may run up to a millisecond later). Measured on lavapipe, 2 cores:
+ * 1M splats at 1024², A/B alternated, the timer took 0.4× the wall time and 0.61× the CPU time.
+ * Owning the device in a worker thread was the alternative; the timer needs no copy of the scene
+ * or the images across threads.
  */
 import { promisify } from 'node:util';
 import { GPU_WAIT } from './config.js';
