@@ -14,7 +14,8 @@
  *
  * Concurrency: `concurrency` pairs run at once, and the MLLM client's limiter (shared by every
  * cell's model) allows as many requests in flight; retries and the response cache sit underneath.
- * One renderer serves the whole run (renders are queued one at a time: the GPU device is shared).
+ * One renderer on one GPU device serves the whole run, with `renders` renders in flight (a caller's
+ * renderer is queued one at a time).
  * Pairs are scheduled item by item, and scenes are cached by their files, so the scene of a picture
  * is lifted once for all its cells and all the questions about it.
  */
