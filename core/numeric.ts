@@ -1,0 +1,162 @@
+/**
+ * Numeric answers (counts, distances, sizes, areas): reading a number with its unit out of a reply,
+ * converting it to the question's unit, the benchmark metric (VSI-Bench's Mean Relative Accuracy) and
+ * the fusion of several estimates (a weighted median in log space, so 1 m and 4 m average to 2 m, and
+ * one wild estimate cannot drag the result).
+ */
+
+/** What a numeric question asks for; values are kept in the base unit of the kind. */
+export type NumericKind = 'count' | 'length' | 'area' | 'volume' | 'number';
+
+/** The base unit each kind is stored in. */
+export const BASE_UNIT: Record<NumericKind, string> = {
+  count: '',
+  length: 'm',
+  area: 'm²',
+  volume: 'm³',
+  number: '',
+};
+
+/** Unit words → (kind, factor to the base unit). Longest names first so "cm" wins over "m". */
+const UNITS: [RegExp, NumericKind, number][] = [
+  [/^(?:square\s+met(?:re|er)s?|sq\.?\s*m|m\^?2|m²)$/i, 'area', 1],
+  [/^(?:square\s+(?:feet|foot)|sq\.?\s*ft|ft\^?2|ft²)$/i, 'area', 0.09290304],
+  [/^(?:cubic\s+met(?:re|er)s?|m\^?3|m³)$/i, 'volume', 1],
+  [/^(?:millimet(?:re|er)s?|mm)$/i, 'length', 0.001],
+  [/^(?:centimet(?:re|er)s?|cm)$/i, 'length', 0.01],
+  [/^(?:kilomet(?:re|er)s?|km)$/i, 'length', 1000],
+  [/^(?:met(?:re|er)s?|m)$/i, 'length', 1],
+  [/^(?:inch(?:es)?|in|")$/i, 'length', 0.0254],
+  [/^(?:feet|foot|ft|')$/i, 'length', 0.3048],
+  [/^(?:yards?|yd)$/i, 'length', 0.9144],
+];
+
+/** A unit word's kind and factor to the base unit, or undefined when it is not a known unit. */
+export function unitOf(word: string): { kind: NumericKind; factor: number } | undefined {
+  const w = word.trim();
+  for (const [re, kind, factor] of UNITS) if (re.test(w)) return { kind, factor };
+  return undefined;
+}
+
+const WORDS: Record<string, number> = {
+  zero: 0,
+  none: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+};
+
+export interface ParsedNumber {
+  /** in the base unit of `kind` when a unit was given, else as written */
+  value: number;
+  /** the number as written, before unit conversion */
+  raw: number;
+  /** the unit as written ("cm"), or "" */
+  unit: string;
+  kind?: NumericKind;
+}
+
+const NUMBER = String.raw`[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:e[-+]?\d+)?`;
+const UNIT_WORD = String.raw`square\s+met(?:re|er)s?|square\s+(?:feet|foot)|cubic\s+met(?:re|er)s?|sq\.?\s*m|sq\.?\s*ft|m\^?2|m²|ft\^?2|ft²|m\^?3|m³|[a-z]+|"|'`;
+
+/**
+ * The first number in a reply, with the unit that follows it, converted to the base unit. The
+ * question's expected kind breaks ties: a bare number is taken in the question's unit. Number words
+ * up to twelve count ("three chairs"). Returns undefined when the reply holds no number.
+ *
+ *   parseNumericAnswer("about 2.5 m")        → { value: 2.5, unit: "m", kind: "length" }
+ *   parseNumericAnswer("250 cm")             → { value: 2.5, unit: "cm", kind: "length" }
+ *   parseNumericAnswer("There are three.")   → { value: 3, unit: "" }
+ */
+export function parseNumericAnswer(reply: string): ParsedNumber | undefined {
+  const re = new RegExp(String.raw`(${NUMBER})\s*(${UNIT_WORD})?`, 'gi');
+  for (const m of reply.matchAll(re)) {
+    if (!/\d/.test(m[1])) continue;
+    const value = Number(m[1].replace(/,/g, ''));
+    if (!Number.isFinite(value)) continue;
+    const unitWord = (m[2] ?? '').trim();
+    const u = unitWord ? unitOf(unitWord) : undefined;
+    if (u) return { value: value * u.factor, raw: value, unit: unitWord, kind: u.kind };
+    return { value, raw: value, unit: '' };
+  }
+  const word = reply.toLowerCase().match(new RegExp(String.raw`\b(${Object.keys(WORDS).join('|')})\b`));
+  if (word) return { value: WORDS[word[1]], raw: WORDS[word[1]], unit: '' };
+  return undefined;
+}
+
+/**
+ * The reply's number in the base unit of the kind the question asks for. A unit of another kind
+ * ("5 in the room" read as inches for a count) is not a unit here: the number is taken as written.
+ */
+export function numericAnswerIn(reply: string, kind: NumericKind): number | undefined {
+  const p = parseNumericAnswer(reply);
+  if (!p) return undefined;
+  return p.kind === undefined || p.kind === kind ? p.value : p.raw;
+}
+
+/** VSI-Bench's thresholds: 0.50, 0.55, … 0.95 (10 of them, as lmms-eval's linspace yields). */
+export const MRA_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, i) => 0.5 + 0.05 * i);
+
+/**
+ * Mean Relative Accuracy of one estimate (VSI-Bench, lmms-eval `tasks/vsibench/utils.py`): the share
+ * of thresholds θ for which |ŷ − y| / y ≤ 1 − θ. A missing or non-finite estimate scores 0 (the
+ * benchmark's worst case). Example: y = 2, ŷ = 2.3 → relative error 0.15 ≤ 1 − θ for θ ≤ 0.85:
+ * 8 of 10 thresholds → 0.8.
+ */
+export function meanRelativeAccuracy(estimate: number | undefined, truth: number): number {
+  if (estimate === undefined || !Number.isFinite(estimate) || !(truth !== 0 && Number.isFinite(truth))) return 0;
+  const rel = Math.abs(estimate - truth) / truth;
+  // the 1e-9 guards against 1 − 0.85 being 0.15000000000000002 in binary (the reference uses float64 too)
+  return MRA_THRESHOLDS.filter((t) => rel <= 1 - t + 1e-9).length / MRA_THRESHOLDS.length;
+}
+
+/** One estimate with the weight it carries (a view's coverage, the answerer's confidence…). */
+export interface WeightedEstimate {
+  value: number;
+  weight: number;
+}
+
+/**
+ * Weighted median in log space of positive estimates: the value where half the weight lies below.
+ * Non-positive or non-finite estimates and non-positive weights are ignored; with none left, undefined.
+ * Exact for hand checks: {1 (w 1), 4 (w 1)} → 2 (the geometric midpoint of the two middle values).
+ */
+export function fuseEstimates(estimates: WeightedEstimate[]): number | undefined {
+  const xs = estimates
+    .filter((e) => e.value > 0 && Number.isFinite(e.value) && e.weight > 0 && Number.isFinite(e.weight))
+    .map((e) => ({ v: e.value, l: Math.log(e.value), w: e.weight }))
+    .sort((a, b) => a.l - b.l);
+  if (!xs.length) return undefined;
+  const total = xs.reduce((s, e) => s + e.w, 0);
+  let acc = 0;
+  for (let i = 0; i < xs.length; i++) {
+    acc += xs[i].w;
+    // exactly half the weight below: the midpoint (in log space) of this value and the next
+    if (Math.abs(acc - total / 2) <= 1e-12 * total && i + 1 < xs.length) return Math.exp((xs[i].l + xs[i + 1].l) / 2);
+    if (acc > total / 2) return xs[i].v;
+  }
+  return xs[xs.length - 1].v;
+}
+
+/** |b − a| / |a|: the relative change the adaptive stop compares with its tolerance. */
+export function relativeChange(a: number, b: number): number {
+  if (a === b) return 0;
+  return Math.abs(b - a) / Math.max(Math.abs(a), Number.MIN_VALUE);
+}
+
+/** A value in the base unit of its kind, for people: "2.35 m", "4", "12.1 m²". */
+export function formatNumeric(value: number, kind: NumericKind = 'number'): string {
+  const unit = BASE_UNIT[kind];
+  const digits = kind === 'count' ? 0 : Math.abs(value) >= 100 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
+  const v = kind === 'count' ? String(Math.round(value)) : value.toFixed(digits);
+  return unit ? `${v} ${unit}` : v;
+}

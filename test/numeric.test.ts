@@ -1,0 +1,96 @@
+/** Numeric answers, checked by hand: parsing with units, VSI-Bench's MRA, log-space fusion. */
+import { describe, expect, it } from 'vitest';
+import {
+  MRA_THRESHOLDS,
+  formatNumeric,
+  fuseEstimates,
+  meanRelativeAccuracy,
+  numericAnswerIn,
+  parseNumericAnswer,
+  relativeChange,
+} from '../core/numeric.js';
+
+describe('reading a number and its unit', () => {
+  it('converts to the base unit', () => {
+    expect(parseNumericAnswer('about 2.5 m')).toEqual({ value: 2.5, raw: 2.5, unit: 'm', kind: 'length' });
+    expect(parseNumericAnswer('250 cm')?.value).toBeCloseTo(2.5, 12);
+    expect(parseNumericAnswer('It is 1,200 mm away')?.value).toBeCloseTo(1.2, 12);
+    expect(parseNumericAnswer('6 feet')?.value).toBeCloseTo(1.8288, 12);
+    expect(parseNumericAnswer('12 square meters')).toMatchObject({ value: 12, kind: 'area' });
+    expect(parseNumericAnswer('12.5 m²')).toMatchObject({ value: 12.5, kind: 'area' });
+    expect(parseNumericAnswer('3m.')).toMatchObject({ value: 3, kind: 'length' });
+  });
+  it('bare numbers and number words', () => {
+    expect(parseNumericAnswer('4')).toEqual({ value: 4, raw: 4, unit: '' });
+    expect(parseNumericAnswer('There are three.')).toEqual({ value: 3, raw: 3, unit: '' });
+    expect(parseNumericAnswer('3 chairs')).toEqual({ value: 3, raw: 3, unit: '' });
+    expect(parseNumericAnswer('no idea')).toBeUndefined();
+  });
+  it('a unit of another kind is not a unit for the question', () => {
+    expect(numericAnswerIn('5 in the room', 'count')).toBe(5);
+    expect(numericAnswerIn('5 in', 'length')).toBeCloseTo(0.127, 12);
+    expect(numericAnswerIn('80 cm', 'length')).toBeCloseTo(0.8, 12);
+  });
+});
+
+describe("VSI-Bench's Mean Relative Accuracy", () => {
+  it('has the ten thresholds 0.50 … 0.95', () => {
+    expect(MRA_THRESHOLDS).toHaveLength(10);
+    expect(MRA_THRESHOLDS[0]).toBe(0.5);
+    expect(MRA_THRESHOLDS[9]).toBeCloseTo(0.95, 12);
+  });
+  it('matches hand-computed values', () => {
+    expect(meanRelativeAccuracy(2, 2)).toBe(1);
+    // relative error 0.15 ≤ 1 − θ for θ = 0.50 … 0.85: 8 of 10
+    expect(meanRelativeAccuracy(2.3, 2)).toBe(0.8);
+    // relative error 0.5 ≤ 1 − θ only at θ = 0.5
+    expect(meanRelativeAccuracy(3, 2)).toBe(0.1);
+    expect(meanRelativeAccuracy(1, 2)).toBe(0.1);
+    // error 0.52: no threshold
+    expect(meanRelativeAccuracy(3.04, 2)).toBe(0);
+    // counts: 4 for 5 is error 0.2 → θ ≤ 0.80: 7 of 10
+    expect(meanRelativeAccuracy(4, 5)).toBe(0.7);
+    expect(meanRelativeAccuracy(undefined, 5)).toBe(0);
+    expect(meanRelativeAccuracy(Number.NaN, 5)).toBe(0);
+  });
+});
+
+describe('fusing estimates', () => {
+  it('is a weighted median in log space', () => {
+    expect(
+      fuseEstimates([
+        { value: 1, weight: 1 },
+        { value: 4, weight: 1 },
+      ]),
+    ).toBeCloseTo(2, 12);
+    expect(
+      fuseEstimates([
+        { value: 1, weight: 1 },
+        { value: 2, weight: 1 },
+        { value: 100, weight: 1 },
+      ]),
+    ).toBe(2);
+    // weight moves the median: 3 carries more than half
+    expect(
+      fuseEstimates([
+        { value: 1, weight: 1 },
+        { value: 3, weight: 3 },
+        { value: 9, weight: 1 },
+      ]),
+    ).toBe(3);
+    expect(
+      fuseEstimates([
+        { value: 5, weight: 0 },
+        { value: -1, weight: 1 },
+      ]),
+    ).toBeUndefined();
+    expect(fuseEstimates([{ value: 7, weight: 0.2 }])).toBe(7);
+  });
+  it('relative change and formatting', () => {
+    expect(relativeChange(2, 2.2)).toBeCloseTo(0.1, 12);
+    expect(relativeChange(0, 0)).toBe(0);
+    expect(formatNumeric(2.345, 'length')).toBe('2.35 m');
+    expect(formatNumeric(3.6, 'count')).toBe('4');
+    expect(formatNumeric(123.45, 'area')).toBe('123.5 m²');
+  });
+});
