@@ -5,8 +5,11 @@
  * one wild estimate cannot drag the result).
  */
 
+import { VantageError } from './errors.js';
+import type { NumericSpec } from './types.js';
+
 /** What a numeric question asks for; values are kept in the base unit of the kind. */
-export type NumericKind = 'count' | 'length' | 'area' | 'volume' | 'number';
+export type NumericKind = NumericSpec['kind'];
 
 /** The base unit each kind is stored in. */
 export const BASE_UNIT: Record<NumericKind, string> = {
@@ -159,4 +162,17 @@ export function formatNumeric(value: number, kind: NumericKind = 'number'): stri
   const digits = kind === 'count' ? 0 : Math.abs(value) >= 100 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
   const v = kind === 'count' ? String(Math.round(value)) : value.toFixed(digits);
   return unit ? `${v} ${unit}` : v;
+}
+
+/** Factor from a unit the question asks for to the base unit of its kind ("cm" → 0.01); "" → 1. */
+export function unitFactor(spec: NumericSpec): number {
+  if (!spec.unit) return 1;
+  const u = unitOf(spec.unit);
+  if (!u || u.kind !== spec.kind)
+    throw new VantageError(
+      'bad-question',
+      `unit "${spec.unit}" does not measure a ${spec.kind}`,
+      'use m, cm, mm, ft, in, m² or m³',
+    );
+  return u.factor;
 }

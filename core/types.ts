@@ -127,7 +127,16 @@ export interface Question {
   text: string;
   /** option texts without their letters; empty for free-form questions */
   options: string[];
-  /** ground truth letter, when known (evaluation only: never shown to a model) */
+  /** ground truth: a letter, or for a numeric question the number in `numeric.unit` (evaluation only: never shown to a model) */
   answer?: string;
   category?: string;
+  /** a question answered by a number (no options): what it counts or measures, and the unit asked for */
+  numeric?: NumericSpec;
+}
+
+/** What a numeric question measures (core/numeric.ts converts between units). */
+export interface NumericSpec {
+  kind: 'count' | 'length' | 'area' | 'volume' | 'number';
+  /** the unit the question asks for and the answer is written in: "", "m", "cm", "m²", … */
+  unit: string;
 }

@@ -5,7 +5,13 @@
  *
  *   {"id", "images": [path…], "depth": path, "intrinsics": path, "question", "options": [text…],
  *    "answer": letter, "category", "fixture"?: {"seed", "kind"},
- *    "scan"?: {"images": [path…], "depths": [path…], "trajectory": path}}
+ *    "scan"?: {"images": [path…], "depths": [path…], "trajectory": path},
+ *    "video"?: {"path", "depths"?: [path…], "trajectory"?: path}, "numeric"?: {"kind", "unit"}}
+ *
+ * `video` (instead of or besides `images`) is a clip the frames are sampled from; a procedural
+ * walk-through also gives every encoded frame's depth (16-bit PNG, mm) and camera path (as `scan`'s
+ * trajectory), so its lift is exact. `numeric` marks a question answered by a number: no options, and
+ * `answer` is the number in `numeric.unit` ("2.35" for metres, "49" for centimetres).
  *
  * Paths are relative to the JSONL file's folder. `fixture` (optional) names the procedural scene, so a
  * reader can rebuild it for oracle views; nothing else needs it. `scan` (optional) holds RGB-D frames
@@ -23,7 +29,7 @@ import type { Question } from '../types.js';
 export const NativeRecordSchema = z
   .object({
     id: z.string().min(1),
-    images: z.array(z.string().min(1)).min(1),
+    images: z.array(z.string().min(1)).default([]),
     depth: z.string().min(1).optional(),
     /** a path to a camera JSON, or a spec ("fov:60", "fx,fy,cx,cy"), or the numbers inline */
     intrinsics: z
@@ -43,6 +49,14 @@ export const NativeRecordSchema = z
     options: z.array(z.string()),
     answer: z.string().optional(),
     category: z.string().optional(),
+    video: z
+      .object({
+        path: z.string().min(1),
+        depths: z.array(z.string().min(1)).min(1).optional(),
+        trajectory: z.string().min(1).optional(),
+      })
+      .optional(),
+    numeric: z.object({ kind: z.enum(['count', 'length', 'area', 'volume', 'number']), unit: z.string() }).optional(),
     fixture: z.object({ seed: z.number().int().nonnegative(), kind: z.enum(['room', 'tabletop']) }).optional(),
     /** RGB-D frames from other positions, lifted with the reference photo and its depth, not shown to the model */
     scan: z
@@ -57,6 +71,17 @@ export const NativeRecordSchema = z
       })
       .optional(),
   })
+  .refine((r) => r.images.length > 0 || r.video !== undefined, {
+    message: 'a record needs images or a video',
+    path: ['images'],
+  })
+  .refine(
+    (r) => !r.numeric || (r.options.length === 0 && (r.answer === undefined || Number.isFinite(Number(r.answer)))),
+    {
+      message: 'a numeric question has no options and its answer is a number',
+      path: ['answer'],
+    },
+  )
   .refine((r) => !r.scan || r.depth !== undefined, {
     message: "scan frames need the reference photo's depth",
     path: ['depth'],
@@ -101,7 +126,7 @@ export async function readNativeJsonl(path: string): Promise<NativeRecord[]> {
       throw new VantageError(
         'bad-jsonl',
         `${path} line ${i + 1}: ${problems}`,
-        'fields: id, images (paths), depth?, intrinsics?, question, options, answer? (letter), category?, scan? {images, depths, trajectory}',
+        'fields: id, images (paths) or video {path, depths?, trajectory?}, depth?, intrinsics?, question, options, answer? (letter, or a number with numeric {kind, unit}), category?, scan? {images, depths, trajectory}',
       );
     }
     if (ids.has(r.data.id))
@@ -120,6 +145,12 @@ export async function readNativeJsonl(path: string): Promise<NativeRecord[]> {
         depths: rec.scan.depths.map(abs),
         trajectory: abs(rec.scan.trajectory),
       };
+    if (rec.video)
+      rec.video = {
+        path: abs(rec.video.path),
+        ...(rec.video.depths ? { depths: rec.video.depths.map(abs) } : {}),
+        ...(rec.video.trajectory ? { trajectory: abs(rec.video.trajectory) } : {}),
+      };
     out.push(rec);
   });
   if (!out.length)
@@ -129,5 +160,12 @@ export async function readNativeJsonl(path: string): Promise<NativeRecord[]> {
 
 /** The loop's Question of a record. */
 export function questionOfRecord(r: NativeRecord): Question {
-  return { id: r.id, text: r.question, options: r.options, answer: r.answer, category: r.category };
+  return {
+    id: r.id,
+    text: r.question,
+    options: r.options,
+    answer: r.answer,
+    category: r.category,
+    ...(r.numeric ? { numeric: r.numeric } : {}),
+  };
 }
