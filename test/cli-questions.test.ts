@@ -47,4 +47,26 @@ describe('vantage questions', () => {
       /--scan-frames 7/,
     );
   });
+
+  it('--video writes walk-through clips with VSI-Bench-style questions of the asked types', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'vantage-questions-'));
+    const r = await runQuestionsCommand({
+      count: 1,
+      seed: 2,
+      out,
+      video: true,
+      scenes: 1,
+      frames: 12,
+      categories: 'object_counting,object_size_estimation',
+    });
+    const recs = await readNativeJsonl(r.jsonl);
+    expect(recs.map((x) => x.category).sort()).toEqual(['object_counting', 'object_size_estimation']);
+    for (const rec of recs) {
+      expect(rec.video?.depths).toHaveLength(12);
+      expect(rec.numeric?.kind).toBeDefined();
+    }
+    await expect(runQuestionsCommand({ count: 1, seed: 1, out, video: true, categories: 'count' })).rejects.toThrow(
+      /unknown question types: count/,
+    );
+  });
 });

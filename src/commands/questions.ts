@@ -4,6 +4,8 @@ import { VantageError } from '../../core/errors.js';
 import { generateQuestions, type SpatialQuestion } from '../../fixtures/questions.js';
 import { writeQuestionSet } from '../../fixtures/dataset.js';
 import { SCAN_ORBITS } from '../../fixtures/scan.js';
+import { writeVideoQuestionSet } from '../../fixtures/video-set.js';
+import { VIDEO_QUESTION_TYPES, type VideoQuestionType } from '../../fixtures/walkthrough.js';
 
 /** Scan frames per scene unless told otherwise (as `vantage demo`): the hidden object is in the scene. */
 export const QUESTIONS_SCAN_FRAMES = 2;
@@ -21,11 +23,30 @@ export interface QuestionsCommandOptions {
    * 0 = the reference photo and its depth alone.
    */
   scanFrames?: number;
+  /** write VSI-Bench-style questions over procedural walk-through videos instead */
+  video?: boolean;
+  /** walk-through scenes with --video */
+  scenes?: number;
+  /** frames per walk-through clip with --video */
+  frames?: number;
 }
 
 export async function runQuestionsCommand(
   o: QuestionsCommandOptions,
 ): Promise<{ jsonl: string; scenes: number; questions: number }> {
+  if (o.video) {
+    const types = o.categories
+      ?.split(',')
+      .map((c) => c.trim())
+      .filter(Boolean) as VideoQuestionType[] | undefined;
+    return writeVideoQuestionSet(o.out, {
+      scenes: o.scenes ?? 2,
+      seed: o.seed,
+      ...(o.frames !== undefined ? { frames: o.frames } : {}),
+      ...(types?.length ? { types } : {}),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  }
   if (!Number.isInteger(o.count) || o.count < 1 || o.count > 10_000) {
     throw new VantageError('bad-option', `--count ${o.count} must be a whole number from 1 to 10000`);
   }
@@ -64,7 +85,13 @@ export function registerQuestionsCommand(program: Command): void {
     )
     .option('--count <n>', 'questions (categories balanced)', (v) => Number.parseInt(v, 10), 40)
     .option('--seed <n>', 'seed (same seed, same questions)', (v) => Number.parseInt(v, 10), 1)
-    .option('--categories <list>', `comma-separated subset of ${CATEGORIES.join(', ')}`)
+    .option(
+      '--categories <list>',
+      `comma-separated subset of ${CATEGORIES.join(', ')} (with --video: of ${VIDEO_QUESTION_TYPES.join(', ')})`,
+    )
+    .option('--video', 'VSI-Bench-style questions (all eight types) over procedural walk-through videos')
+    .option('--scenes <n>', 'walk-through scenes with --video', (v) => Number.parseInt(v, 10), 2)
+    .option('--frames <n>', 'frames per walk-through clip with --video (10 fps)', (v) => Number.parseInt(v, 10), 60)
     .option(
       '--scan-frames <n>',
       `RGB-D scan frames per scene from other positions, 0..${SCAN_ORBITS.length}, lifted with the photo by \`vantage eval\` but not shown to the model (0: the photo alone)`,
@@ -80,7 +107,11 @@ scan {images, depths, trajectory} (paths relative to the file). Every question i
 from the reference photo. \`vantage eval --format native\` lifts the scene from the photo plus the scan frames
 (as \`vantage demo\` does) and shows the model only the photo, so the loop's views can find what it hides.
 With --scan-frames 0 the scene is lifted from the one photo and the hidden object is not in the scene:
-only a model's round 0 is meaningful then.`,
+only a model's round 0 is meaningful then.
+
+With --video: per scene an H.264 walk-through (a pan, then an arc about the objects), every frame's
+depth and the camera path; records carry video {path, depths, trajectory} and numeric questions
+(counts, distances in m, sizes in cm, room area in m²) carry numeric {kind, unit} with no options.`,
     )
     .action(async (opts) => {
       const r = await runQuestionsCommand(opts);
