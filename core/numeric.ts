@@ -1,8 +1,8 @@
 /**
  * Numeric answers (counts, distances, sizes, areas): reading a number with its unit out of a reply,
  * converting it to the question's unit, the benchmark metric (VSI-Bench's Mean Relative Accuracy) and
- * the fusion of several estimates (a weighted median in log space, so 1 m and 4 m average to 2 m, and
- * one wild estimate cannot drag the result).
+ * the fusion of several estimates (a weighted median in log space, so 1 m and 4 m meet at 2 m, and
+ * one wild estimate cannot drag the result far).
  */
 
 import { VantageError } from './errors.js';
@@ -129,9 +129,12 @@ export interface WeightedEstimate {
 }
 
 /**
- * Weighted median in log space of positive estimates: the value where half the weight lies below.
- * Non-positive or non-finite estimates and non-positive weights are ignored; with none left, undefined.
- * Exact for hand checks: {1 (w 1), 4 (w 1)} → 2 (the geometric midpoint of the two middle values).
+ * Weighted median in log space of positive estimates. Each sorted estimate sits at the middle of its
+ * share of the total weight (c_i = (w_1 + … + w_{i−1} + w_i / 2) / W); the median is read at 0.5,
+ * interpolated in log space between the two estimates around it (clamped to the ends). So it moves
+ * smoothly as a view adds evidence, yet one wild estimate only nudges it. Non-positive or non-finite
+ * estimates and non-positive weights are ignored; with none left, undefined. Hand checks:
+ * {1, 4} equal weights → 2; {1, 2, 100} → 2; {2 (w 1), 2.5 (w 0.7)} → 2 · 1.25^0.412 ≈ 2.19.
  */
 export function fuseEstimates(estimates: WeightedEstimate[]): number | undefined {
   const xs = estimates
@@ -141,13 +144,17 @@ export function fuseEstimates(estimates: WeightedEstimate[]): number | undefined
   if (!xs.length) return undefined;
   const total = xs.reduce((s, e) => s + e.w, 0);
   let acc = 0;
-  for (let i = 0; i < xs.length; i++) {
-    acc += xs[i].w;
-    // exactly half the weight below: the midpoint (in log space) of this value and the next
-    if (Math.abs(acc - total / 2) <= 1e-12 * total && i + 1 < xs.length) return Math.exp((xs[i].l + xs[i + 1].l) / 2);
-    if (acc > total / 2) return xs[i].v;
-  }
-  return xs[xs.length - 1].v;
+  const c = xs.map((e) => {
+    const mid = (acc + e.w / 2) / total;
+    acc += e.w;
+    return mid;
+  });
+  if (0.5 <= c[0]) return xs[0].v;
+  if (0.5 >= c[c.length - 1]) return xs[xs.length - 1].v;
+  const k = c.findIndex((ci) => ci >= 0.5);
+  if (Math.abs(c[k] - 0.5) < 1e-12) return xs[k].v;
+  const t = (0.5 - c[k - 1]) / (c[k] - c[k - 1]);
+  return Math.exp(xs[k - 1].l + t * (xs[k].l - xs[k - 1].l));
 }
 
 /** |b − a| / |a|: the relative change the adaptive stop compares with its tolerance. */
@@ -175,4 +182,15 @@ export function unitFactor(spec: NumericSpec): number {
       'use m, cm, mm, ft, in, m² or m³',
     );
   return u.factor;
+}
+
+/**
+ * A reply's number in the unit the question asks for: "80 cm" → 0.8 for a question in metres, 80 for
+ * one in centimetres; a bare number is taken in the question's unit. Undefined when there is none.
+ */
+export function numericAnswer(reply: string, spec: NumericSpec): number | undefined {
+  const p = parseNumericAnswer(reply);
+  if (!p) return undefined;
+  if (p.kind === undefined || p.kind !== spec.kind) return p.raw;
+  return p.value / unitFactor(spec);
 }

@@ -27,12 +27,28 @@ export const questionTemplates = {
   count: () => 'How many objects are there in the scene (not counting the floor and walls)?',
 };
 
+/**
+ * VSI-Bench's measurement questions in the benchmark's own wording (fixtures/walkthrough.ts writes
+ * them; the perceiver parses distance and size back). Answers: metres, centimetres, a count, m².
+ */
+export const measureTemplates = {
+  distance: (a: string, b: string) =>
+    `Measuring from the closest point of each object, what is the direct distance between the ${a} and the ${b} (in meters)?`,
+  size: (a: string) =>
+    `What is the length of the longest dimension (length, width, or height) of the ${a}, measured in centimeters?`,
+  countOf: (plural: string) => `How many ${plural} are in this room?`,
+  roomSize: () =>
+    'What is the size of this room (in square meters)? If multiple rooms are shown, estimate the size of the combined space.',
+};
+
 /** A question as the perceiver understands it: the objects it names, by palette colour. */
 export type ParsedQuestion =
   | { kind: 'hidden-behind'; occluder: string }
   | { kind: 'left-right'; a: string; b: string; c: string }
   | { kind: 'front-behind'; a: string; b: string }
   | { kind: 'count' }
+  | { kind: 'distance'; a: string; b: string }
+  | { kind: 'size'; a: string }
   | { kind: 'unknown' };
 
 const COLOR_WORDS = OBJECT_PALETTE.map((c) => c.name);
@@ -64,6 +80,16 @@ export function parseQuestionText(text: string): ParsedQuestion {
     if (a && b) return { kind: 'front-behind', a, b };
   }
   if (/how many objects are there/.test(t)) return { kind: 'count' };
+  m = t.match(new RegExp(`direct distance between ${OBJ} and ${OBJ}\\s*\\(`));
+  if (m) {
+    const [a, b] = [colorOfPhrase(m[1]), colorOfPhrase(m[2])];
+    if (a && b) return { kind: 'distance', a, b };
+  }
+  m = t.match(new RegExp(`longest dimension \\(length, width, or height\\) of ${OBJ},`));
+  if (m) {
+    const a = colorOfPhrase(m[1]);
+    if (a) return { kind: 'size', a };
+  }
   return { kind: 'unknown' };
 }
 

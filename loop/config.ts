@@ -36,7 +36,7 @@ export const LOOP_DEFAULTS: LoopConfig = {
   width: RENDER_DEFAULTS.width,
   height: RENDER_DEFAULTS.height,
   fusion: 'loglinear',
-  stop: { policy: 'adaptive', stableRounds: 1, marginTau: 0.2 },
+  stop: { policy: 'adaptive', stableRounds: 1, marginTau: 0.2, relativeTolerance: 0.05 },
   imageBudget: 4,
 };
 
@@ -58,6 +58,7 @@ export const LoopConfigInputSchema = z
         policy: z.enum(['adaptive', 'fixed']).optional(),
         stableRounds: z.number().int().min(1).max(20).optional(),
         marginTau: z.number().min(0).max(1).optional(),
+        relativeTolerance: z.number().min(0).max(10).optional(),
         tokenBudget: z.number().int().positive().optional(),
         secondsBudget: z.number().positive().optional(),
       })
@@ -78,7 +79,7 @@ export function loopConfigFrom(input: unknown = {}, base: LoopConfig = LOOP_DEFA
       'bad-config',
       `invalid loop configuration: ${problems}`,
       'keys: model, maxRounds, poseFormat (orbit|ego|preset|language), render (points|gaussians), holes (mark|fill|none), ' +
-        'width, height, fusion (loglinear|vote|last), stop {policy, stableRounds, marginTau, tokenBudget, secondsBudget}, imageBudget',
+        'width, height, fusion (loglinear|vote|last), stop {policy, stableRounds, marginTau, relativeTolerance, tokenBudget, secondsBudget}, imageBudget',
     );
   }
   const u = r.data;

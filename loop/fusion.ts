@@ -16,6 +16,7 @@
 import type { FusionPolicy, OptionDist, RoundRecord } from './types.js';
 import { FUSION_DEFAULTS } from './config.js';
 import { VantageError } from '../core/errors.js';
+import { fuseEstimates } from '../core/numeric.js';
 
 /** The options a distribution ranges over: the given letters, or (free-form answers) the keys seen. */
 function supportOf(dists: OptionDist[], keys: string[]): string[] {
@@ -174,4 +175,15 @@ export function roundWeight(
   else w = Math.min(1, Math.max(0, Number.isFinite(r.view.coverage) ? r.view.coverage : 0));
   if (opts.byConfidence) w *= Math.min(1, Math.max(0, Number.isFinite(r.answer.confidence) ? r.answer.confidence : 0));
   return w;
+}
+
+/**
+ * Numeric questions: the rounds' estimates pooled into one (core/numeric.ts fuseEstimates, a weighted
+ * median in log space), each with its round weight. Fusion policies do not apply: a median already
+ * resists the one wild view a product or a vote would not. Undefined until some round gave a number.
+ */
+export function fuseNumeric(rounds: { value?: number; weight: number }[]): number | undefined {
+  return fuseEstimates(
+    rounds.filter((r) => r.value !== undefined).map((r) => ({ value: r.value!, weight: cleanWeight(r.weight) })),
+  );
 }

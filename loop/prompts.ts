@@ -199,6 +199,10 @@ export interface PromptImage {
 
 /** "A) red box" lines, or a note that the question is free-form. */
 export function optionLines(question: Question): string {
+  if (question.numeric)
+    return question.numeric.unit
+      ? `No options: answer with a number in ${question.numeric.unit}.`
+      : 'No options: answer with a number.';
   if (!question.options.length) return 'No options: answer with a short phrase.';
   const ls = letters(question.options.length);
   return question.options.map((o, i) => `${ls[i]}) ${o}`).join('\n');
@@ -243,9 +247,11 @@ export function answererMessages(p: AnswererPromptInput): ChatMessage[] {
     FRAME_CONVENTIONS,
     unknownPixelsText(p.holes),
     'Reply with one JSON object: {"choice": ..., "confidence": ..., "rationale": ...}.',
-    multiple
-      ? '"choice" is the letter of one option; "confidence" is 0..1, how likely that option is right;'
-      : '"choice" is a short answer; "confidence" is 0..1, how likely it is right;',
+    p.question.numeric
+      ? `"choice" is the number alone${p.question.numeric.unit ? ` in ${p.question.numeric.unit}` : ''} (e.g. "2.5"); "confidence" is 0..1, how close you think it is;`
+      : multiple
+        ? '"choice" is the letter of one option; "confidence" is 0..1, how likely that option is right;'
+        : '"choice" is a short answer; "confidence" is 0..1, how likely it is right;',
     '"rationale" says briefly what you saw in which image. If the images cannot settle it, give your best',
     'guess with a low confidence.',
   ].join('\n');

@@ -33,7 +33,7 @@ import type {
   Trace,
   ViewRecord,
 } from './types.js';
-import { fusePosterior, roundWeight, topChoice } from './fusion.js';
+import { fuseNumeric, fusePosterior, roundWeight, topChoice } from './fusion.js';
 import { stopDecision, type StopState } from './stop.js';
 import { originalCaption, viewCaption } from './prompts.js';
 import { fallbackPose, forcedPose, poseProblems } from './pose-choice.js';
@@ -379,6 +379,7 @@ function stopState(run: Run): StopState {
     maxRounds: run.config.maxRounds,
     fusedChoices: rounds.map((r) => r.fusedChoice),
     margins: rounds.map((r) => r.margin),
+    ...(run.input.question.numeric ? { fusedValues: rounds.map((r) => r.fusedValue) } : {}),
     modelSaidStop: false,
     tokensUsed: rounds.reduce((a, r) => a + r.calls.reduce((b, c) => b + c.promptTokens + c.completionTokens, 0), 0),
     msUsed: performance.now() - run.t0,
@@ -393,6 +394,17 @@ async function recordRound(run: Run, r: Omit<RoundRecord, 'posterior' | 'fusedCh
   const partial = { ...r, posterior: {}, fusedChoice: '', margin: 0 } as RoundRecord;
   run.rounds.push(partial);
   const evidence = anyEvidence(run);
+  if (run.input.question.numeric) {
+    // numbers are pooled by a weighted median, not by a distribution over options
+    const value = fuseNumeric(run.rounds.map((x) => ({ value: x.answer.value, weight: roundWeight(x) })));
+    partial.fusedValue = value;
+    partial.fusedChoice = value === undefined ? '' : String(value);
+    run.log(
+      `round ${r.round}${r.view ? ` [${r.view.caption}]` : ''}: ${r.failed ? `failed: ${r.failed}` : `estimate ${r.answer.choice || '—'} → fused ${partial.fusedChoice || '—'}`}`,
+    );
+    await callOnRound(run, partial);
+    return;
+  }
   const posterior = evidence
     ? fusePosterior(
         config.fusion,
@@ -408,12 +420,15 @@ async function recordRound(run: Run, r: Omit<RoundRecord, 'posterior' | 'fusedCh
     ? `failed: ${r.failed}`
     : `answer ${r.answer.choice || '—'} → fused ${top.choice || '—'} (p=${(posterior[top.choice] ?? 0).toFixed(2)})`;
   run.log(`round ${r.round}${r.view ? ` [${r.view.caption}]` : ''}: ${what}`);
-  if (run.hooks.onRound) {
-    try {
-      await run.hooks.onRound(partial, traceOf(run));
-    } catch (e) {
-      run.log(`onRound hook failed: ${messageOf(e)}`);
-    }
+  await callOnRound(run, partial);
+}
+
+async function callOnRound(run: Run, round: RoundRecord): Promise<void> {
+  if (!run.hooks.onRound) return;
+  try {
+    await run.hooks.onRound(round, traceOf(run));
+  } catch (e) {
+    run.log(`onRound hook failed: ${messageOf(e)}`);
   }
 }
 
@@ -423,7 +438,13 @@ function traceOf(run: Run): Trace {
   const { scene } = input;
   const last = rounds[rounds.length - 1];
   const posterior = last?.posterior ?? uniformDist(keys);
-  const top = anyEvidence(run) ? topChoice(posterior) : { choice: '', probability: 0 };
+  const numeric = input.question.numeric ? last?.fusedValue : undefined;
+  const top =
+    numeric !== undefined
+      ? { choice: String(numeric), probability: 0 }
+      : anyEvidence(run) && !input.question.numeric
+        ? topChoice(posterior)
+        : { choice: '', probability: 0 };
   const calls = rounds.flatMap((r) => r.calls);
   return {
     version: 1,
@@ -442,6 +463,7 @@ function traceOf(run: Run): Trace {
       posterior,
       stopReason: run.stopReason ?? 'error',
       rounds: rounds.length,
+      ...(numeric !== undefined ? { value: numeric } : {}),
     },
     totals: {
       promptTokens: calls.reduce((a, c) => a + c.promptTokens, 0),

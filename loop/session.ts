@@ -50,8 +50,10 @@ export interface SessionResult {
   choice: string;
   /** the option text of the choice (multiple choice) */
   option?: string;
-  /** posterior probability of the choice */
+  /** posterior probability of the choice (0 for numeric questions, which have no distribution) */
   probability: number;
+  /** numeric questions: the fused estimate in the question's unit */
+  value?: number;
   posterior: OptionDist;
   stopReason: StopReason;
   /** rounds run, round 0 (the original image alone) included */
@@ -78,6 +80,7 @@ export async function runSession(input: LoopInput, o: SessionOptions): Promise<S
     choice: trace.final.choice,
     ...(options.length && idx >= 0 && idx < options.length ? { option: options[idx] } : {}),
     probability: trace.final.probability,
+    ...(trace.final.value !== undefined ? { value: trace.final.value } : {}),
     posterior: trace.final.posterior,
     stopReason: trace.final.stopReason,
     rounds: trace.final.rounds,

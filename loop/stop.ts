@@ -9,14 +9,20 @@
  * - adaptive: stop when the fused answer has been the same for the last `stableRounds` rounds (it
  *   appeared at round − k and did not change since) and the posterior margin p1 − p2 ≥ `marginTau`
  *   now; stableRounds = 0 lets the loop stop at round 0 when the prior is already sure. Also stop
- *   when the controller itself says it has seen enough.
+ *   when the controller itself says it has seen enough. For numeric questions "the same" means the
+ *   fused estimate moved by at most `relativeTolerance` (default 5 %) in each of those rounds (there is
+ *   no margin).
  * - fixed: always run to maxRounds (the model's stop and stability are ignored), for ablations.
  * - both: hard budgets on rounds, tokens and seconds end the loop whatever the policy.
  *
  * When several reasons hold at once, the one reported is the first of: stable, model-stop,
  * max-rounds / fixed-rounds, token-budget, time-budget — what the answer did before what ran out.
  */
+import { relativeChange } from '../core/numeric.js';
 import type { LoopConfig, StopReason } from './types.js';
+
+/** Used when a config predates `relativeTolerance`. */
+const DEFAULT_RELATIVE_TOLERANCE = 0.05;
 
 export interface StopState {
   /** the round just completed (0 = the prior, from the original image alone) */
@@ -27,6 +33,8 @@ export interface StopState {
   fusedChoices: string[];
   /** posterior margin p1 − p2 after each round so far, index = round */
   margins: number[];
+  /** numeric questions: fused estimate after each round so far (undefined: none yet) */
+  fusedValues?: (number | undefined)[];
   /** the controller answered "stop" instead of asking for another view */
   modelSaidStop: boolean;
   /** prompt + completion tokens spent so far */
@@ -44,6 +52,18 @@ function stableFor(choices: string[], round: number, k: number): boolean {
   return true;
 }
 
+/** The fused estimate has moved by at most `tol` (relative) in each of the last k rounds. */
+function numericStableFor(values: (number | undefined)[], round: number, k: number, tol: number): boolean {
+  if (round - k < 0 || round >= values.length) return false;
+  const now = values[round];
+  if (now === undefined) return false;
+  for (let r = round - k; r < round; r++) {
+    const v = values[r];
+    if (v === undefined || relativeChange(v, values[r + 1] ?? v) > tol) return false;
+  }
+  return true;
+}
+
 /** Why the loop should stop after this round, or undefined to look again. */
 export function stopDecision(cfg: LoopConfig['stop'], s: StopState): StopReason | undefined {
   const fixed = cfg.policy === 'fixed';
@@ -51,7 +71,10 @@ export function stopDecision(cfg: LoopConfig['stop'], s: StopState): StopReason 
     const k = Math.max(0, Math.floor(Number.isFinite(cfg.stableRounds) ? cfg.stableRounds : 0));
     const tau = Number.isFinite(cfg.marginTau) ? cfg.marginTau : 0;
     const margin = s.margins[s.round];
-    if (stableFor(s.fusedChoices, s.round, k) && typeof margin === 'number' && margin >= tau) return 'stable';
+    if (s.fusedValues) {
+      const tol = Number.isFinite(cfg.relativeTolerance) ? cfg.relativeTolerance! : DEFAULT_RELATIVE_TOLERANCE;
+      if (numericStableFor(s.fusedValues, s.round, k, tol)) return 'stable';
+    } else if (stableFor(s.fusedChoices, s.round, k) && typeof margin === 'number' && margin >= tau) return 'stable';
     if (s.modelSaidStop) return 'model-stop';
   }
   if (s.round >= s.maxRounds) return fixed ? 'fixed-rounds' : 'max-rounds';

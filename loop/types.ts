@@ -20,6 +20,8 @@ export interface Answer {
   distSource: 'logprobs' | 'self-report' | 'uniform-fallback';
   /** the model said it cannot tell from what it sees */
   cannotTell?: boolean;
+  /** numeric questions: the estimate in the question's unit (`choice` holds it as text) */
+  value?: number;
 }
 
 /** The controller's request for the next view, or its decision to stop. */
@@ -79,6 +81,8 @@ export interface RoundRecord {
   failed?: string;
   /** the weight this round carried in fusion (round 0: 1; a view: its coverage, …), when recorded */
   fusionWeight?: number;
+  /** numeric questions: the fused estimate after this round (weighted log-space median), question's unit */
+  fusedValue?: number;
 }
 
 export type FusionPolicy = 'loglinear' | 'vote' | 'last';
@@ -98,6 +102,8 @@ export interface LoopConfig {
     policy: 'adaptive' | 'fixed';
     stableRounds: number;
     marginTau: number;
+    /** numeric questions: stable when the fused estimate moved by at most this share (0.05 = 5 %) */
+    relativeTolerance?: number;
     tokenBudget?: number;
     secondsBudget?: number;
   };
@@ -118,7 +124,15 @@ export interface Trace {
   up: [number, number, number];
   pivot: [number, number, number];
   rounds: RoundRecord[];
-  final: { choice: string; probability: number; posterior: OptionDist; stopReason: StopReason; rounds: number };
+  final: {
+    choice: string;
+    probability: number;
+    posterior: OptionDist;
+    stopReason: StopReason;
+    rounds: number;
+    /** numeric questions: the fused estimate in the question's unit */
+    value?: number;
+  };
   totals: { promptTokens: number; completionTokens: number; calls: number; ms: number };
 }
 

@@ -5,6 +5,7 @@ import {
   formatNumeric,
   fuseEstimates,
   meanRelativeAccuracy,
+  numericAnswer,
   numericAnswerIn,
   parseNumericAnswer,
   relativeChange,
@@ -25,6 +26,14 @@ describe('reading a number and its unit', () => {
     expect(parseNumericAnswer('There are three.')).toEqual({ value: 3, raw: 3, unit: '' });
     expect(parseNumericAnswer('3 chairs')).toEqual({ value: 3, raw: 3, unit: '' });
     expect(parseNumericAnswer('no idea')).toBeUndefined();
+  });
+  it('answers in the unit the question asks for', () => {
+    expect(numericAnswer('80 cm', { kind: 'length', unit: 'm' })).toBeCloseTo(0.8, 12);
+    expect(numericAnswer('0.8 m', { kind: 'length', unit: 'cm' })).toBeCloseTo(80, 12);
+    expect(numericAnswer('80', { kind: 'length', unit: 'cm' })).toBe(80);
+    expect(numericAnswer('3', { kind: 'count', unit: '' })).toBe(3);
+    expect(numericAnswer('not sure', { kind: 'count', unit: '' })).toBeUndefined();
+    expect(() => numericAnswer('3 m', { kind: 'length', unit: 'kg' })).toThrow(/does not measure a length/);
   });
   it('a unit of another kind is not a unit for the question', () => {
     expect(numericAnswerIn('5 in the room', 'count')).toBe(5);
@@ -85,6 +94,16 @@ describe('fusing estimates', () => {
       ]),
     ).toBeUndefined();
     expect(fuseEstimates([{ value: 7, weight: 0.2 }])).toBe(7);
+    // a lighter second estimate pulls part of the way: centres 0.294 and 0.794, t = 0.412
+    expect(
+      fuseEstimates([
+        { value: 2, weight: 1 },
+        { value: 2.5, weight: 0.7 },
+      ]),
+    ).toBeCloseTo(2 * 1.25 ** ((0.5 - 0.5 / 1.7) / 0.5), 12);
+    // one wild estimate among many only nudges it
+    const many = [1.9, 2, 2.1, 2, 1.95].map((value) => ({ value, weight: 1 }));
+    expect(fuseEstimates([...many, { value: 1000, weight: 1 }])).toBeLessThan(2.1);
   });
   it('relative change and formatting', () => {
     expect(relativeChange(2, 2.2)).toBeCloseTo(0.1, 12);

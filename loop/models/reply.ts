@@ -5,6 +5,7 @@
  */
 import type { Question } from '../../core/types.js';
 import { letterOfReply, letters } from '../../core/options.js';
+import { numericAnswer } from '../../core/numeric.js';
 import type { Answer, OptionDist } from '../types.js';
 import { normalizeDist } from '../fusion.js';
 import type { AnswerReply } from '../prompts.js';
@@ -25,6 +26,19 @@ export function answerFromReply(reply: AnswerReply, question: Question, optionPr
   const keys = letters(question.options.length);
   const confidence = normalizeConfidence(reply.confidence);
   const rationale = String(reply.rationale ?? '');
+  if (question.numeric) {
+    const value = numericAnswer(String(reply.choice ?? ''), question.numeric);
+    return value === undefined
+      ? {
+          choice: '',
+          confidence: 0,
+          dist: {},
+          distSource: 'uniform-fallback',
+          cannotTell: true,
+          rationale: `the reply "${String(reply.choice).slice(0, 40)}" holds no number. ${rationale}`,
+        }
+      : { choice: String(value), value, confidence, rationale, dist: {}, distSource: 'self-report' };
+  }
   if (!keys.length) {
     const choice = String(reply.choice ?? '').trim();
     const key = choice.toLowerCase();

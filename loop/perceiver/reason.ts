@@ -21,6 +21,7 @@ import {
 } from '../../core/question-templates.js';
 import { answerCount, answerFrontBehind, answerHiddenBehind, answerLeftRight, type Reasoned } from './answer.js';
 import { chooseNextPose } from './pose.js';
+import { answerMeasure } from './measure.js';
 
 export const PERCEIVER_LABEL = 'builtin:perceiver (deterministic pixel perceiver — not an LLM)';
 
@@ -63,6 +64,10 @@ function reason(
 ): { reasoned: Reasoned; analyses: ViewAnalysis[]; objects: Map<string, ObjectEstimate> } {
   const analyses = views.map((v, i) => analyseView(v, i));
   const parsed = parseQuestionText(question.text);
+  if (question.numeric) {
+    const objects = fuseObservations(analyses);
+    return { reasoned: answerMeasure(parsed, question.numeric, { analyses, objects }), analyses, objects };
+  }
   const freeForm = question.options.length === 0 ? freeFormOptions(parsed) : undefined;
   const options = (freeForm ?? question.options).map(parseOptionText);
   const objects = fuseObservations(analyses);
