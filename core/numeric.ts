@@ -194,3 +194,43 @@ export function numericAnswer(reply: string, spec: NumericSpec): number | undefi
   if (p.kind === undefined || p.kind !== spec.kind) return p.raw;
   return p.value / unitFactor(spec);
 }
+
+/** "--unit" values: a unit word ("m", "cm", "m²", "ft"…) or "count". */
+export function parseNumericSpec(unit: string): NumericSpec {
+  const u = unit.trim();
+  if (/^(count|number|n)$/i.test(u)) return { kind: 'count', unit: '' };
+  const known = unitOf(u);
+  if (!known)
+    throw new VantageError(
+      'bad-option',
+      `unknown unit "${unit}"`,
+      'use count, m, cm, mm, ft, in, m² (or m2) or m³ (or m3)',
+    );
+  const canonical = u.replace(/\^?2$/, '²').replace(/\^?3$/, '³');
+  return { kind: known.kind, unit: canonical };
+}
+
+/**
+ * The numeric spec a question without options asks for, read off its text: "how many" → a count;
+ * square metres → an area; centimetres → a length in cm; metres, or "how far / how long / how tall /
+ * distance" → a length in m. Undefined for other free-form questions (answered with a phrase).
+ */
+export function inferNumericSpec(text: string): NumericSpec | undefined {
+  const t = text.toLowerCase();
+  if (/square\s+met(?:er|re)s?|\bm²|\bm\^?2\b|\bsq\.?\s*m\b/.test(t)) return { kind: 'area', unit: 'm²' };
+  if (/\bcentimet(?:er|re)s?\b|\(\s*cm\s*\)|\bin cm\b/.test(t)) return { kind: 'length', unit: 'cm' };
+  if (/\bmet(?:er|re)s?\b|\(\s*m\s*\)|\bhow (?:far|long|tall|wide|high|deep)\b|\bdistance\b/.test(t))
+    return { kind: 'length', unit: 'm' };
+  if (/^\s*how many\b/.test(t)) return { kind: 'count', unit: '' };
+  return undefined;
+}
+
+/** A question's numeric spec: given explicitly (a unit word), else inferred when it has no options. */
+export function numericSpecFor(text: string, options: string[], unit?: string): NumericSpec | undefined {
+  if (unit !== undefined && unit !== '') {
+    if (options.length)
+      throw new VantageError('bad-option', 'a numeric question (--unit) takes no options', 'drop --options or --unit');
+    return parseNumericSpec(unit);
+  }
+  return options.length ? undefined : inferNumericSpec(text);
+}

@@ -18,6 +18,7 @@ import { VantageError } from '../core/errors.js';
 import { INPUT_LIMITS } from '../core/config.js';
 import { fitIntrinsics } from '../core/camera.js';
 import { optionTexts } from '../core/options.js';
+import { numericSpecFor } from '../core/numeric.js';
 import {
   c2wFromPose,
   clampPose,
@@ -305,6 +306,11 @@ export function questionOf(question: string | Question, options?: string[]): Que
     typeof question === 'string'
       ? { text: question.trim(), options: optionTexts(options) }
       : { ...question, text: String(question?.text ?? '').trim(), options: optionTexts(question?.options ?? options) };
+  // a question without options that asks for a number ("how many", "(in metres)") is answered with one
+  if (!q.numeric) {
+    const numeric = numericSpecFor(q.text, q.options);
+    if (numeric) q.numeric = numeric;
+  }
   if (!q.text)
     throw new VantageError(
       'bad-question',

@@ -17,6 +17,7 @@ import { boxDistance } from '../fixtures/walkthrough.js';
 import { loopInputOf, runSession } from '../loop/session.js';
 import { createModel } from '../loop/models/create.js';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
+import { askJson, askSummary, runAsk } from '../src/commands/ask.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { isControllerRequest, testConfig, W, H } from './loop-helpers.js';
 
@@ -140,5 +141,35 @@ describe('numeric questions with an MLLM at a local endpoint', () => {
     expect(r.trace.rounds[0].answer).toMatchObject({ choice: '', cannotTell: true, distSource: 'uniform-fallback' });
     expect(r.trace.rounds[0].fusedValue).toBeUndefined();
     expect(r.value).toBe(3);
+  });
+});
+
+describe('vantage ask with a numeric question', () => {
+  it('reads the unit off the question, prints the number and the estimates', async () => {
+    const r = await runAsk({
+      fixture: 'room',
+      question: 'How many objects are there in the scene (not counting the floor and walls)?',
+      model: 'builtin:perceiver',
+      rounds: 1,
+      stop: 'fixed',
+      size: `${W}x${H}`,
+      render: 'points',
+      renderer: 'reference',
+      out: join(dir, 'ask-count'),
+    });
+    expect(r.trace.question.numeric).toEqual({ kind: 'count', unit: '' });
+    const text = askSummary(r);
+    expect(text).toMatch(new RegExp(`^answer: ${r.value}$`, 'm'));
+    expect(text).toMatch(/^estimates: \d+(\.\d+)?, \d+(\.\d+)? \(fused by a weighted median\)$/m);
+    expect(askJson(r)).toMatchObject({ value: r.value, unit: '' });
+  });
+
+  it('--unit forces a numeric answer and refuses options with it', async () => {
+    await expect(
+      runAsk({ fixture: 'room', question: 'How big?', options: ['1', '2'], unit: 'm', model: 'builtin:perceiver' }),
+    ).rejects.toThrow(/takes no options/);
+    await expect(
+      runAsk({ fixture: 'room', question: 'How big?', unit: 'kg', model: 'builtin:perceiver' }),
+    ).rejects.toThrow(/unknown unit "kg"/);
   });
 });

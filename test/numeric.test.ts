@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   MRA_THRESHOLDS,
   formatNumeric,
+  inferNumericSpec,
+  numericSpecFor,
+  parseNumericSpec,
   fuseEstimates,
   meanRelativeAccuracy,
   numericAnswer,
@@ -111,5 +114,27 @@ describe('fusing estimates', () => {
     expect(formatNumeric(2.345, 'length')).toBe('2.35 m');
     expect(formatNumeric(3.6, 'count')).toBe('4');
     expect(formatNumeric(123.45, 'area')).toBe('123.5 m²');
+  });
+});
+
+describe('which questions are numeric', () => {
+  it('reads the unit off the question text', () => {
+    expect(inferNumericSpec('How far is the chair from the table (in metres)?')).toEqual({ kind: 'length', unit: 'm' });
+    expect(
+      inferNumericSpec('What is the length of the longest dimension of the sofa, measured in centimeters?'),
+    ).toEqual({
+      kind: 'length',
+      unit: 'cm',
+    });
+    expect(inferNumericSpec('What is the size of this room (in square meters)?')).toEqual({ kind: 'area', unit: 'm²' });
+    expect(inferNumericSpec('How many chair(s) are in this room?')).toEqual({ kind: 'count', unit: '' });
+    expect(inferNumericSpec('What colour is the mug?')).toBeUndefined();
+  });
+  it('an explicit unit wins; options make it multiple choice', () => {
+    expect(numericSpecFor('What colour?', [], 'ft')).toEqual({ kind: 'length', unit: 'ft' });
+    expect(numericSpecFor('How many?', ['3', '4'])).toBeUndefined();
+    expect(() => numericSpecFor('How many?', ['3', '4'], 'count')).toThrow(/takes no options/);
+    expect(parseNumericSpec('m2')).toEqual({ kind: 'area', unit: 'm²' });
+    expect(() => parseNumericSpec('kg')).toThrow(/unknown unit "kg"/);
   });
 });

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { Question, Renderer } from '../../core/types.js';
 import { VantageError } from '../../core/errors.js';
 import { optionTexts } from '../../core/options.js';
+import { numericSpecFor } from '../../core/numeric.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { parseSize } from '../../synth/scene-source.js';
 import {
@@ -30,6 +31,8 @@ export type AskOptions = SceneSource & AskSettings;
 export interface AskSettings {
   question: string;
   options?: string[];
+  /** the unit of a numeric answer ("m", "cm", "m²", "count"…); inferred from the question when it has no options */
+  unit?: string;
   model?: string;
   rounds?: number;
   out?: string;
@@ -119,7 +122,10 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
   if (!o.question?.trim())
     throw new VantageError('bad-option', 'no question given', 'pass --question "Is the mug left of the vase?"');
   const settings = await askLoopSettings(o);
-  const question: Question = { text: o.question.trim(), options: optionTexts(o.options) };
+  const text = o.question.trim();
+  const options = optionTexts(o.options);
+  const numeric = numericSpecFor(text, options, o.unit);
+  const question: Question = { text, options, ...(numeric ? { numeric } : {}) };
   if (question.options.length === 1) {
     throw new VantageError(
       'bad-option',
@@ -166,11 +172,20 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
 
 /** The answer as the CLI prints it. */
 export function askSummary(r: AskResult): string {
-  const answer = r.choice ? `${r.choice}${r.option ? `) ${r.option}` : ''}` : '(no answer)';
+  const numeric = r.trace.question.numeric;
+  const answer =
+    numeric && r.value !== undefined
+      ? `${Number(r.value.toPrecision(4))}${numeric.unit ? ` ${numeric.unit}` : ''}`
+      : r.choice
+        ? `${r.choice}${r.option ? `) ${r.option}` : ''}`
+        : '(no answer)';
   const failed = r.trace.rounds.find((x) => x.failed)?.failed;
+  const estimates = r.trace.rounds.map((x) => x.answer.value).filter((v) => v !== undefined);
   return [
     `answer: ${answer}`,
-    `probability: ${r.probability.toFixed(3)}`,
+    numeric
+      ? `estimates: ${estimates.join(', ') || 'none'} (fused by a weighted median)`
+      : `probability: ${r.probability.toFixed(3)}`,
     `model: ${r.model}`,
     `rounds: ${r.rounds} (stopped: ${describeStopReason(r.stopReason, r.trace.config.stop)})`,
     ...(failed ? [`error: ${failed}`] : []),
@@ -184,6 +199,8 @@ export function askJson(r: AskResult): object {
     choice: r.choice,
     option: r.option ?? null,
     probability: r.probability,
+    value: r.value ?? null,
+    unit: r.trace.question.numeric?.unit ?? null,
     posterior: r.trace.final.posterior,
     stopReason: r.stopReason,
     rounds: r.rounds,
@@ -206,7 +223,11 @@ export function registerAskCommand(program: Command): void {
     .requiredOption('--question <text>', 'the question, e.g. "Is the mug left of the vase, seen from the door?"')
     .option(
       '--options <text...>',
-      'answer options, e.g. "A) left" "B) right" (letters optional); none = free-form answer',
+      'answer options, e.g. "A) left" "B) right" (letters optional); none = free-form answer, or a number when the question asks for one',
+    )
+    .option(
+      '--unit <unit>',
+      'a numeric answer in this unit: count, m, cm, mm, ft, in, m² (default: read off the question, e.g. "(in metres)", "how many")',
     )
     .option(
       '--model <name>',
@@ -272,6 +293,7 @@ human shows each view and reads your answer; any other name is sent to the OpenA
           ...sceneSourceFromCli(opts),
           question: opts.question,
           options: opts.options,
+          unit: opts.unit,
           model: opts.model,
           rounds: opts.rounds,
           poseFormat: opts.poseFormat,

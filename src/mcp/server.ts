@@ -437,6 +437,9 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
         choice: r.choice,
         option: r.option ?? null,
         probability: round(r.probability),
+        // numeric questions ("how many", "(in metres)"): the fused estimate in the question's unit
+        value: r.value ?? null,
+        unit: r.trace.question.numeric?.unit ?? null,
         posterior: Object.fromEntries(Object.entries(r.posterior).map(([k, v]) => [k, round(v)])),
         stop_reason: r.stopReason,
         rounds: r.rounds,

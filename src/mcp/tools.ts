@@ -121,7 +121,9 @@ export const AnswerInput = z
       .min(2)
       .max(26)
       .optional()
-      .describe('answer options (texts; letters A, B, … are given in order); none: a free-form answer'),
+      .describe(
+        'answer options (texts; letters A, B, … are given in order); none: a free-form answer, or a number (value, unit) when the question asks for one ("how many", "(in metres)")',
+      ),
     config: LoopConfigInputSchema.optional().describe(
       "loop settings: model (default builtin:perceiver or the server's --model), maxRounds (views after the original, default 3), poseFormat, render, holes, width, height, fusion, stop, imageBudget",
     ),
