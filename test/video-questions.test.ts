@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraCenter } from '../core/camera.js';
 import { readNativeJsonl } from '../core/io/native-set.js';
-import { probeVideo } from '../core/io/video.js';
+import { probeVideo, sampleVideoToFiles } from '../core/io/video.js';
+import { readImage } from '../core/io/image.js';
+import { psnr } from '../synth/metrics.js';
+import { loadImageScene } from '../synth/scene-source.js';
 import { letterIndex } from '../core/options.js';
 import {
   VIDEO_QUESTION_TYPES,
@@ -111,5 +114,37 @@ describe.skipIf(!hasFfmpeg)('the walk-through question set on disk', () => {
     await expect(writeVideoQuestionSet(dir, { types: ['nope' as never] })).rejects.toThrow(
       /unknown question types: nope/,
     );
+  });
+
+  it('samples the clip back to the frames it was made from, with their depth and camera path, and lifts them', async () => {
+    const r = await writeVideoQuestionSet(join(dir, 'lift'), {
+      scenes: 1,
+      seed: 4,
+      frames: 20,
+      width: 160,
+      height: 120,
+    });
+    const rec = (await readNativeJsonl(r.jsonl))[0];
+    const w = walkthroughOf(Number(/walk-(\d+)/.exec(rec.video!.path)![1]), { frames: 20, width: 160, height: 120 });
+    const files = await sampleVideoToFiles(rec.video!.path, {
+      frames: 5,
+      dir: join(dir, 'frames'),
+      depths: rec.video!.depths,
+      trajectory: rec.video!.trajectory,
+    });
+    expect(files.frameIndices).toEqual([2, 6, 10, 14, 18]);
+    for (const [i, f] of files.images.entries()) {
+      const img = await readImage(f);
+      // H.264 at crf 18 keeps the ray-cast frame it came from (and not its neighbours' exact pixels)
+      expect(psnr(img.rgb, w.frames[files.frameIndices[i]].rgb, 3)).toBeGreaterThan(30);
+    }
+    const loaded = await loadImageScene({
+      images: files.images,
+      depths: files.depths,
+      trajectory: files.trajectory,
+      intrinsics: rec.intrinsics as string,
+    });
+    expect(loaded.originals).toHaveLength(5);
+    expect(loaded.scene.count).toBeGreaterThan(5 * 160 * 120 * 0.3);
   });
 });

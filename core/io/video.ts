@@ -4,9 +4,11 @@
  * mp4 (the procedural walk-throughs). Frames are decoded by ffmpeg itself — no hand-written decoder.
  */
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { VantageError } from '../errors.js';
-import type { RgbImage } from './image.js';
+import { writePng, type RgbImage } from './image.js';
+import { readTrajectory } from './trajectory.js';
 
 /** Bounds that keep a decode inside memory and time; a clip past them is refused with a hint. */
 export const VIDEO_LIMITS = {
@@ -38,7 +40,9 @@ export interface VideoFrame {
   image: RgbImage;
   /** index among the sampled frames */
   index: number;
-  /** presentation time, seconds */
+  /** the encoded frame it is (0-based) */
+  frame: number;
+  /** its presentation time, seconds (frame / fps) */
   time: number;
 }
 
@@ -203,10 +207,13 @@ export function frameDifference(a: Uint8Array, b: Uint8Array): number {
   return s / a.length;
 }
 
-async function decodeAt(info: VideoInfo, times: number[], size: { width: number; height: number }): Promise<Buffer> {
-  // One ffmpeg pass: the fps filter at the sampling rate, offset by half a slice, yields frames at the
-  // slice centres; select keeps exactly the wanted count even when the last slice is short.
-  const step = times.length > 1 ? times[1] - times[0] : info.duration;
+/** The encoded frames `indices` (sorted, distinct), decoded in one pass by number (exact, unlike time-based filters). */
+async function decodeFrames(
+  info: VideoInfo,
+  indices: number[],
+  size: { width: number; height: number },
+): Promise<Buffer> {
+  const select = indices.map((k) => `eq(n\\,${k})`).join('+');
   const r = await run('ffmpeg', [
     '-v',
     'error',
@@ -215,9 +222,11 @@ async function decodeAt(info: VideoInfo, times: number[], size: { width: number;
     info.path,
     '-an',
     '-vf',
-    `fps=fps=1/${step.toFixed(6)}:start_time=${(times[0] - step / 2).toFixed(6)}:round=near,scale=${size.width}:${size.height}:flags=area`,
+    `select='${select}',scale=${size.width}:${size.height}:flags=area`,
+    '-fps_mode',
+    'passthrough',
     '-frames:v',
-    String(times.length),
+    String(indices.length),
     '-f',
     'rawvideo',
     '-pix_fmt',
@@ -233,12 +242,18 @@ async function decodeAt(info: VideoInfo, times: number[], size: { width: number;
   return r.stdout;
 }
 
-function split(raw: Buffer, size: { width: number; height: number }, times: number[]): VideoFrame[] {
+/** Distinct frame indices at the given times, in order. */
+function indicesAt(info: VideoInfo, times: number[]): number[] {
+  return [...new Set(times.map((t) => frameIndexAt(t, info.fps, info.frames)))];
+}
+
+function split(raw: Buffer, size: { width: number; height: number }, indices: number[], fps: number): VideoFrame[] {
   const bytes = size.width * size.height * 3;
-  const n = Math.min(times.length, Math.floor(raw.length / bytes));
+  const n = Math.min(indices.length, Math.floor(raw.length / bytes));
   return Array.from({ length: n }, (_, i) => ({
     index: i,
-    time: times[i],
+    frame: indices[i],
+    time: indices[i] / fps,
     image: {
       width: size.width,
       height: size.height,
@@ -287,8 +302,8 @@ export async function sampleVideo(
     `decoding ${count} frame(s) of ${path} (${info.duration.toFixed(1)} s, ${sampling}) at ${size.width}×${size.height}…`,
   );
   if (sampling === 'uniform' || count === info.frames) {
-    const times = uniformTimes(info.duration, count);
-    const frames = split(await decodeAt(info, times, size), size, times);
+    const idx = indicesAt(info, uniformTimes(info.duration, count));
+    const frames = split(await decodeFrames(info, idx, size), size, idx, info.fps);
     if (!frames.length)
       throw new VantageError('bad-video', `no frame of ${path} could be decoded`, 'the file may be corrupt');
     return { info, frames };
@@ -297,7 +312,8 @@ export async function sampleVideo(
   // the full-size candidates that were picked
   const nCand = Math.min(info.frames, count * VIDEO_LIMITS.motionOversample);
   const candTimes = uniformTimes(info.duration, nCand);
-  const cands = split(await decodeAt(info, candTimes, size), size, candTimes);
+  const candIdx = indicesAt(info, candTimes);
+  const cands = split(await decodeFrames(info, candIdx, size), size, candIdx, info.fps);
   if (!cands.length)
     throw new VantageError('bad-video', `no frame of ${path} could be decoded`, 'the file may be corrupt');
   const motion = cands.map((f, i) => (i === 0 ? 0 : frameDifference(cands[i - 1].image.rgb, f.image.rgb)));
@@ -366,4 +382,66 @@ export async function encodeVideo(frames: RgbImage[], out: string, o: EncodeOpti
       `encoding ${out} failed (${lastLine(r.stderr)})`,
       'check that the folder is writable',
     );
+}
+
+/** Index of the encoded frame shown at `time` (frame k spans [k / fps, (k + 1) / fps)). */
+export function frameIndexAt(time: number, fps: number, frames: number): number {
+  return Math.min(frames - 1, Math.max(0, Math.floor(time * fps + 1e-6)));
+}
+
+export interface VideoFiles {
+  info: VideoInfo;
+  /** the sampled frames as PNG files, in clip order */
+  images: string[];
+  /** the encoded frame each sampled frame is */
+  frameIndices: number[];
+  times: number[];
+  /** the per-frame depth maps of the sampled frames, when the clip came with one per encoded frame */
+  depths?: string[];
+  /** the sampled frames' camera-to-world poses (a JSON list), when the clip came with a camera path */
+  trajectory?: string;
+}
+
+/**
+ * Sample a clip and write the frames as PNG files in `dir`, so that they load like photos (depth,
+ * intrinsics, registration as for images). A clip with one depth map per encoded frame (`depths`) or a
+ * camera path with one pose per encoded frame (`trajectory`, as procedural walk-throughs have) gets
+ * the matching subset of each.
+ */
+export async function sampleVideoToFiles(
+  path: string,
+  o: SampleOptions & { dir: string; depths?: string[]; trajectory?: string },
+): Promise<VideoFiles> {
+  const { info, frames } = await sampleVideo(path, o);
+  await mkdir(o.dir, { recursive: true });
+  const stem = basename(path).replace(/\.[^.]*$/, '');
+  const images: string[] = [];
+  for (const f of frames) {
+    const file = join(o.dir, `${stem}-t${f.time.toFixed(3)}.png`);
+    await writePng(file, f.image.rgb, f.image.width, f.image.height, 3);
+    images.push(file);
+  }
+  const frameIndices = frames.map((f) => f.frame);
+  const out: VideoFiles = { info, images, frameIndices, times: frames.map((f) => f.time) };
+  if (o.depths) {
+    if (o.depths.length !== info.frames)
+      throw new VantageError(
+        'bad-input',
+        `${o.depths.length} depth maps for a clip of ${info.frames} frames`,
+        'give one depth map per encoded frame of the video',
+      );
+    out.depths = frameIndices.map((i) => o.depths![i]);
+  }
+  if (o.trajectory) {
+    const poses = await readTrajectory(o.trajectory);
+    if (poses.length !== info.frames)
+      throw new VantageError(
+        'bad-input',
+        `camera path ${basename(o.trajectory)} has ${poses.length} poses for a clip of ${info.frames} frames`,
+        'give one camera-to-world pose per encoded frame of the video',
+      );
+    out.trajectory = join(o.dir, `${stem}-path.json`);
+    await writeFile(out.trajectory, `${JSON.stringify(frameIndices.map((i) => Array.from(poses[i])))}\n`);
+  }
+  return out;
 }
