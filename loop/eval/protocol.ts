@@ -26,6 +26,7 @@
  * "Answer: B", the option's own text); a reply naming no option is scored wrong and counted as
  * unparsed, as the official scripts count a failed extraction.
  */
+import { isVsiType, vsiAggregate } from './vsibench.js';
 import type { EvalFormat, EvalLine, OfficialScore, OptionOrder } from './types.js';
 
 /** One scored item: its presentations' lines folded together. */
@@ -35,6 +36,8 @@ export interface ScoredUnit {
   source?: string;
   /** right after k rounds: every presentation right after k */
   correctAfter: boolean[];
+  /** numeric questions: the score after k rounds (MRA, 0..1) instead of right / wrong */
+  scoreAfter?: number[];
 }
 
 export interface BenchmarkProtocol {
@@ -51,11 +54,21 @@ export interface BenchmarkProtocol {
   };
 }
 
-const right = (u: ScoredUnit, k: number): boolean => u.correctAfter[Math.min(k, u.correctAfter.length - 1)] ?? false;
+/** A unit's score after k rounds: its numeric score, else 1 for right and 0 for wrong. */
+export function scoreOf(u: ScoredUnit, k: number): number {
+  if (u.scoreAfter?.length) return u.scoreAfter[Math.min(k, u.scoreAfter.length - 1)] ?? 0;
+  return (u.correctAfter[Math.min(k, u.correctAfter.length - 1)] ?? false) ? 1 : 0;
+}
 
-/** Accuracy over units (null when there are none). */
+/** Accuracy (mean score) over units (null when there are none). */
 export function microAccuracy(units: ScoredUnit[], k: number): number | null {
-  return units.length ? units.filter((u) => right(u, k)).length / units.length : null;
+  return units.length ? units.reduce((a, u) => a + scoreOf(u, k), 0) / units.length : null;
+}
+
+/** VSI-Bench's overall: per-type mean scores, the three direction levels as one, then their mean. */
+export function vsiOverall(units: ScoredUnit[], k: number): number | null {
+  if (!units.length) return null;
+  return vsiAggregate(units.map((u) => ({ questionType: u.category, score: scoreOf(u, k) }))).overall;
 }
 
 /** Mean over groups of each group's accuracy. */
@@ -90,7 +103,13 @@ export const PROTOCOLS: Record<EvalFormat, BenchmarkProtocol> = {
     title: 'Vantage question set',
     defaultOrder: 'given',
     categories: "the record's category",
-    headline: { ...MICRO, reference: 'accuracy over all items' },
+    headline: {
+      label: 'accuracy (VSI-Bench overall when every category is a VSI-Bench type)',
+      reference: 'accuracy over all items; walk-through sets: lmms-eval tasks/vsibench aggregate',
+      // walk-through sets (`vantage questions --video`) are scored as the benchmark they imitate
+      score: (units, k) =>
+        units.length && units.every((u) => isVsiType(u.category)) ? vsiOverall(units, k) : microAccuracy(units, k),
+    },
   },
   mindcube: {
     title: 'MindCube',
@@ -144,6 +163,16 @@ export const PROTOCOLS: Record<EvalFormat, BenchmarkProtocol> = {
       note: 'needs items from all three sources (ADE20K, COCO, Omni3D)',
     },
   },
+  vsibench: {
+    title: 'VSI-Bench',
+    defaultOrder: 'given',
+    categories: 'question_type (multiple choice: accuracy; numeric: Mean Relative Accuracy)',
+    headline: {
+      label: 'overall (mean of the task scores)',
+      reference: 'lmms-eval tasks/vsibench/utils.py vsibench_aggregate_results (as vision-x-nyu/thinking-in-space)',
+      score: vsiOverall,
+    },
+  },
   vlmeval: {
     title: 'VLMEvalKit TSV',
     defaultOrder: 'given',
@@ -162,11 +191,14 @@ export function scoredUnits(lines: EvalLine[]): ScoredUnit[] {
   return [...byId].map(([id, group]) => {
     const len = Math.max(...group.map((l) => l.correctAfter.length));
     const at = (l: EvalLine, k: number) => l.correctAfter[Math.min(k, l.correctAfter.length - 1)] ?? false;
+    const scores = group[0].scoreAfter;
     return {
       id,
       category: group[0].category,
       ...(group[0].source ? { source: group[0].source } : {}),
       correctAfter: Array.from({ length: len }, (_, k) => group.every((l) => at(l, k))),
+      // numeric questions have one presentation (no options to rotate)
+      ...(scores ? { scoreAfter: scores } : {}),
     };
   });
 }

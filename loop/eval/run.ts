@@ -19,6 +19,8 @@
  * Pairs are scheduled item by item, and scenes are cached by their files, so the scene of a picture
  * is lifted once for all its cells and all the questions about it.
  */
+import { meanRelativeAccuracy } from '../../core/numeric.js';
+import { VIDEO_LIMITS } from '../../core/io/video.js';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
@@ -101,6 +103,8 @@ export interface EvalOptions {
   limit?: number;
   /** depth for items that ship images only */
   depthModel?: string;
+  /** frames sampled from each video item (VSI-Bench, walk-through sets; default 16) */
+  videoFrames?: number;
   /** directory the image paths in the data file are relative to */
   imageRoot?: string;
   /** MLLM endpoint (else $OPENAI_BASE_URL), per-attempt timeout (s), response cache, logprobs */
@@ -205,13 +209,19 @@ function itemFields(item: EvalItem, out?: string): Partial<EvalLine> {
 export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, seconds: number, out?: string): EvalLine {
   const truth = item.question.answer;
   const keys = letters(item.question.options.length);
+  const numeric = item.question.numeric;
+  // numeric questions score the fused estimate by VSI-Bench's Mean Relative Accuracy; "correct" marks a full score
+  const scoreOfValue = (v: number | undefined) => meanRelativeAccuracy(v, Number(truth));
   const rounds: EvalRoundLine[] = trace.rounds.map((r) => {
     const raw = rawChoiceOf(r);
     const hash = promptHashOf(r);
     const reply = [...r.calls].reverse().find((c) => c.role === 'answerer')?.reply;
-    const own = keys.includes(r.answer.choice)
+    const own = numeric
       ? r.answer.choice
-      : (letterOfReply(raw ?? r.answer.choice, item.question.options) ?? '');
+      : keys.includes(r.answer.choice)
+        ? r.answer.choice
+        : (letterOfReply(raw ?? r.answer.choice, item.question.options) ?? '');
+    const score = numeric ? scoreOfValue(r.fusedValue) : undefined;
     return {
       round: r.round,
       answer: own,
@@ -221,7 +231,9 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
       fused: r.fusedChoice,
       posterior: Object.fromEntries(Object.entries(r.posterior).map(([k, v]) => [k, round4(v)])),
       margin: round4(r.margin),
-      correct: r.fusedChoice !== '' && r.fusedChoice === truth,
+      correct: numeric ? score === 1 : r.fusedChoice !== '' && r.fusedChoice === truth,
+      ...(numeric && r.fusedValue !== undefined ? { value: r.fusedValue } : {}),
+      ...(score !== undefined ? { score } : {}),
       ...(r.view ? { view: { caption: r.view.caption, coverage: round4(r.view.coverage), pose: r.view.pose } } : {}),
       ...(r.failed ? { failed: r.failed } : {}),
       ...(hash ? { promptHash: hash } : {}),
@@ -238,6 +250,9 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
   const calls = trace.rounds.flatMap((r) => r.calls);
   const failed = trace.rounds.find((r) => r.failed)?.failed;
   const final = rounds[stopRound]?.fused ?? '';
+  const scoreAfter = numeric
+    ? Array.from({ length: maxRounds + 1 }, (_, k) => rounds[Math.min(k, stopRound)]?.score ?? 0)
+    : undefined;
   return {
     v: 1,
     cell: cell.key,
@@ -254,7 +269,9 @@ export function lineOfTrace(cell: GridCell, item: EvalItem, trace: Trace, second
     rounds,
     correctAfter,
     final,
-    correct: final !== '' && final === truth,
+    correct: numeric ? scoreAfter![maxRounds] === 1 : final !== '' && final === truth,
+    ...(scoreAfter ? { scoreAfter } : {}),
+    ...(numeric && trace.final.value !== undefined ? { value: trace.final.value } : {}),
     unparsed: rounds.filter((r) => !r.parsed).length,
     tokens: { prompt: trace.totals.promptTokens, completion: trace.totals.completionTokens },
     calls: calls.length,
@@ -380,6 +397,15 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed)) throw new VantageError('bad-option', `--seed must be a whole number, got ${o.seed}`);
   checkLimit(o.limit);
+  if (
+    o.videoFrames !== undefined &&
+    !(Number.isInteger(o.videoFrames) && o.videoFrames >= 1 && o.videoFrames <= VIDEO_LIMITS.maxFrames)
+  )
+    throw new VantageError(
+      'bad-option',
+      `--frames ${o.videoFrames} must be a whole number from 1 to ${VIDEO_LIMITS.maxFrames}`,
+      'video benchmarks sample 8–32 frames',
+    );
   const predictOnly = !!o.predictOnly;
   // answers hidden: the file's order (a submission names the file's letters)
   const optionOrder: OptionOrder = predictOnly
@@ -552,7 +578,12 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
     // a renderer made here takes `renders` at once; a caller's is kept to one at a time
     const shared = renderer && !ownRenderer ? queuedRenderer(renderer) : renderer;
     // room for the items in flight and those prefetched a round of workers ahead
-    const inputOf = createInputCache({ depthModel: o.depthModel, roundZeroOnly: maxRounds === 0 });
+    const inputOf = createInputCache({
+      depthModel: o.depthModel,
+      roundZeroOnly: maxRounds === 0,
+      ...(o.videoFrames !== undefined ? { videoFrames: o.videoFrames } : {}),
+      frameDir: join(out, 'frames'),
+    });
     writer = await ResultsWriter.open(files.results);
     let next = 0;
     let successes = 0;

@@ -13,11 +13,14 @@
  * again: `createInputCache` lifts and encodes each distinct (images, depth, intrinsics) once and
  * shares the result (a scene and its originals are read-only to the loop and the renderer).
  */
-import { basename } from 'node:path';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { VantageError } from '../../core/errors.js';
 import { identity } from '../../core/camera.js';
 import { readImage } from '../../core/io/image.js';
+import { sampleVideoToFiles } from '../../core/io/video.js';
 import { defaultIntrinsics } from '../../core/io/intrinsics.js';
 import { liftToScene } from '../../synth/lift.js';
 import { loadImageScene, type LoadedScene, type SourceImage } from '../../synth/scene-source.js';
@@ -27,6 +30,10 @@ import type { EvalItem } from './types.js';
 
 export interface ItemSceneOptions {
   depthModel?: string;
+  /** frames sampled from a video item (default 16) */
+  videoFrames?: number;
+  /** where sampled video frames are written (default: a folder under the OS temp dir) */
+  frameDir?: string;
   /** no view will be rendered: items without depth get a placeholder scene */
   roundZeroOnly?: boolean;
   log?: (line: string) => void;
@@ -34,7 +41,7 @@ export interface ItemSceneOptions {
 
 /** Items that cannot be lifted as given: images without depth when no depth model is named. */
 export function itemsNeedingDepth(items: EvalItem[]): EvalItem[] {
-  return items.filter((it) => !(it.depths && it.depths.length));
+  return items.filter((it) => !(it.depths?.length || it.video?.depths?.length));
 }
 
 /** What an item's scene and originals are built from: items with equal keys get equal inputs. */
@@ -44,6 +51,8 @@ export function inputKeyOf(item: EvalItem, opts: ItemSceneOptions = {}): string 
     item.depths?.[0] ?? null,
     item.intrinsics ?? null,
     item.scan ?? null,
+    item.video ?? null,
+    item.video ? (opts.videoFrames ?? DEFAULT_VIDEO_FRAMES) : null,
     opts.depthModel ?? null,
     !!opts.roundZeroOnly,
   ]);
@@ -99,8 +108,41 @@ export async function loopInputOfItem(item: EvalItem, opts: ItemSceneOptions = {
   return loopInputOf(item.question, await loadItemScene(item, opts));
 }
 
+/** Frames sampled from a video item unless --frames says otherwise (VSI-Bench's evaluations use 8–32). */
+export const DEFAULT_VIDEO_FRAMES = 16;
+
+/**
+ * A video item as images: its sampled frames written as PNGs (with the matching depth maps and
+ * camera path when the set ships them), all shown as originals and lifted together.
+ */
+async function videoAsImages(item: EvalItem, opts: ItemSceneOptions): Promise<{ item: EvalItem; trajectory?: string }> {
+  const v = item.video!;
+  const dir = join(
+    opts.frameDir ?? join(tmpdir(), 'vantage-video-frames'),
+    createHash('sha256')
+      .update(JSON.stringify([v, opts.videoFrames ?? DEFAULT_VIDEO_FRAMES]))
+      .digest('hex')
+      .slice(0, 16),
+  );
+  const files = await sampleVideoToFiles(v.path, {
+    frames: opts.videoFrames ?? DEFAULT_VIDEO_FRAMES,
+    dir,
+    ...(v.depths ? { depths: v.depths } : {}),
+    ...(v.trajectory ? { trajectory: v.trajectory } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  return {
+    item: { ...item, images: files.images, ...(files.depths ? { depths: files.depths } : {}) },
+    ...(files.trajectory ? { trajectory: files.trajectory } : {}),
+  };
+}
+
 /** The scene of one item, with the images it shows as originals. */
 export async function loadItemScene(item: EvalItem, opts: ItemSceneOptions = {}): Promise<LoadedScene> {
+  if (item.video) {
+    const frames = await videoAsImages(item, opts);
+    return loadFramesScene(frames.item, frames.trajectory, opts);
+  }
   if (!item.images.length) throw new VantageError('bad-record', `item ${item.id} has no image`);
   const hasDepth = !!item.depths?.length;
   if (!hasDepth && !opts.depthModel && opts.roundZeroOnly) return placeholderScene(item);
@@ -192,4 +234,30 @@ async function placeholderScene(item: EvalItem): Promise<LoadedScene> {
       notes: [note],
     },
   };
+}
+
+/** Sampled video frames: lifted together (per-frame depth or the depth model; poses from the clip's path). */
+async function loadFramesScene(
+  item: EvalItem,
+  trajectory: string | undefined,
+  opts: ItemSceneOptions,
+): Promise<LoadedScene> {
+  const hasDepth = !!item.depths?.length;
+  if (!hasDepth && !opts.depthModel && opts.roundZeroOnly) return placeholderScene(item);
+  if (!hasDepth && !opts.depthModel)
+    throw new VantageError(
+      'bad-input',
+      `item ${item.id} is a video without depth`,
+      'pass --depth-model (e.g. depth-anything-v2-small) to estimate depth for its frames',
+    );
+  const loaded = await loadImageScene({
+    images: item.images,
+    ...(hasDepth ? { depths: item.depths } : { depthModel: opts.depthModel }),
+    ...(trajectory ? { trajectory } : {}),
+    ...(item.intrinsics ? { intrinsics: item.intrinsics } : {}),
+    log: opts.log,
+  });
+  const note = `${item.images.length} frames sampled from ${basename(item.video!.path)}, lifted together${trajectory ? ' at the poses of its camera path' : ''}; all are shown as originals`;
+  loaded.scene.notes.push(note);
+  return { ...loaded, info: { ...loaded.info, notes: [...loaded.info.notes, note] } };
 }

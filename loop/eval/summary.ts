@@ -3,7 +3,7 @@
  * round k (overall and per category) with Wilson 95% intervals, stop rounds, tokens, calls, views,
  * seconds and errors per grid cell; written as Markdown and CSV.
  */
-import { officialScore, PROTOCOLS, scoredUnits, type ScoredUnit } from './protocol.js';
+import { officialScore, PROTOCOLS, scoredUnits, scoreOf, type ScoredUnit } from './protocol.js';
 import type { AccuracyCell, CellSummary, EvalFormat, EvalLine, GridCell, OfficialScore } from './types.js';
 
 /** z of a two-sided 95% interval */
@@ -27,12 +27,6 @@ export function wilsonInterval(correct: number, n: number, z: number = Z95): Acc
   };
 }
 
-/** Correct after k rounds for a unit; beyond its own maxRounds it keeps its final answer. */
-function correctAfter(unit: ScoredUnit, k: number): boolean {
-  if (!unit.correctAfter.length) return false;
-  return unit.correctAfter[Math.min(k, unit.correctAfter.length - 1)] ?? false;
-}
-
 /**
  * One cell's summary from its lines (one per presentation; the caller passes only this cell's
  * lines). Accuracy is over scored items: the presentations of one record (rotations) fold into one.
@@ -46,7 +40,11 @@ export function summarizeCell(
   const units = scoredUnits(lines);
   const acc = (group: ScoredUnit[]) =>
     Array.from({ length: maxK + 1 }, (_, k) =>
-      wilsonInterval(group.filter((u) => correctAfter(u, k)).length, group.length),
+      // numeric items add their score (0..1), others 1 or 0: an accuracy cell is a mean score
+      wilsonInterval(
+        group.reduce((a, u) => a + scoreOf(u, k), 0),
+        group.length,
+      ),
     );
   const categories = [...new Set(units.map((u) => u.category))].sort();
   const stopRounds = new Array<number>(maxK + 1).fill(0);

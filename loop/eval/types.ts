@@ -7,7 +7,7 @@
 import type { LoopConfig, OptionDist, StopReason } from '../types.js';
 import type { Question } from '../../core/types.js';
 
-export const EVAL_FORMATS = ['native', 'mindcube', 'sat', 'mmsi', 'blink', 'cvbench', 'vlmeval'] as const;
+export const EVAL_FORMATS = ['native', 'mindcube', 'sat', 'mmsi', 'blink', 'cvbench', 'vlmeval', 'vsibench'] as const;
 export type EvalFormat = (typeof EVAL_FORMATS)[number];
 
 /**
@@ -32,6 +32,11 @@ export interface EvalItem {
    * images[0] and depths[0] at the trajectory's poses ([reference, scan…]), never shown to the model
    */
   scan?: { images: string[]; depths: string[]; trajectory: string };
+  /**
+   * a clip whose sampled frames are the originals (then `images` is empty): with one depth map per
+   * encoded frame and a camera path when the set ships them (procedural walk-throughs)
+   */
+  video?: { path: string; depths?: string[]; trajectory?: string };
   /** text, options (texts, no letters), ground-truth letter ("" when the split hides it), category */
   question: Question & { answer: string; category: string };
   /** the split hides its answers (e.g. BLINK test): the item can only be predicted, not scored */
@@ -103,6 +108,9 @@ export interface EvalRoundLine {
   posterior: OptionDist;
   margin: number;
   correct: boolean;
+  /** numeric questions: the fused estimate after this round, and its score (VSI-Bench MRA, 0..1) */
+  value?: number;
+  score?: number;
   /** the view of this round: pose caption and coverage (round 0 has none) */
   view?: { caption: string; coverage: number; pose?: unknown };
   failed?: string;
@@ -146,6 +154,13 @@ export interface EvalLine {
   correctAfter: boolean[];
   final: string;
   correct: boolean;
+  /**
+   * numeric questions: score after k rounds (Mean Relative Accuracy against the true number, 0..1);
+   * accuracy tables average these instead of counting `correctAfter` (which marks a score of 1)
+   */
+  scoreAfter?: number[];
+  /** numeric questions: the final fused estimate */
+  value?: number;
   /** replies that named no option, over all rounds */
   unparsed: number;
   tokens: { prompt: number; completion: number };

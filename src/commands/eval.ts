@@ -150,6 +150,12 @@ export function registerEvalCommand(program: Command): void {
       'estimate depth for items that ship images only (e.g. depth-anything-v2-small); needed for views',
     )
     .option(
+      '--frames <n>',
+      'frames sampled from each video item (vsibench, walk-through sets), uniformly in time',
+      (v: string) => Number.parseInt(v, 10),
+      16,
+    )
+    .option(
       '--image-root <dir>',
       'directory the image paths in the data file are relative to (default: next to the file, then up)',
     )
@@ -231,6 +237,7 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           topP: opts.topP,
           ...(opts.logSamples !== undefined ? { logSamples: opts.logSamples } : {}),
           depthModel: opts.depthModel,
+          videoFrames: opts.frames,
           imageRoot: opts.imageRoot,
           baseUrl: opts.baseUrl,
           timeout: opts.timeout,

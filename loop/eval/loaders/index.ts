@@ -6,7 +6,7 @@
  *   native.ts    Vantage's own question sets        mindcube.ts  MindCube JSONL
  *   sat.ts       SAT as MindJourney's test.json     mmsi.ts      MMSI-Bench parquet or TSV
  *   blink.ts     BLINK records                      cvbench.ts   CV-Bench records
- *   vlmeval.ts   VLMEvalKit multiple-choice TSV
+ *   vlmeval.ts   VLMEvalKit multiple-choice TSV  vsibench.ts  VSI-Bench (videos, numeric answers)
  *
  * Any format may come as .parquet, .json (array), .jsonl or .tsv (records.ts), and a run may read
  * several files (files.ts: files, folders, globs); image fields may hold paths, bytes, base64, or
@@ -31,6 +31,7 @@ import { mmsiItem } from './mmsi.js';
 import { blinkItem } from './blink.js';
 import { cvbenchItem } from './cvbench.js';
 import { vlmevalItem } from './vlmeval.js';
+import { vsibenchItem } from './vsibench.js';
 
 export type { RawRecord, RecordContext } from './fields.js';
 export { readJsonRecords } from './records.js';
@@ -63,6 +64,7 @@ const READERS: Record<EvalFormat, Reader> = {
   blink: blinkItem,
   cvbench: cvbenchItem,
   vlmeval: vlmevalItem,
+  vsibench: vsibenchItem,
 };
 
 /** The EvalItem of one record in a format. Throws VantageError('bad-record') when unusable. */
