@@ -80,7 +80,9 @@ export function parseQuestionText(text: string): ParsedQuestion {
     if (a && b) return { kind: 'front-behind', a, b };
   }
   if (/how many objects are there/.test(t)) return { kind: 'count' };
-  m = t.match(new RegExp(`direct distance between ${OBJ} and ${OBJ}\\s*\\(`));
+  m =
+    t.match(new RegExp(`distance between ${OBJ} and ${OBJ}\\s*(?:\\(|\\?|,|in\\b)`)) ??
+    t.match(new RegExp(`how far (?:away )?(?:is|are) ${OBJ} from ${OBJ}\\s*(?:\\(|\\?|,|in\\b)`));
   if (m) {
     const [a, b] = [colorOfPhrase(m[1]), colorOfPhrase(m[2])];
     if (a && b) return { kind: 'distance', a, b };

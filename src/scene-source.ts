@@ -5,11 +5,15 @@
  * turns any of them into a LoadedScene (synth/scene-source.ts for files, fixtures/scene-source.ts
  * for fixtures).
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { VantageError } from '../core/errors.js';
 import { DEPTH_FORMATS, type DepthFormat } from '../core/io/depth.js';
 import { loadImageScene, loadPlyScene, type LoadedScene } from '../synth/scene-source.js';
+import { sampleVideoToFiles, VIDEO_LIMITS } from '../core/io/video.js';
 import type { FixtureScene } from '../fixtures/types.js';
 import { loadFixtureScene } from '../fixtures/scene-source.js';
 
@@ -82,6 +86,30 @@ const FIELDS = {
     mcp: 'trajectory',
     help: 'camera-to-world poses of several images: a Redwood .log or a JSON list of 4×4 matrices',
   },
+  video: {
+    schema: path,
+    cli: { flag: '--video <path>', key: 'video' },
+    mcp: 'video',
+    help: 'a video clip (mp4, mov, mkv, webm…): frames are sampled, given depth (--depth-model) and lifted into one scene',
+  },
+  frames: {
+    schema: z.number().int().min(1).max(VIDEO_LIMITS.maxFrames),
+    cli: { flag: '--frames <n>', key: 'frames', parse: (v: string) => Number.parseInt(v, 10) },
+    mcp: 'frames',
+    help: 'frames sampled from --video (default 16)',
+  },
+  fps: {
+    schema: z.number().positive(),
+    cli: { flag: '--fps <f>', key: 'fps', parse: Number },
+    mcp: 'fps',
+    help: 'sample --video at this many frames per second of clip time instead of --frames',
+  },
+  sampling: {
+    schema: z.enum(['uniform', 'motion']),
+    cli: { flag: '--sampling <how>', key: 'sampling' },
+    mcp: 'sampling',
+    help: 'uniform in time (default) or motion: more frames where the picture changes more',
+  },
   ply: {
     schema: path,
     cli: { flag: '--ply <path>', key: 'ply', only: 'ply' },
@@ -151,8 +179,13 @@ export function sceneSourceFromMcp(args: Record<string, unknown>): SceneSource {
 }
 
 /** Which sources a SceneSource names (exactly one is allowed). */
-export function sourcesOf(s: { images?: unknown[]; ply?: string; fixture?: string }): string[] {
-  return [s.images?.length ? 'images' : '', s.ply ? 'ply' : '', s.fixture ? 'fixture' : ''].filter(Boolean);
+export function sourcesOf(s: { images?: unknown[]; video?: string; ply?: string; fixture?: string }): string[] {
+  return [
+    s.images?.length ? 'images' : '',
+    s.video ? 'video' : '',
+    s.ply ? 'ply' : '',
+    s.fixture ? 'fixture' : '',
+  ].filter(Boolean);
 }
 
 /** Load the scene a command, an API call or a tool call asked for. Exactly one of images / ply / fixture. */
@@ -162,10 +195,41 @@ export async function loadScene(s: SceneSource): Promise<LoadedScene & { fixture
     throw new VantageError(
       'bad-input',
       sources.length ? `give one scene source, not ${sources.join(' and ')}` : 'no scene given',
-      'use --image RGB (with --depth or --depth-model), --ply scene.ply, or --fixture NAME|SEED',
+      'use --image RGB (with --depth or --depth-model), --video CLIP, --ply scene.ply, or --fixture NAME|SEED',
     );
   }
+  if (s.video) return loadVideoScene(s);
+  if ((s.frames !== undefined || s.fps !== undefined || s.sampling) && !s.video)
+    throw new VantageError('bad-input', '--frames, --fps and --sampling apply to --video only', 'add --video CLIP');
   if (s.ply) return loadPlyScene(s.ply);
   if (s.fixture) return loadFixtureScene(s.fixture);
   return loadImageScene(s);
+}
+
+/**
+ * A clip as a scene: frames sampled (uniform or by motion), written as PNGs under the OS temp dir, then
+ * loaded like photos — depth from --depth-model (or one depth map per encoded frame), poses from a
+ * camera path with one pose per encoded frame (--trajectory), else registered like several photos.
+ */
+async function loadVideoScene(s: SceneSource): Promise<LoadedScene> {
+  if (s.images?.length) throw new VantageError('bad-input', 'give --video or --image, not both', 'drop one of them');
+  const dir = await mkdtemp(join(tmpdir(), 'vantage-video-'));
+  const files = await sampleVideoToFiles(s.video!, {
+    dir,
+    ...(s.frames !== undefined ? { frames: s.frames } : {}),
+    ...(s.fps !== undefined ? { fps: s.fps } : {}),
+    ...(s.sampling ? { sampling: s.sampling } : {}),
+    ...(s.depths?.length ? { depths: s.depths } : {}),
+    ...(s.trajectory ? { trajectory: s.trajectory } : {}),
+    ...(s.log ? { log: s.log } : {}),
+  });
+  const loaded = await loadImageScene({
+    ...s,
+    images: files.images,
+    depths: files.depths,
+    trajectory: files.trajectory,
+  });
+  const note = `${files.images.length} frames of ${basename(s.video!)} (${files.info.duration.toFixed(1)} s, ${files.info.width}×${files.info.height}) at ${files.times.map((t) => `${t.toFixed(2)} s`).join(', ')}`;
+  loaded.scene.notes.push(note);
+  return { ...loaded, info: { ...loaded.info, notes: [...loaded.info.notes, note] } };
 }

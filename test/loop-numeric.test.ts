@@ -13,7 +13,9 @@ import { measureTemplates, questionTemplates } from '../core/question-templates.
 import { meanRelativeAccuracy } from '../core/numeric.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { loadFixtureScene } from '../fixtures/scene-source.js';
-import { boxDistance } from '../fixtures/walkthrough.js';
+import { boxDistance, walkthroughOf } from '../fixtures/walkthrough.js';
+import { writeVideoQuestionSet } from '../fixtures/video-set.js';
+import { readNativeJsonl } from '../core/io/native-set.js';
 import { loopInputOf, runSession } from '../loop/session.js';
 import { createModel } from '../loop/models/create.js';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
@@ -171,5 +173,42 @@ describe('vantage ask with a numeric question', () => {
     await expect(
       runAsk({ fixture: 'room', question: 'How big?', unit: 'kg', model: 'builtin:perceiver' }),
     ).rejects.toThrow(/unknown unit "kg"/);
+  });
+});
+
+describe('vantage ask --video', () => {
+  it('samples a walk-through clip, lifts its frames with their depth and camera path, and measures a distance', async () => {
+    const set = await writeVideoQuestionSet(join(dir, 'walk'), {
+      scenes: 1,
+      seed: 8,
+      frames: 16,
+      width: 160,
+      height: 120,
+    });
+    const rec = (await readNativeJsonl(set.jsonl))[0];
+    const w = walkthroughOf(Number(/walk-(\d+)/.exec(rec.video!.path)![1]), { frames: 16, width: 160, height: 120 });
+    // two objects the reference heading sees well (sampled frame 6 of 16 looks that way)
+    const [a, b] = w.fixture.objects.filter((o) => o.visibility >= 0.5);
+    const r = await runAsk({
+      video: rec.video!.path,
+      frames: 4,
+      depths: rec.video!.depths,
+      trajectory: rec.video!.trajectory,
+      intrinsics: rec.intrinsics as string,
+      question: `How far is the ${a.name} from the ${b.name} (in metres)?`,
+      model: 'builtin:perceiver',
+      rounds: 1,
+      size: `${W}x${H}`,
+      render: 'points',
+      renderer: 'reference',
+      out: join(dir, 'ask-video'),
+    });
+    expect(r.trace.input.images).toHaveLength(4);
+    expect(r.trace.input.notes.join('\n')).toMatch(/4 frames of walk\.mp4/);
+    expect(r.trace.question.numeric).toEqual({ kind: 'length', unit: 'm' });
+    expect(r.value).toBeGreaterThan(0);
+    expect(askSummary(r)).toMatch(/^answer: \S+ m$/m);
+    await expect(runAsk({ video: join(dir, 'missing.mp4'), question: 'How far?' })).rejects.toThrow(/does not exist/);
+    await expect(runAsk({ fixture: 'room', frames: 4, question: 'How far?' })).rejects.toThrow(/apply to --video only/);
   });
 });

@@ -13,6 +13,7 @@ import {
   parseNumericAnswer,
   relativeChange,
 } from '../core/numeric.js';
+import { measureTemplates, parseQuestionText } from '../core/question-templates.js';
 
 describe('reading a number and its unit', () => {
   it('converts to the base unit', () => {
@@ -136,5 +137,25 @@ describe('which questions are numeric', () => {
     expect(() => numericSpecFor('How many?', ['3', '4'], 'count')).toThrow(/takes no options/);
     expect(parseNumericSpec('m2')).toEqual({ kind: 'area', unit: 'm²' });
     expect(() => parseNumericSpec('kg')).toThrow(/unknown unit "kg"/);
+  });
+});
+
+describe('measurement questions the perceiver reads', () => {
+  it('parses distances and sizes in the benchmark wording and in plain English', () => {
+    expect(parseQuestionText(measureTemplates.distance('red box', 'blue sphere'))).toEqual({
+      kind: 'distance',
+      a: 'red',
+      b: 'blue',
+    });
+    expect(parseQuestionText('How far is the green sphere from the orange box (in metres)?')).toEqual({
+      kind: 'distance',
+      a: 'green',
+      b: 'orange',
+    });
+    expect(parseQuestionText('What is the distance between the red box and the white cylinder?')).toMatchObject({
+      kind: 'distance',
+    });
+    expect(parseQuestionText(measureTemplates.size('cyan box'))).toEqual({ kind: 'size', a: 'cyan' });
+    expect(parseQuestionText(measureTemplates.roomSize())).toEqual({ kind: 'unknown' });
   });
 });
