@@ -147,7 +147,7 @@ function arrowHead(x: number, y: number, a: number): string {
  * ground plane (perpendicular to trace.up), the reference camera looking up the page, the pivot
  * marked. A camera that looks (nearly) straight down or up is drawn as a circle.
  */
-function topDownSketch(trace: Trace): string {
+export function topDownSketch(trace: Trace, current?: { c2w: Mat4; hfovDeg: number }): string {
   const W = 380;
   const H = 320;
   const pad = 46;
@@ -177,6 +177,8 @@ function topDownSketch(trace: Trace): string {
       colour: ROUND_COLOURS[ci++ % ROUND_COLOURS.length],
     });
   }
+  if (current && matOk(current.c2w))
+    cams.push({ key: 'now', label: 'you', c2w: current.c2w, hfovDeg: current.hfovDeg, colour: '#e6007e' });
 
   // ground-plane axes: "page up" = the reference camera's forward flattened, "page right" = forward × up
   const refFwd: Vec3 = cams[0]?.key === 'ref' ? [cams[0].c2w[8], cams[0].c2w[9], cams[0].c2w[10]] : [0, 0, 1];
@@ -195,7 +197,8 @@ function topDownSketch(trace: Trace): string {
   };
 
   const centres = cams.map((c) => plane([c.c2w[12], c.c2w[13], c.c2w[14]]));
-  const pts = [[0, 0] as [number, number], ...centres];
+  const foot = footprintPoints(trace, plane);
+  const pts = [[0, 0] as [number, number], ...centres, ...foot.extent];
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
   const minX = Math.min(...xs);
@@ -213,6 +216,18 @@ function topDownSketch(trace: Trace): string {
   const units = trace.input?.units === 'metres' ? 'm' : 'depth units';
 
   const parts: string[] = [];
+  // the scene's footprint: its points seen from above, under the cameras
+  if (foot.points.length) {
+    const dots = foot.points.map(({ p, colour }) => {
+      const [x, y] = toPx(p);
+      return x < 0 || y < 0 || x > W || y > H
+        ? ''
+        : `<rect x="${(x - 1.5).toFixed(1)}" y="${(y - 1.5).toFixed(1)}" width="3" height="3" fill="${colour}"/>`;
+    });
+    parts.push(
+      `<g class="footprint" opacity="0.75"><title>the scene's points seen from above</title>${dots.join('')}</g>`,
+    );
+  }
   // pivot
   const [px, py] = toPx([0, 0]);
   parts.push(
@@ -274,8 +289,36 @@ function topDownSketch(trace: Trace): string {
   return (
     `<figure class="sketch"><svg role="img" aria-label="top-down sketch of the camera positions" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">` +
     `<rect x="0.5" y="0.5" width="${W - 1}" height="${H - 1}" fill="#fbfbf8" stroke="#ccc"/>${parts.join('')}</svg>` +
-    `<figcaption>Seen from above (ground plane ⟂ up). The reference camera looks up the page; wedges show each view's field of view. Hover a camera for its position and height.</figcaption>${note}</figure>`
+    `<figcaption>Seen from above (ground plane ⟂ up), over the scene's points. The reference camera looks up the page; wedges show each view's field of view. Hover a camera for its position and height.</figcaption>${note}</figure>`
   );
+}
+
+/** The footprint's points on the ground plane with their colours, and the 2nd–98th percentile box they span. */
+function footprintPoints(
+  trace: Trace,
+  plane: (p: Vec3) => [number, number],
+): { points: { p: [number, number]; colour: string }[]; extent: [number, number][] } {
+  const f = trace.footprint;
+  if (!f || !Array.isArray(f.xyz) || !Array.isArray(f.rgb)) return { points: [], extent: [] };
+  const points: { p: [number, number]; colour: string }[] = [];
+  const hex = (v: unknown) =>
+    (isNum(v) ? Math.max(0, Math.min(255, Math.round(v))) : 128).toString(16).padStart(2, '0');
+  for (let i = 0; i + 2 < f.xyz.length; i += 3) {
+    const q: Vec3 = [f.xyz[i], f.xyz[i + 1], f.xyz[i + 2]];
+    if (!q.every(isNum)) continue;
+    points.push({ p: plane(q), colour: `#${hex(f.rgb[i])}${hex(f.rgb[i + 1])}${hex(f.rgb[i + 2])}` });
+  }
+  if (!points.length) return { points, extent: [] };
+  const at = (v: number[], q: number) => v[Math.min(v.length - 1, Math.floor(q * v.length))];
+  const xs = points.map((x) => x.p[0]).sort((a, b) => a - b);
+  const ys = points.map((x) => x.p[1]).sort((a, b) => a - b);
+  return {
+    points,
+    extent: [
+      [at(xs, 0.02), at(ys, 0.02)],
+      [at(xs, 0.98), at(ys, 0.98)],
+    ],
+  };
 }
 
 // ---------------------------------------------------------------------------------------- rounds

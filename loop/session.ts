@@ -16,6 +16,7 @@ import type { LoopConfig, OptionDist, StopReason, Trace } from './types.js';
 import type { VisionModel } from './models/contract.js';
 import { runLoop, type LoopHooks, type LoopInput, type OriginalView } from './run.js';
 import { writeTrace } from './trace.js';
+import { footprintOf } from './footprint.js';
 
 /** The loop input of a question about a loaded scene: its originals encoded once, with their geometry. */
 export async function loopInputOf(question: Question, loaded: LoadedScene): Promise<LoopInput> {
@@ -73,7 +74,14 @@ export interface SessionResult {
 
 /** Run one question through the loop; never rejects once the loop has started. */
 export async function runSession(input: LoopInput, o: SessionOptions): Promise<SessionResult> {
+  await o.model.beginQuestion?.({
+    question: input.question,
+    scene: input.scene,
+    renderer: o.renderer,
+    config: o.config,
+  });
   const { trace, views } = await runLoop(input, o.model, o.renderer, o.config, o.hooks);
+  trace.footprint = footprintOf(input.scene);
   const idx = letterIndex(trace.final.choice);
   const options = input.question.options;
   const result: SessionResult = {

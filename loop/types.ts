@@ -5,6 +5,7 @@
  */
 import type { Camera, Mat4, RenderMode, HoleMode, Question } from '../core/types.js';
 import type { Pose } from '../core/pose.js';
+import type { Footprint } from './footprint.js';
 
 /** Probability per option letter, summing to 1. */
 export type OptionDist = Record<string, number>;
@@ -123,6 +124,8 @@ export interface Trace {
   reference: Camera;
   up: [number, number, number];
   pivot: [number, number, number];
+  /** a sample of the scene's points for the top-down map (loop/footprint.ts); absent in older traces */
+  footprint?: Footprint;
   rounds: RoundRecord[];
   final: {
     choice: string;

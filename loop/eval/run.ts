@@ -36,6 +36,7 @@ import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { RENDER_PARALLEL } from '../../synth/config.js';
 import { loopConfigFrom } from '../config.js';
 import { createModel } from '../models/create.js';
+import type { HumanWebOptions } from '../models/human-web.js';
 import { type VisionModel } from '../models/contract.js';
 import { runSession } from '../session.js';
 import { letters } from '../../core/options.js';
@@ -79,7 +80,7 @@ export interface EvalOptions {
   maxTokens?: number;
   temperature?: number;
   topP?: number;
-  /** builtin:perceiver, human, or a model served at an OpenAI-compatible endpoint */
+  /** builtin:perceiver, human, human-web, or a model served at an OpenAI-compatible endpoint */
   model: string;
   /** results directory (created); rerunning into it continues the run */
   out: string;
@@ -130,6 +131,8 @@ export interface EvalOptions {
   /** write accuracy.png beside accuracy.svg (default true) */
   png?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** --model human-web: the browser page's server (host, port, where its URL goes) */
+  humanWeb?: HumanWebOptions;
   /** called after every finished pair (tests, UIs) */
   onLine?: (line: EvalLine) => void;
   /**
@@ -514,7 +517,7 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const logSamples = o.logSamples ?? items.length * cells.length < EVAL_DEFAULTS.logSamplesBelow;
 
   // One model per image budget (the only client setting a cell changes), all sharing one limiter.
-  const isHuman = o.model.trim() === 'human';
+  const isHuman = o.model.trim() === 'human' || o.model.trim() === 'human-web';
   const workers = isHuman ? 1 : concurrency;
   if (isHuman && concurrency > 1) log('eval: the human model answers one question at a time: concurrency 1');
   const limiter = o.limiter ?? createLimiter(workers);
@@ -542,6 +545,7 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
         // prompts go into the trace folders when samples are logged; results lines keep their hash
         recordPrompts: logSamples,
         human: { output: process.stderr },
+        ...(o.humanWeb ? { humanWeb: o.humanWeb } : {}),
       });
       models.set(budget, m);
     }

@@ -4,7 +4,7 @@
  * with every call recorded as a CallLog. A failed call throws a ModelCallError carrying its CallLogs,
  * so the trace keeps them.
  */
-import type { Camera, Question } from '../../core/types.js';
+import type { Camera, Question, Renderer, Scene } from '../../core/types.js';
 import { VantageError } from '../../core/errors.js';
 import type { NumericPose, Pose } from '../../core/pose.js';
 import type { Answer, CallLog, ControllerDecision, LoopConfig } from '../types.js';
@@ -85,6 +85,11 @@ export interface VisionModel {
   readonly wantsGeometry?: boolean;
   answer(ctx: AnswerContext): Promise<{ answer: Answer; calls: CallLog[] }>;
   nextPose(ctx: PoseRequestContext): Promise<PoseResult>;
+  /**
+   * called by the session before each question's loop, for models that show the scene live (the
+   * browser human model renders frames as the person moves the camera)
+   */
+  beginQuestion?(q: { question: Question; scene: Scene; renderer: Renderer; config: LoopConfig }): void | Promise<void>;
   /** release resources (terminal, sockets) */
   close?(): void;
 }

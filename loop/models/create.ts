@@ -1,10 +1,11 @@
-/** A vision model by name: the built-in perceiver, a human at the terminal, or a served MLLM. */
+/** A vision model by name: the built-in perceiver, a human at the terminal or in the browser, or a served MLLM. */
 import { VantageError } from '../../core/errors.js';
 import { createMllmClient, mllmConfigFromEnv, type MllmConfig } from '../../core/mllm/client.js';
 import type { Limiter } from '../../core/mllm/limiter.js';
 import type { VisionModel } from './contract.js';
 import { OpenAIVisionModel } from './openai.js';
 import { HumanModel, type HumanModelOptions } from './human.js';
+import { HumanWebModel, type HumanWebOptions } from './human-web.js';
 import { PerceiverModel } from '../perceiver/model.js';
 
 export interface CreateModelOptions {
@@ -12,23 +13,30 @@ export interface CreateModelOptions {
   mllm?: Partial<MllmConfig>;
   limiter?: Limiter;
   human?: HumanModelOptions;
+  /** the browser human model's server (host, port, where its URL goes) */
+  humanWeb?: HumanWebOptions;
   env?: NodeJS.ProcessEnv;
   recordPrompts?: boolean;
 }
 
-/** 'builtin:perceiver', 'human', or the name of a model served at an OpenAI-compatible endpoint. */
+/** 'builtin:perceiver', 'human', 'human-web', or the name of a model served at an OpenAI-compatible endpoint. */
 export function createModel(name: string, opts: CreateModelOptions = {}): VisionModel {
   const n = name.trim();
   if (n === 'builtin:perceiver') return new PerceiverModel();
   if (n === 'human') return new HumanModel(opts.human);
+  if (n === 'human-web') return new HumanWebModel(opts.humanWeb);
   if (n.startsWith('builtin:')) {
-    throw new VantageError('bad-model', `unknown built-in model "${n}"`, 'built-in models: builtin:perceiver, human');
+    throw new VantageError(
+      'bad-model',
+      `unknown built-in model "${n}"`,
+      'built-in models: builtin:perceiver, human, human-web',
+    );
   }
   if (!n)
     throw new VantageError(
       'bad-model',
       'no model named',
-      'use --model builtin:perceiver, human, or a served model name',
+      'use --model builtin:perceiver, human, human-web, or a served model name',
     );
   const config = mllmConfigFromEnv({ ...opts.mllm, model: n }, opts.env);
   return new OpenAIVisionModel({ client: createMllmClient(config, opts.limiter), recordPrompts: opts.recordPrompts });

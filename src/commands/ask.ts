@@ -58,6 +58,8 @@ export interface AskSettings {
   logprobs?: boolean;
   /** human model: open each view with the desktop viewer */
   open?: boolean;
+  /** human-web model: the page's port (default any free one) */
+  webPort?: number;
 }
 
 /** What `ask` returns: the session's result (the trace directory is always asked for). */
@@ -151,6 +153,7 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
       maxImages: config.imageBudget,
     },
     human: { open: o.open, viewDir: o.out ? join(o.out, 'human-views') : undefined, output: process.stderr },
+    humanWeb: { ...(o.webPort !== undefined ? { port: o.webPort } : {}) },
   });
   let renderer: Renderer | undefined;
   try {
@@ -231,7 +234,7 @@ export function registerAskCommand(program: Command): void {
     )
     .option(
       '--model <name>',
-      'builtin:perceiver (no endpoint), human (you, at this terminal), or a served model name; default $VANTAGE_MODEL, else builtin:perceiver',
+      'builtin:perceiver (no endpoint), human (you, at this terminal), human-web (you, in the browser), or a served model name; default $VANTAGE_MODEL, else builtin:perceiver',
     )
     .option('--rounds <n>', `most views to render after round 0 (default ${LOOP_DEFAULTS.maxRounds})`, int)
     .option(
@@ -273,6 +276,7 @@ export function registerAskCommand(program: Command): void {
     .option('--cache-dir <dir>', 'cache MLLM responses here: reruns are free and reproducible')
     .option('--logprobs', 'ask the server for logprobs: the option distribution then comes from the answer token')
     .option('--open', 'human model: open each view with the desktop image viewer')
+    .option('--web-port <n>', 'human-web model: port of the page on 127.0.0.1 (default: any free port)', int)
     .option('--out <dir>', 'trace directory (trace.json, PNGs, index.html); default vantage-out/ask-<time>')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -284,7 +288,8 @@ Examples:
   OPENAI_BASE_URL=http://localhost:8000/v1 vantage ask --image room.jpg --depth-model depth-anything-v2-small \\
       --question "Is the lamp left of the sofa, seen from the window?" --options left right --model Qwen2.5-VL-7B-Instruct
 Models: builtin:perceiver is a deterministic pixel perceiver for the procedural scenes (not an LLM);
-human shows each view and reads your answer; any other name is sent to the OpenAI-compatible endpoint.`,
+human shows each view and reads your answer; human-web prints a local URL (127.0.0.1, with a token) where you
+answer in the browser and move the camera yourself, each "Look from here" a round; any other name is sent to the OpenAI-compatible endpoint.`,
     )
     .action(async (opts) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -314,6 +319,7 @@ human shows each view and reads your answer; any other name is sent to the OpenA
           cacheDir: opts.cacheDir,
           logprobs: opts.logprobs,
           open: opts.open,
+          webPort: opts.webPort,
           out: opts.out,
           json: opts.json,
         },

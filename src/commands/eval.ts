@@ -84,7 +84,7 @@ export function registerEvalCommand(program: Command): void {
     )
     .option(
       '--model <name>',
-      'builtin:perceiver, human, or a served model name; default $VANTAGE_MODEL, else builtin:perceiver',
+      'builtin:perceiver, human, human-web (you, in the browser: a local URL is printed), or a served model name; default $VANTAGE_MODEL, else builtin:perceiver',
     )
     .option('--rounds <n>', `most views after round 0 (default ${LOOP_DEFAULTS.maxRounds})`, int('--rounds'))
     .option('--pose-format <fmt>', `orbit | ego | preset | language (default ${LOOP_DEFAULTS.poseFormat})`)
@@ -173,6 +173,11 @@ export function registerEvalCommand(program: Command): void {
       oneOf('--progress', ['auto', 'bar', 'lines', 'none'] as const),
       'auto',
     )
+    .option(
+      '--web-port <n>',
+      'human-web model: port of the page on 127.0.0.1 (default: any free port)',
+      int('--web-port'),
+    )
     .option('--no-png', 'write the plot as SVG only')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
@@ -246,6 +251,7 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           renderer: opts.renderer,
           progress: opts.progress,
           png: opts.png,
+          ...(opts.webPort !== undefined ? { humanWeb: { port: opts.webPort } } : {}),
           signal: controller.signal,
         };
         const summary = await runEval(o);

@@ -59,6 +59,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'measure novel-view fidelity (PSNR, coverage) of points vs gaussians',
     load: async () => (await import('./nvs-eval.js')).registerNvsEvalCommand,
   },
+  {
+    usage: 'view [trace]',
+    summary: 'look around a lifted scene or a trace in your browser (local server, live pose JSON)',
+    load: async () => (await import('./view.js')).registerViewCommand,
+  },
 ];
 
 const nameOf = (e: CommandEntry) => e.usage.split(' ')[0];
