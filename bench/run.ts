@@ -135,6 +135,7 @@ const SECTIONS: [string, () => Promise<Section>][] = [
   ['depth', () => section('Monocular depth (tiny ONNX model)', './depth.js', 'benchDepth')],
   ['mllm', () => section('MLLM client', './mllm.js', 'benchMllm')],
   ['loop', () => section('Reasoning loop', './loop.js', 'benchLoop')],
+  ['viewer', () => section('Browser viewer', './viewer.js', 'benchViewer')],
   ['perceiver', () => section('Perceiver on ray-cast views', './perceiver.js', 'benchPerceiver')],
   ['demo', () => section('Demo accuracy (builtin:perceiver)', './demo.js', 'benchDemo')],
   ['eval', () => section('Evaluation throughput', './eval.js', 'benchEval')],

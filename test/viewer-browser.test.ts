@@ -18,6 +18,7 @@ import { generateQuestions } from '../fixtures/questions.js';
 import { writeQuestionSet } from '../fixtures/dataset.js';
 import { runEval } from '../loop/eval/run.js';
 import { startView, type ViewHandle } from '../src/commands/view.js';
+import { runAsk } from '../src/commands/ask.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const describeBrowser = existsSync(CHROMIUM)
@@ -93,7 +94,22 @@ describeBrowser('browser viewer in headless chromium', () => {
   });
 
   it('loads with no console error; a drag changes the pose and the frame', async () => {
-    const h = await startView({ fixture: 'tabletop', renderer: 'reference', size: '320x240', render: 'points' });
+    // a trace made from a fixture: the viewer reloads its scene by name and draws its cameras
+    const traceDir = join(dir, 'ask');
+    const asked = await runAsk({
+      fixture: 'tabletop',
+      question: 'Seen from the camera, is the red box left or right of the white cylinder?',
+      options: ['left', 'right'],
+      model: 'builtin:perceiver',
+      rounds: 2,
+      stop: 'fixed',
+      size: '320x240',
+      render: 'points',
+      renderer: 'reference',
+      out: traceDir,
+    });
+    expect(asked.rounds).toBe(3);
+    const h = await startView({ trace: traceDir, renderer: 'reference' });
     handles.push(h);
     const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
     const problems = watch(page);
@@ -128,6 +144,23 @@ describeBrowser('browser viewer in headless chromium', () => {
     expect(p.elevation_deg).toBeGreaterThan(0);
     const frameAfter = await page.locator('#frame').screenshot();
     expect(Buffer.compare(frameBefore, frameAfter)).not.toBe(0);
+    // each round is a button, and its camera is on the map: a click jumps to the round's pose
+    const r1 = asked.trace.rounds[1].view!.pose as { azimuth_deg: number };
+    expect(await page.locator('#rounds button').count()).toBe(2);
+    expect(await page.locator('#map g.cam[data-sketch-round="1"]').count()).toBe(1);
+    await page.locator('#rounds button[data-round="1"]').click();
+    await page.waitForFunction((az) => {
+      const v = (globalThis as unknown as { __vantage: VantageState }).__vantage.lastPose as { azimuth_deg?: number };
+      return v?.azimuth_deg === az;
+    }, r1.azimuth_deg);
+    await page.locator('#map g.cam[data-sketch-round="2"]').click();
+    await page.waitForFunction(
+      (az) => {
+        const v = (globalThis as unknown as { __vantage: VantageState }).__vantage.lastPose as { azimuth_deg?: number };
+        return v?.azimuth_deg === az;
+      },
+      (asked.trace.rounds[2].view!.pose as { azimuth_deg: number }).azimuth_deg,
+    );
     // the reference camera is drawn in the scene; clicking it jumps back to the reference pose
     await page.locator('#marks button[data-mark="ref"], #map g.cam[data-sketch-round="ref"]').first().click();
     await page.waitForFunction(() => {
@@ -138,6 +171,8 @@ describeBrowser('browser viewer in headless chromium', () => {
     await page.waitForTimeout(500);
     expect(problems).toEqual([]);
     expect(after.errors).toEqual([]);
+    // the camera rests: the last frame is the settled one (the chosen mode), not a draft
+    await page.waitForFunction(() => !(globalThis as unknown as { __vantage: { draft: boolean } }).__vantage.draft);
     const shots = process.env.VANTAGE_SCREENSHOT_DIR;
     if (shots) {
       await mkdir(shots, { recursive: true });

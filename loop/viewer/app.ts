@@ -52,7 +52,7 @@ export async function startViewerApp(o: ViewerAppOptions): Promise<ViewerApp> {
         ...(view ? view.info() : {}),
       }),
     '/api/frame': async ({ query }) => {
-      const f = await need().frame(livePose(query.get('pose')));
+      const f = await need().frame(livePose(query.get('pose')), query.get('draft') === '1');
       return {
         type: 'image/jpeg',
         body: f.jpeg,

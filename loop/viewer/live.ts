@@ -105,18 +105,19 @@ export class LiveView {
     return c2wFromPose(pose, this.ctx);
   }
 
-  async frame(pose: NumericPose): Promise<Frame> {
-    const run = this.queue.then(() => this.render(pose));
+  /** A frame for the pose; a draft (while the camera moves) renders points, the settled one the chosen mode. */
+  async frame(pose: NumericPose, draft = false): Promise<Frame> {
+    const run = this.queue.then(() => this.render(pose, draft ? 'points' : this.o.mode));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async render(pose: NumericPose): Promise<Frame> {
+  private async render(pose: NumericPose, mode: RenderMode): Promise<Frame> {
     const c2w = this.c2wOf(pose);
     const camera: Camera = { intrinsics: this.intrinsics, c2w };
     const t0 = performance.now();
     const out = await this.o.renderer.render(this.o.scene, camera, {
-      mode: this.o.mode,
+      mode,
       width: this.o.width,
       height: this.o.height,
       holes: this.o.holes,

@@ -111,7 +111,7 @@ export const APP_JS = `'use strict';
   var shown = null; // the pose of the frame on screen (as the server clamped it)
   var jumped = null; // a round's pose that is neither orbit nor ego, shown as-is until the next move
   var inFlight = false, dirty = false, frameUrl = null;
-  var state = window.__vantage = { frames: 0, lastFrameMs: 0, lastPose: null, errors: [] };
+  var state = window.__vantage = { frames: 0, lastFrameMs: 0, lastPose: null, draft: false, errors: [] };
   var clamp = function (v, r) { return Math.min(r[1], Math.max(r[0], v)); };
   var wrap = function (d) { d = ((d + 180) % 360 + 360) % 360 - 180; return d === -180 ? 180 : d; };
   var round2 = function (v) { return Math.round(v * 100) / 100; };
@@ -123,12 +123,22 @@ export const APP_JS = `'use strict';
   function setStatus(s) { $('status').textContent = s; }
   function showPose(p) { $('pose').textContent = JSON.stringify(p, null, 1).replace(/\\n\\s*/g, ' '); }
 
+  // while the camera moves, frames are drafts (points: fast); once it rests, one frame in the chosen mode
+  var draft = false, settleTimer = null;
+  function moved() {
+    draft = true;
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(function () { draft = false; requestFrame(); }, 300);
+    requestFrame();
+  }
   function requestFrame() {
     if (inFlight) { dirty = true; return; }
     inFlight = true; dirty = false;
     var pose = current();
     var t0 = performance.now();
-    fetch(api('/api/frame', { pose: JSON.stringify(pose) })).then(function (r) {
+    var params = { pose: JSON.stringify(pose) };
+    if (draft) params.draft = '1';
+    fetch(api('/api/frame', params)).then(function (r) {
       if (!r.ok) return r.text().then(function (t) { throw new Error(t); });
       var p = JSON.parse(r.headers.get('X-Vantage-Pose') || 'null');
       var marks = JSON.parse(r.headers.get('X-Vantage-Marks') || '[]');
@@ -139,7 +149,7 @@ export const APP_JS = `'use strict';
         frameUrl = URL.createObjectURL(b);
         $('frame').src = frameUrl;
         shown = p; showPose(p); drawMarks(marks);
-        state.frames++; state.lastFrameMs = performance.now() - t0; state.lastPose = p;
+        state.frames++; state.lastFrameMs = performance.now() - t0; state.lastPose = p; state.draft = !!params.draft;
         setStatus('frame ' + Math.round(state.lastFrameMs) + ' ms (' + (info ? info.renderer : '') + ')');
         refreshMap(p);
       });
@@ -205,7 +215,7 @@ export const APP_JS = `'use strict';
       ego.right_m = round2(clamp(ego.right_m + dRight * step, L.egoMoveM));
       ego.up_m = round2(clamp(ego.up_m + dUp * step, L.egoMoveM));
     }
-    requestFrame();
+    moved();
   }
 
   function setupControls() {
