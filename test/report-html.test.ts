@@ -87,4 +87,23 @@ describe('renderReportHtml', () => {
     const empty = { ...syntheticTrace(), rounds: [], final: undefined } as unknown as Trace;
     expect(renderReportHtml(empty, [])).toContain('(unfinished)');
   });
+
+  it("draws the scene's footprint under the cameras, in colour, with outliers not shrinking the map", () => {
+    const bare = renderReportHtml(syntheticTrace(), FILES);
+    expect(bare).not.toContain('class="footprint"');
+    // a floor of points around the pivot (z = 2, y = 0.5 below it), one far-off outlier
+    const xyz: number[] = [];
+    const rgb: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      xyz.push(-0.5 + (i % 10) / 10, 0.5, 1.5 + Math.floor(i / 10) / 10);
+      rgb.push(200, 10, 10);
+    }
+    xyz.push(500, 0.5, 500);
+    rgb.push(0, 0, 255);
+    const html = renderReportHtml({ ...syntheticTrace(), footprint: { xyz, rgb } }, FILES);
+    const g = html.match(/<g class="footprint"[^>]*>(.*?)<\/g>/)?.[1] ?? '';
+    const dots = [...g.matchAll(/<rect [^>]*fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+    expect(dots.length).toBe(100); // the outlier falls off the map, the floor is all there
+    expect(new Set(dots)).toEqual(new Set(['#c80a0a']));
+  });
 });

@@ -78,6 +78,7 @@ export async function startViewerServer(o: ViewerServerOptions): Promise<ViewerS
   const host = o.host ?? '127.0.0.1';
   const token = randomBytes(16).toString('hex');
   let port = 0;
+  const wildcard = host === '0.0.0.0' || host === '::';
   const allowedHosts = () => new Set([`${host}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 
   const send = (res: ServerResponse, r: Reply) => {
@@ -91,9 +92,11 @@ export async function startViewerServer(o: ViewerServerOptions): Promise<ViewerS
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const hostHeader = req.headers.host ?? '';
-    if (!allowedHosts().has(hostHeader)) return send(res, { status: 403, body: 'forbidden: unexpected Host header' });
+    // on a wildcard address the Host is whatever name reached it: the token alone guards it then
+    const hostOk = (h: string) => allowedHosts().has(h) || (wildcard && h.endsWith(`:${port}`));
+    if (!hostOk(hostHeader)) return send(res, { status: 403, body: 'forbidden: unexpected Host header' });
     const origin = req.headers.origin;
-    if (origin && origin !== 'null' && !allowedHosts().has(origin.replace(/^https?:\/\//, '')))
+    if (origin && origin !== 'null' && origin.replace(/^https?:\/\//, '') !== hostHeader)
       return send(res, { status: 403, body: 'forbidden: cross-origin request' });
     const url = new URL(req.url ?? '/', `http://${hostHeader}`);
     const given = url.searchParams.get('t') ?? String(req.headers['x-vantage-token'] ?? '');

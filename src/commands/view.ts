@@ -50,6 +50,12 @@ export async function startView(o: ViewOptions, log: (line: string) => void = ()
     throw new VantageError('bad-option', `--render ${o.render} is not points or gaussians`);
   if (o.holes && !['mark', 'fill', 'none'].includes(o.holes))
     throw new VantageError('bad-option', `--holes ${o.holes} is not mark, fill or none`);
+  if (!o.trace && !sourcesOf(o).length)
+    throw new VantageError(
+      'bad-input',
+      'nothing to view',
+      'give a trace folder (vantage view TRACE-DIR) or a scene: --fixture NAME, --ply FILE, --image RGB --depth D',
+    );
   const trace = o.trace ? await readTrace(o.trace) : undefined;
   const source = sourcesOf(o).length || !trace ? o : { ...sourceOfTrace(trace, o.trace!), log: o.log };
   const loaded = await loadScene({ ...source, log });
