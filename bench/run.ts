@@ -140,6 +140,7 @@ const SECTIONS: [string, () => Promise<Section>][] = [
   ['demo', () => section('Demo accuracy (builtin:perceiver)', './demo.js', 'benchDemo')],
   ['eval', () => section('Evaluation throughput', './eval.js', 'benchEval')],
   ['eval-gpu', () => section('Evaluation throughput with WebGPU views', './eval-gpu.js', 'benchEvalGpu')],
+  ['video', () => section('Video: walk-throughs and decoding', './video.js', 'benchVideo')],
 ];
 
 /** `--only a,b`: the sections to run (all when absent); an unknown name is an error naming the known ones. */

@@ -41,6 +41,22 @@ export const measureTemplates = {
     'What is the size of this room (in square meters)? If multiple rooms are shown, estimate the size of the combined space.',
 };
 
+/** VSI-Bench's multiple-choice questions in the benchmark's wording (walk-through sets; the perceiver parses them). */
+export const videoTemplates = {
+  closest: (names: string[], x: string) =>
+    `Measuring from the closest point of each object, which of these objects (${names.join(', ')}) is the closest to the ${x}?`,
+  directionEasy: (a: string, b: string, c: string) =>
+    `If I am standing by the ${a} and facing the ${b}, is the ${c} to the left or the right of the ${b}?`,
+  directionMedium: (a: string, b: string, c: string) =>
+    `If I am standing by the ${a} and facing the ${b}, is the ${c} to my left, right, or back? An object is to my back if I would have to turn at least 90 degrees in order to face it.`,
+  directionHard: (a: string, b: string, c: string) =>
+    `If I am standing by the ${a} and facing the ${b}, is the ${c} to my front-left, front-right, back-left, or back-right? The directions refer to the quadrants of a Cartesian plane (if I am standing at the origin and facing along the positive y-axis).`,
+  route: (a: string, b: string, c: string) =>
+    `You are a robot beginning at the ${a} facing the ${b}. You want to navigate to the ${c}. You will perform the following actions (Note: for each [please fill in], choose either 'turn back,' 'turn left,' or 'turn right.'): 1. [please fill in] 2. Go forward until the ${c}. You have reached the final destination.`,
+  appearanceOrder: (names: string[]) =>
+    `What will be the first-time appearance order of the following categories in the video: ${names.join(', ')}?`,
+};
+
 /** A question as the perceiver understands it: the objects it names, by palette colour. */
 export type ParsedQuestion =
   | { kind: 'hidden-behind'; occluder: string }
@@ -49,6 +65,10 @@ export type ParsedQuestion =
   | { kind: 'count' }
   | { kind: 'distance'; a: string; b: string }
   | { kind: 'size'; a: string }
+  | { kind: 'closest'; x: string; among: string[] }
+  | { kind: 'direction'; a: string; b: string; c: string }
+  | { kind: 'route'; a: string; b: string; c: string }
+  | { kind: 'appearance'; names: string[] }
   | { kind: 'unknown' };
 
 const COLOR_WORDS = OBJECT_PALETTE.map((c) => c.name);
@@ -86,6 +106,27 @@ export function parseQuestionText(text: string): ParsedQuestion {
   if (m) {
     const [a, b] = [colorOfPhrase(m[1]), colorOfPhrase(m[2])];
     if (a && b) return { kind: 'distance', a, b };
+  }
+  m = t.match(new RegExp(`which of these objects \\(([^)]*)\\) is the closest to ${OBJ}\\s*\\?`));
+  if (m) {
+    const among = m[1].split(',').map((p) => colorOfPhrase(p));
+    const x = colorOfPhrase(m[2]);
+    if (x && among.every(Boolean)) return { kind: 'closest', x, among: among as string[] };
+  }
+  m = t.match(new RegExp(`standing by ${OBJ} and facing ${OBJ}, is ${OBJ} to`));
+  if (m) {
+    const [a, b, c] = [colorOfPhrase(m[1]), colorOfPhrase(m[2]), colorOfPhrase(m[3])];
+    if (a && b && c) return { kind: 'direction', a, b, c };
+  }
+  m = t.match(new RegExp(`beginning at ${OBJ} facing ${OBJ}\\. you want to navigate to ${OBJ}\\.`));
+  if (m) {
+    const [a, b, c] = [colorOfPhrase(m[1]), colorOfPhrase(m[2]), colorOfPhrase(m[3])];
+    if (a && b && c) return { kind: 'route', a, b, c };
+  }
+  m = t.match(/first-time appearance order of the following categories in the video: ([^?]*)\?/);
+  if (m) {
+    const names = m[1].split(',').map((p) => colorOfPhrase(p));
+    if (names.every(Boolean)) return { kind: 'appearance', names: names as string[] };
   }
   m = t.match(new RegExp(`longest dimension \\(length, width, or height\\) of ${OBJ},`));
   if (m) {

@@ -22,6 +22,8 @@ import {
   type Walkthrough,
 } from '../fixtures/walkthrough.js';
 import { writeVideoQuestionSet } from '../fixtures/video-set.js';
+import { rgbaFromRgb } from '../core/io/image.js';
+import { answerWithPerceiver } from '../loop/perceiver/reason.js';
 
 const hasFfmpeg = (() => {
   try {
@@ -80,6 +82,33 @@ describe('walk-through truth', () => {
         expect([...seen].sort((a, b) => a - b)).toEqual(seen);
       }
     }
+  });
+});
+
+describe('the built-in perceiver on walk-through questions', () => {
+  it('answers the multiple-choice types from the frames (pixels, depth, camera), mostly right', () => {
+    let right = 0;
+    let asked = 0;
+    for (const seed of [21, 22, 23]) {
+      const w = walkthroughOf(seed, { frames: 24, width: 160, height: 120 });
+      // every third frame, as a sampled clip: the perceiver sees pixels, depth and the camera path
+      const views = w.frames
+        .filter((_, i) => i % 3 === 1)
+        .map((f, k) => ({
+          width: f.width,
+          height: f.height,
+          rgba: rgbaFromRgb(f.rgb),
+          depth: f.depth,
+          camera: w.cameras[3 * k + 1],
+        }));
+      for (const q of walkthroughQuestions(w, seed).filter((x) => !x.numeric)) {
+        const a = answerWithPerceiver({ text: q.text, options: q.options }, views);
+        asked++;
+        if (a.choice === q.answer) right++;
+      }
+    }
+    expect(asked).toBeGreaterThanOrEqual(10);
+    expect(right / asked).toBeGreaterThanOrEqual(0.7);
   });
 });
 

@@ -22,6 +22,7 @@ import {
 import { answerCount, answerFrontBehind, answerHiddenBehind, answerLeftRight, type Reasoned } from './answer.js';
 import { chooseNextPose } from './pose.js';
 import { answerMeasure } from './measure.js';
+import { answerVideoChoice } from './video.js';
 
 export const PERCEIVER_LABEL = 'builtin:perceiver (deterministic pixel perceiver — not an LLM)';
 
@@ -85,6 +86,18 @@ function reason(
       break;
     case 'count':
       reasoned = answerCount(ctx);
+      break;
+    case 'closest':
+    case 'direction':
+    case 'route':
+    case 'appearance':
+      reasoned =
+        answerVideoChoice(parsed, { analyses, objects, options: question.options }) ??
+        ({
+          ...uniformAnswer(question.options.length, 'not a question the perceiver reads'),
+          missing: [],
+          done: true,
+        } as Reasoned);
       break;
     default:
       reasoned = {
