@@ -19,7 +19,7 @@ export {
   type TextResult,
 } from './client.js';
 export { createLimiter, type Limiter } from './limiter.js';
-export { openResponseCache, CACHE_FILE_NAME, type ResponseCache } from './cache.js';
+export { openResponseCache, CACHE_FILE_NAME, type ResponseCache, type ResponseStore } from './cache.js';
 export { imageDataUrl, pngFromRgba, bytesFromDataUrl, type DataUrlImage, type RgbaImage } from './images.js';
 export { optionDistribution, letterOfToken, type TokenLogprob } from './logprobs.js';
 export { jsonSchemaResponseFormat, parseStructured, extractJsonValues, repairJson } from './structured.js';
