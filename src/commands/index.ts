@@ -35,6 +35,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./eval.js')).registerEvalCommand,
   },
   {
+    usage: 'worker',
+    summary: 'take eval items from a job queue in Redis (vantage eval --queue) and run them',
+    load: async () => (await import('./worker.js')).registerWorkerCommand,
+  },
+  {
     usage: 'questions',
     summary: 'write a procedural spatial question set with ground truth (native JSONL)',
     load: async () => (await import('./questions.js')).registerQuestionsCommand,
