@@ -82,6 +82,8 @@ export function createQueueExecutor(q: QueueExecutorOptions): PairExecutor {
       };
       const outstanding = new Map<string, EvalPair>(pairs.map((p) => [jobIdOf(run, p.cell.key, p.item.id), p]));
       const collecting = new Set<string>();
+      /** collects started by events: awaited before the connection closes */
+      const inFlight = new Set<Promise<unknown>>();
       let wake: (() => void) | undefined;
       const nudge = () => wake?.();
 
@@ -111,8 +113,8 @@ export function createQueueExecutor(q: QueueExecutorOptions): PairExecutor {
                     o.model,
                     out,
                   );
-            outstanding.delete(id);
             await ctx.record(line);
+            outstanding.delete(id);
           }
           await job.remove().catch(() => {});
         } finally {
@@ -134,10 +136,12 @@ export function createQueueExecutor(q: QueueExecutorOptions): PairExecutor {
       const onFinished = ({ jobId }: { jobId: string }) => {
         if (!outstanding.has(jobId)) return;
         // (a 'failed' event may be a try that will be retried: the job's state decides)
-        queue
+        const p = queue
           .getJob(jobId)
           .then(async (j) => j && collect(j as Job, await j.getState()))
-          .then(nudge, () => {});
+          .then(nudge, () => {})
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
       };
       events.on('completed', onFinished);
       events.on('failed', onFinished);
@@ -199,6 +203,7 @@ export function createQueueExecutor(q: QueueExecutorOptions): PairExecutor {
       } finally {
         events.off('completed', onFinished);
         events.off('failed', onFinished);
+        await Promise.allSettled([...inFlight]);
         await events.close().catch(() => {});
         await queue.close().catch(() => {});
         redis.disconnect();
