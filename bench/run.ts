@@ -141,6 +141,7 @@ const SECTIONS: [string, () => Promise<Section>][] = [
   ['eval', () => section('Evaluation throughput', './eval.js', 'benchEval')],
   ['eval-gpu', () => section('Evaluation throughput with WebGPU views', './eval-gpu.js', 'benchEvalGpu')],
   ['video', () => section('Video: walk-throughs and decoding', './video.js', 'benchVideo')],
+  ['queue', () => section('Evaluation across worker processes (job queue)', './queue.js', 'benchQueue')],
 ];
 
 /** `--only a,b`: the sections to run (all when absent); an unknown name is an error naming the known ones. */
