@@ -371,6 +371,55 @@ describeRedis('the evaluation job queue (real Redis, real workers)', () => {
     expect(await w.exited).toBe(0);
   });
 
+  it('says which file a worker cannot read under its --image-root, and a run whose items all fail stops', async () => {
+    const server = await startOpenAIServer({ brain });
+    servers.push(server);
+    const out = join(dir, 'runs', 'no-files');
+    const w = await startWorker(['--image-root', join(dir, 'elsewhere')]);
+    const err = await runEval(
+      evalOptions(server, out, {
+        grid: 'rounds=0',
+        model: 'files-model',
+        concurrency: 1,
+        executor: createQueueExecutor({ queue: redis.url, sweepMs: 300 }),
+      }),
+    ).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/the first 6 item\(s\) all failed/);
+    const lines = await rawLines(join(out, 'results.jsonl'));
+    expect(lines.length).toBeGreaterThanOrEqual(6);
+    for (const l of lines)
+      expect(l.error).toMatch(
+        new RegExp(`^worker \\S+ cannot read scenes/\\S+ as ${join(dir, 'elsewhere')}/scenes/\\S+ \\(ENOENT\\)`),
+      );
+    // the items no worker had taken were withdrawn
+    const q = new Queue(QUEUE_DEFAULTS.name, { connection: (await connectRedis(redis.url)) as never });
+    await until(
+      'the queue to empty',
+      async () => (await q.getWaitingCount()) + (await q.getActiveCount()) === 0,
+      10_000,
+    );
+    await q.close();
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
+
+  it('authenticates with the password in the URL, and says so when it is wrong', async () => {
+    const locked = await startRedis({ password: 's3cret' });
+    try {
+      const c = await connectRedis(locked.url);
+      expect(await c.ping()).toBe('PONG');
+      c.disconnect();
+      const wrong = locked.url.replace('s3cret', 'nope');
+      const e = await connectRedis(wrong).catch((x: Error) => x);
+      expect((e as Error).message).toMatch(
+        /^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the connection \(WRONGPASS/,
+      );
+      expect((e as Error).message).not.toMatch(/nope/);
+    } finally {
+      await locked.stop();
+    }
+  });
+
   it('limits requests over several processes with leases in Redis, and frees the slots of a vanished holder', async () => {
     const [a, b] = await Promise.all([connectRedis(redis.url), connectRedis(redis.url)]);
     const la = redisLimiter(a, { key: 'http://endpoint/v1', limit: 2, pollMs: 5 });

@@ -609,12 +609,17 @@ export async function connectRedis(url: string, opts: RedisClientOptions = {}): 
     client.disconnect();
     const err = e as NodeJS.ErrnoException;
     const why = err.code ?? err.message;
+    if (/NOAUTH|WRONGPASS|invalid password/i.test(err.message))
+      throw new VantageError(
+        'queue-unreachable',
+        `Redis at ${redactRedisUrl(url)} refused the connection (${why})`,
+        'put the right password in the URL: redis://:PASSWORD@HOST:PORT',
+        { cause: e },
+      );
     throw new VantageError(
       'queue-unreachable',
       `cannot reach Redis at ${redactRedisUrl(url)} (${why})`,
-      /NOAUTH|WRONGPASS|invalid password/i.test(err.message)
-        ? 'put the password in the URL: redis://:PASSWORD@HOST:PORT'
-        : 'start redis-server there (e.g. redis-server --bind 127.0.0.1), or pass the right --queue redis://HOST:PORT',
+      'start redis-server there (e.g. redis-server --bind 127.0.0.1), or pass the right --queue redis://HOST:PORT',
       { cause: e },
     );
   }

@@ -182,7 +182,7 @@ export function registerEvalCommand(program: Command): void {
     )
     .option(
       '--queue <redis-url>',
-      'run the items on `vantage worker` processes through a job queue in Redis: redis://HOST:PORT[/DB]; results are written here as in a local run',
+      'run the items on `vantage worker` processes through a job queue in Redis: redis://[:PASSWORD@]HOST:PORT[/DB]; results are written here as in a local run',
     )
     .option('--queue-name <name>', `the queue's name (default ${QUEUE_DEFAULTS.name})`)
     .option('--no-png', 'write the plot as SVG only')
@@ -205,9 +205,9 @@ Examples:
       --model Qwen2.5-VL-7B-Instruct --depth-model depth-anything-v2-small --grid "rounds=0,2 pose=orbit,ego" \\
       --concurrency 8 --cache-dir .cache/mllm --out runs/mindcube-qwen
 Across machines (a job queue in Redis; --concurrency is then the limit toward the endpoint over all workers):
-  redis-server --bind 0.0.0.0 --protected-mode no          # one Redis the machines can reach
-  vantage worker --queue redis://HOST:6379 --concurrency 4   # on every machine, as many as you like
-  vantage eval --data … --format … --model … --out runs/NAME --queue redis://HOST:6379
+  redis-server --bind 0.0.0.0 --requirepass SECRET           # one Redis the machines can reach
+  vantage worker --queue redis://:SECRET@HOST:6379 --concurrency 4   # on every machine, as many as you like
+  vantage eval --data … --format … --model … --out runs/NAME --queue redis://:SECRET@HOST:6379
 Ctrl-C stops scheduling new items and writes the summary; rerun the same command to continue.`,
     )
     .action(async (opts) => {

@@ -21,7 +21,10 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('take evaluation items from a job queue in Redis (vantage eval --queue) and run them')
-    .requiredOption('--queue <redis-url>', 'the queue: redis://HOST:PORT[/DB], as given to vantage eval --queue')
+    .requiredOption(
+      '--queue <redis-url>',
+      'the queue: redis://[:PASSWORD@]HOST:PORT[/DB], as given to vantage eval --queue',
+    )
     .option('--concurrency <c>', 'items in flight in this worker (default 2)', int('--concurrency'))
     .option(
       '--image-root <dir>',
@@ -31,7 +34,12 @@ export function registerWorkerCommand(program: Command): void {
       '--base-url <url>',
       "the MLLM endpoint as this machine reaches it (default: the run's, else $OPENAI_BASE_URL)",
     )
-    .option('--timeout <s>', 'seconds per MLLM request attempt (default: the run’s)', Number)
+    .option('--timeout <s>', "seconds per MLLM request attempt (default: the run's)", (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0)
+        throw new VantageError('bad-option', `--timeout must be a number > 0, got "${v}"`);
+      return n;
+    })
     .option('--queue-name <name>', `the queue's name (default ${QUEUE_DEFAULTS.name})`)
     .option('--renderer <which>', RENDERER_CHOICE_HELP, (v: string) => parseRendererChoice(v), 'auto')
     .option(

@@ -44,14 +44,17 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(opts: { password?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ...(opts.password ? ['--requirepass', opts.password] : []),
+    ],
     { stdio: 'ignore' },
   );
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${opts.password ? `:${opts.password}@` : ''}127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {
     try {
