@@ -371,6 +371,37 @@ describeRedis('the evaluation job queue (real Redis, real workers)', () => {
     expect(await w.exited).toBe(0);
   });
 
+  it('records a job whose workers keep dying as an error instead of losing it', async () => {
+    // an endpoint that never answers in time: each worker that takes the item is killed mid-item
+    const server = await startOpenAIServer({ brain, latencyMs: 120_000 });
+    servers.push(server);
+    const out = join(dir, 'runs', 'dying');
+    const run = runEval(
+      evalOptions(server, out, {
+        grid: 'rounds=0',
+        model: 'dying-model',
+        limit: 1,
+        executor: createQueueExecutor({ queue: redis.url, sweepMs: 300 }),
+      }),
+    );
+    for (let k = 1; k <= 2; k++) {
+      const w = await startWorker(['--concurrency', '1']);
+      await until(`request ${k}`, () => chats(server) >= k);
+      w.child.kill('SIGKILL');
+      await w.exited;
+    }
+    // BullMQ allows one stall per job: the second makes it fail, and a live worker's check finds it
+    const w3 = await startWorker(['--concurrency', '1']);
+    const summary = await run;
+    expect(summary.pending).toBe(0);
+    const lines = await rawLines(join(out, 'results.jsonl'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0].status).toBe('error');
+    expect(lines[0].error).toMatch(/^job failed after \d+ tr(y|ies): job stalled more than allowable limit/);
+    w3.child.kill('SIGTERM');
+    expect(await w3.exited).toBe(0);
+  });
+
   it('says which file a worker cannot read under its --image-root, and a run whose items all fail stops', async () => {
     const server = await startOpenAIServer({ brain });
     servers.push(server);
