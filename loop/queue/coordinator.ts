@@ -15,6 +15,7 @@
  * Finished jobs are found through BullMQ's events, and by a sweep every few seconds that catches
  * whatever the events missed (a reconnect, a restart).
  */
+import { statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { VantageError } from '../../core/errors.js';
@@ -63,7 +64,12 @@ export function createQueueExecutor(q: QueueExecutorOptions): PairExecutor {
       const out = resolve(o.out);
       const run = runIdOf(out);
       // paths travel relative to this; a worker's --image-root stands for it on that machine
-      const root = o.imageRoot ? resolve(o.imageRoot) : commonDir(pairs.flatMap((p) => itemFiles(p.item)));
+      const oneFile = typeof o.data === 'string' && statSync(o.data, { throwIfNoEntry: false })?.isFile();
+      const root = o.imageRoot
+        ? resolve(o.imageRoot)
+        : oneFile
+          ? dirname(resolve(o.data as string))
+          : commonDir(pairs.flatMap((p) => itemFiles(p.item)));
       const { apiKey: _key, ...mllm } = o.mllm ?? {};
       const spec: JobSpec = {
         model: o.model,
