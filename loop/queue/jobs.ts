@@ -75,6 +75,15 @@ export function portableItem(item: EvalItem, root: string): EvalItem {
           },
         }
       : {}),
+    ...(item.video
+      ? {
+          video: {
+            path: r(item.video.path),
+            ...(item.video.depths ? { depths: item.video.depths.map(r) } : {}),
+            ...(item.video.trajectory ? { trajectory: r(item.video.trajectory) } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -85,6 +94,9 @@ export function itemFiles(item: EvalItem): string[] {
     ...(item.depths ?? []),
     ...(item.intrinsics && isIntrinsicsFile(item.intrinsics) ? [item.intrinsics] : []),
     ...(item.scan ? [...item.scan.images, ...item.scan.depths, item.scan.trajectory] : []),
+    ...(item.video
+      ? [item.video.path, ...(item.video.depths ?? []), ...(item.video.trajectory ? [item.video.trajectory] : [])]
+      : []),
   ];
 }
 
@@ -108,6 +120,15 @@ export function localItem(item: EvalItem, root: string): EvalItem {
           },
         }
       : {}),
+    ...(item.video
+      ? {
+          video: {
+            path: r(item.video.path),
+            ...(item.video.depths ? { depths: item.video.depths.map(r) } : {}),
+            ...(item.video.trajectory ? { trajectory: r(item.video.trajectory) } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -124,10 +145,13 @@ const JobDataSchema = z.object({
   item: z
     .object({
       id: z.string().min(1),
-      images: Paths.min(1),
+      images: Paths,
       depths: Paths.optional(),
       intrinsics: z.string().optional(),
       scan: z.object({ images: Paths, depths: Paths, trajectory: z.string().min(1) }).optional(),
+      video: z
+        .object({ path: z.string().min(1), depths: Paths.optional(), trajectory: z.string().min(1).optional() })
+        .optional(),
       question: z
         .object({
           text: z.string().min(1),
