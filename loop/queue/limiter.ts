@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Limiter } from '../../core/mllm/limiter.js';
 import { VantageError } from '../../core/errors.js';
 import { QUEUE_DEFAULTS } from './config.js';
-import type { RedisClient } from './redis.js';
+import { runScript, type RedisClient } from './redis.js';
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
@@ -51,12 +51,12 @@ export function redisLimiter(redis: RedisClient, o: RedisLimiterOptions): Limite
 
   const renew = () => {
     if (!held.size) return;
-    redis.runCommand('vantageLimiterRenew', [key, leaseMs, ...held]).catch(() => {});
+    runScript(redis, 'vantageLimiterRenew', [key, leaseMs, ...held]).catch(() => {});
   };
   const acquire = async (): Promise<string> => {
     const token = randomUUID();
     for (;;) {
-      const got = await redis.runCommand('vantageLimiterAcquire', [key, token, o.limit, leaseMs]);
+      const got = await runScript(redis, 'vantageLimiterAcquire', [key, token, o.limit, leaseMs]);
       if (got === 1) return token;
       await new Promise((r) => setTimeout(r, pollMs * (0.5 + Math.random())));
     }
