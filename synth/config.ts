@@ -117,6 +117,20 @@ export const LIFT_DEFAULTS = {
   maxDepth: Infinity,
 } as const;
 
+/** Fusing several lifted frames with known poses (synth/fuse.ts). */
+export const FUSION_DEFAULTS = {
+  /** two frames see the same surface when their depths there differ by at most this share (Kinect noise ~1 % at 3 m) */
+  depthTolRel: 0.03,
+  /** a pixel whose depth jumps by this share to a 4-neighbour has the lowest confidence */
+  edgeRel: 0.05,
+  /** … which is this, not 0: an edge pixel is still the only view of some surfaces */
+  minConfidence: 0.1,
+  /** exposure alignment: surfels sampled per frame pair, at least this many seen by both, gains clamped to this range */
+  gainSamples: 20_000,
+  minGainSamples: 200,
+  gainRange: [0.5, 2] as [number, number],
+} as const;
+
 /** Floor-plane detection that levels "up" (synth/scene.ts detectUp). */
 export const FLOOR_DETECTION = {
   /** points sampled for RANSAC */

@@ -18,6 +18,7 @@ import { toF64 } from '../core/camera.js';
 import { VantageError } from '../core/errors.js';
 import { LIFT_DEFAULTS } from './config.js';
 import { cleanDepth, effectiveJumpRel, normalGrid, pixelNormal } from './normals.js';
+import { fuseFrames, fusionNote, type FusionPolicy } from './fuse.js';
 import { defaultPivot, detectUp, sceneBounds, subsetScene } from './scene.js';
 
 export interface LiftOptions {
@@ -624,6 +625,10 @@ export interface LiftSceneOptions extends LiftOptions {
   voxelSize?: number;
   /** level "up" by a dominant floor plane (default true); false keeps the reference camera's −y */
   detectUp?: boolean;
+  /** how several frames' surfels combine (synth/fuse.ts): 'merge' (default) or 'stack' */
+  fusion?: FusionPolicy;
+  /** with 'merge': align each frame's exposure / colour gain to frame 0's (default false) */
+  exposure?: boolean;
 }
 
 /** Indices of the first point in each voxel of edge `size` (cells counted from the bounds' minimum). */
@@ -694,29 +699,17 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
   if (opts.voxelSize !== undefined && !(opts.voxelSize > 0)) {
     throw new VantageError('bad-option', `voxelSize must be a positive length, got ${opts.voxelSize}`);
   }
-  const lifted = frames.map((f, i) => liftPoints({ ...f, source: f.source ?? `frame ${i}` }, opts, false));
-  let total = 0;
-  for (const l of lifted) total += l.count;
-  // One frame: its arrays are the scene's; several: concatenate.
-  const joined = (key: 'positions' | 'colors' | 'scales' | 'rotations' | 'opacities', per: number): Float32Array => {
-    if (lifted.length === 1) return lifted[0][key];
-    const out = new Float32Array(total * per);
-    let off = 0;
-    for (const l of lifted) {
-      out.set(l[key], off);
-      off += l.count * per;
-    }
-    return out;
-  };
-  const positions = joined('positions', 3);
-  const colors = joined('colors', 3);
-  const scales = joined('scales', 3);
-  const rotations = joined('rotations', 4);
-  const opacities = joined('opacities', 1);
+  // One frame: its arrays are the scene's; several: fused (synth/fuse.ts), which needs each surfel's pixel.
+  const several = frames.length > 1;
+  const lifted = frames.map((f, i) => liftPoints({ ...f, source: f.source ?? `frame ${i}` }, opts, several));
+  const fused = fuseFrames(frames, lifted, { policy: opts.fusion, exposure: opts.exposure });
+  const { positions, colors, scales, rotations, opacities } = fused;
+  const total = fused.count;
   const reference = lifted[0].camera;
   const notes: string[] = [];
   const sum = (f: (s: LiftStats) => number) => lifted.reduce((a, l) => a + f(l.stats), 0);
-  notes.push(`lifted ${frames.length} frame${frames.length > 1 ? 's' : ''} to ${total} Gaussians`);
+  notes.push(`lifted ${frames.length} frame${several ? 's' : ''} to ${total} Gaussians`);
+  if (several) notes.push(fusionNote(fused.stats));
   if (sum((s) => s.flying)) notes.push(`${sum((s) => s.flying)} flying pixels dropped at depth edges`);
   if (sum((s) => s.grazing)) notes.push(`${sum((s) => s.grazing)} grazing-angle pixels dropped`);
   if (sum((s) => s.noDepth)) notes.push(`${sum((s) => s.noDepth)} pixels had no depth`);
@@ -744,7 +737,7 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
     );
   }
   scene.bounds =
-    opts.voxelSize === undefined
+    opts.voxelSize === undefined && !several
       ? boundsOfBoxes(
           lifted.map((l) => l.box!),
           total,

@@ -217,7 +217,7 @@ describe('liftToScene', () => {
 
   it('voxel de-duplication keeps one Gaussian per cell, earlier frames first', () => {
     const f = frame(() => 2);
-    const scene = liftToScene([f, f], { voxelSize: 0.001 });
+    const scene = liftToScene([f, f], { voxelSize: 0.001, fusion: 'stack' });
     expect(scene.count).toBe(W * H);
     expect(scene.notes.some((n) => /3072 duplicates removed/.test(n))).toBe(true);
   });
