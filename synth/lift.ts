@@ -32,7 +32,7 @@ export interface LiftOptions {
   stride?: number;
   /** ignore depths beyond this (default ∞) */
   maxDepth?: number;
-  /** surfel opacity (default 0.98) */
+  /** surfel opacity (default 0.7) */
   opacity?: number;
 }
 

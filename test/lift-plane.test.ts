@@ -4,6 +4,7 @@ import { identity, rotationAbout, translation, multiply } from '../core/camera.j
 import { liftFrame, liftToScene } from '../synth/lift.js';
 import { depthNormals } from '../synth/normals.js';
 import { isVantageError } from '../core/errors.js';
+import { LIFT_DEFAULTS } from '../synth/config.js';
 
 const W = 64,
   H = 48;
@@ -71,12 +72,12 @@ describe('liftFrame on a fronto-parallel plane at z = 2 (fx = 100)', () => {
     }
   });
 
-  it('takes colours from the pixels (0..1) and a high opacity', () => {
+  it('takes colours from the pixels (0..1) and the configured opacity', () => {
     const j = lifted.pixelIndex.indexOf(5 * W + 7);
     expect(Array.from(lifted.colors.subarray(j * 3, j * 3 + 3))).toEqual(
       [28 / 255, 25 / 255, 200 / 255].map(Math.fround),
     );
-    expect(lifted.opacities.every((a) => a >= 0.95 && a <= 1)).toBe(true);
+    expect(lifted.opacities.every((a) => a === Math.fround(LIFT_DEFAULTS.opacity))).toBe(true);
   });
 
   it('honours stride (fewer, larger surfels) and maxDepth', () => {
