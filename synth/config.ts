@@ -102,11 +102,23 @@ export const LIFT_DEFAULTS = {
    */
   depthJumpRel: 0.05,
   /**
-   * Surfaces seen at more than this angle between normal and view ray are smears, not surface. 88° would
-   * keep real faces seen obliquely (room fixture at orbit 30°: +5 dB) but lets a depth network's smear
-   * back as a curtain between foreground and background (test/lift-fixture.test.ts), so 80° stays.
+   * Surfaces seen at more than this angle between normal and view ray are smears, not surface. 88° for
+   * everything would keep real faces seen obliquely but lets a depth network's smear back as a curtain
+   * between foreground and background (test/lift-fixture.test.ts).
    */
   grazingDeg: 80,
+  /**
+   * … for measured depth (sensor, ray cast, a given depth map), which has no such smear: real faces
+   * seen obliquely are kept (room fixture at orbit 30°, gaussians: 30.3 → 34.5 dB).
+   */
+  grazingDegMeasured: 88,
+  /**
+   * … but a pixel beyond it, up to this angle, is kept when the depth around it is a plane (synth/lift.ts
+   * onPlane): the oblique faces an orbit turns toward the camera. Room fixture at orbit 30°: +5 dB.
+   */
+  planarGrazingDeg: 88,
+  /** onPlane: largest second difference of 1/z, as a share of 1/z (exact planes: ~1e-7; smears: ≥ 5 %) */
+  planarTolRel: 0.005,
   /**
    * In-plane std-dev of a surfel in pixel spacings. ½ puts a neighbour at 2σ (weight e^-2 ≈ 0.14),
    * so the input view stays sharp, while 2σ discs of neighbours still touch under moderate magnification.
@@ -138,6 +150,17 @@ export const FUSION_DEFAULTS = {
   gainSamples: 20_000,
   minGainSamples: 200,
   gainRange: [0.5, 2] as [number, number],
+} as const;
+
+/** Photometric refinement of lifted colours against the input photos (synth/refine.ts, --refine N). */
+export const REFINE_DEFAULTS = {
+  /** share of the mean residual applied per step (1 overshoots where neighbours share the correction) */
+  step: 0.6,
+  /** stop after the step that crosses this wall time */
+  timeBudgetMs: 30_000,
+  maxIterations: 50,
+  /** a surfel is visible in a view when the rendered depth at its pixel is within this share of its own */
+  depthTolRel: 0.02,
 } as const;
 
 /** Floor-plane detection that levels "up" (synth/scene.ts detectUp). */

@@ -4,8 +4,11 @@
  * Procedural scenes: lift the reference frame (exact ray-cast depth), render at the input pose
  * (PSNR against the input over the pixels that have depth) and at orbits of 15°, 30°, 60° (PSNR over the pixels that are visible
  * both in the ground-truth view and from the reference camera — the only pixels a lift can know —
- * and coverage). Real frames (../shared/data/rgbd/open3d): lift frame 0 (and frames 0–3 fused),
- * render at frame 4's pose, PSNR over covered pixels and coverage against frame 4.
+ * and coverage). Multi-frame lifts (procedural): the reference plus a second frame at orbit
+ * HELD_OUT.extra, rendered at the held-out orbit HELD_OUT.at between them, against one frame alone
+ * there (PSNR over pixels either input frame sees). Real frames (../shared/data/rgbd/open3d): lift
+ * frame 0, then frames 0–1, 0–2, 0–3 (merge fusion, one frame added per row, and 0–3 stacked for
+ * comparison), render at frame 4's pose, PSNR over covered pixels and coverage against frame 4.
  * Views are rendered with holes filled (push-pull): the image an MLLM would see.
  */
 import { existsSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { readImage } from '../core/io/image.js';
 import { readDepth } from '../core/io/depth.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { liftToScene } from './lift.js';
+import type { FusionPolicy } from './fuse.js';
 import { poseContextOf } from './scene.js';
 import { psnr } from './metrics.js';
 
@@ -51,6 +55,8 @@ export interface NvsCase {
 }
 
 const ORBITS = [15, 30, 60];
+/** Multi-frame procedural lifts: a second input frame at orbit `extra`, evaluated at the held-out orbit `at`. */
+const HELD_OUT = { extra: 40, at: 20 };
 
 /** Pixels of a ground-truth view whose surface the reference camera also sees (depth test). */
 export function coVisibleMask(gtDepth: Float32Array, gt: Camera, ref: RgbdFrame, relTol = 0.03): Uint8Array {
@@ -73,6 +79,16 @@ export function coVisibleMask(gtDepth: Float32Array, gt: Camera, ref: RgbdFrame,
     }
   }
   return mask;
+}
+
+/** Pixels of a ground-truth view that any of the frames sees (coVisibleMask of each, or-ed). */
+function coVisibleAny(gtDepth: Float32Array, gt: Camera, frames: RgbdFrame[]): Uint8Array {
+  const out = new Uint8Array(gtDepth.length);
+  for (const f of frames) {
+    const m = coVisibleMask(gtDepth, gt, f);
+    for (let i = 0; i < out.length; i++) out[i] |= m[i];
+  }
+  return out;
 }
 
 function rgbOf(rgba: Uint8Array): Uint8Array {
@@ -109,10 +125,7 @@ async function evalCase(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Pr
       pixels: hasDepth.reduce((a, b) => a + b, 0),
     });
     for (const az of ORBITS) {
-      const camera: Camera = {
-        intrinsics: c.reference.intrinsics,
-        c2w: c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: 0, distance_scale: 1 }, ctx),
-      };
+      const camera = orbitCamera(c, ctx, az);
       const gt = c.truth(camera);
       const mask = coVisibleMask(gt.depth, camera, frame);
       const r = await renderRgb(renderer, scene, camera, mode);
@@ -121,6 +134,50 @@ async function evalCase(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Pr
         scene: c.name,
         mode,
         pose: `orbit ${az}°`,
+        psnr: psnr(r.rgb, gt.rgb, 3, mask),
+        coverage: r.coverageRatio,
+        pixels: n,
+      });
+    }
+  }
+  return rows;
+}
+
+function orbitCamera(c: NvsCase, ctx: ReturnType<typeof poseContextOf>, az: number): Camera {
+  return {
+    intrinsics: c.reference.intrinsics,
+    c2w: c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: 0, distance_scale: 1 }, ctx),
+  };
+}
+
+/** One frame vs the reference plus a frame at orbit HELD_OUT.extra, both seen from the held-out orbit. */
+async function evalHeldOut(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
+  const ctx = poseContextOf(liftToScene([c.frame]));
+  const extraCam = orbitCamera(c, ctx, HELD_OUT.extra);
+  const extraTruth = c.truth(extraCam);
+  const extra: RgbdFrame = {
+    ...c.frame,
+    rgb: extraTruth.rgb,
+    depth: extraTruth.depth,
+    c2w: extraCam.c2w,
+    source: `${c.name} orbit ${HELD_OUT.extra}°`,
+  };
+  const camera = orbitCamera(c, ctx, HELD_OUT.at);
+  const gt = c.truth(camera);
+  const mask = coVisibleAny(gt.depth, camera, [c.frame, extra]);
+  const n = mask.reduce((a, b) => a + b, 0);
+  const rows: NvsRow[] = [];
+  for (const [label, frames] of [
+    [`${c.name}, 1 frame`, [c.frame]],
+    [`${c.name}, + orbit ${HELD_OUT.extra}° frame`, [c.frame, extra]],
+  ] as const) {
+    const scene = liftToScene([...frames]);
+    for (const mode of modes) {
+      const r = await renderRgb(renderer, scene, camera, mode);
+      rows.push({
+        scene: label,
+        mode,
+        pose: `orbit ${HELD_OUT.at}° (held out)`,
         psnr: psnr(r.rgb, gt.rgb, 3, mask),
         coverage: r.coverageRatio,
         pixels: n,
@@ -155,11 +212,15 @@ async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[]):
   const frames = await Promise.all([0, 1, 2, 3, 4].map((i) => readOpen3dFrame(dir, i, poses[i])));
   const target = frames[4];
   const rows: NvsRow[] = [];
-  for (const [label, src] of [
-    ['open3d frame 0', frames.slice(0, 1)],
-    ['open3d frames 0-3', frames.slice(0, 4)],
-  ] as const) {
-    const scene = liftToScene([...src]);
+  const sets: [string, RgbdFrame[], FusionPolicy][] = [
+    ['open3d frame 0', frames.slice(0, 1), 'merge'],
+    ['open3d frames 0-1', frames.slice(0, 2), 'merge'],
+    ['open3d frames 0-2', frames.slice(0, 3), 'merge'],
+    ['open3d frames 0-3', frames.slice(0, 4), 'merge'],
+    ['open3d frames 0-3 stacked', frames.slice(0, 4), 'stack'],
+  ];
+  for (const [label, src, fusion] of sets) {
+    const scene = liftToScene(src, { fusion });
     for (const mode of modes) {
       const r = await renderRgb(renderer, scene, { intrinsics: target.intrinsics, c2w: target.c2w }, mode);
       const n = r.coverage.reduce((a, b) => a + b, 0);
@@ -193,6 +254,7 @@ export async function runNvsEval(renderer: Renderer, o: NvsEvalOptions = {}): Pr
   for (const c of o.cases ?? []) {
     log(`nvs-eval: scene ${c.name}…`);
     rows.push(...(await evalCase(c, renderer, modes)));
+    rows.push(...(await evalHeldOut(c, renderer, modes)));
   }
   const dir = o.sharedData ? join(o.sharedData, 'rgbd', 'open3d') : undefined;
   if (dir && existsSync(join(dir, 'trajectory.log'))) {
