@@ -21,6 +21,7 @@ import { readDepth } from '../core/io/depth.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { liftToScene } from './lift.js';
 import type { FusionPolicy } from './fuse.js';
+import { refineColours } from './refine.js';
 import { poseContextOf } from './scene.js';
 import { psnr } from './metrics.js';
 
@@ -55,6 +56,8 @@ export interface NvsCase {
 }
 
 const ORBITS = [15, 30, 60];
+/** Ray-cast and sensor depth: lifted as measured (synth/lift.ts). */
+const MEASURED = { depth: 'measured' } as const;
 /** Multi-frame procedural lifts: a second input frame at orbit `extra`, evaluated at the held-out orbit `at`. */
 const HELD_OUT = { extra: 40, at: 20 };
 
@@ -109,7 +112,7 @@ async function renderRgb(renderer: Renderer, scene: Scene, camera: Camera, mode:
 
 async function evalCase(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
   const { frame } = c;
-  const scene = liftToScene([frame]);
+  const scene = liftToScene([frame], MEASURED);
   const ctx = poseContextOf(scene);
   const rows: NvsRow[] = [];
   for (const mode of modes) {
@@ -152,7 +155,7 @@ function orbitCamera(c: NvsCase, ctx: ReturnType<typeof poseContextOf>, az: numb
 
 /** One frame vs the reference plus a frame at orbit HELD_OUT.extra, both seen from the held-out orbit. */
 async function evalHeldOut(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
-  const ctx = poseContextOf(liftToScene([c.frame]));
+  const ctx = poseContextOf(liftToScene([c.frame], MEASURED));
   const extraCam = orbitCamera(c, ctx, HELD_OUT.extra);
   const extraTruth = c.truth(extraCam);
   const extra: RgbdFrame = {
@@ -171,7 +174,7 @@ async function evalHeldOut(c: NvsCase, renderer: Renderer, modes: RenderMode[]):
     [`${c.name}, 1 frame`, [c.frame]],
     [`${c.name}, + orbit ${HELD_OUT.extra}° frame`, [c.frame, extra]],
   ] as const) {
-    const scene = liftToScene([...frames]);
+    const scene = liftToScene([...frames], MEASURED);
     for (const mode of modes) {
       const r = await renderRgb(renderer, scene, camera, mode);
       rows.push({
@@ -207,11 +210,26 @@ export async function readOpen3dFrame(dir: string, i: number, c2w: Float64Array)
   };
 }
 
-async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
+async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[], refine: number): Promise<NvsRow[]> {
   const poses = relativeToFirst(await readTrajectory(join(dir, 'trajectory.log')));
   const frames = await Promise.all([0, 1, 2, 3, 4].map((i) => readOpen3dFrame(dir, i, poses[i])));
   const target = frames[4];
+  const camera: Camera = { intrinsics: target.intrinsics, c2w: target.c2w };
   const rows: NvsRow[] = [];
+  const push = async (label: string, scene: Scene) => {
+    for (const mode of modes) {
+      const r = await renderRgb(renderer, scene, camera, mode);
+      rows.push({
+        scene: label,
+        mode,
+        pose: 'frame 4',
+        psnr: psnr(r.rgb, target.rgb, 3, r.coverage),
+        coverage: r.coverageRatio,
+        pixels: r.coverage.reduce((a, b) => a + b, 0),
+      });
+    }
+  };
+  // One frame added per row (merge fusion), then 0–3 stacked as before fusion existed.
   const sets: [string, RgbdFrame[], FusionPolicy][] = [
     ['open3d frame 0', frames.slice(0, 1), 'merge'],
     ['open3d frames 0-1', frames.slice(0, 2), 'merge'],
@@ -220,18 +238,11 @@ async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[]):
     ['open3d frames 0-3 stacked', frames.slice(0, 4), 'stack'],
   ];
   for (const [label, src, fusion] of sets) {
-    const scene = liftToScene(src, { fusion });
-    for (const mode of modes) {
-      const r = await renderRgb(renderer, scene, { intrinsics: target.intrinsics, c2w: target.c2w }, mode);
-      const n = r.coverage.reduce((a, b) => a + b, 0);
-      rows.push({
-        scene: label,
-        mode,
-        pose: 'frame 4',
-        psnr: psnr(r.rgb, target.rgb, 3, r.coverage),
-        coverage: r.coverageRatio,
-        pixels: n,
-      });
+    const scene = liftToScene(src, { ...MEASURED, fusion });
+    await push(label, scene);
+    if (refine > 0 && fusion === 'merge' && (src.length === 1 || src.length === 4)) {
+      const r = await refineColours(scene, src, renderer, { iterations: refine });
+      await push(`${label}, refine ${refine} (${Math.round(r.ms)} ms)`, r.scene);
     }
   }
   return rows;
@@ -243,6 +254,8 @@ export interface NvsEvalOptions {
   modes?: RenderMode[];
   /** folder holding rgbd/open3d; skipped with a message when absent */
   sharedData?: string;
+  /** also measure photometric refinement (synth/refine.ts) with this many steps on the Open3D lifts (default 0) */
+  refine?: number;
   log?: (line: string) => void;
 }
 
@@ -259,7 +272,7 @@ export async function runNvsEval(renderer: Renderer, o: NvsEvalOptions = {}): Pr
   const dir = o.sharedData ? join(o.sharedData, 'rgbd', 'open3d') : undefined;
   if (dir && existsSync(join(dir, 'trajectory.log'))) {
     log('nvs-eval: real frames (open3d)…');
-    rows.push(...(await evalOpen3d(dir, renderer, modes)));
+    rows.push(...(await evalOpen3d(dir, renderer, modes, o.refine ?? 0)));
   } else {
     skipped.push(`real RGB-D frames skipped: ${dir ?? '../shared/data'}/rgbd/open3d not found`);
   }

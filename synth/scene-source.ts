@@ -15,6 +15,9 @@ import { defaultIntrinsics, parseIntrinsics } from '../core/io/intrinsics.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { readPly } from '../core/io/ply.js';
 import { liftToScene } from './lift.js';
+import type { FusionPolicy } from './fuse.js';
+import { refineColours } from './refine.js';
+import { createRenderer } from './renderer.js';
 
 /** What a trace records about a scene's input: file names, where depth came from, what was assumed. */
 export interface InputInfo {
@@ -64,6 +67,12 @@ export interface FileSceneOptions {
   trajectory?: string;
   /** a ready-made 3DGS scene */
   ply?: string;
+  /** how several frames combine (synth/fuse.ts): merge (default) or stack */
+  frameFusion?: FusionPolicy;
+  /** align each frame's exposure to frame 0's when fusing */
+  exposure?: boolean;
+  /** photometric refinement steps against the input photos (synth/refine.ts); default 0 = off */
+  refine?: number;
   /** progress lines (stderr in the CLI) */
   log?: (line: string) => void;
 }
@@ -206,7 +215,20 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
     });
   }
   log(`lifting ${frames.length} frame(s)…`);
-  const scene = liftToScene(frames);
+  // Depth maps given as files are measured (sensor or render); a model's estimate smears edges.
+  let scene = liftToScene(frames, {
+    depth: depths.length ? 'measured' : 'estimated',
+    fusion: o.frameFusion,
+    exposure: o.exposure,
+  });
+  if (o.refine) {
+    const renderer = await createRenderer({ warn: log });
+    try {
+      scene = (await refineColours(scene, frames, renderer, { iterations: o.refine, log })).scene;
+    } finally {
+      renderer.dispose();
+    }
+  }
   scene.notes.push(intrinsicsNote, ...notes);
   return {
     scene,
