@@ -20,10 +20,23 @@
  */
 import type { RgbdFrame } from '../core/types.js';
 import { invertPose, toF64 } from '../core/camera.js';
-import type { LiftedPoints } from './lift.js';
 import { FUSION_DEFAULTS } from './config.js';
 
 export type FusionPolicy = 'stack' | 'merge';
+
+/** One frame's surfels as synth/lift.ts liftFrame returns them (its FrameSurfels): what fusion reads. */
+export interface FrameSurfels {
+  count: number;
+  positions: Float32Array;
+  colors: Float32Array;
+  scales: Float32Array;
+  rotations: Float32Array;
+  opacities: Float32Array;
+  /** N × 3 world-space normals; only 'merge' reads them */
+  normals: Float32Array;
+  /** N source pixel indices (v · width + u); only 'merge' reads them */
+  pixelIndex: Int32Array;
+}
 
 export interface FuseOptions {
   /** default 'merge' */
@@ -34,7 +47,7 @@ export interface FuseOptions {
   exposure?: boolean;
 }
 
-/** Surfels in the layout of LiftedPoints (count, positions, colors, scales, rotations, opacities). */
+/** Surfels in the layout of FrameSurfels (count, positions, colors, scales, rotations, opacities). */
 export interface FusedSurfels {
   count: number;
   positions: Float32Array;
@@ -97,7 +110,7 @@ function depthConfidence(depth: Float32Array, width: number, height: number): Fl
   return out;
 }
 
-function frameView(frame: RgbdFrame, lifted: LiftedPoints, base: number, keep: Uint8Array | null): FrameView {
+function frameView(frame: RgbdFrame, lifted: FrameSurfels, base: number, keep: Uint8Array | null): FrameView {
   const owner = new Int32Array(frame.width * frame.height);
   let n = base;
   for (let s = 0; s < lifted.count; s++) {
@@ -142,7 +155,7 @@ function project(f: FrameView, x: number, y: number, z: number, out: Float64Arra
 }
 
 /** Fuse lifted frames (frame 0 first; `lifted[i]` from liftFrame(frames[i])) into one set of surfels. */
-export function fuseFrames(frames: RgbdFrame[], lifted: LiftedPoints[], opts: FuseOptions = {}): FusedSurfels {
+export function fuseFrames(frames: RgbdFrame[], lifted: FrameSurfels[], opts: FuseOptions = {}): FusedSurfels {
   const policy = opts.policy ?? 'merge';
   const tol = opts.depthTolRel ?? FUSION_DEFAULTS.depthTolRel;
   if (policy === 'stack' || lifted.length === 1) return stack(lifted, policy);
@@ -345,7 +358,7 @@ function estimateGains(
   }
 }
 
-function stack(lifted: LiftedPoints[], policy: FusionPolicy): FusedSurfels {
+function stack(lifted: FrameSurfels[], policy: FusionPolicy): FusedSurfels {
   let total = 0;
   for (const l of lifted) total += l.count;
   const joined = (key: 'positions' | 'colors' | 'scales' | 'rotations' | 'opacities', per: number): Float32Array => {
