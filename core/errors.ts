@@ -24,3 +24,32 @@ export function describeError(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/**
+ * The process exit codes of every command (README "Exit codes"): scripts tell a bad input from a
+ * failed endpoint from an interruption without reading the text.
+ */
+export const EXIT_CODES = {
+  /** answered / done */
+  ok: 0,
+  /** a bug: anything that is not a VantageError */
+  internal: 1,
+  /** bad input or option: fix the command line or the files */
+  badInput: 2,
+  /** the model or its endpoint failed, so there is no answer */
+  modelFailed: 3,
+  /** interrupted (Ctrl-C, a deadline, a cancelled call) before finishing */
+  interrupted: 4,
+} as const;
+
+/** Error codes that mean "the model/endpoint failed" (exit 3) or "stopped before finishing" (exit 4). */
+const MODEL_FAILURE_CODES = new Set(['mllm-failed', 'model-failed', 'no-answer']);
+const INTERRUPT_CODES = new Set(['interrupted', 'deadline']);
+
+/** The exit code for an error that ends a command. */
+export function exitCodeOf(e: unknown): number {
+  if (!isVantageError(e)) return EXIT_CODES.internal;
+  if (MODEL_FAILURE_CODES.has(e.code)) return EXIT_CODES.modelFailed;
+  if (INTERRUPT_CODES.has(e.code)) return EXIT_CODES.interrupted;
+  return EXIT_CODES.badInput;
+}

@@ -2,7 +2,7 @@
 /** The `vantage` command line: one sub-command per job; errors print as one clear line, no stack. */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { describeError, isVantageError } from '../core/errors.js';
+import { describeError, exitCodeOf, isVantageError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
 
 function packageVersion(): string {
@@ -37,7 +37,7 @@ function fail(e: unknown): never {
     if (process.env.VANTAGE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     else process.stderr.write('  (unexpected error; set VANTAGE_DEBUG=1 to see the stack, and please report it)\n');
   }
-  process.exit(isVantageError(e) ? 2 : 1);
+  process.exit(exitCodeOf(e));
 }
 
 process.on('unhandledRejection', fail);
