@@ -38,6 +38,8 @@ export const IO_DEFAULTS = {
   nyuDisparity: { numerator: 351.3, offset: 1092.5 },
   /** uint16 .npy depth is taken as millimetres unless a scale is given */
   npyUint16DepthScale: 1000,
+  /** a metric depth map whose median lies outside this (metres) is warned about: a wrong scale or format */
+  plausibleMedianDepthM: [0.05, 1000],
   /** writeDepth to .png stores millimetres (depths over 65.535 m become 0 = no depth) */
   depthPngWriteScale: 1000,
   /** depth preview colour range: these percentiles of valid inverse depth (robust to outliers) */

@@ -51,9 +51,9 @@ const FIELDS = {
   },
   depthScale: {
     schema: z.number().positive(),
-    cli: { flag: '--depth-scale <s>', key: 'depthScale', parse: Number, default: 1000 },
+    cli: { flag: '--depth-scale <s>', key: 'depthScale', parse: Number },
     mcp: 'depth_scale',
-    help: '16-bit PNG depth units per metre (1000 = millimetres)',
+    help: 'raw depth units per metre, overriding the format default (png16 1000 = mm, tum 5000, float .npy/.pfm metres; not for nyu)',
   },
   depthModel: {
     schema: path,

@@ -118,7 +118,7 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
     throw new VantageError(
       'bad-input',
       'an image needs depth to be lifted',
-      'pass --depth DEPTH.png (16-bit, --depth-scale 1000 = mm) or --depth-model depth-anything-v2-small',
+      'pass --depth DEPTH.png (16-bit millimetres; see --depth-format, --depth-scale) or --depth-model depth-anything-v2-small',
     );
   }
   let poses: Float64Array[] = [identity()];
@@ -157,6 +157,8 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
       );
       depth = d.depth;
       notes.push(...d.notes.map((n) => `${basename(depths[i])}: ${n}`));
+      // the units chosen and any implausible scale are shown, not only recorded
+      for (const n of d.notes) if (n.startsWith('depth units') || n.startsWith('warning:')) log(n);
     } else {
       log(`estimating depth for ${basename(images[i])} with ${o.depthModel}…`);
       const { depthForImage } = await import('./depth/estimate.js');

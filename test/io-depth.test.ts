@@ -125,6 +125,37 @@ describe('readDepth: files written here', () => {
     expect(scaled.depth[2]).toBeCloseTo(10, 6);
   });
 
+  it('units belong to the format: no scale means png16 mm, TUM ÷5000, float metres; the units are noted', async () => {
+    // a 2 m wall in every format: before, a CLI default scale of 1000 made float metres millimetres
+    const png = tmp('wall.png');
+    await writeU16Png(png, [2000, 2000, 2000, 2000], 2, 2);
+    const mm = await readDepth(png);
+    expect(mm.depth[0]).toBeCloseTo(2, 6);
+    expect(mm.notes.join('\n')).toMatch(/depth units of ".*wall.png": uint16 ÷ 1000 \(millimetres\)/);
+    const tumPath = tmp('wall-tum.png');
+    await writeU16Png(tumPath, [10000, 10000, 10000, 10000], 2, 2);
+    const tum = await readDepth(tumPath, { format: 'tum' });
+    expect(tum.depth[0]).toBeCloseTo(2, 6);
+    expect(tum.notes.join('\n')).toMatch(/÷ 5000/);
+    const npy = tmp('wall.npy');
+    writeFileSync(npy, encodeNpy(new Float32Array([2, 2, 2, 2]), 2, 2));
+    const f = await readDepth(npy);
+    expect(f.depth[0]).toBeCloseTo(2, 6);
+    expect(f.notes.join('\n')).toMatch(/float metres/);
+    expect(f.notes.join('\n')).not.toMatch(/warning/);
+    // an explicit scale still overrides where it applies
+    expect((await readDepth(npy, { scale: 1000 })).depth[0]).toBeCloseTo(0.002, 6);
+  });
+
+  it('an implausible median depth is a clear warning (wrong scale or format)', async () => {
+    const tiny = tmp('tiny.npy');
+    writeFileSync(tiny, encodeNpy(new Float32Array([1e-30, 1e-30, 1e-30, 1e-30]), 2, 2));
+    expect((await readDepth(tiny)).notes.join('\n')).toMatch(/warning: median depth .* not a plausible scene/);
+    const far = tmp('far.npy');
+    writeFileSync(far, encodeNpy(new Float32Array([5000, 5000, 5000, 5000]), 2, 2));
+    expect((await readDepth(far)).notes.join('\n')).toMatch(/warning: median depth of .* 5\.00e\+3 m/);
+  });
+
   it('SUN3D bit rotation', async () => {
     const mm = [1234, 0, 5000, 800];
     const stored = mm.map((d) => ((d << 3) | (d >> 13)) & 0xffff);

@@ -129,10 +129,36 @@ export async function readDepth(path: string, opts: ReadDepthOptions = {}): Prom
       'check the file and the depth format (png16 / tum / nyu / sun3d / npy / pfm)',
     );
   }
-  if (stats.max > 0 && medianOfValid(metres) > 200) {
-    notes.push(`median depth of "${name}" is over 200 m: check the depth scale`);
+  notes.push(`depth units of "${name}": ${unitsOf(format, opts.scale, notes)}`);
+  const median = medianOfValid(metres);
+  const [lo, hi] = IO_DEFAULTS.plausibleMedianDepthM;
+  if (median < lo || median > hi) {
+    notes.push(
+      `warning: median depth of "${name}" is ${median.toPrecision(3)} m, not a plausible scene (${lo}–${hi} m): ` +
+        'check the depth format and --depth-scale',
+    );
   }
   return { width, height, depth: metres, units: 'metres', stats, format, notes };
+}
+
+/** How raw values became metres, for the trace and the terminal (the chosen units are never silent). */
+function unitsOf(format: Exclude<DepthFormat, 'auto'>, scale: number | undefined, notes: string[]): string {
+  const given = scale !== undefined ? ` (given scale)` : '';
+  switch (format) {
+    case 'nyu':
+      return `Kinect disparity, metres = ${IO_DEFAULTS.nyuDisparity.numerator} / (${IO_DEFAULTS.nyuDisparity.offset} − d)`;
+    case 'npy':
+    case 'pfm':
+      if (notes.some((n) => n.startsWith('uint16 depth')))
+        return `uint16 ÷ ${scale ?? IO_DEFAULTS.npyUint16DepthScale}${given}`;
+      return scale !== undefined ? `float ÷ ${scale}${given}` : 'float metres';
+    case 'tum':
+      return `uint16 ÷ ${scale ?? IO_DEFAULTS.tumDepthScale}${given}`;
+    case 'sun3d':
+      return `uint16 (bit-rotated) ÷ ${scale ?? IO_DEFAULTS.sun3dDepthScale}${given}`;
+    case 'png16':
+      return `uint16 ÷ ${scale ?? IO_DEFAULTS.png16DepthScale}${scale === undefined ? ' (millimetres)' : given}`;
+  }
 }
 
 /** Format from the extension, else from magic bytes; PNG and unknown default to png16. */
