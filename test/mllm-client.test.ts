@@ -295,6 +295,42 @@ describe('MLLM client against a local OpenAI-compatible server', () => {
     expect(elapsed).toBeLessThan(3000);
   });
 
+  it('retries a reply whose socket closed mid-body (a dropped connection is transient)', async () => {
+    const s = await serve({ faults: [{ kind: 'drop' }, { kind: 'drop' }] });
+    const r = await createMllmClient(config(s.url)).structured(question, Answer, { name: 'answer' });
+    expect(r.value.choice).toBe('B');
+    expect(r.record.attempts).toBe(3);
+    expect(r.record.errors.join('\n')).toMatch(/attempt 1/);
+  });
+
+  it('stops every attempt and retry when its signal aborts (deadline, Ctrl-C, a cancelled MCP call)', async () => {
+    const s = await serve({ faults: [{ kind: 'slow', ms: 60_000 }] });
+    const t0 = Date.now();
+    const e = await failure(
+      createMllmClient(config(s.url, { timeoutMs: 30_000, signal: AbortSignal.timeout(300) })).structured(
+        question,
+        Answer,
+        { name: 'answer' },
+      ),
+    );
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(e.code).toBe('interrupted');
+    expect(e.message).toMatch(/stopped: deadline reached/);
+    expect(s.requests.length).toBe(1); // no retry after the abort
+  });
+
+  it('refuses a base URL with credentials in it before any request, without echoing them', () => {
+    let err: unknown;
+    try {
+      createMllmClient(config('https://user:sk-LEAKED-123@127.0.0.1:9/v1'));
+    } catch (e) {
+      err = e;
+    }
+    expect((err as MllmError).code).toBe('mllm-config');
+    expect(String((err as Error).message)).toMatch(/holds credentials/);
+    expect(text(err)).not.toContain('sk-LEAKED-123');
+  });
+
   it('records a refusal (message.refusal or content_filter) as a failure, without retrying', async () => {
     for (const via of ['refusal', 'content_filter'] as const) {
       const s = await serve({ faults: [{ kind: 'refusal', via }] });

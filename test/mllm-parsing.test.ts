@@ -228,11 +228,16 @@ describe('client helpers', () => {
         ],
       },
     ];
-    const k = requestHash('m', m(1), { temperature: 0, seed: 1 });
-    expect(requestHash('m', m(1), { seed: 1, temperature: 0 })).toBe(k);
-    expect(requestHash('m', m(2), { temperature: 0, seed: 1 })).not.toBe(k);
-    expect(requestHash('m2', m(1), { temperature: 0, seed: 1 })).not.toBe(k);
-    expect(requestHash('m', m(1), { temperature: 0.5, seed: 1 })).not.toBe(k);
+    const E = 'http://localhost:8000/v1';
+    const k = requestHash(E, 'm', m(1), { temperature: 0, seed: 1 });
+    expect(requestHash(E, 'm', m(1), { seed: 1, temperature: 0 })).toBe(k);
+    expect(requestHash(E, 'm', m(2), { temperature: 0, seed: 1 })).not.toBe(k);
+    expect(requestHash(E, 'm2', m(1), { temperature: 0, seed: 1 })).not.toBe(k);
+    expect(requestHash(E, 'm', m(1), { temperature: 0.5, seed: 1 })).not.toBe(k);
+    // another server (origin or path) never replays this one's answers; credentials and a trailing slash do not matter
+    expect(requestHash('http://127.0.0.1:9/v1', 'm', m(1), { temperature: 0, seed: 1 })).not.toBe(k);
+    expect(requestHash('http://localhost:8000/v2', 'm', m(1), { temperature: 0, seed: 1 })).not.toBe(k);
+    expect(requestHash('http://localhost:8000/v1/', 'm', m(1), { temperature: 0, seed: 1 })).toBe(k);
   });
 
   it('reads the environment and says how to set an endpoint when none is given', () => {

@@ -57,6 +57,11 @@ export interface MllmConfig {
   retryMaxDelayMs?: number;
   /** a server's Retry-After is honoured up to this */
   maxRetryAfterMs?: number;
+  /**
+   * Aborts every request of this client, retries included: Ctrl-C, a per-question deadline, an MCP
+   * call the client cancelled. An aborted call fails with code 'interrupted'.
+   */
+  signal?: AbortSignal;
 }
 
 export type ChatContent = { type: 'text'; text: string } | { type: 'image'; png: Buffer; caption?: string };
@@ -119,8 +124,14 @@ export class MllmError extends VantageError {
   readonly record: CallRecord;
   /** the last reply text, when there was one */
   readonly raw?: string;
-  constructor(message: string, record: CallRecord, hint?: string, raw?: string) {
-    super('mllm-failed', message, hint);
+  constructor(
+    message: string,
+    record: CallRecord,
+    hint?: string,
+    raw?: string,
+    code: 'mllm-failed' | 'interrupted' = 'mllm-failed',
+  ) {
+    super(code, message, hint);
     this.name = 'MllmError';
     this.record = record;
     this.raw = raw;
@@ -180,6 +191,14 @@ export function validateMllmConfig(config: MllmConfig): void {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new VantageError('mllm-config', `MLLM base URL must be http(s), got "${url.protocol}".`, howTo);
+  }
+  // fetch errors quote the URL: a key written into it would reach the terminal and every retry
+  if (url.username || url.password) {
+    throw new VantageError(
+      'mllm-config',
+      `MLLM base URL "${redactUrl(config.baseURL)}" holds credentials (user:password@); they are not sent from there.`,
+      'Put the key in OPENAI_API_KEY and give the URL without it, e.g. https://host/v1.',
+    );
   }
   const numbers: [string, number | undefined, number, boolean][] = [
     // name, value, minimum, required
@@ -346,9 +365,27 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** The cache key: sha256 of model + messages (images by their hash) + parameters. */
-export function requestHash(model: string, messages: readonly ChatMessage[], params: Record<string, unknown>): string {
-  return sha256(canonicalJson({ v: 1, model, messages, params }));
+/**
+ * The cache key: sha256 of the endpoint (origin and path: another server's answers are not replayed),
+ * model, messages (images by their hash) and every request parameter.
+ */
+export function requestHash(
+  endpoint: string,
+  model: string,
+  messages: readonly ChatMessage[],
+  params: Record<string, unknown>,
+): string {
+  return sha256(canonicalJson({ v: 2, endpoint: endpointOf(endpoint), model, messages, params }));
+}
+
+/** The endpoint as a cache key part: origin and path, no credentials, no trailing slash. */
+export function endpointOf(baseURL: string): string {
+  try {
+    const u = new URL(baseURL);
+    return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return baseURL;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,6 +587,17 @@ export class MllmClient {
   private asMllmError(e: unknown, state: CallState, t0: number): MllmError {
     this.finish(state, t0);
     if (e instanceof MllmError) return e;
+    if (this.cfg.signal?.aborted) {
+      const why = abortReason(this.cfg.signal);
+      if (!state.record.errors.includes(why)) state.record.errors.push(why);
+      return new MllmError(
+        `The MLLM call to ${this.cfg.model} was stopped: ${why}`,
+        state.record,
+        undefined,
+        undefined,
+        'interrupted',
+      );
+    }
     if (e instanceof AttemptError) {
       return new MllmError(
         `The MLLM call to ${this.cfg.model} failed after ${state.record.attempts} attempt(s): ${e.message}`,
@@ -683,7 +731,11 @@ export class MllmClient {
         msgs = withInstruction(messages, plainJsonInstruction(want.schema));
       }
     }
-    const key = requestHash(cfg.model, msgs, { ...params, maxImageSide: cfg.maxImageSide });
+    const key = requestHash(cfg.baseURL, cfg.model, msgs, {
+      ...params,
+      maxImageSide: cfg.maxImageSide,
+      maxImages: cfg.maxImages ?? MLLM_DEFAULTS.maxImages,
+    });
     return { messages: msgs, params, key };
   }
 
@@ -706,7 +758,10 @@ export class MllmClient {
         this.limiter.run(async () => {
           record.attempts++;
           try {
-            const res = await this.openai.chat.completions.create(body, { timeout: cfg.timeoutMs });
+            const res = await this.openai.chat.completions.create(body, {
+              timeout: cfg.timeoutMs,
+              ...(cfg.signal ? { signal: cfg.signal } : {}),
+            });
             return completionOf(res);
           } catch (e) {
             throw this.attemptError(e, params);
@@ -718,14 +773,15 @@ export class MllmClient {
         minTimeout: cfg.retryMinDelayMs ?? MLLM_DEFAULTS.retryMinDelayMs,
         maxTimeout: cfg.retryMaxDelayMs ?? MLLM_DEFAULTS.retryMaxDelayMs,
         randomize: true,
+        ...(cfg.signal ? { signal: cfg.signal } : {}),
         onFailedAttempt: ({ error, attemptNumber }) => {
           record.errors.push(`attempt ${attemptNumber}: ${error.message}`);
         },
         shouldRetry: async ({ error }) => {
           if (!(error instanceof AttemptError) || error.kind !== 'retryable') return false;
           // Retry-After is the least wait the server asked for; p-retry's back-off comes on top.
-          if (error.extra.retryAfterMs) await new Promise((r) => setTimeout(r, error.extra.retryAfterMs));
-          return true;
+          if (error.extra.retryAfterMs) await abortableSleep(error.extra.retryAfterMs, cfg.signal);
+          return !cfg.signal?.aborted;
         },
       },
     );
@@ -740,7 +796,8 @@ export class MllmClient {
         hint: 'The server is slow or overloaded: raise --timeout, or lower --concurrency.',
       });
     }
-    if (e instanceof APIUserAbortError) return new AttemptError('request aborted', 'fatal');
+    if (e instanceof APIUserAbortError || cfg.signal?.aborted)
+      return new AttemptError(abortReason(cfg.signal), 'fatal');
     if (e instanceof APIConnectionError) {
       const cause = (e as { cause?: { message?: string; code?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? e.message;
@@ -783,9 +840,11 @@ export class MllmClient {
       }
       return new AttemptError(msg, 'fatal');
     }
-    // A 200 whose body is not a chat completion: treat as transient (proxies do this under load).
+    // A 200 whose body is not a chat completion, or a socket closed mid-body: transient (proxies
+    // and restarting servers do this), so retried like a refused connection.
     const m = e instanceof Error ? e.message : String(e);
-    return new AttemptError(this.redact(`unexpected response: ${m}`), e instanceof SyntaxError ? 'retryable' : 'fatal');
+    const transient = e instanceof SyntaxError || isNetworkError(e);
+    return new AttemptError(this.redact(`unexpected response: ${m}`), transient ? 'retryable' : 'fatal');
   }
 
   /** The text with the API key and any bearer token removed. */
@@ -795,6 +854,39 @@ export class MllmClient {
     if (key && key.length >= 4) out = out.split(key).join('[redacted]');
     return out;
   }
+}
+
+/** Node's codes for a connection that broke (undici puts them on the cause; 'terminated' is a body cut off). */
+const NETWORK_CODES =
+  /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|other side closed|terminated|socket hang up/i;
+
+function isNetworkError(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const o = x as { code?: unknown; message?: unknown };
+    if (NETWORK_CODES.test(String(o.code ?? '')) || NETWORK_CODES.test(String(o.message ?? ''))) return true;
+  }
+  return false;
+}
+
+/** Why a signal aborted, in words ("deadline of 180 s reached", "cancelled by the client", …). */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  if (r instanceof Error && r.name === 'TimeoutError') return 'deadline reached';
+  if (r instanceof Error && r.message) return r.message;
+  if (typeof r === 'string' && r) return r;
+  return 'interrupted';
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A copy of a plain-data value with every string passed through `f`. */

@@ -23,6 +23,8 @@ export type Fault =
   | { kind: 'refusal'; via?: 'refusal' | 'content_filter' }
   /** the connection is destroyed without a reply */
   | { kind: 'reset' }
+  /** a 200 whose body is cut off: headers and half a JSON body, then the socket closes */
+  | { kind: 'drop' }
   | { kind: 'custom'; content: string };
 
 export interface BrainRequest {
@@ -152,6 +154,13 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       rec.status = 0;
+      return;
+    }
+    if (fault?.kind === 'drop') {
+      rec.status = 200;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4000' });
+      res.write('{"id":"chatcmpl-cut","object":"chat.completion","choices":[{"index":0,"mess');
+      setTimeout(() => req.socket.destroy(), 20);
       return;
     }
     if (fault?.kind === 'slow') await sleep(fault.ms);
