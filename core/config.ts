@@ -75,4 +75,9 @@ export const MLLM_DEFAULTS = {
   retryMaxDelayMs: 30_000,
   /** a server's Retry-After is honoured up to this much */
   maxRetryAfterMs: 60_000,
+  /**
+   * `ask`: the whole question (every call, retry and back-off) ends by this deadline, so a stalled
+   * endpoint costs minutes, not the 10 that 120 s × 5 attempts allow
+   */
+  questionDeadlineMs: 180_000,
 } as const;

@@ -100,3 +100,9 @@ export const FUSION_DEFAULTS = {
   /** add-α smoothing of the vote policy, so an option nobody voted for keeps some mass */
   voteSmoothing: 0.5,
 } as const;
+
+/** What a trace keeps (loop/models/calls.ts). */
+export const TRACE_LIMITS = {
+  /** model text kept per call: a runaway 5 MB reply would otherwise fill trace.json and index.html */
+  maxReplyChars: 20_000,
+} as const;

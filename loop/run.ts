@@ -381,9 +381,17 @@ function stopState(run: Run): StopState {
     margins: rounds.map((r) => r.margin),
     ...(run.input.question.numeric ? { fusedValues: rounds.map((r) => r.fusedValue) } : {}),
     modelSaidStop: false,
+    unusableStreak: unusableStreakOf(rounds),
     tokensUsed: rounds.reduce((a, r) => a + r.calls.reduce((b, c) => b + c.promptTokens + c.completionTokens, 0), 0),
     msUsed: performance.now() - run.t0,
   };
+}
+
+/** Rounds in a row, ending with the last, whose answer named none of the options. */
+function unusableStreakOf(rounds: RoundRecord[]): number {
+  let n = 0;
+  for (let i = rounds.length - 1; i >= 0 && rounds[i].answer.unparsed; i--) n++;
+  return n;
 }
 
 const anyEvidence = (run: Run) => run.rounds.some((r) => roundWeight(r) > 0);

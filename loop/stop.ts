@@ -23,6 +23,8 @@ import type { LoopConfig, StopReason } from './types.js';
 
 /** Used when a config predates `relativeTolerance`. */
 const DEFAULT_RELATIVE_TOLERANCE = 0.05;
+/** Unusable answers in a row after which the loop stops (each costs a paid call and adds nothing). */
+export const STOP_AFTER_UNUSABLE = 2;
 
 export interface StopState {
   /** the round just completed (0 = the prior, from the original image alone) */
@@ -37,6 +39,8 @@ export interface StopState {
   fusedValues?: (number | undefined)[];
   /** the controller answered "stop" instead of asking for another view */
   modelSaidStop: boolean;
+  /** rounds in a row, up to this one, whose answer named no option (default 0) */
+  unusableStreak?: number;
   /** prompt + completion tokens spent so far */
   tokensUsed: number;
   /** wall time spent so far, milliseconds */
@@ -67,6 +71,8 @@ function numericStableFor(values: (number | undefined)[], round: number, k: numb
 /** Why the loop should stop after this round, or undefined to look again. */
 export function stopDecision(cfg: LoopConfig['stop'], s: StopState): StopReason | undefined {
   const fixed = cfg.policy === 'fixed';
+  // two unusable answers in a row: more rounds would keep paying for replies that cannot count
+  if ((s.unusableStreak ?? 0) >= STOP_AFTER_UNUSABLE) return 'unusable-replies';
   if (!fixed) {
     const k = Math.max(0, Math.floor(Number.isFinite(cfg.stableRounds) ? cfg.stableRounds : 0));
     const tau = Number.isFinite(cfg.marginTau) ? cfg.marginTau : 0;
@@ -107,5 +113,7 @@ export function describeStopReason(reason: StopReason, cfg?: LoopConfig['stop'])
         : 'the time budget was spent';
     case 'error':
       return 'an error ended the loop';
+    case 'unusable-replies':
+      return `${STOP_AFTER_UNUSABLE} replies in a row named none of the options`;
   }
 }

@@ -23,6 +23,8 @@ export interface Answer {
   cannotTell?: boolean;
   /** numeric questions: the estimate in the question's unit (`choice` holds it as text) */
   value?: number;
+  /** the reply named no option (a letter outside them, even after it was fed back): no evidence */
+  unparsed?: boolean;
 }
 
 /** The controller's request for the next view, or its decision to stop. */
@@ -88,7 +90,14 @@ export interface RoundRecord {
 
 export type FusionPolicy = 'loglinear' | 'vote' | 'last';
 export type StopReason =
-  'stable' | 'model-stop' | 'max-rounds' | 'token-budget' | 'time-budget' | 'fixed-rounds' | 'error';
+  | 'stable'
+  | 'model-stop'
+  | 'max-rounds'
+  | 'token-budget'
+  | 'time-budget'
+  | 'fixed-rounds'
+  | 'error'
+  | 'unusable-replies';
 
 export interface LoopConfig {
   model: string;

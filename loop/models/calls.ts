@@ -1,6 +1,13 @@
 /** CallLogs: what the trace records of every model call (no keys, no headers, no image bytes). */
 import type { CallRecord, ChatMessage } from '../../core/mllm/client.js';
 import type { CallLog } from '../types.js';
+import { TRACE_LIMITS } from '../config.js';
+
+/** Model text as the trace keeps it: capped, with the cut said in the text itself. */
+export function cappedReply(text: string, max: number = TRACE_LIMITS.maxReplyChars): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n[… ${text.length - max} more characters cut from the trace (${text.length} in all)]`;
+}
 
 /** The prompt as text, each image replaced by "[image: file]". */
 export function promptText(messages: readonly ChatMessage[], fileOf: (png: Buffer) => string | undefined): string {
@@ -29,7 +36,7 @@ export function callLogOf(role: CallLog['role'], record: CallRecord, prompt?: st
     completionTokens: record.completionTokens,
     errors: [...record.errors],
     ...(prompt !== undefined ? { prompt } : {}),
-    ...(reply !== undefined ? { reply } : {}),
+    ...(reply !== undefined ? { reply: cappedReply(reply) } : {}),
     ...(record.requestHash ? { requestHash: record.requestHash } : {}),
   };
 }
@@ -53,6 +60,6 @@ function localCall(
     completionTokens: 0,
     errors,
     ...(prompt !== undefined ? { prompt } : {}),
-    reply: typeof reply === 'string' ? reply : JSON.stringify(reply),
+    reply: cappedReply(typeof reply === 'string' ? reply : JSON.stringify(reply)),
   };
 }

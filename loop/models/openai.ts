@@ -76,8 +76,27 @@ export class OpenAIVisionModel implements VisionModel {
       omittedViews: ctx.omittedViews,
     });
     const keys = letters(ctx.question.options.length);
-    const r = await this.call<AnswerReply>('answerer', messages, AnswerReplySchema, 'answer', filesOf(images), keys);
-    return { answer: answerFromReply(r.value, ctx.question, r.optionProbs), calls: [r.log] };
+    const files = filesOf(images);
+    const r = await this.call<AnswerReply>('answerer', messages, AnswerReplySchema, 'answer', files, keys);
+    const answer = answerFromReply(r.value, ctx.question, r.optionProbs);
+    if (!answer.unparsed) return { answer, calls: [r.log] };
+    // a letter outside the options is fed back once; a second miss is recorded as unparsed
+    const again = await this.call<AnswerReply>(
+      'answerer',
+      [
+        ...messages,
+        { role: 'assistant', content: JSON.stringify(r.value) },
+        {
+          role: 'user',
+          content: `"${String(r.value.choice).slice(0, 40)}" is not one of the options. Reply again with "choice" set to exactly one of ${keys.join(', ')}.`,
+        },
+      ],
+      AnswerReplySchema,
+      'answer',
+      files,
+      keys,
+    );
+    return { answer: answerFromReply(again.value, ctx.question, again.optionProbs), calls: [r.log, again.log] };
   }
 
   async nextPose(ctx: PoseRequestContext): Promise<PoseResult> {

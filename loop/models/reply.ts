@@ -60,6 +60,7 @@ export function answerFromReply(reply: AnswerReply, question: Question, optionPr
       dist,
       distSource: 'uniform-fallback',
       cannotTell: true,
+      unparsed: true,
       rationale: `the reply's choice "${String(reply.choice).slice(0, 40)}" is not one of ${keys.join(', ')}. ${rationale}`,
     };
   }

@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Question, Renderer } from '../../core/types.js';
-import { VantageError } from '../../core/errors.js';
+import { EXIT_CODES, VantageError } from '../../core/errors.js';
+import { MLLM_DEFAULTS } from '../../core/config.js';
+import { abortReason } from '../../core/mllm/client.js';
 import { optionTexts } from '../../core/options.js';
 import { numericSpecFor } from '../../core/numeric.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
@@ -53,7 +55,14 @@ export interface AskSettings {
   renderer?: RendererChoice;
   /** MLLM endpoint settings (else OPENAI_BASE_URL / OPENAI_API_KEY) */
   baseUrl?: string;
+  /** seconds per HTTP attempt */
   timeout?: number;
+  /** retries after a failed attempt (429, 5xx, timeouts, dropped connections) */
+  retries?: number;
+  /** seconds for the whole question, retries included (default MLLM_DEFAULTS.questionDeadlineMs) */
+  deadline?: number;
+  /** stops the question (Ctrl-C); the deadline is added to it */
+  signal?: AbortSignal;
   cacheDir?: string;
   logprobs?: boolean;
   /** human model: open each view with the desktop viewer */
@@ -63,7 +72,10 @@ export interface AskSettings {
 }
 
 /** What `ask` returns: the session's result (the trace directory is always asked for). */
-export type AskResult = SessionResult;
+export type AskResult = SessionResult & {
+  /** why the question was stopped before its end (Ctrl-C, the deadline), when it was */
+  interrupted?: string;
+};
 
 /** The loop settings from a config file and flags (flags win), checked; the model stays unset when none was named. */
 export async function askLoopSettings(o: AskSettings): Promise<LoopConfigInput> {
@@ -135,6 +147,9 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
       'give two or more, or none for a free-form answer',
     );
   }
+  const timeoutS = positiveSeconds(o.timeout, '--timeout');
+  const deadlineS = positiveSeconds(o.deadline, '--deadline') ?? MLLM_DEFAULTS.questionDeadlineMs / 1000;
+  const retries = o.retries !== undefined ? retriesOf(o.retries) : undefined;
   const loaded = await loadScene({ ...o, log });
   if (!loaded.originals.length) {
     throw new VantageError(
@@ -144,10 +159,16 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
     );
   }
   const config = loopConfigFrom({ ...settings, model: modelNameFor(settings.model, loaded) });
+  // the deadline starts with the first model call, not with the scene loading before it
+  const deadline = AbortSignal.timeout(deadlineS * 1000);
+  const signal = o.signal ? AbortSignal.any([o.signal, deadline]) : deadline;
+  loaded.info.notes.push(`deadline: ${deadlineS} s for the whole question (retries included)`);
   const model: VisionModel = createModel(config.model, {
     mllm: {
       ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
-      ...(o.timeout ? { timeoutMs: Number(o.timeout) * 1000 } : {}),
+      ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}),
+      ...(retries !== undefined ? { maxRetries: retries } : {}),
+      signal,
       ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
       ...(o.logprobs ? { logprobs: true } : {}),
       maxImages: config.imageBudget,
@@ -160,17 +181,59 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
     const input = await loopInputOf(question, loaded);
     renderer = await createRenderer({ prefer: parseRendererChoice(o.renderer), warn: log });
     log(`asking ${model.label}, up to ${config.maxRounds} view(s), renderer ${renderer.kind}…`);
-    return await runSession(input, {
+    const r: AskResult = await runSession(input, {
       model,
       renderer,
       config,
       traceDir: o.out ?? join('vantage-out', `ask-${new Date().toISOString().replace(/[:.]/g, '-')}`),
       hooks: { log },
     });
+    if (signal.aborted) r.interrupted = abortReason(signal);
+    return r;
   } finally {
     renderer?.dispose();
     model.close?.();
   }
+}
+
+/** A positive number of seconds from a flag, or a clear error ("--timeout 0" and "abc" are not silently the default). */
+function positiveSeconds(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new VantageError(
+      'bad-option',
+      `${flag} must be a positive number of seconds, got "${String(v)}"`,
+      `e.g. ${flag} 60`,
+    );
+  return n;
+}
+
+function retriesOf(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new VantageError(
+      'bad-option',
+      `--retries must be a whole number ≥ 0, got "${String(v)}"`,
+      'e.g. --retries 2',
+    );
+  return n;
+}
+
+/** How the model calls of a result were answered: from the server, or replayed from the cache. */
+export function cacheCount(r: AskResult): { calls: number; cached: number } {
+  const calls = r.trace.rounds.flatMap((x) => x.calls);
+  return { calls: calls.length, cached: calls.filter((c) => c.cached).length };
+}
+
+/**
+ * The exit code of a finished question (README "Exit codes"): 0 answered, 4 stopped by Ctrl-C or
+ * the deadline, 3 no answer because the model or its endpoint failed or gave nothing usable.
+ */
+export function askExitCode(r: AskResult): number {
+  if (r.choice) return EXIT_CODES.ok;
+  if (r.interrupted) return EXIT_CODES.interrupted;
+  return EXIT_CODES.modelFailed;
 }
 
 /** The answer as the CLI prints it. */
@@ -184,6 +247,7 @@ export function askSummary(r: AskResult): string {
         : '(no answer)';
   const failed = r.trace.rounds.find((x) => x.failed)?.failed;
   const estimates = r.trace.rounds.map((x) => x.answer.value).filter((v) => v !== undefined);
+  const { calls, cached } = cacheCount(r);
   return [
     `answer: ${answer}`,
     numeric
@@ -191,6 +255,7 @@ export function askSummary(r: AskResult): string {
       : `probability: ${r.probability.toFixed(3)}`,
     `model: ${r.model}`,
     `rounds: ${r.rounds} (stopped: ${describeStopReason(r.stopReason, r.trace.config.stop)})`,
+    `model calls: ${calls}${cached ? ` (${cached} answered from the cache)` : ''}`,
     ...(failed ? [`error: ${failed}`] : []),
     r.traceError ? `trace: not written (${r.traceError})` : `trace: ${r.indexHtml}`,
   ].join('\n');
@@ -209,7 +274,9 @@ export function askJson(r: AskResult): object {
     rounds: r.rounds,
     model: r.model,
     error: r.trace.rounds.find((x) => x.failed)?.failed ?? null,
+    interrupted: r.interrupted ?? null,
     trace: r.traceError ? { error: r.traceError } : { dir: r.traceDir, json: r.traceJson, html: r.indexHtml },
+    calls: cacheCount(r),
     tokens: { prompt: r.trace.totals.promptTokens, completion: r.trace.totals.completionTokens },
   };
 }
@@ -272,7 +339,12 @@ export function registerAskCommand(program: Command): void {
       '--base-url <url>',
       'OpenAI-compatible endpoint (default $OPENAI_BASE_URL); the key comes from $OPENAI_API_KEY',
     )
-    .option('--timeout <s>', 'seconds per MLLM request attempt', Number)
+    .option('--timeout <s>', `seconds per MLLM request attempt (default ${MLLM_DEFAULTS.timeoutMs / 1000})`)
+    .option('--retries <n>', `retries of a failed MLLM request (default ${MLLM_DEFAULTS.maxRetries})`)
+    .option(
+      '--deadline <s>',
+      `seconds for the whole question, every call and retry included (default ${MLLM_DEFAULTS.questionDeadlineMs / 1000})`,
+    )
     .option('--cache-dir <dir>', 'cache MLLM responses here: reruns are free and reproducible')
     .option('--logprobs', 'ask the server for logprobs: the option distribution then comes from the answer token')
     .option('--open', 'human model: open each view with the desktop image viewer')
@@ -289,10 +361,19 @@ Examples:
       --question "Is the lamp left of the sofa, seen from the window?" --options left right --model Qwen2.5-VL-7B-Instruct
 Models: builtin:perceiver is a deterministic pixel perceiver for the procedural scenes (not an LLM);
 human shows each view and reads your answer; human-web prints a local URL (127.0.0.1, with a token) where you
-answer in the browser and move the camera yourself, each "Look from here" a round; any other name is sent to the OpenAI-compatible endpoint.`,
+answer in the browser and move the camera yourself, each "Look from here" a round; any other name is sent to the OpenAI-compatible endpoint.
+Exit codes: 0 answered, 2 bad input, 3 no answer (model/endpoint failed), 4 interrupted (Ctrl-C, --deadline), 1 bug.`,
     )
     .action(async (opts) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
+      // Ctrl-C stops the model calls and keeps what was answered; a second one quits at once
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(EXIT_CODES.interrupted);
+        process.stderr.write('\nvantage ask: stopping (Ctrl-C again to quit now)\n');
+        controller.abort(new Error('interrupted by Ctrl-C'));
+      };
+      process.on('SIGINT', onSigint);
       const r = await runAsk(
         {
           ...sceneSourceFromCli(opts),
@@ -316,6 +397,9 @@ answer in the browser and move the camera yourself, each "Look from here" a roun
           renderer: opts.renderer,
           baseUrl: opts.baseUrl,
           timeout: opts.timeout,
+          deadline: opts.deadline,
+          retries: opts.retries,
+          signal: controller.signal,
           cacheDir: opts.cacheDir,
           logprobs: opts.logprobs,
           open: opts.open,
@@ -324,7 +408,13 @@ answer in the browser and move the camera yourself, each "Look from here" a roun
           json: opts.json,
         },
         log,
-      );
+      ).finally(() => process.off('SIGINT', onSigint));
       process.stdout.write(`${opts.json ? JSON.stringify(askJson(r), null, 2) : askSummary(r)}\n`);
+      const failed = r.trace.rounds.find((x) => x.failed)?.failed;
+      const code = askExitCode(r);
+      if (code === EXIT_CODES.interrupted) process.stderr.write(`vantage: no answer: stopped (${r.interrupted})\n`);
+      else if (code === EXIT_CODES.modelFailed)
+        process.stderr.write(`vantage: no answer: ${failed ?? 'no reply named one of the options'}\n`);
+      process.exitCode = code;
     });
 }

@@ -111,7 +111,11 @@ export function registerMcpCommand(program: Command): void {
     .option(
       '--port <n>',
       `HTTP port (0 = any free port)`,
-      (v) => (v === '0' ? 0 : positive(v, '--port', true)),
+      (v) => {
+        const n = v === '0' ? 0 : positive(v, '--port', true);
+        if (n > 65535) throw new VantageError('bad-option', `--port must be 0..65535, got "${v}"`, 'e.g. --port 8765');
+        return n;
+      },
       MCP_HTTP_DEFAULTS.port,
     )
     .option(
