@@ -8,7 +8,8 @@
  * door.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { makeDir } from '../core/io/files.js';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Trace } from './types.js';
@@ -186,16 +187,7 @@ export async function writeTrace(
     });
   }
   const root = resolve(dir);
-  try {
-    await mkdir(root, { recursive: true });
-  } catch (e) {
-    throw new VantageError(
-      'trace-dir',
-      `cannot create trace directory ${root}: ${(e as Error).message}`,
-      'pass a directory you can write to',
-      { cause: e },
-    );
-  }
+  await makeDir(root, 'trace directory');
   for (const v of views) await writeFileAtomic(join(root, v.file), v.png);
   const present = new Set(views.map((v) => v.file));
   for (const f of await readdir(root)) if (SAFE_FILE.test(f)) present.add(f);

@@ -4,7 +4,7 @@
  * raw ENOENT with a stack trace.
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, extname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { INPUT_LIMITS } from '../config.js';
 import { VantageError } from '../errors.js';
 
@@ -86,29 +86,75 @@ export async function readFileCapped(path: string, opts: ReadFileOptions = {}): 
 
 /** Write bytes, creating missing parent folders; file-system failures become a VantageError. */
 export async function writeFileChecked(path: string, data: Uint8Array | string, what = 'output'): Promise<void> {
+  await makeDir(dirname(path), what);
   try {
-    await mkdir(dirname(path), { recursive: true });
     await writeFile(path, data);
   } catch (e) {
-    if (e instanceof VantageError) throw e;
-    const code = (e as NodeJS.ErrnoException)?.code;
-    const why =
-      code === 'EISDIR'
-        ? 'it is a directory'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'ENOSPC'
-            ? 'the disk is full'
-            : code === 'ENOTDIR'
-              ? 'a parent of it is a file, not a folder'
-              : ((e as Error)?.message ?? String(e));
-    throw new VantageError(
-      'file-write-failed',
-      `cannot write ${what} "${path}": ${why}`,
-      'choose another output path',
-      { cause: e },
-    );
+    throw writeError(e, path, what);
   }
+}
+
+/**
+ * Create a folder and its missing parents, one level at a time: Node's recursive mkdir never
+ * returns for a path under /proc, and its errors name no path. Call it before work starts, so an
+ * unusable output folder fails in a second, not after a paid run.
+ */
+export async function makeDir(dir: string, what = 'output'): Promise<void> {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const st = await stat(d).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw writeError(e, dir, what);
+    });
+    if (st) {
+      if (!st.isDirectory()) {
+        throw new VantageError(
+          'file-write-failed',
+          `cannot write ${what} under "${dir}": "${d}" is a file, not a folder`,
+          'choose another output path',
+        );
+      }
+      break;
+    }
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(d).catch(() => undefined))?.isDirectory())
+        continue; // made by a concurrent writer
+      throw writeError(e, dir, what);
+    }
+  }
+}
+
+/** A file-system failure while writing, as one line naming the path and what to do. */
+export function writeError(e: unknown, path: string, what = 'output'): VantageError {
+  if (e instanceof VantageError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why =
+    code === 'EISDIR'
+      ? 'it is a directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ENOSPC'
+          ? 'the disk is full'
+          : code === 'EDQUOT'
+            ? 'the disk quota is used up'
+            : code === 'EROFS'
+              ? 'the file system is read-only'
+              : code === 'EEXIST'
+                ? 'something already exists there'
+                : code === 'ENOTDIR'
+                  ? 'a parent of it is a file, not a folder'
+                  : code === 'ENOENT'
+                    ? 'its folder cannot be created there'
+                    : ((e as Error)?.message ?? String(e));
+  return new VantageError('file-write-failed', `cannot write ${what} "${path}": ${why}`, 'choose another output path', {
+    cause: e,
+  });
 }
 
 function fileSystemError(e: unknown, path: string, name: string, what: string): VantageError {

@@ -22,7 +22,7 @@
 import { meanRelativeAccuracy } from '../../core/numeric.js';
 import { VIDEO_LIMITS } from '../../core/io/video.js';
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { makeDir } from '../../core/io/files.js';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
@@ -568,7 +568,7 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const base = loopBaseConfig(o);
   const cells = cellsOf(base, parseGrid(o.grid));
   const out = resolve(o.out);
-  await mkdir(out, { recursive: true });
+  await makeDir(out, 'eval output');
   const files = {
     results: join(out, 'results.jsonl'),
     markdown: join(out, 'summary.md'),

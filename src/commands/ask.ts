@@ -4,6 +4,7 @@
  * trace (trace.json, PNGs, index.html) and prints the answer, its probability and the trace path.
  */
 import { readFile } from 'node:fs/promises';
+import { makeDir } from '../../core/io/files.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Question, Renderer } from '../../core/types.js';
@@ -150,6 +151,7 @@ export async function runAsk(o: AskOptions, log: (line: string) => void = () => 
   const timeoutS = positiveSeconds(o.timeout, '--timeout');
   const deadlineS = positiveSeconds(o.deadline, '--deadline') ?? MLLM_DEFAULTS.questionDeadlineMs / 1000;
   const retries = o.retries !== undefined ? retriesOf(o.retries) : undefined;
+  if (o.out) await makeDir(o.out, 'trace directory'); // an unusable --out fails now, not after a paid run
   const loaded = await loadScene({ ...o, log });
   if (!loaded.originals.length) {
     throw new VantageError(

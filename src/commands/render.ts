@@ -1,5 +1,4 @@
 /** `vantage render`: lift an RGB-D frame (or load a PLY / fixture) and render novel views to PNG. */
-import { mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import type { Command } from 'commander';
 import { parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, c2wFromPose, type Pose } from '../../core/pose.js';
@@ -10,7 +9,7 @@ import { fitIntrinsics } from '../../core/camera.js';
 import type { HoleMode, RenderMode } from '../../core/types.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
 import { encodePng } from '../../core/io/image.js';
-import { writeFile } from 'node:fs/promises';
+import { makeDir, writeFileChecked } from '../../core/io/files.js';
 import {
   RENDERER_CHOICE_HELP,
   createRenderer,
@@ -67,6 +66,7 @@ export async function runRenderCommand(
       );
   }
   const asked = o.size ? parseSize(o.size) : undefined;
+  await makeDir(dirname(o.out), 'rendered view'); // an unusable --out fails before any work
   // Open the device and compile the shaders while the scene loads; the fallback warning (if any) waits
   // until the scene has loaded, so that bad input still reads as one line.
   const held: string[] = [];
@@ -110,8 +110,7 @@ export async function runRenderCommand(
       );
       const ms = performance.now() - t0;
       const file = outputPathFor(o.out, i, poses.length);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, await encodePng(view.rgba, view.width, view.height, 4));
+      await writeFileChecked(file, await encodePng(view.rgba, view.width, view.height, 4), 'rendered view');
       files.push(file);
       coverage.push(view.coverageRatio);
       results.push({
