@@ -25,6 +25,8 @@ export type Fault =
   | { kind: 'reset' }
   /** a 200 whose body is cut off: headers and half a JSON body, then the socket closes */
   | { kind: 'drop' }
+  /** a 200 that is not JSON at all (a proxy's HTML page) */
+  | { kind: 'html' }
   | { kind: 'custom'; content: string };
 
 export interface BrainRequest {
@@ -154,6 +156,12 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Open
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       rec.status = 0;
+      return;
+    }
+    if (fault?.kind === 'html') {
+      rec.status = 200;
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>502 Bad Gateway (proxy)</body></html>');
       return;
     }
     if (fault?.kind === 'drop') {
