@@ -143,6 +143,10 @@ export async function loadDepthModel(spec: string, opts: LoadDepthModelOptions =
   } catch (e) {
     notes.push(`graph not inspected: ${(e as Error).message}`);
   }
+  // The runtime's own logger would print an [E:onnxruntime] line on first use: the CPU build looks
+  // for the GPU provider bridge that ONNXRUNTIME_NODE_INSTALL=skip leaves out. That is harmless, and
+  // every real failure still arrives as the exception handled below, so only fatal lines are logged.
+  ort.env.logLevel = 'fatal';
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(file.path, {
