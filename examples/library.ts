@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { answer, createRenderer, liftScene, renderView, type LiftInput, type Pose } from 'vantage';
+import { answer, createRenderer, liftScene, renderView, type LiftInput, type Pose } from 'vantage-nvs';
 
 const [out = 'vantage-out/example', image, depth] = process.argv.slice(2);
 

@@ -3,7 +3,9 @@
 # (when node_modules is missing or older than package-lock.json), and the TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export ONNXRUNTIME_NODE_INSTALL=skip   # onnxruntime-node would otherwise download CUDA libraries
+# onnxruntime-node would otherwise download CUDA libraries on linux-x64; an env variable, not a
+# project .npmrc key (npm warns "Unknown project config" on every command for those)
+export ONNXRUNTIME_NODE_INSTALL=skip
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -1,5 +1,5 @@
 /**
- * The library API: what `import { liftScene, renderView, answer, runEval } from 'vantage'` gives.
+ * The library API: what `import { liftScene, renderView, answer, runEval } from 'vantage-nvs'` gives.
  *
  *   const lifted = await liftScene({ image: 'room.png', depth: 'room-depth.png' });
  *   const view = await renderView(lifted, { mode: 'orbit', azimuth_deg: 30, elevation_deg: 10, distance_scale: 1 });

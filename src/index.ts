@@ -1,7 +1,7 @@
 /**
  * The `vantage` package entry. The four functions most callers need:
  *
- *   import { liftScene, renderView, answer, runEval } from 'vantage';
+ *   import { liftScene, renderView, answer, runEval } from 'vantage-nvs';
  *
  * plus the plain data types they pass around, the pose helpers, the error class, and the pieces an
  * embedder may want to hold on to (a renderer, a model, the MCP server).

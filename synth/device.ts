@@ -14,6 +14,8 @@
  * it, so rendering many views, or several renderers at once, opens one device. A context from
  * `openGpu()` is the caller's to destroy.
  */
+// the declarations name WebGPU's globals (GPUDevice …): a consumer's compiler finds them through this
+/// <reference types="webgpu" preserve="true" />
 import { VantageError } from '../core/errors.js';
 import { gpuWait } from './gpu-wait.js';
 

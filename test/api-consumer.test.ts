@@ -1,5 +1,5 @@
 /**
- * The library API as a consumer sees it: a separate project whose node_modules/vantage is this
+ * The library API as a consumer sees it: a separate project whose node_modules/vantage-nvs is this
  * repository, importing the built package by name — a plain .mjs that runs liftScene, renderView
  * and answer on a fixture, and a .ts that must type-check against the published declarations.
  */
@@ -25,7 +25,7 @@ function run(
 }
 
 const CONSUMER_MJS = `
-import { liftScene, renderView, answer, runEval, parsePose, VantageError, openAiTools } from 'vantage';
+import { liftScene, renderView, answer, runEval, parsePose, VantageError, openAiTools } from 'vantage-nvs';
 import { existsSync } from 'node:fs';
 
 const lifted = await liftScene({ fixture: 'tabletop' });
@@ -52,7 +52,7 @@ console.log(JSON.stringify({
 `;
 
 const CONSUMER_TS = `
-import { answer, liftScene, renderView, type AnswerResult, type LiftedScene, type PosedView, type Pose, type Scene } from 'vantage';
+import { answer, liftScene, renderView, type AnswerResult, type LiftedScene, type PosedView, type Pose, type Scene } from 'vantage-nvs';
 
 export async function main(): Promise<number> {
   const lifted: LiftedScene = await liftScene({ image: new Uint8Array(8), depth: 'depth.png', intrinsics: 'fov:60' });
@@ -79,7 +79,7 @@ describe('the package as a consumer imports it', () => {
     await ensureBuilt(['src/index.ts', 'src/api.ts', 'src/mcp/server.ts', 'src/mcp/http.ts', 'src/mcp/tools.ts']);
     dir = await mkdtemp(join(tmpdir(), 'vantage-consumer-'));
     await mkdir(join(dir, 'node_modules'));
-    await symlink(REPO_ROOT, join(dir, 'node_modules', 'vantage'), 'dir');
+    await symlink(REPO_ROOT, join(dir, 'node_modules', 'vantage-nvs'), 'dir');
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
     await writeFile(join(dir, 'consumer.mjs'), CONSUMER_MJS);
     await writeFile(join(dir, 'consumer.ts'), CONSUMER_TS);
@@ -99,11 +99,16 @@ describe('the package as a consumer imports it', () => {
         files: ['consumer.ts'],
       }),
     );
+    // the same, as a strict consumer that also checks every declaration file (skipLibCheck: false)
+    await writeFile(
+      join(dir, 'tsconfig.strict.json'),
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { skipLibCheck: false } }),
+    );
   }, 400_000);
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('runs liftScene, renderView and answer from `import … from "vantage"`, and exits by itself', async () => {
+  it('runs liftScene, renderView and answer from `import … from "vantage-nvs"`, and exits by itself', async () => {
     const traceDir = join(dir, 'trace');
     const r = await run(process.execPath, ['consumer.mjs', traceDir], dir);
     expect(r.code, r.stderr).toBe(0);
@@ -133,6 +138,13 @@ describe('the package as a consumer imports it', () => {
       [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir],
       dir,
     );
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('the declarations compile under skipLibCheck: false (WebGPU types referenced, not assumed)', async () => {
+    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.strict.json')], dir);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   });

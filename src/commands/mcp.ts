@@ -158,7 +158,8 @@ export function registerMcpCommand(program: Command): void {
 Examples:
   vantage mcp --root ./photos                       # stdio, for an agent that spawns the server
   vantage mcp --http --port 8765 --root ./photos    # http://127.0.0.1:8765/mcp
-Claude Desktop / other MCP clients: command "vantage", args ["mcp", "--root", "/path/to/photos"].
+Claude Desktop / other MCP clients: command "npx", args ["-y", "-p", "vantage-nvs", "vantage", "mcp", "--root", "/path/to/photos"]
+(the npm package is vantage-nvs; "vantage" on npm is someone else's).
 Tools take file paths relative to a --root (or base64 images); see \`vantage tools\` for their schemas.`,
     )
     .action(async (opts: McpCommandOptions) => runMcpCommand(opts));

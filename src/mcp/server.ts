@@ -78,7 +78,7 @@ function packageVersion(): string {
   for (let i = 0; i < 5; i++, dir = dirname(dir)) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'vantage' && pkg.version) return pkg.version;
+      if (pkg.name === 'vantage-nvs' && pkg.version) return pkg.version;
     } catch {
       /* not here: look further up */
     }
