@@ -16,7 +16,12 @@ import sharp from 'sharp';
 import type { z } from 'zod';
 import pLimit from 'p-limit';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  ServerNotification,
+  ServerRequest,
+  ToolAnnotations,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Renderer } from '../../core/types.js';
 import { VantageError, describeError, isVantageError } from '../../core/errors.js';
@@ -89,6 +94,16 @@ function packageVersion(): string {
 const SERVER_INFO = { name: 'vantage', version: packageVersion() };
 
 type Content = CallToolResult['content'][number];
+
+/**
+ * What a host may assume about each tool: only the answering loop writes (its trace, in the server's
+ * trace folder) and reaches outside (the model endpoint).
+ */
+const TOOL_ANNOTATIONS: Record<ToolDefinition['name'], ToolAnnotations> = {
+  lift_scene: { readOnlyHint: true, openWorldHint: false, idempotentHint: false },
+  render_view: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  answer_spatial_question: { readOnlyHint: false, openWorldHint: true, idempotentHint: false }, // writes its trace
+};
 
 /** A tool error result: the message, and the hint on its own line. */
 export function toolError(e: unknown): CallToolResult {
@@ -419,7 +434,12 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
         options: a.options,
         config: { ...a.config, model },
         renderer: await rendererOf(),
-        modelOptions: opts.modelOptions,
+        // a call the client cancelled (notifications/cancelled, or its HTTP request closed) stops its
+        // model calls and retries at once: nothing more is paid for an answer nobody will read
+        modelOptions: {
+          ...opts.modelOptions,
+          mllm: { ...opts.modelOptions?.mllm, ...(extra?.signal ? { signal: extra.signal } : {}) },
+        },
         traceDir: dir,
         log,
         onRound: (rr, trace) =>
@@ -466,6 +486,17 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
       log(
         `answer_spatial_question: ${r.choice || '—'} (p=${r.probability.toFixed(2)}, ${r.rounds} round(s)) → ${String(trace.html ?? trace.error)}`,
       );
+      if (!r.choice) {
+        // no answer is a failed call, with the reason first, not a success with an empty choice
+        const why = extra?.signal?.aborted
+          ? 'the call was cancelled'
+          : (result.error ?? 'no reply named one of the options');
+        return {
+          isError: true,
+          content: [{ type: 'text', text: `error [no-answer]: ${why}` }, ...content],
+          structuredContent: result,
+        };
+      }
       return { content, structuredContent: result };
     },
   };
@@ -479,7 +510,12 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
     for (const d of [LIFT_SCENE, RENDER_VIEW, ANSWER_SPATIAL_QUESTION] as ToolDefinition[]) {
       server.registerTool(
         d.name,
-        { title: d.title, description: d.description, inputSchema: d.wireSchema },
+        {
+          title: d.title,
+          description: d.description,
+          inputSchema: d.wireSchema,
+          annotations: TOOL_ANNOTATIONS[d.name],
+        },
         async (args: unknown, extra: Extra) => {
           try {
             return await handlers[d.name](args, extra);

@@ -1,0 +1,94 @@
+/**
+ * The MCP server under faults, with the SDK's own client and a real local OpenAI-compatible server
+ * as the model endpoint: a cancelled call stops paying the endpoint, a call without an answer is an
+ * error with its reason, and the tools say what a host may assume (annotations).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { createVantageMcpServer, type VantageMcp } from '../src/mcp/server.js';
+import { createRenderer } from '../synth/renderer.js';
+import type { Renderer } from '../core/types.js';
+import { startOpenAIServer, type Fault, type OpenAIServer } from './support/openai-server.js';
+
+type ToolResult = { isError?: boolean; content: { type: string; text?: string }[] };
+
+const ARGS = {
+  fixture: 'tabletop',
+  question: 'Which object is nearest the camera?',
+  options: ['the box', 'the ball'],
+  config: { maxRounds: 1, model: 'test-model', width: 64, height: 48 },
+};
+
+let root = '';
+let renderer: Renderer;
+const open: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'vantage-mcp-faults-'));
+  renderer = await createRenderer({ prefer: 'reference' });
+});
+afterAll(async () => {
+  for (const x of open.reverse()) await x.close();
+  renderer?.dispose();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function connect(faults: Fault[]): Promise<{ client: Client; endpoint: OpenAIServer; mcp: VantageMcp }> {
+  const endpoint = await startOpenAIServer({
+    brain: () => ({ choice: 'A', confidence: 0.9, rationale: 'in front' }),
+    faults,
+  });
+  const mcp = await createVantageMcpServer({
+    roots: [root],
+    traceDir: join(root, 'traces'),
+    renderer,
+    log: () => {},
+    modelOptions: { mllm: { baseURL: endpoint.url, apiKey: 'sk-local', maxRetries: 0 } },
+  });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'faults', version: '1' });
+  await Promise.all([mcp.createServer().connect(a), client.connect(b)]);
+  open.push(endpoint, { close: () => mcp.close() }, client);
+  return { client, endpoint, mcp };
+}
+
+describe('MCP under faults', () => {
+  it('a cancelled call aborts its request to the endpoint and makes no further one', async () => {
+    const { client, endpoint } = await connect([{ kind: 'slow', ms: 30_000 }]);
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'answer_spatial_question', arguments: ARGS }, undefined, {
+      signal: controller.signal,
+    });
+    const t0 = Date.now();
+    while (endpoint.inFlight === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(endpoint.inFlight).toBe(1);
+    controller.abort('the user closed the chat');
+    await expect(call).rejects.toThrow();
+    // the server hears notifications/cancelled and aborts the HTTP request it had in flight
+    const t1 = Date.now();
+    while (endpoint.inFlight > 0 && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(endpoint.inFlight).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(endpoint.requests.filter((q) => q.path === '/v1/chat/completions')).toHaveLength(1);
+  });
+
+  it('a question with no answer is isError: true, with the reason first', async () => {
+    const { client } = await connect(Array.from({ length: 8 }, () => ({ kind: '500' }) as Fault));
+    const r = (await client.callTool({ name: 'answer_spatial_question', arguments: ARGS })) as ToolResult;
+    expect(r.isError).toBe(true);
+    expect(r.content[0].text).toMatch(/^error \[no-answer\]: .*HTTP 500/);
+  });
+
+  it('the tools carry annotations: what reads, what writes, what reaches outside', async () => {
+    const { client } = await connect([]);
+    const { tools } = await client.listTools();
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t.annotations]));
+    expect(byName.render_view).toMatchObject({ readOnlyHint: true, openWorldHint: false });
+    expect(byName.lift_scene).toMatchObject({ readOnlyHint: true, openWorldHint: false });
+    expect(byName.answer_spatial_question).toMatchObject({ openWorldHint: true });
+  });
+});
