@@ -174,6 +174,17 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
       focalPx = est.focalPx;
       notes.push(...est.notes);
     }
+    if (img.transparent) {
+      // a cut-out's transparent pixels are no surface: lifted, they would be a black wall
+      let n = 0;
+      for (let p = 0; p < depth.length; p++) {
+        if (img.transparent[p] && depth[p] > 0) {
+          depth[p] = 0;
+          n++;
+        }
+      }
+      if (n) notes.push(`${basename(images[i])}: ${n} transparent pixels (alpha 0) taken as no depth`);
+    }
     let intrinsics: Intrinsics;
     if (o.intrinsics) {
       const k = await parseIntrinsics(o.intrinsics, img.width, img.height);

@@ -13,6 +13,11 @@ export interface RgbImage {
   height: number;
   /** width × height × 3, row-major, sRGB 0..255 */
   rgb: Uint8Array;
+  /**
+   * width × height, 1 where the image is fully transparent (alpha 0): there is no surface there,
+   * whatever colour the file stores (absent when no pixel is transparent)
+   */
+  transparent?: Uint8Array;
 }
 
 export interface ReadImageOptions {
@@ -73,11 +78,28 @@ export async function readImage(input: string | Buffer, opts: ReadImageOptions =
         'convert it to an 8-bit RGB PNG or JPEG',
       );
     }
-    return { width: info.width, height: info.height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    const rgb = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    const transparent = meta.hasAlpha ? await transparentMask(buf, info.width * info.height) : undefined;
+    return { width: info.width, height: info.height, rgb, ...(transparent ? { transparent } : {}) };
   } catch (e) {
     if (e instanceof VantageError) throw e;
     throw corruptImageError(name, e);
   }
+}
+
+/** 1 where alpha is 0 (after the same EXIF rotation as the colours), or undefined when none is. */
+async function transparentMask(buf: Buffer, n: number): Promise<Uint8Array | undefined> {
+  const alpha = await sharp(buf).rotate().ensureAlpha().extractChannel(3).raw({ depth: 'uchar' }).toBuffer();
+  if (alpha.length !== n) return undefined;
+  const mask = new Uint8Array(n);
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    if (alpha[i] === 0) {
+      mask[i] = 1;
+      any = true;
+    }
+  }
+  return any ? mask : undefined;
 }
 
 function corruptImageError(name: string, cause: unknown): VantageError {
