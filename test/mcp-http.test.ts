@@ -205,6 +205,20 @@ describe('vantage mcp --http', () => {
       body: init,
     });
     expect(rebinding.status).toBe(403);
+    // a page of another site, in the user's browser, is refused by its Origin; a local client is not
+    const crossSite = await rawRequest(server.url, {
+      method: 'POST',
+      headers: { ...headers, origin: 'https://evil.example' },
+      body: init,
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body).toMatch(/Origin https:\/\/evil\.example/);
+    const local = await rawRequest(server.url, {
+      method: 'POST',
+      headers: { ...headers, origin: 'http://localhost:6274' },
+      body: init,
+    });
+    expect(local.status).toBe(200);
     const huge = await rawRequest(server.url, {
       method: 'POST',
       headers,

@@ -65,6 +65,15 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unk
   }
 }
 
+/** Whether an Origin header names this machine (a local client, e.g. an inspector on localhost). */
+function loopbackOrigin(origin: string): boolean {
+  try {
+    return LOOPBACK.has(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** Start the HTTP endpoint; resolves once it listens. */
 export async function startMcpHttpServer(opts: McpHttpOptions = {}): Promise<McpHttpServer> {
   const mcp = opts.mcp ?? (await createVantageMcpServer(opts));
@@ -78,6 +87,10 @@ export async function startMcpHttpServer(opts: McpHttpOptions = {}): Promise<Mcp
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== MCP_HTTP_DEFAULTS.path)
       return sendJsonRpcError(res, 404, `not found: the MCP endpoint is ${MCP_HTTP_DEFAULTS.path}`);
+    // a web page on another site must not drive a loopback server from the user's browser
+    const origin = req.headers.origin;
+    if (loopback && origin && !loopbackOrigin(origin))
+      return sendJsonRpcError(res, 403, `forbidden: Origin ${origin} may not use this local server`);
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       return sendJsonRpcError(res, 405, 'method not allowed: this server is stateless, send JSON-RPC with POST');
