@@ -23,6 +23,7 @@ import { meanRelativeAccuracy } from '../../core/numeric.js';
 import { VIDEO_LIMITS } from '../../core/io/video.js';
 import { createHash } from 'node:crypto';
 import { makeDir } from '../../core/io/files.js';
+import { lockDir } from '../../core/io/lock.js';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
@@ -530,8 +531,20 @@ function queuedRenderer(r: Renderer): Renderer {
   };
 }
 
-/** Run (or continue) an evaluation; resolves with the summary once every pair is done or the run is aborted. */
+/**
+ * Run (or continue) an evaluation; resolves with the summary once every pair is done or the run is aborted.
+ * The output folder is held for the run: a second eval into it is refused, naming the PID that holds it.
+ */
 export async function runEval(o: EvalOptions): Promise<EvalSummary> {
+  const lock = await lockDir(resolve(o.out), 'eval output');
+  try {
+    return await runEvalHeld(o);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runEvalHeld(o: EvalOptions): Promise<EvalSummary> {
   const t0 = performance.now();
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (!o.model?.trim())
