@@ -14,7 +14,7 @@ import { createRenderer } from '../synth/renderer.js';
 import type { Renderer } from '../core/types.js';
 import { startOpenAIServer, type Fault, type OpenAIServer } from './support/openai-server.js';
 
-type ToolResult = { isError?: boolean; content: { type: string; text?: string }[] };
+type ToolResult = { isError?: boolean; content: { type: string; text?: string; data?: string; mimeType?: string }[] };
 
 const ARGS = {
   fixture: 'tabletop',
@@ -81,6 +81,39 @@ describe('MCP under faults', () => {
     const r = (await client.callTool({ name: 'answer_spatial_question', arguments: ARGS })) as ToolResult;
     expect(r.isError).toBe(true);
     expect(r.content[0].text).toMatch(/^error \[no-answer\]: .*HTTP 500/);
+  });
+
+  it('an image result is fitted to a byte cap (format and size recorded), so hosts do not reject it', async () => {
+    const { client } = await connect([]);
+    const lift = (await client.callTool({ name: 'lift_scene', arguments: { fixture: 'room' } })) as ToolResult;
+    const sceneId = (JSON.parse(lift.content[0].text!) as { scene_id: string }).scene_id;
+    const render = async (extra: Record<string, unknown>) => {
+      const r = (await client.callTool({
+        name: 'render_view',
+        arguments: {
+          scene_id: sceneId,
+          pose: { mode: 'orbit', azimuth_deg: 30, elevation_deg: 10, distance_scale: 1 },
+          width: 640,
+          height: 480,
+          mode: 'points',
+          ...extra,
+        },
+      })) as ToolResult;
+      expect(r.isError, JSON.stringify(r.content[0]).slice(0, 300)).toBeFalsy();
+      const image = r.content.find((c) => c.type === 'image')!;
+      const info = JSON.parse(r.content.find((c) => c.type === 'text')!.text!) as { image: Record<string, unknown> };
+      return { bytes: Buffer.from(image.data!, 'base64').length, mimeType: image.mimeType, sent: info.image };
+    };
+    const png = await render({});
+    expect(png.mimeType).toBe('image/png');
+    expect(png.sent).toMatchObject({ format: 'png', width: 640, height: 480, bytes: png.bytes });
+    const capped = await render({ max_image_bytes: 12_000 });
+    expect(capped.bytes).toBeLessThanOrEqual(12_000);
+    expect(capped.mimeType).toBe('image/jpeg');
+    expect(capped.sent.note).toMatch(/over the 12000-byte limit: sent as jpeg/);
+    const webp = await render({ image_format: 'webp' });
+    expect(webp.mimeType).toBe('image/webp');
+    expect(webp.sent).toMatchObject({ format: 'webp', width: 640, height: 480, bytes: webp.bytes });
   });
 
   it('the tools carry annotations: what reads, what writes, what reaches outside', async () => {

@@ -23,6 +23,11 @@ export const MCP_LIMITS = {
   maxRenderSide: 2048,
   /** an HTTP request body (JSON with base64 images) */
   maxRequestBytes: 96 * 1024 ** 2,
+  /**
+   * image bytes in one tool result (all its images together): base64 makes them a third larger, and
+   * hosts reject results over 1 MiB (Claude Desktop); a bigger view is re-encoded or scaled to fit
+   */
+  resultImageBytes: 700 * 1024,
   /** evicted scene ids remembered, so a late render_view says "evicted" rather than "unknown" */
   rememberEvicted: 256,
 } as const;

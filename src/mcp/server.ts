@@ -25,6 +25,7 @@ import type {
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Renderer } from '../../core/types.js';
 import { VantageError, describeError, isVantageError } from '../../core/errors.js';
+import { fitImage, type FittedImage } from './images.js';
 import { MCP_LIMITS } from './config.js';
 import { checkImageSize, isPnm, parsePnm } from '../../core/io/image.js';
 import { formatBytes } from '../../core/io/files.js';
@@ -126,7 +127,11 @@ export function parseArgs<S extends ToolDefinition['inputSchema']>(d: ToolDefini
 }
 
 const jsonText = (v: unknown): Content => ({ type: 'text', text: JSON.stringify(v, null, 2) });
-const pngContent = (png: Buffer): Content => ({ type: 'image', data: png.toString('base64'), mimeType: 'image/png' });
+const imageContent = (img: FittedImage): Content => ({
+  type: 'image',
+  data: img.data.toString('base64'),
+  mimeType: img.mimeType,
+});
 const round = (x: number, d = 4) => Number(x.toFixed(d));
 
 // ---------------------------------------------------------------------------------------------
@@ -394,7 +399,9 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
         renderer: view.renderer,
         c2w: Array.from(view.camera.c2w, (x) => round(x, 6)),
       };
-      return { content: [pngContent(view.png), jsonText(result)], structuredContent: result };
+      const img = await fitImage(view.png, a.image_format ?? 'png', a.max_image_bytes ?? limits.resultImageBytes);
+      const withImage = { ...result, image: img.sent };
+      return { content: [imageContent(img), jsonText(withImage)], structuredContent: withImage };
     },
 
     async answer_spatial_question(args, extra) {
@@ -477,10 +484,14 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
       const content: Content[] = [jsonText(result)];
       if (a.include_views ?? true) {
         const pngs = new Map(r.views.map((v) => [v.file, v.png]));
+        // the views share the result's image budget
+        const each = Math.floor(limits.resultImageBytes / Math.max(1, rendered.length));
         for (const x of rendered) {
           const png = pngs.get(x.view!.file);
           if (!png) continue;
-          content.push({ type: 'text', text: `round ${x.round}: ${x.view!.caption}` }, pngContent(png));
+          const img = await fitImage(png, 'png', each);
+          const note = img.sent.note ? ` [${img.sent.note}]` : '';
+          content.push({ type: 'text', text: `round ${x.round}: ${x.view!.caption}${note}` }, imageContent(img));
         }
       }
       log(

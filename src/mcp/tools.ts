@@ -104,6 +104,18 @@ export const RenderViewInput = z
       .boolean()
       .optional()
       .describe('clamp out-of-range pose values into range instead of failing (default false)'),
+    image_format: z
+      .enum(['png', 'jpeg', 'webp'])
+      .optional()
+      .describe('format of the returned image (default png; a PNG over max_image_bytes is sent as JPEG)'),
+    max_image_bytes: z
+      .number()
+      .int()
+      .min(8192)
+      .optional()
+      .describe(
+        'largest image to return, in bytes before base64 (default 716800, so the result stays under 1 MiB); lower quality, then a smaller size, until it fits',
+      ),
   })
   .strict();
 
