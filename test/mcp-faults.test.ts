@@ -12,6 +12,9 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createVantageMcpServer, type VantageMcp } from '../src/mcp/server.js';
 import { createRenderer } from '../synth/renderer.js';
 import type { Renderer } from '../core/types.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { pathToFileURL } from 'node:url';
+import { writeRgbdPair } from './support/rgbd-files.js';
 import { startOpenAIServer, type Fault, type OpenAIServer } from './support/openai-server.js';
 
 type ToolResult = { isError?: boolean; content: { type: string; text?: string; data?: string; mimeType?: string }[] };
@@ -37,20 +40,23 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function connect(faults: Fault[]): Promise<{ client: Client; endpoint: OpenAIServer; mcp: VantageMcp }> {
+async function connect(
+  faults: Fault[],
+  o: { roots?: string[]; client?: Client } = {},
+): Promise<{ client: Client; endpoint: OpenAIServer; mcp: VantageMcp }> {
   const endpoint = await startOpenAIServer({
     brain: () => ({ choice: 'A', confidence: 0.9, rationale: 'in front' }),
     faults,
   });
   const mcp = await createVantageMcpServer({
-    roots: [root],
+    roots: o.roots ?? [root],
     traceDir: join(root, 'traces'),
     renderer,
     log: () => {},
     modelOptions: { mllm: { baseURL: endpoint.url, apiKey: 'sk-local', maxRetries: 0 } },
   });
   const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'faults', version: '1' });
+  const client = o.client ?? new Client({ name: 'faults', version: '1' });
   await Promise.all([mcp.createServer().connect(a), client.connect(b)]);
   open.push(endpoint, { close: () => mcp.close() }, client);
   return { client, endpoint, mcp };
@@ -114,6 +120,33 @@ describe('MCP under faults', () => {
     const webp = await render({ image_format: 'webp' });
     expect(webp.mimeType).toBe('image/webp');
     expect(webp.sent).toMatchObject({ format: 'webp', width: 640, height: 480, bytes: webp.bytes });
+  });
+
+  it('without --root no file is read (not the working directory); a client that offers roots is asked', async () => {
+    const pair = await writeRgbdPair(root, 'tabletop', 64, 48);
+    const args = { images: [pair.rgbPath], depths: [pair.depthPath] };
+    const bare = await connect([], { roots: [] });
+    const refused = (await bare.client.callTool({ name: 'lift_scene', arguments: args })) as ToolResult;
+    expect(refused.isError).toBe(true);
+    expect(refused.content[0].text).toMatch(
+      /\[no-roots\].*has none \(started without --root, and the client offers no roots\)/,
+    );
+
+    const offering = new Client(
+      { name: 'with-roots', version: '1' },
+      { capabilities: { roots: { listChanged: true } } },
+    );
+    offering.setRequestHandler(ListRootsRequestSchema, () => ({
+      roots: [{ uri: pathToFileURL(root).href, name: 'photos' }],
+    }));
+    const withRoots = await connect([], { roots: [], client: offering });
+    const lifted = (await withRoots.client.callTool({ name: 'lift_scene', arguments: args })) as ToolResult;
+    expect(lifted.isError, lifted.content[0].text).toBeFalsy();
+    const outside = (await withRoots.client.callTool({
+      name: 'lift_scene',
+      arguments: { images: ['/etc/hostname'], depths: [pair.depthPath] },
+    })) as ToolResult;
+    expect(outside.content[0].text).toMatch(/outside the allowed root/);
   });
 
   it('the tools carry annotations: what reads, what writes, what reaches outside', async () => {

@@ -39,7 +39,8 @@ function positive(v: string, name: string, integer = false): number {
 /** The server context options from the command's flags. */
 export function mcpOptionsOf(o: McpCommandOptions, log: (line: string) => void): VantageMcpOptions {
   return {
-    roots: o.root?.length ? o.root : [process.cwd()],
+    // no --root: the client's roots (MCP roots protocol), never the working directory
+    roots: o.root ?? [],
     traceDir: o.traceDir,
     renderer: parseRendererChoice(o.renderer),
     ...(o.model ? { defaultModel: o.model } : {}),
@@ -53,6 +54,12 @@ export function mcpOptionsOf(o: McpCommandOptions, log: (line: string) => void):
     },
     log,
   };
+}
+
+function rootsLine(roots: string[]): string {
+  return roots.length
+    ? `files are read only under ${roots.join(', ')}`
+    : 'no --root: files are read only under the roots the client offers (none: base64 images and fixtures only)';
 }
 
 /** Serve on stdio until the client closes stdin. */
@@ -72,7 +79,7 @@ async function serveStdio(o: McpCommandOptions, log: (line: string) => void): Pr
     process.stdin.once('close', done);
   });
   await server.connect(transport);
-  log(`vantage mcp: serving on stdio; files are read only under ${mcp.roots.join(', ')}; traces go to ${mcp.traceDir}`);
+  log(`vantage mcp: serving on stdio; ${rootsLine(mcp.roots)}; traces go to ${mcp.traceDir}`);
   await closed;
   await server.close().catch(() => {});
   await mcp.close();
@@ -80,9 +87,7 @@ async function serveStdio(o: McpCommandOptions, log: (line: string) => void): Pr
 
 async function serveHttp(o: McpCommandOptions, log: (line: string) => void): Promise<void> {
   const s = await startMcpHttpServer({ ...mcpOptionsOf(o, log), port: o.port, host: o.host });
-  log(
-    `vantage mcp: serving streamable HTTP at ${s.url}; files are read only under ${s.mcp.roots.join(', ')}; traces go to ${s.mcp.traceDir}`,
-  );
+  log(`vantage mcp: serving streamable HTTP at ${s.url}; ${rootsLine(s.mcp.roots)}; traces go to ${s.mcp.traceDir}`);
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
@@ -125,7 +130,7 @@ export function registerMcpCommand(program: Command): void {
     )
     .option(
       '--root <dir>',
-      'a directory the tools may read files from (repeatable; default: the working directory); nothing outside is readable',
+      'a directory the tools may read files from (repeatable; default: the roots the client offers, else none); nothing outside is readable',
       collect,
     )
     .option('--trace-dir <dir>', 'where answer_spatial_question writes its traces', 'vantage-out/mcp')

@@ -10,8 +10,7 @@ import { VantageError } from '../../core/errors.js';
 
 /** The roots as real, absolute directories; a missing root or a file is an error. */
 export async function realRoots(dirs: string[]): Promise<string[]> {
-  if (!dirs.length)
-    throw new VantageError('bad-root', 'no root directory given', 'pass --root DIR (default: the working directory)');
+  if (!dirs.length) throw new VantageError('bad-root', 'no root directory given', 'pass --root DIR');
   const out: string[] = [];
   for (const d of dirs) {
     let real: string;
@@ -40,6 +39,13 @@ export function isInside(root: string, path: string): boolean {
 export async function resolveInRoots(input: string, roots: string[], what = 'file'): Promise<string> {
   if (typeof input !== 'string' || !input.trim()) throw new VantageError('bad-path', `${what} path is empty`);
   if (input.includes('\0')) throw new VantageError('bad-path', `${what} path contains a NUL byte`);
+  if (!roots.length) {
+    throw new VantageError(
+      'no-roots',
+      `${what} "${input}" cannot be read: this server reads files only under a root, and it has none (started without --root, and the client offers no roots)`,
+      'start the server with --root DIR, let the client offer roots, or send the image as base64 (fixtures need no file)',
+    );
+  }
   const rootList = roots.join(', ');
   const outsideError = () =>
     new VantageError(

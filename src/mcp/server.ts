@@ -16,11 +16,12 @@ import sharp from 'sharp';
 import type { z } from 'zod';
 import pLimit from 'p-limit';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type {
-  CallToolResult,
-  ServerNotification,
-  ServerRequest,
-  ToolAnnotations,
+import {
+  RootsListChangedNotificationSchema,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+  type ToolAnnotations,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Renderer } from '../../core/types.js';
@@ -49,7 +50,11 @@ import {
 export type McpLimits = { [K in keyof typeof MCP_LIMITS]: number };
 
 export interface VantageMcpOptions {
-  /** directories files may be read from (default: the working directory) */
+  /**
+   * directories files may be read from; without any, the server asks each client for its roots (MCP
+   * roots protocol) and reads no file when it offers none — never the working directory, which is `/`
+   * when a host starts the server there
+   */
   roots?: string[];
   /** where answer_spatial_question writes its traces (default ./vantage-out/mcp) */
   traceDir?: string;
@@ -310,9 +315,28 @@ function describeSource(a: SceneSourceArgs): string {
 // ---------------------------------------------------------------------------------------------
 // The server
 
+/** What a tool call knows of its connection: the roots files may be read from. */
+interface Session {
+  roots(): Promise<string[]>;
+}
+
+/** The local directories of file:// root URIs, real and existing (others are skipped). */
+async function realRootsOf(uris: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const uri of uris) {
+    if (!uri.startsWith('file://')) continue;
+    try {
+      out.push(...(await realRoots([fileURLToPath(uri)])));
+    } catch {
+      /* a root that does not exist here: skipped */
+    }
+  }
+  return [...new Set(out)];
+}
+
 /** Build the shared context of the Vantage tools; `createServer()` then gives McpServers over it. */
 export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Promise<VantageMcp> {
-  const roots = await realRoots(opts.roots?.length ? opts.roots : [process.cwd()]);
+  const roots = opts.roots?.length ? await realRoots(opts.roots) : [];
   const limits: McpLimits = { ...MCP_LIMITS, ...opts.limits };
   const scenes = new SceneStore({
     maxBytes: limits.storeBytes,
@@ -323,7 +347,6 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
   const traceDir = resolve(opts.traceDir ?? join('vantage-out', 'mcp'));
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const env = opts.env ?? process.env;
-  const inputCtx: InputContext = { roots, limits };
 
   // One renderer for every call, created on first use; renders run one at a time.
   const queue = pLimit(1);
@@ -345,8 +368,8 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
     return renderer;
   };
 
-  const lift = async (a: SceneSourceArgs): Promise<StoredScene> => {
-    const input = await liftInputOf(a, inputCtx);
+  const lift = async (a: SceneSourceArgs, session: Session): Promise<StoredScene> => {
+    const input = await liftInputOf(a, { roots: await session.roots(), limits });
     const lifted: LiftedScene = await liftScene({ ...input, log });
     return scenes.add(lifted, describeSource(a));
   };
@@ -366,10 +389,13 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
     };
   };
 
-  const handlers: Record<ToolDefinition['name'], (args: unknown, extra?: Extra) => Promise<CallToolResult>> = {
-    async lift_scene(args) {
+  const handlers: Record<
+    ToolDefinition['name'],
+    (args: unknown, extra: Extra | undefined, session: Session) => Promise<CallToolResult>
+  > = {
+    async lift_scene(args, _extra, session) {
       const a = parseArgs(LIFT_SCENE, args);
-      const rec = await lift(a);
+      const rec = await lift(a, session);
       const summary = sceneSummary(rec, scenes);
       log(`lift_scene: ${rec.id} from ${rec.source} (${rec.lifted.scene.count} Gaussians)`);
       return { content: [jsonText(summary)], structuredContent: summary };
@@ -404,7 +430,7 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
       return { content: [imageContent(img), jsonText(withImage)], structuredContent: withImage };
     },
 
-    async answer_spatial_question(args, extra) {
+    async answer_spatial_question(args, extra, session) {
       const a: AnswerArgs = parseArgs(ANSWER_SPATIAL_QUESTION, args);
       const hasSource = !!(a.images?.length || a.ply || a.fixture);
       if (a.scene_id && hasSource)
@@ -429,7 +455,7 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
           'use builtin:perceiver or a served model name',
         );
       }
-      const rec = a.scene_id ? scenes.get(a.scene_id) : await lift(a);
+      const rec = a.scene_id ? scenes.get(a.scene_id) : await lift(a, session);
       const model = modelNameFor(named, rec.lifted, env);
       const progress = progressOf(extra);
       // the answer stands even when its trace cannot be written: the session says why instead of losing it
@@ -518,6 +544,23 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
       instructions:
         "Vantage lifts a photo to 3D and renders it from new camera poses. lift_scene → scene_id; render_view shows the scene from a pose; answer_spatial_question runs the whole look-again loop. Files are read only below the server's root directories.",
     });
+    // the client's roots, asked once and again after notifications/roots/list_changed
+    let clientRoots: Promise<string[]> | undefined;
+    const session: Session = {
+      roots: () => {
+        if (roots.length) return Promise.resolve(roots);
+        if (!server.server.getClientCapabilities()?.roots) return Promise.resolve([]);
+        clientRoots ??= server.server
+          .listRoots()
+          .then((r) => realRootsOf(r.roots.map((x) => x.uri)))
+          .catch((e: unknown) => {
+            clientRoots = undefined;
+            log(`mcp: the client's roots could not be read: ${e instanceof Error ? e.message : String(e)}`);
+            return [];
+          });
+        return clientRoots;
+      },
+    };
     for (const d of [LIFT_SCENE, RENDER_VIEW, ANSWER_SPATIAL_QUESTION] as ToolDefinition[]) {
       server.registerTool(
         d.name,
@@ -529,7 +572,7 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
         },
         async (args: unknown, extra: Extra) => {
           try {
-            return await handlers[d.name](args, extra);
+            return await handlers[d.name](args, extra, session);
           } catch (e) {
             if (!isVantageError(e)) log(`${d.name} failed: ${e instanceof Error ? e.stack : String(e)}`);
             return toolError(e);
@@ -537,6 +580,9 @@ export async function createVantageMcpServer(opts: VantageMcpOptions = {}): Prom
         },
       );
     }
+    server.server.setNotificationHandler(RootsListChangedNotificationSchema, () => {
+      clientRoots = undefined;
+    });
     return server;
   };
 
