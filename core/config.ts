@@ -40,6 +40,8 @@ export const IO_DEFAULTS = {
   npyUint16DepthScale: 1000,
   /** a metric depth map whose median lies outside this (metres) is warned about: a wrong scale or format */
   plausibleMedianDepthM: [0.05, 1000],
+  /** fields of view (degrees) a real camera can have: focal lengths outside them are a unit mistake */
+  plausibleFovDeg: [0.1, 179],
   /** writeDepth to .png stores millimetres (depths over 65.535 m become 0 = no depth) */
   depthPngWriteScale: 1000,
   /** depth preview colour range: these percentiles of valid inverse depth (robust to outliers) */

@@ -20,6 +20,13 @@ describe('parseIntrinsics: typed forms', () => {
     }
   });
 
+  it('finite but impossible cameras are refused, not lifted into an empty view', async () => {
+    await expectVantage(parseIntrinsics('1e-9,1e-9,320,240', 640, 480), 'bad-intrinsics', /field of view/);
+    await expectVantage(parseIntrinsics('1e9,1e9,320,240', 640, 480), 'bad-intrinsics', /no camera sees that/);
+    await expectVantage(parseIntrinsics('525,525,99999,240', 640, 480), 'bad-intrinsics', /far outside/);
+    expect((await parseIntrinsics('525,525,330,250', 640, 480)).intrinsics.fx).toBe(525);
+  });
+
   it('fov:60 / hfov:90 / vfov:45 in degrees', async () => {
     const a = await parseIntrinsics('fov:60', 640, 480);
     expect(a.intrinsics.fx).toBeCloseTo(320 / Math.tan(Math.PI / 6), 9);

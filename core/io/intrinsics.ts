@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_HFOV_DEG, deg2rad, intrinsicsFromHfov, scaleIntrinsics } from '../camera.js';
 import { VantageError } from '../errors.js';
+import { IO_DEFAULTS } from '../config.js';
 import type { Intrinsics } from '../types.js';
 import { readFileCapped } from './files.js';
 
@@ -168,6 +169,24 @@ function validated(k: Intrinsics, what: string): Intrinsics {
   for (const key of ['cx', 'cy'] as const) {
     if (!Number.isFinite(k[key]))
       throw new VantageError('bad-intrinsics', `${what}: ${key} must be a finite number of pixels, got ${k[key]}`);
+  }
+  // finite but impossible cameras would lift to nothing and render an empty view with exit 0
+  const fov = (side: number, f: number) => (2 * Math.atan(side / 2 / f) * 180) / Math.PI;
+  const [hfov, vfov] = [fov(k.width, k.fx), fov(k.height, k.fy)];
+  const [lo, hi] = IO_DEFAULTS.plausibleFovDeg;
+  if ([hfov, vfov].some((a) => a < lo || a > hi)) {
+    throw new VantageError(
+      'bad-intrinsics',
+      `${what}: fx=${k.fx}, fy=${k.fy} give a ${hfov.toPrecision(3)}°×${vfov.toPrecision(3)}° field of view at ${k.width}×${k.height}; no camera sees that`,
+      'focal lengths are in pixels of this image size (e.g. 525 at 640×480), or use fov:DEG',
+    );
+  }
+  if (k.cx < -k.width || k.cx > 2 * k.width || k.cy < -k.height || k.cy > 2 * k.height) {
+    throw new VantageError(
+      'bad-intrinsics',
+      `${what}: the principal point (${k.cx}, ${k.cy}) lies far outside the ${k.width}×${k.height} image`,
+      'cx, cy are pixels, usually near the image centre (width / 2, height / 2)',
+    );
   }
   return k;
 }
