@@ -63,11 +63,15 @@ async function rawLines(path: string): Promise<EvalLine[]> {
 }
 
 /**
- * A line without what differs from run to run: timings, the clock, and how many calls a cache
- * answered (the queue's shared cache can answer cell rounds=1's round 0 with cell rounds=0's reply
- * when that finished first; the local run here has no cache).
+ * A line without what differs from run to run: timings, the clock, how many calls a cache answered
+ * (the queue's shared cache can answer cell rounds=1's round 0 with cell rounds=0's reply when that
+ * finished first; the local run here has no cache), and the request hashes, which name the endpoint
+ * (each run here has its own server, on its own port).
  */
-const comparable = ({ seconds: _s, at: _a, cachedCalls: _c, ...rest }: EvalLine) => rest;
+const comparable = ({ seconds: _s, at: _a, cachedCalls: _c, rounds, ...rest }: EvalLine) => ({
+  ...rest,
+  rounds: rounds.map(({ promptHash: _h, ...r }) => r),
+});
 const byPair = (ls: EvalLine[]) =>
   Object.fromEntries(
     ls.map((l) => [`${l.cell}|${l.item}`, comparable(l)] as const).sort(([a], [b]) => a.localeCompare(b)),
