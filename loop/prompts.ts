@@ -19,7 +19,7 @@ import {
   type Pose,
 } from '../core/pose.js';
 import { POSE_LIMITS, HOLE_MARK_COLOR } from '../core/config.js';
-import type { ChatContent, ChatMessage } from '../core/mllm/client.js';
+import type { ChatContent, ChatMessage } from '../core/mllm/index.js';
 import type { HoleMode } from '../core/types.js';
 import type { LoopConfig } from './types.js';
 import type { Question } from '../core/types.js';

@@ -13,7 +13,7 @@ import { readImage } from '../core/io/image.js';
 import { checkSameSize, readDepth, type DepthFormat } from '../core/io/depth.js';
 import { defaultIntrinsics, parseIntrinsics } from '../core/io/intrinsics.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
-import { readPly } from '../core/io/ply.js';
+import { readPly } from '../core/io/ply-read.js';
 import { liftToScene } from './lift.js';
 
 /** What a trace records about a scene's input: file names, where depth came from, what was assumed. */

@@ -25,7 +25,7 @@ import { viewsWithinBudget } from '../loop/run.js';
 import { fallbackPose } from '../loop/pose-choice.js';
 import { optionTexts } from '../core/options.js';
 import { parsePose, poseRangeErrors } from '../core/pose.js';
-import type { ChatMessage } from '../core/mllm/client.js';
+import type { ChatMessage } from '../core/mllm/index.js';
 import type { Question } from '../core/types.js';
 
 const question: Question = {

@@ -16,7 +16,7 @@ import {
   requestHash,
   retryAfterMs,
   type ChatMessage,
-} from '../core/mllm/client.js';
+} from '../core/mllm/index.js';
 import { VantageError } from '../core/errors.js';
 import { OrbitPoseSchema } from '../core/pose.js';
 

@@ -31,7 +31,7 @@ import { EVAL_DEFAULTS } from './config.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
 import { parseSize } from '../../synth/scene-source.js';
 import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
-import type { MllmConfig } from '../../core/mllm/client.js';
+import type { MllmConfig } from '../../core/mllm/index.js';
 import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { RENDER_PARALLEL } from '../../synth/config.js';
 import { loopConfigFrom } from '../config.js';

@@ -1,5 +1,5 @@
 /** CallLogs: what the trace records of every model call (no keys, no headers, no image bytes). */
-import type { CallRecord, ChatMessage } from '../../core/mllm/client.js';
+import type { CallRecord, ChatMessage } from '../../core/mllm/index.js';
 import type { CallLog } from '../types.js';
 
 /** The prompt as text, each image replaced by "[image: file]". */

@@ -1,5 +1,5 @@
 /** A model behind an OpenAI-compatible endpoint: the loop's prompts, the MLLM client's structured calls. */
-import { MllmError, type ChatMessage, type MllmClient } from '../../core/mllm/client.js';
+import { MllmError, type ChatMessage, type MllmClient } from '../../core/mllm/index.js';
 import { letters } from '../../core/options.js';
 import { REFERENCE_POSE, type NumericPose } from '../../core/pose.js';
 import type { Answer, CallLog } from '../types.js';

@@ -18,7 +18,7 @@ import {
   type RendererChoice,
 } from '../../synth/renderer.js';
 import { poseContextOf } from '../../synth/scene.js';
-import { writePly } from '../../core/io/ply.js';
+import { writePly } from '../../core/io/ply-write.js';
 
 /** A pose given on the command line: JSON, or a preset name as shorthand. */
 export function poseFromArg(arg: string): Pose {
