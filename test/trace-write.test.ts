@@ -2,7 +2,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readTrace, scrubSecrets, writeTrace } from '../loop/trace.js';
+import { readTrace, writeTrace } from '../loop/trace.js';
+import { scrubSecrets } from '../core/secrets.js';
 import type { Trace } from '../loop/types.js';
 import { syntheticTrace, syntheticViews } from './support/synthetic-trace.js';
 

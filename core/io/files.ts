@@ -3,8 +3,9 @@
  * "too big" and "empty" into a VantageError naming the file and what was expected, instead of a
  * raw ENOENT with a stack trace.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, extname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { INPUT_LIMITS } from '../config.js';
 import { VantageError } from '../errors.js';
 
@@ -108,6 +109,47 @@ export async function writeFileChecked(path: string, data: Uint8Array | string, 
       'choose another output path',
       { cause: e },
     );
+  }
+}
+
+/**
+ * Write a file so that readers see either the old content or the whole new one, never a part: a
+ * temporary file beside the target, fsync, rename, then fsync of the folder so the rename itself
+ * survives a crash. The folder must exist. Errors are the file system's own (callers word them).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+/** fsync a folder (best effort: some file systems refuse to open folders; the files are whole anyway). */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* not supported here */
   }
 }
 

@@ -13,7 +13,7 @@ import pRetry from 'p-retry';
 import type { z } from 'zod';
 import { MLLM_DEFAULTS } from '../config.js';
 import { VantageError } from '../errors.js';
-import { redactUrl } from '../secrets.js';
+import { mapStrings, redactKey, redactUrl } from '../secrets.js';
 import { openResponseCache, type ResponseCache } from './cache.js';
 import { describeMllmConfig, validateMllmConfig, type MllmConfig } from './config.js';
 import { AttemptError, MllmError, refusedParam, retryAfterMs, serverMessage, type CallRecord } from './errors.js';
@@ -281,7 +281,7 @@ export class MllmClient {
       try {
         state.misses++;
         // a reply that echoes the credentials (hostile or broken server) is scrubbed before any use
-        const c = redactStrings(await this.send(req.messages, req.params, record), (x) => this.redact(x));
+        const c = mapStrings(await this.send(req.messages, req.params, record), (x) => this.redact(x));
         if (useSchema) this.jsonSchemaSupported = true;
         this.account(record, c);
         if (cache) {
@@ -454,21 +454,8 @@ export class MllmClient {
 
   /** The text with the API key and any bearer token removed. */
   private redact(s: string): string {
-    let out = s.replace(/Bearer\s+[^\s"'`,;\\]+/gi, 'Bearer [redacted]');
-    const key = this.cfg.apiKey;
-    if (key && key.length >= 4) out = out.split(key).join('[redacted]');
-    return out;
+    return redactKey(s, this.cfg.apiKey);
   }
-}
-
-/** A copy of a plain-data value with every string passed through `f`. */
-function redactStrings<T>(v: T, f: (s: string) => string): T {
-  if (typeof v === 'string') return f(v) as T;
-  if (Array.isArray(v)) return v.map((x) => redactStrings(x, f)) as T;
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactStrings(x, f)])) as T;
-  }
-  return v;
 }
 
 function distributionFields(dist: Record<string, number> | undefined) {
