@@ -7,13 +7,13 @@
  * through `scrubSecrets`: the loop never puts a key in a trace, and this is the second lock on that
  * door.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Trace } from './types.js';
 import { renderReportHtml, type ReportLinkOptions } from './report.js';
 import { VantageError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/io/files.js';
+import { readJsonFile, writeFileAtomic } from '../core/io/files.js';
 import { scrubSecrets } from '../core/secrets.js';
 
 export const TRACE_JSON = 'trace.json';
@@ -118,23 +118,11 @@ export async function readTrace(dir: string): Promise<Trace> {
   } catch {
     /* reported below with the path tried */
   }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new VantageError(
-      'trace-not-found',
-      `no trace at ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'pass the directory a run wrote its trace to (it holds trace.json and index.html)',
-      { cause: e },
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new VantageError('bad-trace', `${path} is not valid JSON: ${(e as Error).message}`, undefined, { cause: e });
-  }
+  const value = await readJsonFile(path, {
+    what: 'trace',
+    code: 'bad-trace',
+    hint: 'pass the directory a run wrote its trace to (it holds trace.json and index.html)',
+  });
   const r = TraceSchema.safeParse(value);
   if (!r.success) {
     const problems = r.error.issues

@@ -102,7 +102,7 @@ describe('writeTrace / readTrace', () => {
   });
 
   it('readTrace says clearly what is wrong', async () => {
-    await expect(readTrace(join(dir, 'nowhere'))).rejects.toThrow(/no trace at .*trace\.json/);
+    await expect(readTrace(join(dir, 'nowhere'))).rejects.toThrow(/trace file ".*trace\.json" not found/);
     await writeFile(join(dir, 'trace.json'), '{"version":1,');
     await expect(readTrace(dir)).rejects.toThrow(/not valid JSON/);
     await writeFile(join(dir, 'trace.json'), JSON.stringify({ version: 2, rounds: [] }));

@@ -85,6 +85,33 @@ export async function readFileCapped(path: string, opts: ReadFileOptions = {}): 
   }
 }
 
+export interface JsonFileOptions extends ReadFileOptions {
+  /** the error code of a file that is not valid JSON (e.g. 'bad-config') */
+  code: string;
+  /** how to fix it, shown under the error */
+  hint?: string;
+}
+
+/** JSON text parsed; invalid JSON is a VantageError naming the file and the parser's complaint. */
+export function parseJsonText(text: string, opts: JsonFileOptions & { name: string }): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new VantageError(
+      opts.code,
+      `${opts.what ?? 'input'} "${opts.name}" is not valid JSON (${(e as Error).message})`,
+      opts.hint,
+      { cause: e },
+    );
+  }
+}
+
+/** A JSON file read and parsed: the checks of readFileCapped, then parseJsonText. */
+export async function readJsonFile(path: string, opts: JsonFileOptions): Promise<unknown> {
+  const text = (await readFileCapped(path, opts)).toString('utf8');
+  return parseJsonText(text, { ...opts, name: opts.name ?? path });
+}
+
 /** Write bytes, creating missing parent folders; file-system failures become a VantageError. */
 export async function writeFileChecked(path: string, data: Uint8Array | string, what = 'output'): Promise<void> {
   try {

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { DEFAULT_HFOV_DEG, deg2rad, intrinsicsFromHfov, scaleIntrinsics } from '../camera.js';
 import { VantageError } from '../errors.js';
 import type { Intrinsics } from '../types.js';
-import { readFileCapped } from './files.js';
+import { readJsonFile } from './files.js';
 
 export interface ParsedIntrinsics {
   intrinsics: Intrinsics;
@@ -99,18 +99,7 @@ async function intrinsicsFromJsonFile(path: string, width: number, height: numbe
       'pass e.g. 525,525,320,240 or fov:60, or the path of an Open3D-style camera JSON',
     );
   }
-  const text = (await readFileCapped(path, { what: 'intrinsics JSON', maxBytes: MAX_JSON_BYTES })).toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new VantageError(
-      'bad-intrinsics',
-      `intrinsics file "${path}" is not valid JSON (${(e as Error).message})`,
-      undefined,
-      { cause: e },
-    );
-  }
+  const json = await readJsonFile(path, { what: 'intrinsics file', maxBytes: MAX_JSON_BYTES, code: 'bad-intrinsics' });
   const obj = (json && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
 

@@ -14,7 +14,7 @@
  */
 import { invertPose, isRigidPose, multiply } from '../camera.js';
 import { VantageError } from '../errors.js';
-import { extensionOf, readFileCapped } from './files.js';
+import { extensionOf, parseJsonText, readFileCapped } from './files.js';
 
 const MAX_TRAJECTORY_BYTES = 256 * 1024 ** 2;
 
@@ -104,17 +104,7 @@ function posesFromRedwoodLog(text: string, path: string): Float64Array[] {
 }
 
 function posesFromJson(text: string, path: string): Float64Array[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new VantageError(
-      'bad-trajectory',
-      `trajectory "${path}" is not valid JSON (${(e as Error).message})`,
-      undefined,
-      { cause: e },
-    );
-  }
+  const json = parseJsonText(text, { what: 'trajectory', name: path, code: 'bad-trajectory' });
   let list: unknown[];
   if (Array.isArray(json)) list = json;
   else if (json && typeof json === 'object' && Array.isArray((json as { frames?: unknown }).frames))

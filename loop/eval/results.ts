@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { VantageError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../core/io/files.js';
+import { readJsonFile, writeFileAtomic } from '../../core/io/files.js';
 import type { EvalLine } from './types.js';
 
 export interface ResultsRead {
@@ -218,7 +218,7 @@ export async function checkManifest(
   let have: RunManifest | undefined;
   if (existsSync(path)) {
     try {
-      have = JSON.parse(await readFile(path, 'utf8')) as RunManifest;
+      have = (await readJsonFile(path, { what: 'run manifest', code: 'eval-mismatch' })) as RunManifest;
     } catch {
       have = undefined; // unreadable: rewritten below (results.jsonl lines carry their own cell and model)
     }
