@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { VantageError } from '../core/errors.js';
 import { RENDER_DEFAULTS } from '../synth/config.js';
-import { INPUT_LIMITS } from '../core/config.js';
+import { renderSide } from '../core/render-size.js';
 import type { LoopConfig } from './types.js';
 
 /** The model used when none is named: $VANTAGE_MODEL, else the built-in pixel perceiver. */
@@ -40,7 +40,7 @@ export const LOOP_DEFAULTS: LoopConfig = {
   imageBudget: 4,
 };
 
-const side = z.number().int().min(16).max(INPUT_LIMITS.maxRenderSide);
+const side = renderSide();
 
 /** A user's (partial) loop configuration; unknown keys are an error so typos do not pass silently. */
 export const LoopConfigInputSchema = z

@@ -68,22 +68,6 @@ export interface FileSceneOptions {
   log?: (line: string) => void;
 }
 
-/** Parse "640x480" into a size, with a clear error. */
-export function parseSize(spec: string): { width: number; height: number } {
-  const m = /^\s*(\d+)\s*[x×,]\s*(\d+)\s*$/i.exec(spec);
-  if (!m) throw new VantageError('bad-size', `size "${spec}" is not WIDTHxHEIGHT`, 'example: --size 512x384');
-  const width = Number(m[1]);
-  const height = Number(m[2]);
-  if (width < 8 || height < 8 || width > 4096 || height > 4096) {
-    throw new VantageError(
-      'bad-size',
-      `size ${width}x${height} is out of range`,
-      'each side must be between 8 and 4096 pixels',
-    );
-  }
-  return { width, height };
-}
-
 /** Load a 3DGS PLY as a scene (no original image: nothing to show a model). */
 export async function loadPlyScene(path: string): Promise<LoadedScene> {
   const scene = await readPly(path);

@@ -29,7 +29,7 @@ import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
 import { VantageError, describeError } from '../../core/errors.js';
 import { EVAL_DEFAULTS } from './config.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
 import type { MllmConfig } from '../../core/mllm/index.js';
 import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
@@ -150,7 +150,7 @@ export function traceFolderOf(cell: GridCell, item: EvalItem): string {
 }
 
 function loopBaseConfig(o: EvalOptions): LoopConfig {
-  const size = o.size ? parseSize(o.size) : undefined;
+  const size = o.size ? parseRenderSize(o.size) : undefined;
   const defined = (obj: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
   return loopConfigFrom(

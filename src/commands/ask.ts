@@ -11,7 +11,7 @@ import { VantageError } from '../../core/errors.js';
 import { optionTexts } from '../../core/options.js';
 import { numericSpecFor } from '../../core/numeric.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import {
   RENDERER_CHOICE_HELP,
   createRenderer,
@@ -71,7 +71,7 @@ export async function askLoopSettings(o: AskSettings): Promise<LoopConfigInput> 
   if (o.config) {
     base = (await readJsonFile(o.config, { what: '--config file', code: 'bad-config' })) as LoopConfigInput;
   }
-  const size = o.size ? parseSize(o.size) : undefined;
+  const size = o.size ? parseRenderSize(o.size) : undefined;
   const num = (v: unknown, name: string): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);

@@ -4,7 +4,7 @@ import { dirname, extname } from 'node:path';
 import type { Command } from 'commander';
 import { parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, c2wFromPose, type Pose } from '../../core/pose.js';
 import { VantageError } from '../../core/errors.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import { addSceneOptions, loadScene, sceneSourceFromCli, type SceneSource } from '../scene-source.js';
 import { fitIntrinsics } from '../../core/camera.js';
 import type { HoleMode, RenderMode } from '../../core/types.js';
@@ -66,7 +66,7 @@ export async function runRenderCommand(
         'see `vantage render --help` for the ranges',
       );
   }
-  const asked = o.size ? parseSize(o.size) : undefined;
+  const asked = o.size ? parseRenderSize(o.size) : undefined;
   // Open the device and compile the shaders while the scene loads; the fallback warning (if any) waits
   // until the scene has loaded, so that bad input still reads as one line.
   const held: string[] = [];

@@ -23,6 +23,7 @@ import type { DepthFormat } from '../../core/io/depth.js';
 import { mcpSceneSourceShape } from '../scene-source.js';
 import { MCP_LIMITS } from './config.js';
 import { POSE_LIMITS } from '../../core/config.js';
+import { renderSide } from '../../core/render-size.js';
 import { LoopConfigInputSchema } from '../../loop/config.js';
 
 const range = (r: readonly [number, number]) => `${r[0]}..${r[1]}`;
@@ -82,7 +83,7 @@ export const ToolPoseSchema = z
     ].join(' '),
   );
 
-const side = z.number().int().min(8).max(MCP_LIMITS.maxRenderSide);
+const side = renderSide(MCP_LIMITS.maxRenderSide);
 
 export const RenderViewInput = z
   .object({
