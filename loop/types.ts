@@ -3,7 +3,8 @@
  * `trace.json` holds: every prompt, pose, image, answer, posterior, token count and latency, and why
  * the loop stopped. It never holds an API key or an auth header.
  */
-import type { Camera, Mat4, RenderMode, HoleMode, Question } from '../core/types.js';
+import type { Camera, HoleMode, Mat4, Question, RenderMode } from '../core/types.js';
+import type { LoopConfig } from './config.js';
 import type { Pose } from '../core/pose.js';
 import type { Footprint } from './footprint.js';
 
@@ -86,31 +87,10 @@ export interface RoundRecord {
   fusedValue?: number;
 }
 
-export type FusionPolicy = 'loglinear' | 'vote' | 'last';
 export type StopReason =
   'stable' | 'model-stop' | 'max-rounds' | 'token-budget' | 'time-budget' | 'fixed-rounds' | 'error';
 
-export interface LoopConfig {
-  model: string;
-  maxRounds: number;
-  poseFormat: 'orbit' | 'ego' | 'preset' | 'language';
-  render: RenderMode;
-  holes: HoleMode;
-  width: number;
-  height: number;
-  fusion: FusionPolicy;
-  stop: {
-    policy: 'adaptive' | 'fixed';
-    stableRounds: number;
-    marginTau: number;
-    /** numeric questions: stable when the fused estimate moved by at most this share (0.05 = 5 %) */
-    relativeTolerance?: number;
-    tokenBudget?: number;
-    secondsBudget?: number;
-  };
-  /** images sent per request: the original plus the latest k views */
-  imageBudget: number;
-}
+export type { FusionPolicy, LoopConfig } from './config.js';
 
 export interface Trace {
   version: 1;
