@@ -6,7 +6,6 @@ import {
   jsonSchemaOf,
   jsonSchemaResponseFormat,
   parseStructured,
-  repairJson,
 } from '../core/mllm/structured.js';
 import { letterOfToken, optionDistribution } from '../core/mllm/logprobs.js';
 import {
@@ -47,18 +46,18 @@ describe('tolerant JSON extraction', () => {
   });
 
   it('repairs trailing commas, single quotes, unquoted keys and Python literals', () => {
-    expect(JSON.parse(repairJson("{'choice': 'A', confidence: 0.5, 'rationale': 'it\\'s \"near\"',}"))).toEqual({
+    expect(extractJsonValues("{'choice': 'A', confidence: 0.5, 'rationale': 'it\\'s \"near\"',}")[0]).toEqual({
       choice: 'A',
       confidence: 0.5,
       rationale: 'it\'s "near"',
     });
-    expect(JSON.parse(repairJson('{"a": [1, 2,], "b": True, "c": None, "d": False}'))).toEqual({
+    expect(extractJsonValues('{"a": [1, 2,], "b": True, "c": None, "d": False}')[0]).toEqual({
       a: [1, 2],
       b: true,
       c: null,
       d: false,
     });
-    expect(JSON.parse(repairJson('{"a": 1 /* note */, // comment\n "b": "x, }"}'))).toEqual({ a: 1, b: 'x, }' });
+    expect(extractJsonValues('{"a": 1 /* note */, // comment\n "b": "x, }"}')[0]).toEqual({ a: 1, b: 'x, }' });
   });
 
   it('leaves apostrophes in prose alone', () => {

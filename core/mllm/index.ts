@@ -20,4 +20,4 @@ export { createLimiter, type Limiter } from './limiter.js';
 export { openResponseCache, CACHE_FILE_NAME, type ResponseCache } from './cache.js';
 export { imageDataUrl, pngFromRgba, bytesFromDataUrl, type DataUrlImage, type RgbaImage } from './images.js';
 export { optionDistribution, letterOfToken, type TokenLogprob } from './logprobs.js';
-export { jsonSchemaResponseFormat, parseStructured, extractJsonValues, repairJson } from './structured.js';
+export { jsonSchemaResponseFormat, parseStructured, extractJsonValues } from './structured.js';
