@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** The `vantage` command line: one sub-command per job; errors print as one clear line, no stack. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { describeError, isVantageError } from '../core/errors.js';
+import { describeError, EXIT_CODES, isVantageError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
 
 function packageVersion(): string {
@@ -26,18 +26,21 @@ export async function buildProgram(args?: readonly string[]): Promise<Command> {
       'Let a multimodal LLM look again from somewhere else: lift an image to 3D, render novel views, fuse the answers.',
     )
     .version(packageVersion())
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // usage errors end like other bad input (exit 2); commander has already printed them
+    .exitOverride();
   await registerCommands(program, args);
   return program;
 }
 
 function fail(e: unknown): never {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage);
   process.stderr.write(`vantage: ${describeError(e)}\n`);
   if (!isVantageError(e)) {
     if (process.env.VANTAGE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     else process.stderr.write('  (unexpected error; set VANTAGE_DEBUG=1 to see the stack, and please report it)\n');
   }
-  process.exit(isVantageError(e) ? 2 : 1);
+  process.exit(isVantageError(e) ? EXIT_CODES.usage : EXIT_CODES.bug);
 }
 
 process.on('unhandledRejection', fail);

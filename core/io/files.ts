@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { INPUT_LIMITS } from '../config.js';
-import { VantageError } from '../errors.js';
+import { VantageError, type ErrorCode } from '../errors.js';
 
 export interface ReadFileOptions {
   /** how the file is named in errors (default: the path as given) */
@@ -87,7 +87,7 @@ export async function readFileCapped(path: string, opts: ReadFileOptions = {}): 
 
 export interface JsonFileOptions extends ReadFileOptions {
   /** the error code of a file that is not valid JSON (e.g. 'bad-config') */
-  code: string;
+  code: ErrorCode;
   /** how to fix it, shown under the error */
   hint?: string;
 }

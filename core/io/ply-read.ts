@@ -18,7 +18,7 @@
  */
 import { DEFAULT_HFOV_DEG, DEFAULT_UP, deg2rad, intrinsicsFromHfov, lookAt, makeCamera } from '../camera.js';
 import { INPUT_LIMITS, IO_DEFAULTS } from '../config.js';
-import { VantageError } from '../errors.js';
+import { VantageError, type ErrorCode } from '../errors.js';
 import { readFileCapped } from './files.js';
 import type { Camera, Scene, Vec3 } from '../types.js';
 
@@ -114,7 +114,7 @@ export async function readPly(path: string, opts: ReadPlyOptions = {}): Promise<
   return sceneFromPly(buf, { ...opts, name });
 }
 
-const plyError = (code: string, name: string, why: string, hint?: string) =>
+const plyError = (code: ErrorCode, name: string, why: string, hint?: string) =>
   new VantageError(
     code,
     `PLY "${name}" ${why}`,

@@ -4,7 +4,7 @@
  * and a summary (Markdown, CSV, an SVG/PNG plot of accuracy against rounds, one line per cell).
  */
 import type { Command } from 'commander';
-import { VantageError } from '../../core/errors.js';
+import { EXIT_CODES, VantageError } from '../../core/errors.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
 import { RENDER_DEFAULTS, RENDER_PARALLEL } from '../../synth/config.js';
 import { RENDERER_CHOICES, RENDERER_CHOICE_HELP } from '../../synth/renderer.js';
@@ -210,7 +210,7 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           );
           controller.abort();
         } else {
-          process.exit(130);
+          process.exit(EXIT_CODES.interrupted);
         }
       };
       process.on('SIGINT', onSigint);
@@ -256,7 +256,7 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
         };
         const summary = await runEval(o);
         process.stdout.write(`${opts.json ? JSON.stringify(summary, null, 2) : evalReport(summary)}\n`);
-        if (summary.pending) process.exitCode = 3;
+        if (summary.pending) process.exitCode = EXIT_CODES.incomplete;
       } finally {
         process.off('SIGINT', onSigint);
       }
