@@ -3,7 +3,7 @@
  * Change them here, not at the call site; synth/, loop/ and src/mcp/ keep theirs in their own config.ts.
  */
 
-/** Pose ranges (DESIGN.md). Out-of-range values go back to the MLLM once, then are clamped. */
+/** Pose ranges (docs/conventions.md). Out-of-range values go back to the MLLM once, then are clamped. */
 export const POSE_LIMITS = {
   azimuthDeg: [-180, 180],
   elevationDeg: [-85, 85],

@@ -1,5 +1,5 @@
 /**
- * Camera poses a user or an MLLM may ask for (DESIGN.md, "Poses the MLLM may ask for"), their
+ * Camera poses a user or an MLLM may ask for (docs/conventions.md, "Poses you (or the MLLM) can ask for"), their
  * validation, clamping, resolution to a camera-to-world matrix, and captions in words and numbers.
  *
  * orbit — swing around a pivot: positive azimuth moves the camera to its right (we then see the

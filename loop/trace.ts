@@ -1,5 +1,5 @@
 /**
- * The trace directory (DESIGN.md, "Trace"): `trace.json`, one PNG per view, and `index.html` (the
+ * The trace directory (docs/design.md, "Conventions" → trace): `trace.json`, one PNG per view, and `index.html` (the
  * self-contained report of loop/report.ts).
  *
  * Every file is written atomically (temporary file in the same directory, fsync, rename), so a crash

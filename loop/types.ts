@@ -1,5 +1,5 @@
 /**
- * Plain data of the reasoning loop (DESIGN.md, "Data flow" / "Trace"). The trace is what
+ * Plain data of the reasoning loop (docs/design.md, "Data flow"). The trace is what
  * `trace.json` holds: every prompt, pose, image, answer, posterior, token count and latency, and why
  * the loop stopped. It never holds an API key or an auth header.
  */

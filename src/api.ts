@@ -233,7 +233,7 @@ export function renderablePose(pose: PoseInput | string, clamp = false): { pose:
 }
 
 /**
- * Render a lifted scene from a pose (DESIGN.md poses: orbit, ego, preset, c2w, lookat).
+ * Render a lifted scene from a pose (docs/conventions.md poses: orbit, ego, preset, c2w, lookat).
  *
  * @param scene  what liftScene returned (or a bare Scene)
  * @param pose   a pose object or its JSON text; `{ mode: 'orbit', azimuth_deg: 0 }` is the reference view
@@ -327,7 +327,7 @@ const isLifted = (x: LiftedScene | LiftInput): x is LiftedScene =>
 /**
  * Answer a spatial question about a scene: round 0 answers from the original image alone, then the
  * model asks for camera poses, sees the rendered views, and the answers are fused until they stop
- * changing (DESIGN.md, "Data flow").
+ * changing (docs/design.md, "Data flow").
  *
  * @param input    a LiftedScene, or what liftScene takes (it is lifted first)
  * @param question the question text (with `opts.options`), or a Question { text, options }

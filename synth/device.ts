@@ -3,7 +3,7 @@
  *
  * All three stay referenced from the returned GpuContext for its whole life: if Dawn's instance or
  * adapter is garbage-collected while a mapAsync is pending, the process crashes inside Dawn
- * (DESIGN.md, "Known pitfalls"). Whoever holds the context keeps them alive.
+ * (docs/design.md, "Known pitfalls"). Whoever holds the context keeps them alive.
  *
  * Errors: WebGPU reports validation / out-of-memory / internal errors asynchronously. `runChecked`
  * wraps a piece of GPU work in error scopes and throws a VantageError when any was raised; errors

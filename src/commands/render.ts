@@ -166,7 +166,7 @@ export function registerRenderCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Poses (DESIGN.md conventions; world = the reference camera's frame, +x right, +y down, +z forward):
+Poses (docs/conventions.md; world = the reference camera's frame, +x right, +y down, +z forward):
   orbit   {"mode":"orbit","azimuth_deg":-180..180,"elevation_deg":-85..85,"distance_scale":0.25..4}
           positive azimuth swings the camera to its right, positive elevation raises it to look down
   ego     {"mode":"ego","yaw_deg":0,"pitch_deg":0,"forward_m":0,"right_m":0,"up_m":0}
