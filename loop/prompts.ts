@@ -44,7 +44,7 @@ export const AnswerReplySchema = z
 export type AnswerReply = z.infer<typeof AnswerReplySchema>;
 
 /** The pose schema a controller writes for a pose format. */
-export function poseSchemaFor(format: PoseFormat) {
+function poseSchemaFor(format: PoseFormat) {
   switch (format) {
     case 'orbit':
       return OrbitPoseSchema;
@@ -90,7 +90,7 @@ export const LanguagePoseReplySchema = z.object({ pose: OrbitPoseSchema }).stric
 // Conventions, in plain words
 
 /** How the world, the original camera and "up" are defined, in words a model can use. */
-export const FRAME_CONVENTIONS = [
+const FRAME_CONVENTIONS = [
   'How the views are made: the original photo was lifted to 3D using its depth, and every other view is',
   'rendered from that 3D model with a virtual camera. The original camera is the reference: "left",',
   '"right", "in front" and "behind" are meant as seen in the original photo unless the question says',

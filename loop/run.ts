@@ -77,7 +77,7 @@ export interface LoopResult {
 }
 
 /** The file name of round r's view. */
-export const viewFile = (round: number): string => `round-${String(round).padStart(2, '0')}.png`;
+const viewFile = (round: number): string => `round-${String(round).padStart(2, '0')}.png`;
 /** The file name of original image i. */
 export const originalFile = (i: number): string => `original-${i}.png`;
 

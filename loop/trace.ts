@@ -16,8 +16,8 @@ import { VantageError } from '../core/errors.js';
 import { readJsonFile, writeFileAtomic } from '../core/io/files.js';
 import { scrubSecrets } from '../core/secrets.js';
 
-export const TRACE_JSON = 'trace.json';
-export const INDEX_HTML = 'index.html';
+const TRACE_JSON = 'trace.json';
+const INDEX_HTML = 'index.html';
 /** JSON text of a trace: typed arrays (c2w matrices) as plain number lists. */
 function traceJsonText(trace: Trace): string {
   return (

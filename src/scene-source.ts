@@ -171,13 +171,6 @@ export function mcpSceneSourceShape(override: Partial<Record<FieldKey, z.ZodType
   return shape;
 }
 
-/** The SceneSource of MCP tool arguments (snake_case keys back to the library's). */
-export function sceneSourceFromMcp(args: Record<string, unknown>): SceneSource {
-  const out: Record<string, unknown> = {};
-  for (const [k, f] of entries) if (f.mcp && args[f.mcp] !== undefined) out[k] = args[f.mcp];
-  return out as SceneSource;
-}
-
 /** Which sources a SceneSource names (exactly one is allowed). */
 export function sourcesOf(s: { images?: unknown[]; video?: string; ply?: string; fixture?: string }): string[] {
   return [

@@ -123,7 +123,7 @@ const pointAt = (positions: Float32Array, i: number): Vec3 => [
  * built on the first query, then each query returns the point whose projection is nearest to the
  * pixel centre within `radiusPx`, or undefined.
  */
-export function pointPicker(
+function pointPicker(
   points: PointsWithReference,
   radiusPx: number = PICK_RADIUS_PX,
 ): (u: number, v: number) => Vec3 | undefined {

@@ -25,7 +25,7 @@ export interface ParsedIntrinsics {
 }
 
 /** Shift from OpenCV/Open3D principal points (pixel centres at integers) to Vantage's (centres at +½). */
-export const OPENCV_TO_VANTAGE_PIXEL_SHIFT = 0.5;
+const OPENCV_TO_VANTAGE_PIXEL_SHIFT = 0.5;
 
 const MAX_JSON_BYTES = 1 << 20;
 
@@ -168,7 +168,7 @@ function checkImageDims(width: number, height: number): void {
 }
 
 /** "fx=525 fy=525 cx=320 cy=240 (640×480, 62.8° hfov)". */
-export function describeIntrinsics(k: Intrinsics): string {
+function describeIntrinsics(k: Intrinsics): string {
   const r = (v: number) => Number(v.toFixed(2));
   const hfov = (2 * Math.atan(k.width / 2 / k.fx) * 180) / Math.PI;
   return `fx=${r(k.fx)} fy=${r(k.fy)} cx=${r(k.cx)} cy=${r(k.cy)} (${k.width}×${k.height}, ${hfov.toFixed(1)}° hfov)`;

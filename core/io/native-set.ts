@@ -26,7 +26,7 @@ import { letterIndex } from '../options.js';
 import { readFileCapped } from './files.js';
 import type { Question } from '../types.js';
 
-export const NativeRecordSchema = z
+const NativeRecordSchema = z
   .object({
     id: z.string().min(1),
     images: z.array(z.string().min(1)).default([]),

@@ -33,7 +33,7 @@ export function letterOfToken(token: string, letters: readonly string[]): string
 }
 
 /** Index of the token that carries the answer letter, or -1. */
-export function answerTokenIndex(
+function answerTokenIndex(
   content: readonly TokenLogprob[],
   letters: readonly string[],
   opts: OptionDistributionOptions = {},

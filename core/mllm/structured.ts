@@ -93,7 +93,7 @@ export function correctiveInstruction(problem: string, schema: z.ZodType): strin
 // Tolerant JSON extraction
 
 /** Texts that may hold the JSON, most likely first: fenced blocks, the whole text, balanced spans. */
-export function jsonCandidates(text: string): string[] {
+function jsonCandidates(text: string): string[] {
   const out: string[] = [];
   const push = (s: string) => {
     const t = s.trim();

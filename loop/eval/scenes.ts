@@ -73,7 +73,7 @@ function inputBytesOf(input: LoopInput): number {
 }
 
 /** Default byte budget of the input cache: a few full-size scenes, many small ones. */
-export const INPUT_CACHE_BYTES = 512 * 2 ** 20;
+const INPUT_CACHE_BYTES = 512 * 2 ** 20;
 
 /**
  * Loop inputs by content key (least recently used out past `maxBytes`): the scene of a picture is

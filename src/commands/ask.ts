@@ -66,7 +66,7 @@ export interface AskSettings {
 export type AskResult = SessionResult;
 
 /** The loop settings from a config file and flags (flags win), checked; the model stays unset when none was named. */
-export async function askLoopSettings(o: AskSettings): Promise<LoopConfigInput> {
+async function askLoopSettings(o: AskSettings): Promise<LoopConfigInput> {
   let base: LoopConfigInput = {};
   if (o.config) {
     base = (await readJsonFile(o.config, { what: '--config file', code: 'bad-config' })) as LoopConfigInput;

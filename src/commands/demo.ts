@@ -135,7 +135,7 @@ export function demoTable(cell: CellSummary): string {
 }
 
 /** What the CLI prints. */
-export function demoReport(r: DemoResult): string {
+function demoReport(r: DemoResult): string {
   return [
     'model: builtin:perceiver (deterministic pixel perceiver — not an LLM)',
     'accuracy after k view rounds (0 = the original image alone):',

@@ -27,6 +27,7 @@ import { answer, liftScene, renderView, type LiftedScene, type LiftInput } from 
 import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { knownDepthModel, looksLikePath } from '../../synth/depth/models.js';
 import { modelNameFor } from '../model-name.js';
+import { sourcesOf } from '../scene-source.js';
 import type { CreateModelOptions } from '../../loop/models/create.js';
 import { realRoots, resolveInRoots } from './paths.js';
 import { SceneStore, type SceneStoreLimits, type StoredScene } from './scenes.js';
@@ -91,13 +92,13 @@ const SERVER_INFO = { name: 'vantage', version: packageVersion() };
 type Content = CallToolResult['content'][number];
 
 /** A tool error result: the message, and the hint on its own line. */
-export function toolError(e: unknown): CallToolResult {
+function toolError(e: unknown): CallToolResult {
   const code = isVantageError(e) ? ` [${e.code}]` : '';
   return { isError: true, content: [{ type: 'text', text: `error${code}: ${describeError(e)}` }] };
 }
 
 /** Tool arguments parsed with the tool's contract (after dropping the nulls strict callers send). */
-export function parseArgs<S extends ToolDefinition['inputSchema']>(d: ToolDefinition<S>, args: unknown): z.output<S> {
+function parseArgs<S extends ToolDefinition['inputSchema']>(d: ToolDefinition<S>, args: unknown): z.output<S> {
   const r = d.inputSchema.safeParse(dropNulls(args ?? {}));
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
@@ -204,8 +205,8 @@ const FOV = /^\s*(h?fov|vfov)\s*[:=]/i;
 const NUMBERS = /^[\s\d.eE+\-,]+$/;
 
 /** The LiftInput for a tool call's scene source: every file confined to the roots and size-checked. */
-export async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promise<LiftInput> {
-  const given = [a.images?.length ? 'images' : '', a.ply ? 'ply' : '', a.fixture ? 'fixture' : ''].filter(Boolean);
+async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promise<LiftInput> {
+  const given = sourcesOf(a);
   if (given.length !== 1) {
     throw new VantageError(
       'bad-input',

@@ -40,7 +40,7 @@ const imageRef = z
  * of src/scene-source.ts under their snake_case names; images and depths may also be sent inline.
  * Every file path must lie under one of the server's roots.
  */
-export const SceneSourceShape = mcpSceneSourceShape({
+const SceneSourceShape = mcpSceneSourceShape({
   images: z
     .array(imageRef)
     .min(1)
@@ -67,10 +67,10 @@ export const SceneSourceShape = mcpSceneSourceShape({
   fixture: z.ZodOptional<z.ZodString>;
 };
 
-export const LiftSceneInput = z.object(SceneSourceShape).strict();
+const LiftSceneInput = z.object(SceneSourceShape).strict();
 
 /** The numeric poses an agent may ask for (a language pose needs a second model call: not here). */
-export const ToolPoseSchema = z
+const ToolPoseSchema = z
   .discriminatedUnion('mode', [OrbitPoseSchema, EgoPoseSchema, PresetPoseSchema, C2wPoseSchema, LookAtPoseSchema])
   .describe(
     [
@@ -85,7 +85,7 @@ export const ToolPoseSchema = z
 
 const side = renderSide(MCP_LIMITS.maxRenderSide);
 
-export const RenderViewInput = z
+const RenderViewInput = z
   .object({
     scene_id: z.string().min(1).describe('the scene_id lift_scene returned'),
     pose: ToolPoseSchema,
@@ -108,7 +108,7 @@ export const RenderViewInput = z
   })
   .strict();
 
-export const AnswerInput = z
+const AnswerInput = z
   .object({
     ...SceneSourceShape,
     scene_id: z.string().min(1).optional().describe('a scene lifted before with lift_scene, instead of images/fixture'),
@@ -133,7 +133,6 @@ export const AnswerInput = z
   .strict();
 
 export type LiftSceneArgs = z.output<typeof LiftSceneInput>;
-export type RenderViewArgs = z.output<typeof RenderViewInput>;
 export type AnswerArgs = z.output<typeof AnswerInput>;
 export type SceneSourceArgs = Pick<LiftSceneArgs, keyof typeof SceneSourceShape>;
 
@@ -148,7 +147,7 @@ const withMetaOf = <T extends AnyZod>(from: AnyZod, to: T): T => {
 };
 
 /** The schema with every optional (or defaulted) object field also accepting null, recursively. */
-export function nullableOptionals(s: AnyZod): AnyZod {
+function nullableOptionals(s: AnyZod): AnyZod {
   const def = s.def as unknown as Record<string, unknown> & { type: string };
   let out: AnyZod = s;
   if (def.type === 'object') {
@@ -340,7 +339,7 @@ export function strictNode(node: JsonSchema): JsonSchema {
 }
 
 /** A tool's parameters as an OpenAI strict-mode JSON Schema. */
-export function strictParameters(def: ToolDefinition): JsonSchema {
+function strictParameters(def: ToolDefinition): JsonSchema {
   return strictNode(z.toJSONSchema(def.wireSchema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema);
 }
 

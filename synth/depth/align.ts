@@ -109,7 +109,7 @@ export function fitInverseDepth(
  * DEPTH_MODEL_DEFAULTS.farClampFactor × the 98th-percentile depth. A distant backdrop renders better
  * than a hole where the sky was.
  */
-export function depthFromDisparity(
+function depthFromDisparity(
   disparity: Float32Array,
   s: number,
   t: number,
@@ -187,7 +187,7 @@ export function finiteQuantiles(values: Float32Array, qs: number[]): number[] {
  * The map's value at pixel (u, v), after checking (u, v) lies in the image; where that pixel has no
  * value, the median of the finite values in the (2r+1)² window around it.
  */
-export function valueAtPixel(
+function valueAtPixel(
   map: Float32Array,
   width: number,
   height: number,

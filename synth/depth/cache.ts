@@ -67,7 +67,7 @@ export function predictionCacheKey(parts: {
   return sha256Hex(`v1|${parts.imageHash}|${parts.modelHash}|${parts.kind}|${parts.inputSize}`).slice(0, 40);
 }
 
-export function depthCacheDir(cacheDir: string): string {
+function depthCacheDir(cacheDir: string): string {
   return join(cacheDir, 'depth');
 }
 
