@@ -7,6 +7,7 @@ import type { Camera, HoleMode, Mat4, Question, RenderMode } from '../core/types
 import type { LoopConfig } from './config.js';
 import type { Pose } from '../core/pose.js';
 import type { Footprint } from './footprint.js';
+import type { CallRecord } from '../core/mllm/index.js';
 
 /** Probability per option letter, summing to 1. */
 export type OptionDist = Record<string, number>;
@@ -29,16 +30,12 @@ export interface Answer {
 /** The controller's request for the next view, or its decision to stop. */
 export type ControllerDecision = { action: 'view'; pose: Pose; reason: string } | { action: 'stop'; reason: string };
 
-/** One model call, as recorded (mirrors core/mllm CallRecord; no keys, no headers). */
-export interface CallLog {
+/** One model call, as recorded: the client's CallRecord figures (no keys, no headers), its role and texts. */
+export interface CallLog extends Pick<
+  CallRecord,
+  'model' | 'cached' | 'attempts' | 'latencyMs' | 'promptTokens' | 'completionTokens' | 'errors'
+> {
   role: 'controller' | 'answerer' | 'language-pose';
-  model: string;
-  cached: boolean;
-  attempts: number;
-  latencyMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  errors: string[];
   /** prompt text sent (images replaced by "[image: file]") */
   prompt?: string;
   /** raw model reply text */

@@ -8,6 +8,7 @@ import type { Camera, Mat4, Scene, Vec3 } from '../core/types.js';
 import { cameraAxes, cameraCenter, identity, invertPose, rad2deg, toF64, transformPoint } from '../core/camera.js';
 import { poseContext, type PoseContext } from '../core/pose.js';
 import { VantageError } from '../core/errors.js';
+import { kthSmallest } from '../core/select.js';
 import { FLOOR_DETECTION, PICK_RADIUS_PX } from './config.js';
 import { mulberry32 } from '../core/random.js'; // seeded: RANSAC must be reproducible
 
@@ -207,38 +208,6 @@ export interface UpEstimate {
 }
 
 export type FloorDetectionOptions = Partial<Record<keyof typeof FLOOR_DETECTION, number>>;
-
-/**
- * The k-th smallest value (0-based) of a, as a[k] of the sorted array would be; reorders a.
- * Quickselect: linear time where the sort it replaces was the larger part of detectUp.
- */
-function kthSmallest(a: Float64Array, k: number): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return Float64Array.from(a).sort()[k]; // NaN: sort's order
-  let lo = 0,
-    hi = a.length - 1;
-  while (hi > lo) {
-    // Median of three as the pivot, then a Hoare partition.
-    const mid = (lo + hi) >> 1;
-    const p = Math.max(Math.min(a[lo], a[mid]), Math.min(Math.max(a[lo], a[mid]), a[hi]));
-    let i = lo,
-      j = hi;
-    while (i <= j) {
-      while (a[i] < p) i++;
-      while (a[j] > p) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
 
 /** Least-squares plane normal of points (unit, unoriented), or undefined when degenerate. */
 function fitPlaneNormal(xs: Float64Array, ids: number[]): { normal: Vec3; centroid: Vec3 } | undefined {

@@ -90,7 +90,8 @@ const TYPE_SIZE: Record<PlyScalarType, number> = {
 const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const TYPE_MAX: Partial<Record<PlyScalarType, number>> = { uint8: 255, uint16: 65535 };
 
-const GAUSSIAN_PROPS = [
+/** The properties a 3DGS PLY must have (any order; normals and f_rest_* may come between). */
+export const GAUSSIAN_PROPS = [
   'x',
   'y',
   'z',

@@ -1,27 +1,10 @@
 /** Writing a scene as a standard 3D Gaussian Splatting PLY (the layout ply-read.ts reads). */
 import { writeFileChecked } from './files.js';
-import { SH_C0 } from './ply-read.js';
+import { GAUSSIAN_PROPS, SH_C0 } from './ply-read.js';
 import type { Scene } from '../types.js';
 
-const WRITE_PROPS = [
-  'x',
-  'y',
-  'z',
-  'nx',
-  'ny',
-  'nz',
-  'f_dc_0',
-  'f_dc_1',
-  'f_dc_2',
-  'opacity',
-  'scale_0',
-  'scale_1',
-  'scale_2',
-  'rot_0',
-  'rot_1',
-  'rot_2',
-  'rot_3',
-] as const;
+/** The standard layout: position, zero normals, then the Gaussian's own properties. */
+const WRITE_PROPS = ['x', 'y', 'z', 'nx', 'ny', 'nz', ...GAUSSIAN_PROPS.slice(3)] as const;
 
 /** Standard 3DGS binary little-endian PLY bytes of a scene (DC colour only, zero normals). */
 export function encodePly(scene: Scene): Buffer {
