@@ -18,7 +18,8 @@ import { toF64 } from '../core/camera.js';
 import { VantageError } from '../core/errors.js';
 import { LIFT_DEFAULTS } from './config.js';
 import { cleanDepth, effectiveJumpRel, normalGrid, pixelNormal } from './normals.js';
-import { defaultPivot, detectUp, sceneBounds, subsetScene } from './scene.js';
+import { defaultPivot, detectUp, subsetScene } from './scene.js';
+import { sceneBounds } from '../core/bounds.js';
 
 export interface LiftOptions {
   /** relative depth jump that marks a discontinuity (default 0.05) */

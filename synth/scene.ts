@@ -9,6 +9,7 @@ import { cameraAxes, cameraCenter, identity, invertPose, rad2deg, toF64, transfo
 import { poseContext, type PoseContext } from '../core/pose.js';
 import { VantageError } from '../core/errors.js';
 import { kthSmallest } from '../core/select.js';
+import { sceneBounds } from '../core/bounds.js';
 import { FLOOR_DETECTION, PICK_RADIUS_PX } from './config.js';
 import { mulberry32 } from '../core/random.js'; // seeded: RANSAC must be reproducible
 
@@ -16,29 +17,6 @@ import { mulberry32 } from '../core/random.js'; // seeded: RANSAC must be reprod
 export interface PointsWithReference {
   positions: Float32Array;
   reference: Camera;
-}
-
-/** Axis-aligned bounds of N × 3 positions (all zero when there are none). */
-export function sceneBounds(positions: Float32Array): { min: Vec3; max: Vec3 } {
-  if (positions.length < 3) return { min: [0, 0, 0], max: [0, 0, 0] };
-  let x0 = Infinity,
-    y0 = Infinity,
-    z0 = Infinity,
-    x1 = -Infinity,
-    y1 = -Infinity,
-    z1 = -Infinity;
-  for (let i = 0; i + 2 < positions.length; i += 3) {
-    const x = positions[i],
-      y = positions[i + 1],
-      z = positions[i + 2];
-    if (x < x0) x0 = x;
-    if (x > x1) x1 = x;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
-    if (z < z0) z0 = z;
-    if (z > z1) z1 = z;
-  }
-  return { min: [x0, y0, z0], max: [x1, y1, z1] };
 }
 
 /** The front-most point per reference pixel over a window of cells, with its projection. */

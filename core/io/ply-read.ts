@@ -20,6 +20,7 @@ import { DEFAULT_HFOV_DEG, DEFAULT_UP, deg2rad, intrinsicsFromHfov, lookAt, make
 import { INPUT_LIMITS, IO_DEFAULTS } from '../config.js';
 import { VantageError, type ErrorCode } from '../errors.js';
 import { readFileCapped } from './files.js';
+import { sceneBounds } from '../bounds.js';
 import type { Camera, Scene, Vec3 } from '../types.js';
 
 /** Zeroth-order real spherical-harmonic constant, 1 / (2 √π). */
@@ -568,27 +569,13 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
     reference,
     up: [...DEFAULT_UP] as Vec3,
     pivot,
-    bounds: boundsOf(scene.positions),
+    bounds: sceneBounds(scene.positions),
     notes,
   };
 }
 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-
-/** Axis-aligned bounds of N × 3 positions. */
-function boundsOf(positions: Float32Array): { min: Vec3; max: Vec3 } {
-  const min: Vec3 = [Infinity, Infinity, Infinity];
-  const max: Vec3 = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < positions.length; i += 3) {
-    for (let a = 0; a < 3; a++) {
-      const v = positions[i + a];
-      if (v < min[a]) min[a] = v;
-      if (v > max[a]) max[a] = v;
-    }
-  }
-  return { min, max };
-}
 
 /** Per-axis percentiles (0..100) of N × 3 positions, from an even sample of at most IO_DEFAULTS.plyStatsSample points. */
 function positionPercentiles(positions: Float32Array, percents: readonly number[]): Vec3[] {
