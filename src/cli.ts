@@ -1,18 +1,9 @@
 #!/usr/bin/env node
 /** The `vantage` command line: one sub-command per job; errors print as one clear line, no stack. */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { describeError, EXIT_CODES, isVantageError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
-}
+import { packageVersion } from '../core/package.js';
 
 /**
  * The program with every command; given the arguments, only the command they run is loaded in

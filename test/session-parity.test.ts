@@ -2,9 +2,8 @@
  * Every interface answers through the one session (loop/session.ts): `vantage ask` (runAsk), the
  * library's `answer`, the MCP tool answer_spatial_question and `vantage eval` give the same trace
  * for the same RGB-D record and the same scripted model, served by a real local OpenAI-compatible
- * server. Only what differs by nature is left out of the comparison: timestamps, durations, the
- * record fields that only eval knows (id, ground truth, category), and the prompt text eval does
- * not keep.
+ * server. Only what differs by nature is left out of the comparison: timestamps, durations, and the
+ * record fields that only eval knows (id, ground truth, category).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -46,8 +45,8 @@ function scriptedBrain() {
 }
 
 /** The trace without what differs by nature between two runs of the same session. */
-function comparable(t: Trace, also: string[] = []) {
-  const volatile = ['createdAt', 'ms', 'latencyMs', 'renderMs', ...also];
+function comparable(t: Trace) {
+  const volatile = ['createdAt', 'ms', 'latencyMs', 'renderMs'];
   const drop = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(drop);
     if (v && typeof v === 'object') {
@@ -178,9 +177,7 @@ describe('one session behind every interface', () => {
     const want = comparable(asked.trace);
     expect(comparable(answered.trace)).toEqual(want);
     expect(comparable(mcpTrace)).toEqual(want);
-    // eval keeps the prompt text out of its traces (a run holds thousands); all else is the same
-    expect(evalTrace.rounds.flatMap((r) => r.calls).every((c) => c.prompt === undefined)).toBe(true);
-    expect(comparable(evalTrace)).toEqual(comparable(asked.trace, ['prompt']));
+    expect(comparable(evalTrace)).toEqual(want);
     // what the model was shown is the same too: the same requests, byte for byte, in the same order
     const bodies = (s: OpenAIServer) =>
       s.requests.filter((r) => r.path === '/v1/chat/completions').map((r) => JSON.stringify(r.body));

@@ -8,10 +8,8 @@
  * to fix it; nothing an agent sends can crash the server or read outside the roots.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { z } from 'zod';
 import pLimit from 'p-limit';
@@ -19,6 +17,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Renderer } from '../../core/types.js';
+import { packageVersion } from '../../core/package.js';
 import { VantageError, describeError, isVantageError } from '../../core/errors.js';
 import { MCP_LIMITS } from './config.js';
 import { checkImageSize, isPnm, parsePnm } from '../../core/io/image.js';
@@ -71,20 +70,6 @@ export interface VantageMcp {
   readonly traceDir: string;
   /** dispose of the renderer (when this context created it) */
   close(): Promise<void>;
-}
-
-/** The package's version, for the MCP handshake: the nearest package.json above this module (src/ or dist/src/). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'vantage' && pkg.version) return pkg.version;
-    } catch {
-      /* not here: look further up */
-    }
-  }
-  return '0.0.0';
 }
 
 const SERVER_INFO = { name: 'vantage', version: packageVersion() };
