@@ -18,6 +18,11 @@ export async function buildProgram(args?: readonly string[]): Promise<Command> {
     )
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done; 1 unexpected error (a bug: VANTAGE_DEBUG=1 shows the stack); 2 bad input or usage\n' +
+        '(the message says how to fix it); 3 eval stopped with pairs left (run it again to resume); 130 interrupted.',
+    )
     // usage errors end like other bad input (exit 2); commander has already printed them
     .exitOverride();
   await registerCommands(program, args);
