@@ -6,6 +6,7 @@
 import type { Camera, Mat4, RenderMode, HoleMode, Question } from '../core/types.js';
 import type { Pose } from '../core/pose.js';
 import type { Footprint } from './footprint.js';
+import type { RegistrationRecord } from '../synth/register/types.js';
 
 /** Probability per option letter, summing to 1. */
 export type OptionDist = Record<string, number>;
@@ -119,7 +120,15 @@ export interface Trace {
   config: LoopConfig;
   /** human label of the model, e.g. "builtin:perceiver (deterministic pixel perceiver — not an LLM)" */
   modelLabel: string;
-  input: { images: string[]; depth?: string; intrinsics: string; units: 'metres' | 'relative'; notes: string[] };
+  input: {
+    images: string[];
+    depth?: string;
+    intrinsics: string;
+    units: 'metres' | 'relative';
+    notes: string[];
+    /** poses estimated from the photos, per photo, when several came without a trajectory */
+    registration?: RegistrationRecord;
+  };
   /** reference camera and scene up, for the top-down sketch */
   reference: Camera;
   up: [number, number, number];
