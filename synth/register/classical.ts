@@ -225,14 +225,15 @@ export async function registerClassical(photos: RegisterPhoto[], opts: RegisterO
       if (textureProblem(feats[a]) || textureProblem(feats[b])) continue;
       const m = await matchFeatures(feats[a], feats[b]);
       const key = `${a}-${b}`;
-      if (m.length / 2 < D.minInliers) {
+      if (m.length / 2 < (allMetric ? D.minInliers3d : D.minInliers)) {
         rejected.set(key, `${m.length / 2} matches`);
         continue;
       }
       const pair = allMetric
         ? rigidPair(photos[a], photos[b], feats[a], feats[b], m, a, b)
         : essentialPair(photos[a], photos[b], feats[a], feats[b], m, a, b);
-      if (!pair || pair.inliers < D.minInliers || pair.inliers < D.minInlierRatio * pair.matches) {
+      const need = pair?.kind === 'rigid' ? D.minInliers3d : D.minInliers;
+      if (!pair || pair.inliers < need || pair.inliers < D.minInlierRatio * pair.matches) {
         rejected.set(key, `${pair?.inliers ?? 0} of ${m.length / 2} matches agree`);
         continue;
       }

@@ -4,18 +4,22 @@ export const REGISTER_DEFAULTS = {
   openCvStartMs: 60_000,
   /** ORB keypoints per photo */
   maxFeatures: 3000,
+  /** CLAHE clip limit applied before ORB */
+  claheClip: 3,
   /** photos are matched at most this many pixels on the long side */
   maxSide: 1024,
   /** Lowe's ratio test */
-  ratio: 0.8,
+  ratio: 0.85,
   /** RANSAC iterations (adaptive below this) */
   ransacIterations: 2000,
   /** 3-D inlier threshold: metres at 1 m (grows with depth), for metric depth */
   inlier3dRel: 0.02,
   /** 2-D inlier threshold in pixels (essential matrix) */
   inlierPx: 1.5,
-  /** fewer inliers than this and a pair does not register */
+  /** fewer inliers than this and a pair does not register (2-D: essential matrix) */
   minInliers: 25,
+  /** …with metric depth on both photos (a 3-D rigid fit is far harder to satisfy by chance) */
+  minInliers3d: 15,
   /** …nor when inliers are a smaller share of the matches than this */
   minInlierRatio: 0.15,
   /** projective ICP iterations refining each depth pair */

@@ -76,6 +76,14 @@ export async function detectFeatures(
         cv.INTER_AREA,
       );
     }
+    // a low FAST threshold: low-contrast texture (indoor walls, renders) still yields corners
+    // local contrast first (CLAHE): ORB's FAST threshold is fixed in this build, and low-contrast
+    // texture (indoor walls, renders) would otherwise yield few corners
+    const eq = new cv.Mat();
+    const clahe = new cv.CLAHE(REGISTER_DEFAULTS.claheClip, new cv.Size(8, 8));
+    mats.push(eq, clahe);
+    clahe.apply(work, eq);
+    work = eq;
     const orb = new cv.ORB(maxFeatures);
     const kps = new cv.KeyPointVector();
     const desc = new cv.Mat();
