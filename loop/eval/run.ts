@@ -107,6 +107,10 @@ export interface EvalOptions {
   depthModel?: string;
   /** frames sampled from each video item (VSI-Bench, walk-through sets; default 16) */
   videoFrames?: number;
+  /** multi-image items: lift the first image only instead of registering and lifting them all */
+  firstImageOnly?: boolean;
+  /** how multi-image items are registered (default auto) */
+  registerMethod?: string;
   /** directory the image paths in the data file are relative to */
   imageRoot?: string;
   /** MLLM endpoint (else $OPENAI_BASE_URL), per-attempt timeout (s), response cache, logprobs */
@@ -416,6 +420,12 @@ export interface PairRunnerOptions {
   /** frames sampled from each video item, and where they are written */
   videoFrames?: number;
   frameDir?: string;
+  /** lift only the first image of multi-image items (the comparison for registration) */
+  firstImageOnly?: boolean;
+  /** how multi-image items are registered */
+  registerMethod?: string;
+  /** the model's own image limit (the cells' image budget limits rendered views only) */
+  modelImageLimit?: number;
   /** what renders the views, safe to share between pairs (undefined when no cell renders) */
   renderer?: Renderer;
   /** the run's folder (none on a queue worker) */
@@ -445,7 +455,11 @@ export function createPairRunner(o: PairRunnerOptions): PairRunner {
     roundZeroOnly: o.roundZeroOnly,
     ...(o.videoFrames !== undefined ? { videoFrames: o.videoFrames } : {}),
     ...(o.frameDir ? { frameDir: o.frameDir } : {}),
+    ...(o.firstImageOnly ? { firstImageOnly: true } : {}),
+    ...(o.registerMethod ? { registerMethod: o.registerMethod } : {}),
   });
+  // the model's own limit; the cell's image budget limits rendered views (loop/run.ts), never photos
+  const modelImageLimit = o.modelImageLimit ?? o.mllm?.maxImages ?? EVAL_DEFAULTS.modelImageLimit;
   // One model per image budget (the only client setting a cell changes), all sharing one limiter.
   const models = new Map<number, VisionModel>();
   const modelFor = (cell: GridCell): VisionModel => {
@@ -463,7 +477,7 @@ export function createPairRunner(o: PairRunnerOptions): PairRunner {
           ...(o.topP !== undefined ? { topP: o.topP } : {}),
           ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
-          maxImages: budget,
+          maxImages: modelImageLimit,
           concurrency: o.concurrency,
         },
         limiter: o.limiter,
@@ -491,8 +505,13 @@ export function createPairRunner(o: PairRunnerOptions): PairRunner {
           { model: modelFor(cell), renderer: o.renderer ?? noRenderer(), out: o.out, logSamples: o.logSamples },
           ts,
         );
+        const line = r.line;
+        const largest = input.originals.length + Math.min(line.views, Math.max(1, cell.config.imageBudget - 1));
+        if (largest > modelImageLimit) line.imagesCut = largest - modelImageLimit;
+        const reg = input.inputInfo.registration;
+        if (reg) line.lifted = reg.photos.filter((p) => p.registered).length;
         if (r.traceError) o.note(`eval: ${item.id}: trace not written (${r.traceError})`);
-        return r.line;
+        return line;
       } catch (e) {
         // recorded and the run goes on; a setup that fails every item stops the run (fail fast)
         if (!(e instanceof VantageError) && process.env.VANTAGE_DEBUG && e instanceof Error)
@@ -742,6 +761,8 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
         roundZeroOnly,
         videoFrames: o.videoFrames,
         frameDir: join(out, 'frames'),
+        ...(o.firstImageOnly ? { firstImageOnly: true } : {}),
+        ...(o.registerMethod ? { registerMethod: o.registerMethod } : {}),
         out,
         logSamples,
         note,
