@@ -14,7 +14,7 @@ import { multiviewFramesOf, textureCellOf, textureFrame } from '../fixtures/mult
 import { registerPhotos } from '../synth/register/index.js';
 import { mul3, poseParts, rotationAngleDeg, transpose3 } from '../synth/register/linalg.js';
 import { runQuestionsCommand } from '../src/commands/questions.js';
-import { loadEvalItems } from '../loop/eval/loaders.js';
+import { loadEvalItems } from '../loop/eval/loaders/index.js';
 import { loadItemScene } from '../loop/eval/scenes.js';
 
 describe('multi-view procedural photos', () => {
