@@ -12,6 +12,7 @@ import { liftFrame, liftToScene } from '../synth/lift.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { fixtureFrame } from '../fixtures/raycast.js';
 import { readOpen3dFrame } from '../synth/nvs-eval.js';
+import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 
 export interface BenchFigure {
   name: string;
@@ -64,6 +65,22 @@ export async function benchLift(): Promise<BenchFigure[]> {
   const scene = timeMs(() => {
     liftToScene([frame]);
   }, 9);
+  const fused: BenchFigure[] = [];
+  if (data) {
+    // Four frames with their poses: what merging costs over concatenating (synth/fuse.ts).
+    const dir = join(data, 'rgbd', 'open3d');
+    const poses = relativeToFirst(await readTrajectory(join(dir, 'trajectory.log')));
+    const frames = await Promise.all([0, 1, 2, 3].map((i) => readOpen3dFrame(dir, i, poses[i])));
+    for (const fusion of ['stack', 'merge'] as const) {
+      const t = timeMs(() => liftToScene(frames, { fusion, depth: 'measured' }), 3, 1);
+      fused.push({
+        name: `liftToScene, 4 Open3D frames, fusion ${fusion}`,
+        value: Number(t.median.toFixed(1)),
+        unit: 'ms',
+        note: `median of 3 after 1 warm-up call, min ${t.min.toFixed(1)} ms`,
+      });
+    }
+  }
   const fixture = generateScene('room');
   const ray = timeMs(() => {
     fixtureFrame(fixture);
@@ -96,5 +113,6 @@ export async function benchLift(): Promise<BenchFigure[]> {
       unit: 'ms',
       note: `fixture 'room', ${fixture.objects.length} objects; median of 5, min ${r1(ray.min)} ms`,
     },
+    ...fused,
   ];
 }

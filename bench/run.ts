@@ -132,6 +132,7 @@ const SECTIONS: [string, () => Promise<Section>][] = [
   ],
   ['peer', () => section('Side by side with splat-transform', './peer.js', 'benchPeer')],
   ['nvs', () => section('View-synthesis fidelity (nvs-eval)', './nvs.js', 'benchNvs')],
+  ['register', () => section('Registration of photos without poses', './register.js', 'benchRegister')],
   ['depth', () => section('Monocular depth (tiny ONNX model)', './depth.js', 'benchDepth')],
   ['mllm', () => section('MLLM client', './mllm.js', 'benchMllm')],
   ['loop', () => section('Reasoning loop', './loop.js', 'benchLoop')],
@@ -141,6 +142,7 @@ const SECTIONS: [string, () => Promise<Section>][] = [
   ['eval', () => section('Evaluation throughput', './eval.js', 'benchEval')],
   ['eval-gpu', () => section('Evaluation throughput with WebGPU views', './eval-gpu.js', 'benchEvalGpu')],
   ['video', () => section('Video: walk-throughs and decoding', './video.js', 'benchVideo')],
+  ['queue', () => section('Evaluation across worker processes (job queue)', './queue.js', 'benchQueue')],
 ];
 
 /** `--only a,b`: the sections to run (all when absent); an unknown name is an error naming the known ones. */

@@ -59,6 +59,13 @@ export type ErrorCode =
   | 'video-too-long'
   | 'video-failed'
   | 'no-ffmpeg'
+  // registration of several photos
+  | 'no-registration'
+  | 'opencv-start'
+  | 'bad-register-method'
+  // the job queue
+  | 'queue-unreachable'
+  | 'worker-files'
   // depth alignment and depth models
   | 'bad-anchors'
   | 'depth-alignment-conflict'

@@ -195,6 +195,8 @@ export function unknownPixelsText(holes: HoleMode): string {
 export interface PromptImage {
   png: Buffer;
   caption: string;
+  /** an original photo (kept whatever the model's image limit) */
+  original?: boolean;
 }
 
 /** "A) red box" lines, or a note that the question is free-form. */
@@ -222,10 +224,9 @@ export function viewCaption(round: number, poseWords: string, coverage: number):
 
 function imageBlocks(images: PromptImage[]): ChatContent[] {
   const out: ChatContent[] = [];
-  for (const im of images) {
-    out.push({ type: 'text', text: `[${im.caption}]` });
-    out.push({ type: 'image', png: im.png, caption: im.caption });
-  }
+  // the caption travels with its image (sent once, as the text before it)
+  for (const im of images)
+    out.push({ type: 'image', png: im.png, caption: im.caption, ...(im.original ? { pinned: true } : {}) });
   return out;
 }
 

@@ -8,6 +8,7 @@ import type { LoopConfig } from './config.js';
 import type { Pose } from '../core/pose.js';
 import type { Footprint } from './footprint.js';
 import type { CallRecord } from '../core/mllm/index.js';
+import type { RegistrationRecord } from '../synth/register/types.js';
 
 /** Probability per option letter, summing to 1. */
 export type OptionDist = Record<string, number>;
@@ -96,7 +97,15 @@ export interface Trace {
   config: LoopConfig;
   /** human label of the model, e.g. "builtin:perceiver (deterministic pixel perceiver — not an LLM)" */
   modelLabel: string;
-  input: { images: string[]; depth?: string; intrinsics: string; units: 'metres' | 'relative'; notes: string[] };
+  input: {
+    images: string[];
+    depth?: string;
+    intrinsics: string;
+    units: 'metres' | 'relative';
+    notes: string[];
+    /** poses estimated from the photos, per photo, when several came without a trajectory */
+    registration?: RegistrationRecord;
+  };
   /** reference camera and scene up, for the top-down sketch */
   reference: Camera;
   up: [number, number, number];

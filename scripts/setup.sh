@@ -13,6 +13,10 @@ elif ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
   say "(as root: bash .ci/install-system.sh, or install mesa-vulkan-drivers >= 23)"
 fi
 
+if ! command -v redis-server >/dev/null; then
+  say "no redis-server: the job queue's tests will be skipped (as root: bash .ci/install-system.sh)"
+fi
+
 stamp=node_modules/.vantage-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -58,7 +58,7 @@ export interface LiftInput extends Omit<SceneSource, 'images' | 'depths'> {
   image?: ImageSource;
   /** its depth map (shorthand for `depths: [depth]`) */
   depth?: ImageSource;
-  /** RGB images; several fuse into one scene when `trajectory` gives their poses */
+  /** RGB images; several fuse into one scene, posed by `trajectory` or else registered from the photos (`registerMethod`) */
   images?: ImageSource[];
   /** one depth map per image */
   depths?: ImageSource[];

@@ -30,6 +30,10 @@ export {
   type EvalFormat,
 } from './api.js';
 
+// Evaluation across machines: runEval({ …, executor: createQueueExecutor({ queue: 'redis://…' }) }) and workers
+export { createQueueExecutor, type QueueExecutorOptions } from '../loop/queue/coordinator.js';
+export { runWorker, type WorkerOptions, type WorkerSummary } from '../loop/queue/worker.js';
+
 // Plain data
 export type {
   Vec3,

@@ -101,8 +101,24 @@ export const LIFT_DEFAULTS = {
    * discontinuity. Kinect noise is ~1 % at 3 m; real object edges jump by far more than 5 %.
    */
   depthJumpRel: 0.05,
-  /** surfaces seen at more than this angle between normal and view ray are smears, not surface */
+  /**
+   * Surfaces seen at more than this angle between normal and view ray are smears, not surface. 88° for
+   * everything would keep real faces seen obliquely but lets a depth network's smear back as a curtain
+   * between foreground and background (test/lift-fixture.test.ts).
+   */
   grazingDeg: 80,
+  /**
+   * … for measured depth (sensor, ray cast, a given depth map), which has no such smear: real faces
+   * seen obliquely are kept (room fixture at orbit 30°, gaussians: 30.3 → 34.5 dB).
+   */
+  grazingDegMeasured: 88,
+  /**
+   * … but a pixel beyond it, up to this angle, is kept when the depth around it is a plane (synth/lift.ts
+   * onPlane): the oblique faces an orbit turns toward the camera. Room fixture at orbit 30°: +5 dB.
+   */
+  planarGrazingDeg: 88,
+  /** onPlane: largest second difference of 1/z, as a share of 1/z (exact planes: ~1e-7; smears: ≥ 5 %) */
+  planarTolRel: 0.005,
   /**
    * In-plane std-dev of a surfel in pixel spacings. ½ puts a neighbour at 2σ (weight e^-2 ≈ 0.14),
    * so the input view stays sharp, while 2σ discs of neighbours still touch under moderate magnification.
@@ -112,9 +128,39 @@ export const LIFT_DEFAULTS = {
   maxStretch: 4,
   /** normal-direction std-dev as a share of the in-plane one: surfels are flat */
   normalScaleRatio: 0.01,
-  opacity: 0.98,
+  /**
+   * Surfel opacity. 0.98 let whichever noisy-depth surfel sorted first own a pixel; at 0.7 neighbouring
+   * surfels blend (≈ 3–4 composite per pixel), measured +0.6 dB (gaussians, Open3D frame 0 → 4) and
+   * +1.1–2.4 dB at the procedural input poses. Points mode ignores opacity.
+   */
+  opacity: 0.7,
   stride: 1,
   maxDepth: Infinity,
+} as const;
+
+/** Fusing several lifted frames with known poses (synth/fuse.ts). */
+export const FUSION_DEFAULTS = {
+  /** two frames see the same surface when their depths there differ by at most this share (Kinect noise ~1 % at 3 m) */
+  depthTolRel: 0.03,
+  /** a pixel whose depth jumps by this share to a 4-neighbour has the lowest confidence */
+  edgeRel: 0.05,
+  /** … which is this, not 0: an edge pixel is still the only view of some surfaces */
+  minConfidence: 0.1,
+  /** exposure alignment: surfels sampled per frame pair, at least this many seen by both, gains clamped to this range */
+  gainSamples: 20_000,
+  minGainSamples: 200,
+  gainRange: [0.5, 2] as [number, number],
+} as const;
+
+/** Photometric refinement of lifted colours against the input photos (synth/refine.ts, --refine N). */
+export const REFINE_DEFAULTS = {
+  /** share of the mean residual applied per step (1 overshoots where neighbours share the correction) */
+  step: 0.6,
+  /** stop after the step that crosses this wall time */
+  timeBudgetMs: 30_000,
+  maxIterations: 50,
+  /** a surfel is visible in a view when the rendered depth at its pixel is within this share of its own */
+  depthTolRel: 0.02,
 } as const;
 
 /** Floor-plane detection that levels "up" (synth/scene.ts detectUp). */

@@ -18,13 +18,19 @@ import { toF64 } from '../core/camera.js';
 import { VantageError } from '../core/errors.js';
 import { LIFT_DEFAULTS } from './config.js';
 import { cleanDepth, effectiveJumpRel, normalGrid, pixelNormal } from './normals.js';
+import { fuseFrames, fusionNote, type FusionPolicy } from './fuse.js';
 import { defaultPivot, detectUp, subsetScene } from './scene.js';
 import { sceneBounds } from '../core/bounds.js';
 
 export interface LiftOptions {
   /** relative depth jump that marks a discontinuity (default 0.05) */
   depthJumpRel?: number;
-  /** drop surfaces seen more obliquely than this, degrees between normal and ray (default 80; 90 = keep all) */
+  /**
+   * where the depth came from: 'measured' (a sensor, a ray cast, a given depth map) or 'estimated'
+   * (a depth network, which smears edges). Sets the grazingDeg default. Default 'estimated'.
+   */
+  depth?: 'measured' | 'estimated';
+  /** drop surfaces seen more obliquely than this, degrees between normal and ray (default 88 measured, 80 estimated; 90 = keep all) */
   grazingDeg?: number;
   /** in-plane std-dev in pixel spacings (default 0.5) */
   footprintScale?: number;
@@ -32,7 +38,7 @@ export interface LiftOptions {
   stride?: number;
   /** ignore depths beyond this (default ∞) */
   maxDepth?: number;
-  /** surfel opacity (default 0.98) */
+  /** surfel opacity (default 0.7) */
   opacity?: number;
 }
 
@@ -104,6 +110,7 @@ function checkOptions(o: Required<LiftOptions>): void {
   const bad = (name: string, want: string) => {
     throw new VantageError('bad-option', `lift option ${name} must be ${want}`);
   };
+  if (o.depth !== 'measured' && o.depth !== 'estimated') bad('depth', "'measured' or 'estimated'");
   if (!(o.depthJumpRel > 0)) bad('depthJumpRel', 'a positive number (e.g. 0.05)');
   if (!(o.grazingDeg > 0 && o.grazingDeg <= 90)) bad('grazingDeg', 'in (0, 90] degrees');
   if (!(o.footprintScale > 0 && Number.isFinite(o.footprintScale)))
@@ -114,9 +121,11 @@ function checkOptions(o: Required<LiftOptions>): void {
 }
 
 function resolveOptions(opts: LiftOptions): Required<LiftOptions> {
+  const depth = opts.depth ?? 'estimated';
   const o: Required<LiftOptions> = {
+    depth,
     depthJumpRel: opts.depthJumpRel ?? LIFT_DEFAULTS.depthJumpRel,
-    grazingDeg: opts.grazingDeg ?? LIFT_DEFAULTS.grazingDeg,
+    grazingDeg: opts.grazingDeg ?? (depth === 'measured' ? LIFT_DEFAULTS.grazingDegMeasured : LIFT_DEFAULTS.grazingDeg),
     footprintScale: opts.footprintScale ?? LIFT_DEFAULTS.footprintScale,
     stride: opts.stride ?? LIFT_DEFAULTS.stride,
     maxDepth: opts.maxDepth ?? LIFT_DEFAULTS.maxDepth,
@@ -172,6 +181,7 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
   const jk = 1 + jumpRel;
   const jk2 = 1 + effectiveJumpRel(o.depthJumpRel, o.grazingDeg, k, 2);
   const cosGrazing = o.grazingDeg >= 90 ? -1 : Math.cos((o.grazingDeg * Math.PI) / 180);
+  const cosPlanar = Math.cos((Math.max(o.grazingDeg, LIFT_DEFAULTS.planarGrazingDeg) * Math.PI) / 180);
   const s = o.stride;
   // σ per unit depth: footprintScale pixel spacings of the stride grid, at the mean focal length.
   const sigmaPerZ = (o.footprintScale * s * 2) / (k.fx + k.fy);
@@ -233,7 +243,8 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
       let nx = 0,
         ny = 0,
         nz = 0,
-        hasNormal = false;
+        hasNormal = false,
+        planar = false; // a steep plane the straddle test would have taken for an edge
       if (rowInterior && u > 1 && u < uEnd) {
         // Interior (all 2-px neighbours exist): straddlesEdge and pixelNormal written out without
         // bounds checks, with the same arithmetic, so the results are bit-identical.
@@ -258,8 +269,11 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
           (g > 0 && g < lo1) ||
           (h > 0 && h < lo1);
         if (near && far) {
-          flying++;
-          continue;
+          if (!onPlane(depth, width, height, u, v)) {
+            flying++;
+            continue;
+          }
+          planar = true;
         }
         const zl = d,
           zr = e,
@@ -287,9 +301,12 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
             (f > 0 && f < lo2) ||
             (g > 0 && g < lo2) ||
             (h > 0 && h < lo2);
-          if (near) {
-            flying++;
-            continue;
+          if (near && !planar) {
+            if (!onPlane(depth, width, height, u, v)) {
+              flying++;
+              continue;
+            }
+            planar = true;
           }
         }
         const zl2 = d,
@@ -356,8 +373,11 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
         }
       } else {
         if (straddlesEdge(depth, width, height, u, v, jk, jk2)) {
-          flying++;
-          continue;
+          if (!onPlane(depth, width, height, u, v)) {
+            flying++;
+            continue;
+          }
+          planar = true;
         }
         if (pixelNormal(grid, u, v, nrm, 0)) {
           nx = nrm[0];
@@ -365,6 +385,12 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
           nz = nrm[2];
           hasNormal = true;
         }
+      }
+      if (!hasNormal && planar && planeNormal(depth, ax, ay, width, u, v, nrm)) {
+        nx = nrm[0];
+        ny = nrm[1];
+        nz = nrm[2];
+        hasNormal = true;
       }
       if (!hasNormal) {
         const il = 1 / Math.sqrt(x * x + y * y + 1);
@@ -376,7 +402,7 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
       const rn = x * nx + y * ny + nz; // (ray / z) · n
       const rlen = Math.sqrt(x * x + y * y + 1);
       const cosT = Math.abs(rn) / rlen;
-      if (cosT < cosGrazing) {
+      if (cosT < cosGrazing && !(cosT >= cosPlanar && (planar || onPlane(depth, width, height, u, v)))) {
         grazing++;
         continue;
       }
@@ -519,6 +545,59 @@ function liftPoints(frame: RgbdFrame, opts: LiftOptions, withSources: boolean): 
   return lifted;
 }
 
+/**
+ * True when the depth around (u, v) is a plane: 1/z is linear in pixel coordinates on a plane, so its
+ * second differences at ±2 and ±4 px along u and along v vanish (within LIFT_DEFAULTS.planarTolRel of
+ * 1/z). A real face seen obliquely passes; a smear between foreground and background (a depth ramp a
+ * few pixels wide that ends on flat surfaces) does not, nor does a surface too narrow to tell.
+ */
+export function onPlane(depth: Float32Array, width: number, height: number, u: number, v: number): boolean {
+  const z = depth[v * width + u];
+  const tol = LIFT_DEFAULTS.planarTolRel / z;
+  for (const r of [2, 4]) {
+    if (u < r || v < r || u >= width - r || v >= height - r) return false;
+    const l = depth[v * width + u - r],
+      rr = depth[v * width + u + r],
+      t = depth[(v - r) * width + u],
+      b = depth[(v + r) * width + u];
+    if (!(l > 0 && rr > 0 && t > 0 && b > 0)) return false;
+    if (Math.abs(1 / l + 1 / rr - 2 / z) > tol || Math.abs(1 / t + 1 / b - 2 / z) > tol) return false;
+  }
+  return true;
+}
+
+/** Camera-space unit normal (facing the camera) of the plane through the pixels at ±2 px (onPlane held). */
+function planeNormal(
+  depth: Float32Array,
+  ax: Float64Array,
+  ay: Float64Array,
+  width: number,
+  u: number,
+  v: number,
+  out: Float32Array,
+): boolean {
+  const zl = depth[v * width + u - 2],
+    zr = depth[v * width + u + 2],
+    zu = depth[(v - 2) * width + u],
+    zd = depth[(v + 2) * width + u];
+  const ux = ax[u + 2] * zr - ax[u - 2] * zl,
+    uy = ay[v] * (zr - zl),
+    uz = zr - zl;
+  const vx = ax[u] * (zd - zu),
+    vy = ay[v + 2] * zd - ay[v - 2] * zu,
+    vz = zd - zu;
+  const cx = uy * vz - uz * vy,
+    cy = uz * vx - ux * vz,
+    cz = ux * vy - uy * vx;
+  const len = Math.sqrt(cx * cx + cy * cy + cz * cz);
+  if (!(len > 0)) return false;
+  const sg = cx * ax[u] + cy * ay[v] + cz > 0 ? -1 / len : 1 / len;
+  out[0] = cx * sg;
+  out[1] = cy * sg;
+  out[2] = cz * sg;
+  return true;
+}
+
 /** The straddle test's neighbours: the 8 at 1 px, then the 8 in the same directions at 2 px. */
 const RING_DU = [-1, 0, 1, -1, 1, -1, 0, 1, -2, 0, 2, -2, 2, -2, 0, 2];
 const RING_DV = [-1, -1, -1, 0, 0, 1, 1, 1, -2, -2, -2, 0, 0, 2, 2, 2];
@@ -610,6 +689,10 @@ export interface LiftSceneOptions extends LiftOptions {
   voxelSize?: number;
   /** level "up" by a dominant floor plane (default true); false keeps the reference camera's −y */
   detectUp?: boolean;
+  /** how several frames' surfels combine (synth/fuse.ts): 'merge' (default) or 'stack' */
+  fusion?: FusionPolicy;
+  /** with 'merge': align each frame's exposure / colour gain to frame 0's (default false) */
+  exposure?: boolean;
 }
 
 /** Indices of the first point in each voxel of edge `size` (cells counted from the bounds' minimum). */
@@ -680,29 +763,17 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
   if (opts.voxelSize !== undefined && !(opts.voxelSize > 0)) {
     throw new VantageError('bad-option', `voxelSize must be a positive length, got ${opts.voxelSize}`);
   }
-  const lifted = frames.map((f, i) => liftPoints({ ...f, source: f.source ?? `frame ${i}` }, opts, false));
-  let total = 0;
-  for (const l of lifted) total += l.count;
-  // One frame: its arrays are the scene's; several: concatenate.
-  const joined = (key: 'positions' | 'colors' | 'scales' | 'rotations' | 'opacities', per: number): Float32Array => {
-    if (lifted.length === 1) return lifted[0][key];
-    const out = new Float32Array(total * per);
-    let off = 0;
-    for (const l of lifted) {
-      out.set(l[key], off);
-      off += l.count * per;
-    }
-    return out;
-  };
-  const positions = joined('positions', 3);
-  const colors = joined('colors', 3);
-  const scales = joined('scales', 3);
-  const rotations = joined('rotations', 4);
-  const opacities = joined('opacities', 1);
+  // One frame: its arrays are the scene's; several: fused (synth/fuse.ts), which needs each surfel's pixel.
+  const several = frames.length > 1;
+  const lifted = frames.map((f, i) => liftPoints({ ...f, source: f.source ?? `frame ${i}` }, opts, several));
+  const fused = fuseFrames(frames, lifted, { policy: opts.fusion, exposure: opts.exposure });
+  const { positions, colors, scales, rotations, opacities } = fused;
+  const total = fused.count;
   const reference = lifted[0].camera;
   const notes: string[] = [];
   const sum = (f: (s: LiftStats) => number) => lifted.reduce((a, l) => a + f(l.stats), 0);
-  notes.push(`lifted ${frames.length} frame${frames.length > 1 ? 's' : ''} to ${total} Gaussians`);
+  notes.push(`lifted ${frames.length} frame${several ? 's' : ''} to ${total} Gaussians`);
+  if (several) notes.push(fusionNote(fused.stats));
   if (sum((s) => s.flying)) notes.push(`${sum((s) => s.flying)} flying pixels dropped at depth edges`);
   if (sum((s) => s.grazing)) notes.push(`${sum((s) => s.grazing)} grazing-angle pixels dropped`);
   if (sum((s) => s.noDepth)) notes.push(`${sum((s) => s.noDepth)} pixels had no depth`);
@@ -730,7 +801,7 @@ export function liftToScene(frames: RgbdFrame[], opts: LiftSceneOptions = {}): S
     );
   }
   scene.bounds =
-    opts.voxelSize === undefined
+    opts.voxelSize === undefined && !several
       ? boundsOfBoxes(
           lifted.map((l) => l.box!),
           total,

@@ -4,8 +4,11 @@
  * Procedural scenes: lift the reference frame (exact ray-cast depth), render at the input pose
  * (PSNR against the input over the pixels that have depth) and at orbits of 15°, 30°, 60° (PSNR over the pixels that are visible
  * both in the ground-truth view and from the reference camera — the only pixels a lift can know —
- * and coverage). Real frames (../shared/data/rgbd/open3d): lift frame 0 (and frames 0–3 fused),
- * render at frame 4's pose, PSNR over covered pixels and coverage against frame 4.
+ * and coverage). Multi-frame lifts (procedural): the reference plus a second frame at orbit
+ * HELD_OUT.extra, rendered at the held-out orbit HELD_OUT.at between them, against one frame alone
+ * there (PSNR over pixels either input frame sees). Real frames (../shared/data/rgbd/open3d): lift
+ * frame 0, then frames 0–1, 0–2, 0–3 (merge fusion, one frame added per row, and 0–3 stacked for
+ * comparison), render at frame 4's pose, PSNR over covered pixels and coverage against frame 4.
  * Views are rendered with holes filled (push-pull): the image an MLLM would see.
  */
 import { existsSync } from 'node:fs';
@@ -17,6 +20,8 @@ import { readImage } from '../core/io/image.js';
 import { readDepth } from '../core/io/depth.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { liftToScene } from './lift.js';
+import type { FusionPolicy } from './fuse.js';
+import { refineColours } from './refine.js';
 import { poseContextOf } from './scene.js';
 import { psnr } from './metrics.js';
 
@@ -51,6 +56,10 @@ export interface NvsCase {
 }
 
 const ORBITS = [15, 30, 60];
+/** Ray-cast and sensor depth: lifted as measured (synth/lift.ts). */
+const MEASURED = { depth: 'measured' } as const;
+/** Multi-frame procedural lifts: a second input frame at orbit `extra`, evaluated at the held-out orbit `at`. */
+const HELD_OUT = { extra: 40, at: 20 };
 
 /** Pixels of a ground-truth view whose surface the reference camera also sees (depth test). */
 export function coVisibleMask(gtDepth: Float32Array, gt: Camera, ref: RgbdFrame, relTol = 0.03): Uint8Array {
@@ -75,6 +84,16 @@ export function coVisibleMask(gtDepth: Float32Array, gt: Camera, ref: RgbdFrame,
   return mask;
 }
 
+/** Pixels of a ground-truth view that any of the frames sees (coVisibleMask of each, or-ed). */
+function coVisibleAny(gtDepth: Float32Array, gt: Camera, frames: RgbdFrame[]): Uint8Array {
+  const out = new Uint8Array(gtDepth.length);
+  for (const f of frames) {
+    const m = coVisibleMask(gtDepth, gt, f);
+    for (let i = 0; i < out.length; i++) out[i] |= m[i];
+  }
+  return out;
+}
+
 function rgbOf(rgba: Uint8Array): Uint8Array {
   const out = new Uint8Array((rgba.length / 4) * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
@@ -93,7 +112,7 @@ async function renderRgb(renderer: Renderer, scene: Scene, camera: Camera, mode:
 
 async function evalCase(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
   const { frame } = c;
-  const scene = liftToScene([frame]);
+  const scene = liftToScene([frame], MEASURED);
   const ctx = poseContextOf(scene);
   const rows: NvsRow[] = [];
   for (const mode of modes) {
@@ -109,10 +128,7 @@ async function evalCase(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Pr
       pixels: hasDepth.reduce((a, b) => a + b, 0),
     });
     for (const az of ORBITS) {
-      const camera: Camera = {
-        intrinsics: c.reference.intrinsics,
-        c2w: c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: 0, distance_scale: 1 }, ctx),
-      };
+      const camera = orbitCamera(c, ctx, az);
       const gt = c.truth(camera);
       const mask = coVisibleMask(gt.depth, camera, frame);
       const r = await renderRgb(renderer, scene, camera, mode);
@@ -121,6 +137,50 @@ async function evalCase(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Pr
         scene: c.name,
         mode,
         pose: `orbit ${az}°`,
+        psnr: psnr(r.rgb, gt.rgb, 3, mask),
+        coverage: r.coverageRatio,
+        pixels: n,
+      });
+    }
+  }
+  return rows;
+}
+
+function orbitCamera(c: NvsCase, ctx: ReturnType<typeof poseContextOf>, az: number): Camera {
+  return {
+    intrinsics: c.reference.intrinsics,
+    c2w: c2wFromPose({ mode: 'orbit', azimuth_deg: az, elevation_deg: 0, distance_scale: 1 }, ctx),
+  };
+}
+
+/** One frame vs the reference plus a frame at orbit HELD_OUT.extra, both seen from the held-out orbit. */
+async function evalHeldOut(c: NvsCase, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
+  const ctx = poseContextOf(liftToScene([c.frame], MEASURED));
+  const extraCam = orbitCamera(c, ctx, HELD_OUT.extra);
+  const extraTruth = c.truth(extraCam);
+  const extra: RgbdFrame = {
+    ...c.frame,
+    rgb: extraTruth.rgb,
+    depth: extraTruth.depth,
+    c2w: extraCam.c2w,
+    source: `${c.name} orbit ${HELD_OUT.extra}°`,
+  };
+  const camera = orbitCamera(c, ctx, HELD_OUT.at);
+  const gt = c.truth(camera);
+  const mask = coVisibleAny(gt.depth, camera, [c.frame, extra]);
+  const n = mask.reduce((a, b) => a + b, 0);
+  const rows: NvsRow[] = [];
+  for (const [label, frames] of [
+    [`${c.name}, 1 frame`, [c.frame]],
+    [`${c.name}, + orbit ${HELD_OUT.extra}° frame`, [c.frame, extra]],
+  ] as const) {
+    const scene = liftToScene([...frames], MEASURED);
+    for (const mode of modes) {
+      const r = await renderRgb(renderer, scene, camera, mode);
+      rows.push({
+        scene: label,
+        mode,
+        pose: `orbit ${HELD_OUT.at}° (held out)`,
         psnr: psnr(r.rgb, gt.rgb, 3, mask),
         coverage: r.coverageRatio,
         pixels: n,
@@ -150,27 +210,39 @@ export async function readOpen3dFrame(dir: string, i: number, c2w: Float64Array)
   };
 }
 
-async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[]): Promise<NvsRow[]> {
+async function evalOpen3d(dir: string, renderer: Renderer, modes: RenderMode[], refine: number): Promise<NvsRow[]> {
   const poses = relativeToFirst(await readTrajectory(join(dir, 'trajectory.log')));
   const frames = await Promise.all([0, 1, 2, 3, 4].map((i) => readOpen3dFrame(dir, i, poses[i])));
   const target = frames[4];
+  const camera: Camera = { intrinsics: target.intrinsics, c2w: target.c2w };
   const rows: NvsRow[] = [];
-  for (const [label, src] of [
-    ['open3d frame 0', frames.slice(0, 1)],
-    ['open3d frames 0-3', frames.slice(0, 4)],
-  ] as const) {
-    const scene = liftToScene([...src]);
+  const push = async (label: string, scene: Scene) => {
     for (const mode of modes) {
-      const r = await renderRgb(renderer, scene, { intrinsics: target.intrinsics, c2w: target.c2w }, mode);
-      const n = r.coverage.reduce((a, b) => a + b, 0);
+      const r = await renderRgb(renderer, scene, camera, mode);
       rows.push({
         scene: label,
         mode,
         pose: 'frame 4',
         psnr: psnr(r.rgb, target.rgb, 3, r.coverage),
         coverage: r.coverageRatio,
-        pixels: n,
+        pixels: r.coverage.reduce((a, b) => a + b, 0),
       });
+    }
+  };
+  // One frame added per row (merge fusion), then 0–3 stacked as before fusion existed.
+  const sets: [string, RgbdFrame[], FusionPolicy][] = [
+    ['open3d frame 0', frames.slice(0, 1), 'merge'],
+    ['open3d frames 0-1', frames.slice(0, 2), 'merge'],
+    ['open3d frames 0-2', frames.slice(0, 3), 'merge'],
+    ['open3d frames 0-3', frames.slice(0, 4), 'merge'],
+    ['open3d frames 0-3 stacked', frames.slice(0, 4), 'stack'],
+  ];
+  for (const [label, src, fusion] of sets) {
+    const scene = liftToScene(src, { ...MEASURED, fusion });
+    await push(label, scene);
+    if (refine > 0 && fusion === 'merge' && (src.length === 1 || src.length === 4)) {
+      const r = await refineColours(scene, src, renderer, { iterations: refine });
+      await push(`${label}, refine ${refine} (${Math.round(r.ms)} ms)`, r.scene);
     }
   }
   return rows;
@@ -182,6 +254,8 @@ export interface NvsEvalOptions {
   modes?: RenderMode[];
   /** folder holding rgbd/open3d; skipped with a message when absent */
   sharedData?: string;
+  /** also measure photometric refinement (synth/refine.ts) with this many steps on the Open3D lifts (default 0) */
+  refine?: number;
   log?: (line: string) => void;
 }
 
@@ -193,11 +267,12 @@ export async function runNvsEval(renderer: Renderer, o: NvsEvalOptions = {}): Pr
   for (const c of o.cases ?? []) {
     log(`nvs-eval: scene ${c.name}…`);
     rows.push(...(await evalCase(c, renderer, modes)));
+    rows.push(...(await evalHeldOut(c, renderer, modes)));
   }
   const dir = o.sharedData ? join(o.sharedData, 'rgbd', 'open3d') : undefined;
   if (dir && existsSync(join(dir, 'trajectory.log'))) {
     log('nvs-eval: real frames (open3d)…');
-    rows.push(...(await evalOpen3d(dir, renderer, modes)));
+    rows.push(...(await evalOpen3d(dir, renderer, modes, o.refine ?? 0)));
   } else {
     skipped.push(`real RGB-D frames skipped: ${dir ?? '../shared/data'}/rgbd/open3d not found`);
   }

@@ -15,6 +15,16 @@ import { defaultIntrinsics, parseIntrinsics } from '../core/io/intrinsics.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
 import { readPly } from '../core/io/ply-read.js';
 import { liftToScene } from './lift.js';
+import type { FusionPolicy } from './fuse.js';
+import { refineColours } from './refine.js';
+import { createRenderer } from './renderer.js';
+import {
+  registerPhotos,
+  registrationLines,
+  registrationRecord,
+  type Registration,
+  type RegistrationRecord,
+} from './register/index.js';
 
 /** What a trace records about a scene's input: file names, where depth came from, what was assumed. */
 export interface InputInfo {
@@ -23,6 +33,8 @@ export interface InputInfo {
   intrinsics: string;
   units: DepthUnits;
   notes: string[];
+  /** poses estimated from the photos (several images, no trajectory) */
+  registration?: RegistrationRecord;
 }
 
 /** An original image, with the depth and camera it was lifted with when it was lifted. */
@@ -60,10 +72,18 @@ export interface FileSceneOptions {
   knownDepth?: [number, number, number];
   /** "fx,fy,cx,cy", "fov:60", or a JSON file */
   intrinsics?: string;
-  /** Redwood .log or JSON list of 4×4 camera-to-world matrices, one per image */
+  /** Redwood .log or JSON list of 4×4 camera-to-world matrices, one per image; without it several images are registered */
   trajectory?: string;
+  /** how to register several images without a trajectory: auto | features | a learned model */
+  registerMethod?: string;
   /** a ready-made 3DGS scene */
   ply?: string;
+  /** how several frames combine (synth/fuse.ts): merge (default) or stack */
+  frameFusion?: FusionPolicy;
+  /** align each frame's exposure to frame 0's when fusing */
+  exposure?: boolean;
+  /** photometric refinement steps against the input photos (synth/refine.ts); default 0 = off */
+  refine?: number;
   /** progress lines (stderr in the CLI) */
   log?: (line: string) => void;
 }
@@ -78,8 +98,17 @@ export async function loadPlyScene(path: string): Promise<LoadedScene> {
   };
 }
 
-/** Lift RGB image(s) with their depth maps (or a depth model) into one scene. */
-export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> {
+/** A photo as read: RGB, its intrinsics, and its depth when a map or a model gave one. */
+export type PhotoFrame = Omit<RgbdFrame, 'depth'> & { depth?: Float32Array };
+
+/**
+ * Read the images with their depth maps (or a depth model's estimate, or none when `needDepth` is
+ * false) and intrinsics; every frame's pose is the identity until a trajectory or registration sets it.
+ */
+export async function readPhotoFrames(
+  o: FileSceneOptions,
+  needDepth = true,
+): Promise<{ frames: PhotoFrame[]; notes: string[]; intrinsicsNote: string; units: DepthUnits }> {
   const log = o.log ?? (() => {});
   const images = o.images ?? [];
   const depths = o.depths ?? [];
@@ -89,40 +118,20 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
       `${images.length} image(s) but ${depths.length} depth map(s); give one depth per image`,
     );
   }
-  if (!depths.length && !o.depthModel) {
+  if (needDepth && !depths.length && !o.depthModel) {
     throw new VantageError(
       'bad-input',
       'an image needs depth to be lifted',
       'pass --depth DEPTH.png (16-bit, --depth-scale 1000 = mm) or --depth-model depth-anything-v2-small',
     );
   }
-  let poses: Float64Array[] = [identity()];
-  if (images.length > 1) {
-    if (!o.trajectory) {
-      throw new VantageError(
-        'bad-input',
-        `${images.length} images need camera poses to fuse`,
-        'pass --trajectory poses.log (Redwood) or a JSON list of 4×4 camera-to-world matrices',
-      );
-    }
-    const all = relativeToFirst(await readTrajectory(o.trajectory));
-    if (all.length < images.length) {
-      throw new VantageError(
-        'bad-input',
-        `trajectory ${basename(o.trajectory)} has ${all.length} poses for ${images.length} images`,
-      );
-    }
-    poses = all.slice(0, images.length);
-  }
-
-  const frames: RgbdFrame[] = [];
-  const originals: SourceImage[] = [];
+  const frames: PhotoFrame[] = [];
   const notes: string[] = [];
   let intrinsicsNote = '';
   let units: 'metres' | 'relative' = 'metres';
   for (let i = 0; i < images.length; i++) {
     const img = await readImage(images[i]);
-    let depth: Float32Array;
+    let depth: Float32Array | undefined;
     let focalPx: number | undefined;
     if (depths.length) {
       const d = await readDepth(depths[i], { format: o.depthFormat, scale: o.depthScale });
@@ -132,7 +141,7 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
       );
       depth = d.depth;
       notes.push(...d.notes.map((n) => `${basename(depths[i])}: ${n}`));
-    } else {
+    } else if (o.depthModel) {
       log(`estimating depth for ${basename(images[i])} with ${o.depthModel}…`);
       const { depthForImage } = await import('./depth/estimate.js');
       const est = await depthForImage(images[i], {
@@ -169,38 +178,117 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
     }
     if (intrinsics.width !== img.width || intrinsics.height !== img.height)
       intrinsics = scaleIntrinsics(intrinsics, img.width, img.height);
-    // the depth it is lifted with is kept with the original (models that read geometry use it)
-    originals.push({
-      name: basename(images[i]),
-      width: img.width,
-      height: img.height,
-      rgb: img.rgb,
-      depth,
-      camera: { intrinsics, c2w: poses[i] },
-    });
     frames.push({
       width: img.width,
       height: img.height,
       rgb: img.rgb,
       depth,
       intrinsics,
-      c2w: poses[i],
+      c2w: identity(),
       units,
       source: images[i],
     });
   }
+  return { frames, notes, intrinsicsNote, units };
+}
+
+/** Register frames read by readPhotoFrames (poses in frame 0's camera frame), logging a line per photo. */
+export async function registerFrames(
+  frames: PhotoFrame[],
+  method: string | undefined,
+  log: (line: string) => void,
+): Promise<Registration> {
+  log(`registering ${frames.length} photos (method ${method ?? 'auto'})…`);
+  const reg = await registerPhotos(
+    frames.map((f) => ({
+      name: basename(f.source ?? 'photo'),
+      width: f.width,
+      height: f.height,
+      rgb: f.rgb,
+      depth: f.depth,
+      depthUnits: f.units,
+      intrinsics: f.intrinsics,
+    })),
+    { method, log },
+  );
+  for (const line of registrationLines(reg)) log(`  ${line}`);
+  return reg;
+}
+
+/** Lift RGB image(s) with their depth maps (or a depth model) into one scene. */
+export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> {
+  const log = o.log ?? (() => {});
+  const images = o.images ?? [];
+  const depths = o.depths ?? [];
+  const read = await readPhotoFrames(o);
+  const { notes, intrinsicsNote, units } = read;
+  const frames = read.frames as RgbdFrame[];
+  const originals: SourceImage[] = [];
+
+  // poses: frame 0 is the world; the others from the trajectory, or registered from the photos
+  let registration: RegistrationRecord | undefined;
+  const lifted = new Array<boolean>(frames.length).fill(true);
+  if (images.length > 1 && o.trajectory) {
+    const all = relativeToFirst(await readTrajectory(o.trajectory));
+    if (all.length < images.length) {
+      throw new VantageError(
+        'bad-input',
+        `trajectory ${basename(o.trajectory)} has ${all.length} poses for ${images.length} images`,
+      );
+    }
+    frames.forEach((f, i) => (f.c2w = all[i]));
+  } else if (images.length > 1) {
+    const reg = await registerFrames(frames, o.registerMethod, log);
+    reg.photos.forEach((p, i) => {
+      lifted[i] = p.registered;
+      if (p.c2w) frames[i].c2w = p.c2w;
+      if (p.depthScale !== 1) frames[i].depth = frames[i].depth.map((z) => z * p.depthScale);
+    });
+    registration = registrationRecord(reg);
+    notes.push(
+      `poses registered from the photos (${reg.method}, ${reg.seconds.toFixed(2)} s): ` +
+        registrationLines(reg).join('; '),
+      ...reg.notes,
+    );
+  }
+  // the depth each was lifted with is kept with the original (models that read geometry use it);
+  // a photo that did not register is still shown, without geometry
+  frames.forEach((f, i) =>
+    originals.push({
+      name: basename(images[i]),
+      width: f.width,
+      height: f.height,
+      rgb: f.rgb,
+      ...(lifted[i] ? { depth: f.depth, camera: { intrinsics: f.intrinsics, c2w: f.c2w } } : {}),
+    }),
+  );
+  frames.splice(0, frames.length, ...frames.filter((_, i) => lifted[i]));
   log(`lifting ${frames.length} frame(s)…`);
-  const scene = liftToScene(frames);
+  // Depth maps given as files are measured (sensor or render); a model's estimate smears edges.
+  let scene = liftToScene(frames, {
+    depth: depths.length ? 'measured' : 'estimated',
+    fusion: o.frameFusion,
+    exposure: o.exposure,
+  });
+  if (o.refine) {
+    const renderer = await createRenderer({ warn: log });
+    try {
+      scene = (await refineColours(scene, frames, renderer, { iterations: o.refine, log })).scene;
+    } finally {
+      renderer.dispose();
+    }
+  }
   scene.notes.push(intrinsicsNote, ...notes);
   return {
     scene,
     originals,
     info: {
       images: images.map((p) => basename(p)),
-      depth: depths.length ? depths.map((p) => basename(p)).join(', ') : `model ${o.depthModel}`,
+      depth: o.depths?.length ? o.depths.map((p) => basename(p)).join(', ') : `model ${o.depthModel}`,
       intrinsics: intrinsicsNote,
       units,
       notes: scene.notes,
+      ...(registration ? { registration } : {}),
     },
   };
 }

@@ -4,6 +4,7 @@ import { identity, rotationAbout, translation, multiply } from '../core/camera.j
 import { liftFrame, liftToScene } from '../synth/lift.js';
 import { depthNormals } from '../synth/normals.js';
 import { isVantageError } from '../core/errors.js';
+import { LIFT_DEFAULTS } from '../synth/config.js';
 
 const W = 64,
   H = 48;
@@ -71,12 +72,12 @@ describe('liftFrame on a fronto-parallel plane at z = 2 (fx = 100)', () => {
     }
   });
 
-  it('takes colours from the pixels (0..1) and a high opacity', () => {
+  it('takes colours from the pixels (0..1) and the configured opacity', () => {
     const j = lifted.pixelIndex.indexOf(5 * W + 7);
     expect(Array.from(lifted.colors.subarray(j * 3, j * 3 + 3))).toEqual(
       [28 / 255, 25 / 255, 200 / 255].map(Math.fround),
     );
-    expect(lifted.opacities.every((a) => a >= 0.95 && a <= 1)).toBe(true);
+    expect(lifted.opacities.every((a) => a === Math.fround(LIFT_DEFAULTS.opacity))).toBe(true);
   });
 
   it('honours stride (fewer, larger surfels) and maxDepth', () => {
@@ -131,13 +132,13 @@ describe('normals of tilted planes', () => {
     }
   });
 
-  it('grazing surfaces are dropped: a plane at 85° to the view is gone at grazingDeg 80, kept at 90', () => {
-    const tilt = Math.tan((85 * Math.PI) / 180);
+  it('grazing surfaces are dropped: a plane at 89° to the view is gone at grazingDeg 80, kept at 90', () => {
+    const tilt = Math.tan((89 * Math.PI) / 180);
     const f = frame((u) => 2 / (1 - tilt * ((u + 0.5 - 32) / 100)));
     for (let i = 0; i < f.depth.length; i++) if (!(f.depth[i] > 0 && f.depth[i] < 50)) f.depth[i] = 0;
     const culled = liftFrame(f, { depthJumpRel: 10 });
     const kept = liftFrame(f, { depthJumpRel: 10, grazingDeg: 90 });
-    // near the optical axis (column 31/32) the plane is seen at ≈ 85°
+    // near the optical axis (column 31/32) the plane is seen at ≈ 89°
     for (const i of [20 * W + 31, 30 * W + 32]) {
       expect(f.depth[i]).toBeGreaterThan(0);
       expect(culled.pixelIndex.includes(i)).toBe(false);
@@ -146,6 +147,29 @@ describe('normals of tilted planes', () => {
     expect(culled.stats.grazing).toBeGreaterThan(0);
     expect(kept.stats.grazing).toBe(0);
     expect(kept.count).toBe(kept.stats.sampled - kept.stats.noDepth);
+  });
+
+  it('a plane at 85° stays at grazingDeg 80 because it is a plane (1/z linear), up to planarGrazingDeg', () => {
+    const tilt = Math.tan((85 * Math.PI) / 180);
+    const f = frame((u) => 2 / (1 - tilt * ((u + 0.5 - 32) / 100)));
+    for (let i = 0; i < f.depth.length; i++) if (!(f.depth[i] > 0 && f.depth[i] < 50)) f.depth[i] = 0;
+    const lifted = liftFrame(f, { depthJumpRel: 10 });
+    for (const i of [20 * W + 31, 30 * W + 32]) expect(lifted.pixelIndex.includes(i)).toBe(true);
+    // and its surfels lie in the plane: normal ≈ (cos 85°·…, 0, …) tilted about the y axis
+    const j = lifted.pixelIndex.indexOf(20 * W + 31);
+    expect(Math.abs(lifted.normals[j * 3 + 1])).toBeLessThan(1e-3);
+    expect(Math.abs(lifted.normals[j * 3])).toBeGreaterThan(0.99);
+  });
+
+  it('measured depth keeps faces up to grazingDegMeasured; estimated (default) depth drops them at grazingDeg', () => {
+    const tilt = Math.tan((86 * Math.PI) / 180);
+    // a narrow oblique strip (too narrow to tell it is a plane) in front of a wall at z = 4
+    const f = frame((u) => (u >= 30 && u <= 33 ? 2 / (1 - tilt * ((u + 0.5 - 32) / 100)) : 4));
+    const est = liftFrame(f, { depthJumpRel: 10 });
+    const meas = liftFrame(f, { depthJumpRel: 10, depth: 'measured' });
+    expect(est.stats.grazing).toBeGreaterThan(0);
+    expect(meas.stats.grazing).toBe(0);
+    expect(() => liftFrame(f, { depth: 'sensor' as 'measured' })).toThrow(/depth/);
   });
 });
 
@@ -217,7 +241,7 @@ describe('liftToScene', () => {
 
   it('voxel de-duplication keeps one Gaussian per cell, earlier frames first', () => {
     const f = frame(() => 2);
-    const scene = liftToScene([f, f], { voxelSize: 0.001 });
+    const scene = liftToScene([f, f], { voxelSize: 0.001, fusion: 'stack' });
     expect(scene.count).toBe(W * H);
     expect(scene.notes.some((n) => /3072 duplicates removed/.test(n))).toBe(true);
   });

@@ -215,6 +215,23 @@ describe('client helpers', () => {
         .filter((c) => c.type === 'image'),
     ).toHaveLength(1);
     expect(msgs[2].content).toHaveLength(3); // input untouched
+    // pinned images (original photos) are kept before any view, the latest views after them
+    const pinned: ChatMessage[] = [
+      {
+        role: 'user',
+        content: ['p1', 'p2', 'p3', 'v1', 'v2'].map((caption) => ({
+          type: 'image' as const,
+          png: png(1),
+          caption,
+          ...(caption.startsWith('p') ? { pinned: true } : {}),
+        })),
+      },
+    ];
+    const keptPinned = applyImageBudget(pinned, 4)
+      .flatMap((m) => (typeof m.content === 'string' ? [] : m.content))
+      .filter((c) => c.type === 'image')
+      .map((c) => (c as { caption: string }).caption);
+    expect(keptPinned).toEqual(['p1', 'p2', 'p3', 'v2']);
   });
 
   it('hashes requests by content: same request same key, any change a new key', () => {

@@ -34,7 +34,8 @@ describe('nvs-eval on procedural scenes', () => {
       expect(row.psnr, `${row.scene} ${row.mode} at the input pose\n${md}`).toBeGreaterThanOrEqual(30);
     }
     const novel = report.rows.filter((r) => r.pose !== 'input' && r.mode === 'gaussians');
-    expect(novel.length).toBe(6);
+    // 3 orbits + the held-out pose seen from 1 frame and from 2, per scene
+    expect(novel.length).toBe(10);
     for (const g of novel) {
       const p = report.rows.find((r) => r.scene === g.scene && r.pose === g.pose && r.mode === 'points')!;
       expect(g.psnr, `${g.scene} ${g.pose}\n${md}`).toBeGreaterThan(p.psnr);
@@ -44,18 +45,35 @@ describe('nvs-eval on procedural scenes', () => {
     // disocclusions grow with the orbit angle
     const cov = (scene: string, pose: string) => novel.find((r) => r.scene === scene && r.pose === pose)!.coverage;
     expect(cov('room', 'orbit 15°')).toBeGreaterThan(cov('room', 'orbit 60°'));
+    // a second input frame beyond the held-out pose fills what the first could not see, and sharpens
+    for (const scene of ['tabletop', 'room']) {
+      const one = novel.find((r) => r.scene === `${scene}, 1 frame`)!;
+      const two = novel.find((r) => r.scene.startsWith(`${scene}, + orbit`))!;
+      expect(two.pose).toBe(one.pose);
+      expect(two.coverage).toBeGreaterThan(one.coverage + 0.05);
+      expect(two.psnr, md).toBeGreaterThan(one.psnr + 2);
+    }
     expect(report.skipped.join(' ')).toMatch(/skipped/);
   }, 180_000);
 });
 
 describeShared('nvs-eval on the real Open3D frames', () => {
-  it('lift frame 0 (and 0–3 fused), render at frame 4: plausible PSNR, fusion adds coverage', async () => {
-    const report = await runNvsEval(renderer, { modes: ['gaussians'], sharedData: SHARED });
-    const single = report.rows.find((r) => r.scene === 'open3d frame 0')!;
-    const fused = report.rows.find((r) => r.scene === 'open3d frames 0-3')!;
-    expect(single.psnr).toBeGreaterThan(26);
-    expect(fused.psnr).toBeGreaterThan(26);
-    expect(single.coverage).toBeGreaterThan(0.8);
-    expect(fused.coverage).toBeGreaterThan(single.coverage);
-  }, 180_000);
+  it('lift frame 0, then one frame more per row, render at frame 4: fusion adds PSNR and coverage (goals, with margin)', async () => {
+    const report = await runNvsEval(renderer, { sharedData: SHARED });
+    const md = nvsReportMarkdown(report);
+    const row = (scene: string, mode: string) => report.rows.find((r) => r.scene === scene && r.mode === mode)!;
+    const single = row('open3d frame 0', 'gaussians');
+    const fused = row('open3d frames 0-3', 'gaussians');
+    const stacked = row('open3d frames 0-3 stacked', 'gaussians');
+    // the bench measures +1.0 dB (merge) and +2.9 to +3.3 dB (gaussians over points); tests keep a margin
+    expect(fused.psnr - single.psnr, md).toBeGreaterThan(0.7);
+    expect(fused.psnr, md).toBeGreaterThan(stacked.psnr + 0.7);
+    expect(fused.coverage).toBeGreaterThanOrEqual(single.coverage);
+    expect(single.psnr - row('open3d frame 0', 'points').psnr, md).toBeGreaterThan(2.5);
+    // each frame added helps
+    const steps = ['open3d frame 0', 'open3d frames 0-1', 'open3d frames 0-2', 'open3d frames 0-3'];
+    for (let i = 1; i < steps.length; i++) {
+      expect(row(steps[i], 'gaussians').psnr, md).toBeGreaterThan(row(steps[i - 1], 'gaussians').psnr);
+    }
+  }, 240_000);
 });

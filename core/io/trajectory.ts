@@ -151,3 +151,13 @@ function checkRigid(m: Float64Array, i: number, path: string): void {
       : 'check the matrix; scale or shear is not allowed',
   );
 }
+
+/**
+ * A trajectory as `readTrajectory` reads it back: a JSON list of 4×4 camera-to-world matrices, each as
+ * four rows (row-major, as people write matrices); `null` stands for a pose that is unknown.
+ */
+export function trajectoryJson(poses: readonly (ArrayLike<number> | undefined)[]): string {
+  const rows = (m: ArrayLike<number>) =>
+    [0, 1, 2, 3].map((r) => `[${[0, 1, 2, 3].map((c) => Number(m[c * 4 + r].toFixed(8))).join(', ')}]`);
+  return `[\n${poses.map((m) => (m ? `  [${rows(m).join(', ')}]` : '  null')).join(',\n')}\n]\n`;
+}

@@ -13,6 +13,15 @@ import { VantageError } from '../errors.js';
 
 export const CACHE_FILE_NAME = 'mllm-responses.jsonl';
 
+/**
+ * Where the client keeps responses: the file cache below, or a store shared by many processes (the
+ * job queue keeps one in Redis). Like the file cache, the first value written for a key is kept.
+ */
+export interface ResponseStore {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+}
+
 export interface ResponseCache {
   readonly path: string;
   /** The stored value for the key (the first one written), or undefined. */

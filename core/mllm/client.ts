@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import { MLLM_DEFAULTS } from '../config.js';
 import { VantageError } from '../errors.js';
 import { mapStrings, redactKey, redactUrl } from '../secrets.js';
-import { openResponseCache, type ResponseCache } from './cache.js';
+import { openResponseCache, type ResponseStore } from './cache.js';
 import { describeMllmConfig, validateMllmConfig, type MllmConfig } from './config.js';
 import { AttemptError, MllmError, refusedParam, retryAfterMs, serverMessage, type CallRecord } from './errors.js';
 import { createLimiter, type Limiter } from './limiter.js';
@@ -86,7 +86,7 @@ export class MllmClient {
   readonly limiter: Limiter;
   private readonly openai: OpenAI;
   /** opened on first use; resolves to undefined (and cacheError) when the directory is unusable */
-  private cache?: Promise<ResponseCache | undefined>;
+  private cache?: Promise<ResponseStore | undefined>;
   private cacheError?: string;
   /** undefined until the server has accepted or refused a json_schema request */
   private jsonSchemaSupported?: boolean;
@@ -94,8 +94,10 @@ export class MllmClient {
   private readonly droppedParams = new Set<string>();
   private readonly dataUrls: DataUrlMemo = new WeakMap();
 
-  constructor(config: MllmConfig, limiter?: Limiter) {
+  /** `store` replaces the file cache of `config.cacheDir` (a cache shared by many processes) */
+  constructor(config: MllmConfig, limiter?: Limiter, store?: ResponseStore) {
     validateMllmConfig(config);
+    if (store) this.cache = Promise.resolve(store);
     this.cfg = { ...config };
     this.limiter = limiter ?? createLimiter(config.concurrency);
     this.openai = new OpenAI({
@@ -259,12 +261,12 @@ export class MllmClient {
       if (!record.requestHash) record.requestHash = req.key;
       const cache = await this.openCache(record);
 
-      let hit = cache?.get(req.key) as Completion | undefined;
+      let hit = (await cache?.get(req.key)) as Completion | undefined;
       // Before the server is asked, a cached fallback answer (an earlier run found json_schema
       // unsupported) makes a rerun free as well.
       if (!hit && cache && useSchema && this.jsonSchemaSupported === undefined) {
         const alt = this.request(messages, want, false);
-        hit = cache.get(alt.key) as Completion | undefined;
+        hit = (await cache.get(alt.key)) as Completion | undefined;
         if (hit) {
           record.structuredMode = 'prompt';
           state.hits++;
@@ -313,14 +315,17 @@ export class MllmClient {
     record.finishReason = c.finishReason;
   }
 
-  private async openCache(record: CallRecord): Promise<ResponseCache | undefined> {
+  private async openCache(record: CallRecord): Promise<ResponseStore | undefined> {
     const dir = this.cfg.cacheDir;
-    if (!dir) return undefined;
+    if (!dir && !this.cache) return undefined;
     // an unusable cache costs money, not correctness: say so in every record and go on without it
-    this.cache ??= openResponseCache(dir).catch((e: Error) => {
-      this.cacheError = this.redact(`cache unavailable: ${e.message}`);
-      return undefined;
-    });
+    this.cache ??= openResponseCache(dir!).then(
+      (c): ResponseStore => ({ get: async (k) => c.get(k), put: (k, v) => c.put(k, v) }),
+      (e: Error) => {
+        this.cacheError = this.redact(`cache unavailable: ${e.message}`);
+        return undefined;
+      },
+    );
     const cache = await this.cache;
     if (!cache && this.cacheError && !record.errors.includes(this.cacheError)) record.errors.push(this.cacheError);
     return cache;
@@ -487,7 +492,10 @@ function completionOf(res: OpenAI.Chat.Completions.ChatCompletion): Completion {
   };
 }
 
-/** A client for the configuration; pass one limiter to every client that should share a limit. */
-export function createMllmClient(config: MllmConfig, limiter?: Limiter): MllmClient {
-  return new MllmClient(config, limiter);
+/**
+ * A client for the configuration; pass one limiter to every client that should share a limit, and a
+ * store to keep responses somewhere other than the file cache of `config.cacheDir`.
+ */
+export function createMllmClient(config: MllmConfig, limiter?: Limiter, store?: ResponseStore): MllmClient {
+  return new MllmClient(config, limiter, store);
 }

@@ -17,7 +17,7 @@ export { MllmError, retryAfterMs, type CallRecord } from './errors.js';
 export { applyImageBudget, type ChatContent, type ChatMessage } from './messages.js';
 export { requestHash } from './request-hash.js';
 export { createLimiter, type Limiter } from './limiter.js';
-export { openResponseCache, CACHE_FILE_NAME, type ResponseCache } from './cache.js';
+export { openResponseCache, CACHE_FILE_NAME, type ResponseCache, type ResponseStore } from './cache.js';
 export { imageDataUrl, pngFromRgba, bytesFromDataUrl, type DataUrlImage, type RgbaImage } from './images.js';
 export { optionDistribution, letterOfToken, type TokenLogprob } from './logprobs.js';
 export { jsonSchemaResponseFormat, parseStructured, extractJsonValues } from './structured.js';

@@ -6,7 +6,10 @@ import type OpenAI from 'openai';
 import { VantageError } from '../errors.js';
 import { imageDataUrl } from './images.js';
 
-export type ChatContent = { type: 'text'; text: string } | { type: 'image'; png: Buffer; caption?: string };
+export type ChatContent =
+  | { type: 'text'; text: string }
+  /** `pinned`: an original photo, kept before any other image when a request has too many */
+  | { type: 'image'; png: Buffer; caption?: string; pinned?: boolean };
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -14,20 +17,23 @@ export interface ChatMessage {
 }
 
 /**
- * The messages with at most `maxImages` images: the first (the original picture, always kept)
- * and the latest ones. A dropped image leaves its caption behind as a note, so the conversation
- * still says that the view existed.
+ * The messages with at most `maxImages` images: the pinned ones (original photos; else the first
+ * image) in order, then the latest others. A dropped image leaves its caption behind as a note, so
+ * the conversation still says that it existed.
  */
 export function applyImageBudget(messages: readonly ChatMessage[], maxImages: number): ChatMessage[] {
   const positions: [number, number][] = [];
+  const pinned: [number, number][] = [];
   messages.forEach((m, i) => {
     if (typeof m.content !== 'string')
       m.content.forEach((c, j) => {
-        if (c.type === 'image') positions.push([i, j]);
+        if (c.type === 'image') (c.pinned ? pinned : positions).push([i, j]);
       });
   });
-  if (positions.length <= maxImages) return messages.map((m) => ({ ...m }));
-  const kept = [positions[0], ...(maxImages > 1 ? positions.slice(positions.length - (maxImages - 1)) : [])];
+  if (positions.length + pinned.length <= maxImages) return messages.map((m) => ({ ...m }));
+  if (!pinned.length) pinned.push(positions.shift()!);
+  const room = Math.max(0, maxImages - pinned.length);
+  const kept = [...pinned.slice(0, maxImages), ...(room ? positions.slice(positions.length - room) : [])];
   const keep = new Set(kept.map(([i, j]) => `${i}:${j}`));
   return messages.map((m, i) => {
     if (typeof m.content === 'string') return { ...m };

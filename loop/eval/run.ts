@@ -31,7 +31,7 @@ import { EVAL_DEFAULTS } from './config.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
 import { parseRenderSize } from '../../core/render-size.js';
 import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
-import type { MllmConfig } from '../../core/mllm/index.js';
+import type { MllmConfig, ResponseStore } from '../../core/mllm/index.js';
 import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { RENDER_PARALLEL } from '../../synth/config.js';
 import { loopConfigFrom } from '../config.js';
@@ -108,6 +108,10 @@ export interface EvalOptions {
   depthModel?: string;
   /** frames sampled from each video item (VSI-Bench, walk-through sets; default 16) */
   videoFrames?: number;
+  /** multi-image items: lift the first image only instead of registering and lifting them all */
+  firstImageOnly?: boolean;
+  /** how multi-image items are registered (default auto) */
+  registerMethod?: string;
   /** directory the image paths in the data file are relative to */
   imageRoot?: string;
   /** MLLM endpoint (else $OPENAI_BASE_URL), per-attempt timeout (s), response cache, logprobs */
@@ -137,6 +141,8 @@ export interface EvalOptions {
   humanWeb?: HumanWebOptions;
   /** called after every finished pair (tests, UIs) */
   onLine?: (line: EvalLine) => void;
+  /** run the pairs elsewhere (the job queue's coordinator) instead of in this process */
+  executor?: PairExecutor;
   /**
    * write each pair's trace folder (trace.json, PNGs, index.html) under out/traces/ and name it in
    * its results line (default: on for runs under EVAL_DEFAULTS.logSamplesBelow pairs)
@@ -194,7 +200,7 @@ function promptHashOf(r: RoundRecord): string | undefined {
 }
 
 /** What a results line says about the item whatever happened: the question as shown, where it came from. */
-function itemFields(item: EvalItem, out?: string): Partial<EvalLine> {
+export function itemFields(item: EvalItem, out?: string): Partial<EvalLine> {
   const shown = (p: string) => {
     if (!out) return p;
     const r = relative(out, p);
@@ -330,8 +336,8 @@ export function errorLine(
 export interface PairContext {
   model: VisionModel;
   renderer: Renderer;
-  /** the run's folder */
-  out: string;
+  /** the run's folder (a queue worker has none: it writes no trace, and the coordinator fills in the paths) */
+  out?: string;
   /** write the pair's trace folder under out/traces/ (with a link back to out/index.html) */
   logSamples: boolean;
 }
@@ -348,7 +354,7 @@ export async function evalPair(
   startedAt = performance.now(),
 ): Promise<{ line: EvalLine; traceError?: string }> {
   const folder = traceFolderOf(cell, item);
-  const traceDir = ctx.logSamples ? join(ctx.out, folder) : undefined;
+  const traceDir = ctx.logSamples && ctx.out ? join(ctx.out, folder) : undefined;
   const depth = folder.split(/[/\\]/).length;
   const r = await runSession(input, {
     model: ctx.model,
@@ -363,6 +369,167 @@ export async function evalPair(
   const line = lineOfTrace(cell, item, r.trace, (performance.now() - startedAt) / 1000, ctx.out);
   if (r.traceDir) line.trace = folder.split(sep).join('/');
   return { line, ...(r.traceError ? { traceError: r.traceError } : {}) };
+}
+
+/** A (grid cell, item) pair of a run. */
+export interface EvalPair {
+  cell: GridCell;
+  item: EvalItem;
+}
+
+/**
+ * Runs a run's pairs somewhere else (loop/queue: workers on other machines) and hands each finished
+ * pair's line to `record`, which writes it like a local run's; resolves once every pair is recorded,
+ * the signal is aborted or `stopped()` says the run is failing.
+ */
+export interface PairExecutor {
+  run(
+    pairs: EvalPair[],
+    ctx: {
+      options: EvalOptions;
+      /** no cell renders a view (round 0 only) */
+      roundZeroOnly: boolean;
+      record: (line: EvalLine) => Promise<void>;
+      note: (line: string) => void;
+      stopped: () => boolean;
+    },
+  ): Promise<void>;
+}
+
+/** What a pair runner needs besides the pairs: the model and its client settings, depth, the renderer. */
+export interface PairRunnerOptions {
+  model: string;
+  /** the human-web model's page settings (port, how the page is announced) */
+  humanWeb?: HumanWebOptions;
+  baseUrl?: string;
+  timeout?: number;
+  cacheDir?: string;
+  logprobs?: boolean;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  seed?: number;
+  mllm?: Partial<MllmConfig>;
+  env?: NodeJS.ProcessEnv;
+  /** shared by every model the runner makes; `concurrency` is their client setting */
+  limiter: Limiter;
+  concurrency: number;
+  /** keep MLLM responses here instead of the file cache */
+  responseStore?: ResponseStore;
+  depthModel?: string;
+  roundZeroOnly: boolean;
+  /** frames sampled from each video item, and where they are written */
+  videoFrames?: number;
+  frameDir?: string;
+  /** lift only the first image of multi-image items (the comparison for registration) */
+  firstImageOnly?: boolean;
+  /** how multi-image items are registered */
+  registerMethod?: string;
+  /** the model's own image limit (the cells' image budget limits rendered views only) */
+  modelImageLimit?: number;
+  /** what renders the views, safe to share between pairs (undefined when no cell renders) */
+  renderer?: Renderer;
+  /** the run's folder (none on a queue worker) */
+  out?: string;
+  logSamples: boolean;
+  note: (line: string) => void;
+}
+
+export interface PairRunner {
+  /** The results line of one pair; never rejects (a failure is an error line). `onInput`: its input is built. */
+  run(pair: EvalPair, onInput?: () => void): Promise<EvalLine>;
+  /** Start building an item's input ahead of its turn (a failure is met again by its own run). */
+  prefetch(item: EvalItem): void;
+  /** Throws on a model that cannot be made (a bad endpoint configuration), before any work. */
+  check(cell: GridCell): void;
+  close(): void;
+}
+
+/**
+ * `evalPair` with what every pair of a run shares: the items' loop inputs (lifted once per distinct
+ * picture), one model per image budget, the renderer. Local runs and the job queue's workers both
+ * run pairs through it.
+ */
+export function createPairRunner(o: PairRunnerOptions): PairRunner {
+  const inputOf = createInputCache({
+    depthModel: o.depthModel,
+    roundZeroOnly: o.roundZeroOnly,
+    ...(o.videoFrames !== undefined ? { videoFrames: o.videoFrames } : {}),
+    ...(o.frameDir ? { frameDir: o.frameDir } : {}),
+    ...(o.firstImageOnly ? { firstImageOnly: true } : {}),
+    ...(o.registerMethod ? { registerMethod: o.registerMethod } : {}),
+  });
+  // the model's own limit; the cell's image budget limits rendered views (loop/run.ts), never photos
+  const modelImageLimit = o.modelImageLimit ?? o.mllm?.maxImages ?? EVAL_DEFAULTS.modelImageLimit;
+  // One model per image budget (the only client setting a cell changes), all sharing one limiter.
+  const models = new Map<number, VisionModel>();
+  const modelFor = (cell: GridCell): VisionModel => {
+    const budget = cell.config.imageBudget;
+    let m = models.get(budget);
+    if (!m) {
+      m = createModel(o.model, {
+        mllm: {
+          ...o.mllm,
+          ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
+          ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
+          ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+          ...(o.logprobs ? { logprobs: true } : {}),
+          ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+          ...(o.topP !== undefined ? { topP: o.topP } : {}),
+          ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          maxImages: modelImageLimit,
+          concurrency: o.concurrency,
+        },
+        limiter: o.limiter,
+        responseStore: o.responseStore,
+        env: o.env,
+        // prompts go into the trace folders when samples are logged; results lines keep their hash
+        recordPrompts: o.logSamples,
+        human: { output: process.stderr },
+        ...(o.humanWeb ? { humanWeb: o.humanWeb } : {}),
+      });
+      models.set(budget, m);
+    }
+    return m;
+  };
+  return {
+    async run({ item, cell }, onInput) {
+      const ts = performance.now();
+      try {
+        const input = await inputOf(item);
+        onInput?.();
+        const r = await evalPair(
+          cell,
+          item,
+          input,
+          { model: modelFor(cell), renderer: o.renderer ?? noRenderer(), out: o.out, logSamples: o.logSamples },
+          ts,
+        );
+        const line = r.line;
+        const largest = input.originals.length + Math.min(line.views, Math.max(1, cell.config.imageBudget - 1));
+        if (largest > modelImageLimit) line.imagesCut = largest - modelImageLimit;
+        const reg = input.inputInfo.registration;
+        if (reg) line.lifted = reg.photos.filter((p) => p.registered).length;
+        if (r.traceError) o.note(`eval: ${item.id}: trace not written (${r.traceError})`);
+        return line;
+      } catch (e) {
+        // recorded and the run goes on; a setup that fails every item stops the run (fail fast)
+        if (!(e instanceof VantageError) && process.env.VANTAGE_DEBUG && e instanceof Error)
+          o.note(e.stack ?? e.message);
+        return errorLine(cell, item, e, (performance.now() - ts) / 1000, o.model, o.out);
+      }
+    },
+    prefetch(item) {
+      inputOf(item).catch(() => {});
+    },
+    check(cell) {
+      modelFor(cell);
+    },
+    close() {
+      for (const m of models.values()) m.close?.();
+    },
+  };
 }
 
 /** A renderer whose renders run one at a time (one GPU device for the whole run). */
@@ -518,46 +685,16 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
   const resumed = previous.lines.filter((l) => itemIds.has(l.item) && cellKeys.has(l.cell)).length;
   const logSamples = o.logSamples ?? items.length * cells.length < EVAL_DEFAULTS.logSamplesBelow;
 
-  // One model per image budget (the only client setting a cell changes), all sharing one limiter.
   const isHuman = o.model.trim() === 'human' || o.model.trim() === 'human-web';
   const workers = isHuman ? 1 : concurrency;
-  if (isHuman && concurrency > 1) log('eval: the human model answers one question at a time: concurrency 1');
-  const limiter = o.limiter ?? createLimiter(workers);
-  const models = new Map<number, VisionModel>();
-  const modelFor = (cell: GridCell): VisionModel => {
-    const budget = cell.config.imageBudget;
-    let m = models.get(budget);
-    if (!m) {
-      m = createModel(o.model, {
-        mllm: {
-          ...o.mllm,
-          ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
-          ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
-          ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
-          ...(o.logprobs ? { logprobs: true } : {}),
-          ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-          ...(o.topP !== undefined ? { topP: o.topP } : {}),
-          ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
-          ...(o.seed !== undefined ? { seed: o.seed } : {}),
-          maxImages: budget,
-          concurrency: workers,
-        },
-        limiter,
-        env: o.env,
-        // prompts go into the trace folders when samples are logged; results lines keep their hash
-        recordPrompts: logSamples,
-        human: { output: process.stderr },
-        ...(o.humanWeb ? { humanWeb: o.humanWeb } : {}),
-      });
-      models.set(budget, m);
-    }
-    return m;
-  };
-  // fail on a bad endpoint configuration before any work
-  if (pairs.length) modelFor(cells[0]);
+  if (isHuman && concurrency > 1 && !o.executor)
+    log('eval: the human model answers one question at a time: concurrency 1');
+  const roundZeroOnly = maxRounds === 0;
 
   let renderer: Renderer | undefined;
+  let queued: Renderer | undefined;
   let ownRenderer = false;
+  let runner: PairRunner | undefined;
   const progressMode = o.progress ?? 'auto';
   const progress: Progress | undefined =
     progressMode === 'none'
@@ -569,59 +706,24 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
           ...(progressMode === 'bar' ? { tty: true } : progressMode === 'lines' ? { tty: false } : {}),
         });
   const note = (line: string) => (progress ? progress.note(line) : log(line));
-  const needsRenderer = pairs.some((p) => p.cell.config.maxRounds > 0);
+  const needsRenderer = !o.executor && pairs.some((p) => p.cell.config.maxRounds > 0);
   let writer: ResultsWriter | undefined;
   let ranNow = 0;
   let failStop: VantageError | undefined;
   try {
-    if (needsRenderer) {
-      if (o.renderer && typeof o.renderer === 'object') renderer = o.renderer;
-      else {
-        renderer = await createRenderer({ prefer: o.renderer, warn: note, parallel: o.renders ?? RENDER_PARALLEL });
-        ownRenderer = true;
-      }
-    }
-    // a renderer made here takes `renders` at once; a caller's is kept to one at a time
-    const shared = renderer && !ownRenderer ? queuedRenderer(renderer) : renderer;
-    // room for the items in flight and those prefetched a round of workers ahead
-    const inputOf = createInputCache({
-      depthModel: o.depthModel,
-      roundZeroOnly: maxRounds === 0,
-      ...(o.videoFrames !== undefined ? { videoFrames: o.videoFrames } : {}),
-      frameDir: join(out, 'frames'),
-    });
     writer = await ResultsWriter.open(files.results);
-    let next = 0;
     let successes = 0;
     let errorsInARow = 0;
     let firstError: string | undefined;
 
-    const runPair = async ({ item, cell }: (typeof pairs)[number], onInput: () => void) => {
-      const ts = performance.now();
-      let line: EvalLine;
-      try {
-        const input = await inputOf(item);
-        onInput();
-        const r = await evalPair(
-          cell,
-          item,
-          input,
-          { model: modelFor(cell), renderer: shared ?? noRenderer(), out, logSamples },
-          ts,
-        );
-        line = r.line;
-        if (r.traceError) note(`eval: ${item.id}: trace not written (${r.traceError})`);
-      } catch (e) {
-        // recorded and the run goes on; a setup that fails every item stops below (fail fast)
-        if (!(e instanceof VantageError) && process.env.VANTAGE_DEBUG && e instanceof Error) note(e.stack ?? e.message);
-        line = errorLine(cell, item, e, (performance.now() - ts) / 1000, o.model, out);
-      }
+    const record = async (line: EvalLine) => {
       await writer!.append(line);
       ranNow++;
       if (line.status === 'error') {
         errorsInARow++;
         firstError ??= line.error;
-        if (errorsInARow <= 3) note(`eval: ${item.id} [${cell.label}]: ${line.error}`);
+        if (errorsInARow <= 3)
+          note(`eval: ${line.item} [${cells.find((c) => c.key === line.cell)?.label ?? line.cell}]: ${line.error}`);
         if (successes === 0 && errorsInARow >= EVAL_DEFAULTS.failFastAfter && !failStop) {
           failStop = new VantageError(
             'eval-failing',
@@ -637,24 +739,72 @@ export async function runEval(o: EvalOptions): Promise<EvalSummary> {
       progress?.tick({ correct: line.correct, error: line.status === 'error' });
     };
 
-    const worker = async () => {
-      while (next < pairs.length && !o.signal?.aborted && !failStop) {
-        const i = next++;
-        // Once this pair has its input, build the input of the pair one round of workers ahead while
-        // this one waits on the model: lifting is CPU work that would otherwise sit on that pair's
-        // critical path. A failure is not kept, so the pair itself meets it again and records it.
-        await runPair(pairs[i], () => {
-          const ahead = pairs[i + workers];
-          if (ahead && !o.signal?.aborted) inputOf(ahead.item).catch(() => {});
-        });
+    if (o.executor) {
+      if (pairs.length)
+        await o.executor.run(pairs, { options: o, roundZeroOnly, record, note, stopped: () => !!failStop });
+    } else {
+      const pairRunner = createPairRunner({
+        model: o.model,
+        ...(o.humanWeb ? { humanWeb: o.humanWeb } : {}),
+        baseUrl: o.baseUrl,
+        timeout: o.timeout,
+        cacheDir: o.cacheDir,
+        logprobs: o.logprobs,
+        temperature: o.temperature,
+        topP: o.topP,
+        maxTokens: o.maxTokens,
+        seed: o.seed,
+        mllm: o.mllm,
+        env: o.env,
+        limiter: o.limiter ?? createLimiter(workers),
+        concurrency: workers,
+        depthModel: o.depthModel,
+        roundZeroOnly,
+        videoFrames: o.videoFrames,
+        frameDir: join(out, 'frames'),
+        ...(o.firstImageOnly ? { firstImageOnly: true } : {}),
+        ...(o.registerMethod ? { registerMethod: o.registerMethod } : {}),
+        out,
+        logSamples,
+        note,
+        // created below, after check(): a bad endpoint fails before the GPU is set up; a renderer made
+        // here takes `renders` at once, a caller's is kept to one at a time
+        get renderer() {
+          return renderer && !ownRenderer ? (queued ??= queuedRenderer(renderer)) : renderer;
+        },
+      });
+      runner = pairRunner;
+      // fail on a bad endpoint configuration before any work
+      if (pairs.length) pairRunner.check(cells[0]);
+      if (needsRenderer) {
+        if (o.renderer && typeof o.renderer === 'object') renderer = o.renderer;
+        else {
+          renderer = await createRenderer({ prefer: o.renderer, warn: note, parallel: o.renders ?? RENDER_PARALLEL });
+          ownRenderer = true;
+        }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, pairs.length)) }, worker));
+      let next = 0;
+      const worker = async () => {
+        while (next < pairs.length && !o.signal?.aborted && !failStop) {
+          const i = next++;
+          // Once this pair has its input, build the input of the pair one round of workers ahead while
+          // this one waits on the model: lifting is CPU work that would otherwise sit on that pair's
+          // critical path. A failure is not kept, so the pair itself meets it again and records it.
+          await record(
+            await pairRunner.run(pairs[i], () => {
+              const ahead = pairs[i + workers];
+              if (ahead && !o.signal?.aborted) pairRunner.prefetch(ahead.item);
+            }),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, pairs.length)) }, worker));
+    }
   } finally {
     progress?.done();
     await writer?.close();
     if (ownRenderer) renderer?.dispose();
-    for (const m of models.values()) m.close?.();
+    runner?.close();
   }
   if (failStop) throw failStop;
 

@@ -2,7 +2,7 @@
 import type { CallRecord, ChatMessage } from '../../core/mllm/index.js';
 import type { CallLog } from '../types.js';
 
-/** The prompt as text, each image replaced by "[image: file]". */
+/** The prompt as text, each image replaced by its caption line and "[image: file]". */
 export function promptText(messages: readonly ChatMessage[], fileOf: (png: Buffer) => string | undefined): string {
   return messages
     .map((m) => {
@@ -10,7 +10,11 @@ export function promptText(messages: readonly ChatMessage[], fileOf: (png: Buffe
         typeof m.content === 'string'
           ? m.content
           : m.content
-              .map((c) => (c.type === 'text' ? c.text : `[image: ${fileOf(c.png) ?? c.caption ?? 'image'}]`))
+              .map((c) =>
+                c.type === 'text'
+                  ? c.text
+                  : `${c.caption ? `${c.caption}\n` : ''}[image: ${fileOf(c.png) ?? c.caption ?? 'image'}]`,
+              )
               .join('\n');
       return `### ${m.role}\n${body}`;
     })

@@ -2,6 +2,7 @@
 import { VantageError } from '../../core/errors.js';
 import { createMllmClient, mllmConfigFromEnv, type MllmConfig } from '../../core/mllm/index.js';
 import type { Limiter } from '../../core/mllm/limiter.js';
+import type { ResponseStore } from '../../core/mllm/cache.js';
 import type { VisionModel } from './contract.js';
 import { OpenAIVisionModel } from './openai.js';
 import { HumanModel, type HumanModelOptions } from './human.js';
@@ -12,6 +13,8 @@ export interface CreateModelOptions {
   /** MLLM client settings (base URL, key, timeouts …); the rest comes from the environment */
   mllm?: Partial<MllmConfig>;
   limiter?: Limiter;
+  /** keep MLLM responses here instead of the file cache (a cache shared by the job queue's workers) */
+  responseStore?: ResponseStore;
   human?: HumanModelOptions;
   /** the browser human model's server (host, port, where its URL goes) */
   humanWeb?: HumanWebOptions;
@@ -39,5 +42,8 @@ export function createModel(name: string, opts: CreateModelOptions = {}): Vision
       'use --model builtin:perceiver, human, human-web, or a served model name',
     );
   const config = mllmConfigFromEnv({ ...opts.mllm, model: n }, opts.env);
-  return new OpenAIVisionModel({ client: createMllmClient(config, opts.limiter), recordPrompts: opts.recordPrompts });
+  return new OpenAIVisionModel({
+    client: createMllmClient(config, opts.limiter, opts.responseStore),
+    recordPrompts: opts.recordPrompts,
+  });
 }

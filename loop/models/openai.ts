@@ -68,7 +68,7 @@ export class OpenAIVisionModel implements VisionModel {
   }
 
   async answer(ctx: AnswerContext): Promise<{ answer: Answer; calls: CallLog[] }> {
-    const images = [...ctx.originals, ...ctx.views];
+    const images = [...ctx.originals.map((o) => ({ ...o, original: true })), ...ctx.views];
     const messages = answererMessages({
       question: ctx.question,
       images,
@@ -81,7 +81,7 @@ export class OpenAIVisionModel implements VisionModel {
   }
 
   async nextPose(ctx: PoseRequestContext): Promise<PoseResult> {
-    const images = [...ctx.originals, ...ctx.views];
+    const images = [...ctx.originals.map((o) => ({ ...o, original: true })), ...ctx.views];
     const messages = controllerMessages({
       question: ctx.question,
       images,

@@ -11,6 +11,8 @@ import { RENDERER_CHOICES, RENDERER_CHOICE_HELP } from '../../synth/renderer.js'
 import { defaultModelName, LOOP_DEFAULTS } from '../../loop/config.js';
 import { runEval, type EvalOptions } from '../../loop/eval/run.js';
 import { EVAL_FORMATS, OPTION_ORDERS, type EvalFormat, type EvalSummary } from '../../loop/eval/types.js';
+import { createQueueExecutor } from '../../loop/queue/coordinator.js';
+import { QUEUE_DEFAULTS } from '../../loop/queue/config.js';
 
 const int =
   (name: string) =>
@@ -105,7 +107,11 @@ export function registerEvalCommand(program: Command): void {
       num('--margin'),
     )
     .option('--holes <how>', `mark | fill | none (default ${RENDER_DEFAULTS.holes})`)
-    .option('--image-budget <n>', `images per request (default ${LOOP_DEFAULTS.imageBudget})`, int('--image-budget'))
+    .option(
+      '--image-budget <n>',
+      `rendered views per request plus one original (default ${LOOP_DEFAULTS.imageBudget}); an item's own photos are always all sent`,
+      int('--image-budget'),
+    )
     .option('--size <WxH>', `rendered view size (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height})`)
     .option(
       '--grid <spec>',
@@ -146,6 +152,13 @@ export function registerEvalCommand(program: Command): void {
     )
     .option('--no-log-samples', 'write no trace folders')
     .option(
+      '--lift <which>',
+      'multi-image items: all (register the photos, first as reference, and lift them together) | first (lift the first photo only)',
+      oneOf('--lift', ['all', 'first'] as const),
+      'all',
+    )
+    .option('--register-method <method>', 'how multi-image items are registered: auto | features', 'auto')
+    .option(
       '--depth-model <name|path>',
       'estimate depth for items that ship images only (e.g. depth-anything-v2-small); needed for views',
     )
@@ -178,6 +191,11 @@ export function registerEvalCommand(program: Command): void {
       'human-web model: port of the page on 127.0.0.1 (default: any free port)',
       int('--web-port'),
     )
+    .option(
+      '--queue <redis-url>',
+      'run the items on `vantage worker` processes through a job queue in Redis: redis://[:PASSWORD@]HOST:PORT[/DB]; results are written here as in a local run',
+    )
+    .option('--queue-name <name>', `the queue's name (default ${QUEUE_DEFAULTS.name})`)
     .option('--no-png', 'write the plot as SVG only')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
@@ -197,6 +215,10 @@ Examples:
   OPENAI_BASE_URL=http://localhost:8000/v1 vantage eval --data MindCube_tinybench.jsonl --format mindcube \\
       --model Qwen2.5-VL-7B-Instruct --depth-model depth-anything-v2-small --grid "rounds=0,2 pose=orbit,ego" \\
       --concurrency 8 --cache-dir .cache/mllm --out runs/mindcube-qwen
+Across machines (a job queue in Redis; --concurrency is then the limit toward the endpoint over all workers):
+  redis-server --bind 0.0.0.0 --requirepass SECRET           # one Redis the machines can reach
+  vantage worker --queue redis://:SECRET@HOST:6379 --concurrency 4   # on every machine, as many as you like
+  vantage eval --data … --format … --model … --out runs/NAME --queue redis://:SECRET@HOST:6379
 Ctrl-C stops scheduling new items and writes the summary; rerun the same command to continue.`,
     )
     .action(async (opts) => {
@@ -243,6 +265,8 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           ...(opts.logSamples !== undefined ? { logSamples: opts.logSamples } : {}),
           depthModel: opts.depthModel,
           videoFrames: opts.frames,
+          firstImageOnly: opts.lift === 'first',
+          registerMethod: opts.registerMethod,
           imageRoot: opts.imageRoot,
           baseUrl: opts.baseUrl,
           timeout: opts.timeout,
@@ -253,6 +277,7 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           png: opts.png,
           ...(opts.webPort !== undefined ? { humanWeb: { port: opts.webPort } } : {}),
           signal: controller.signal,
+          ...(opts.queue ? { executor: createQueueExecutor({ queue: opts.queue, queueName: opts.queueName }) } : {}),
         };
         const summary = await runEval(o);
         process.stdout.write(`${opts.json ? JSON.stringify(summary, null, 2) : evalReport(summary)}\n`);

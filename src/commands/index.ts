@@ -30,9 +30,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./render.js')).registerRenderCommand,
   },
   {
+    usage: 'register',
+    summary: 'estimate the camera poses of several photos without poses; write them as a trajectory',
+    load: async () => (await import('./register.js')).registerRegisterCommand,
+  },
+  {
     usage: 'eval',
     summary: 'run a benchmark through the loop: accuracy after every round, by category',
     load: async () => (await import('./eval.js')).registerEvalCommand,
+  },
+  {
+    usage: 'worker',
+    summary: 'take eval items from a job queue in Redis (vantage eval --queue) and run them',
+    load: async () => (await import('./worker.js')).registerWorkerCommand,
   },
   {
     usage: 'questions',

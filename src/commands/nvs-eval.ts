@@ -6,6 +6,7 @@ import { RENDERER_CHOICE_HELP, createRenderer, parseRendererChoice } from '../..
 import { nvsReportMarkdown, runNvsEval } from '../../synth/nvs-eval.js';
 import { DEFAULT_NVS_FIXTURES, fixtureNvsCases } from '../../fixtures/nvs-cases.js';
 import type { RenderMode } from '../../core/types.js';
+import { VantageError } from '../../core/errors.js';
 
 function defaultSharedData(): string | undefined {
   const env = process.env.VANTAGE_SHARED_DATA;
@@ -24,6 +25,22 @@ export function registerNvsEvalCommand(program: Command): void {
     .option('--modes <list>', 'render modes, comma-separated', 'points,gaussians')
     .option('--shared-data <dir>', 'folder holding rgbd/open3d (default: ../shared/data or $VANTAGE_SHARED_DATA)')
     .option('--renderer <which>', RENDERER_CHOICE_HELP, 'auto')
+    .option(
+      '--refine <n>',
+      'also measure n steps of photometric refinement on the real frames (adds rows; default 0)',
+      (v: string) => {
+        const n = Number(v);
+        if (!(Number.isInteger(n) && n >= 0 && n <= 50)) {
+          throw new VantageError(
+            'bad-option',
+            `--refine must be an integer from 0 to 50, got "${v}"`,
+            'e.g. --refine 3',
+          );
+        }
+        return n;
+      },
+      0,
+    )
     .option('--json', 'print JSON instead of a Markdown table')
     .action(async (opts) => {
       const renderer = await createRenderer({
@@ -42,6 +59,7 @@ export function registerNvsEvalCommand(program: Command): void {
             .split(',')
             .map((s: string) => s.trim()) as RenderMode[],
           sharedData: opts.sharedData ?? defaultSharedData(),
+          refine: opts.refine,
           log: (s) => process.stderr.write(s + '\n'),
         });
         if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -206,6 +206,7 @@ async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promise<LiftI
     ...(a.depth_format ? { depthFormat: a.depth_format } : {}),
     ...(a.depth_scale !== undefined ? { depthScale: a.depth_scale } : {}),
     ...(a.fixture ? { fixture: a.fixture } : {}),
+    ...(a.register_method ? { registerMethod: a.register_method } : {}),
   };
   if (a.images?.length) {
     input.images = await Promise.all(a.images.map((r, i) => imageSource(r, `image ${i}`, ctx, 'image')));
@@ -260,6 +261,20 @@ function sceneSummary(rec: StoredScene, store: SceneStore): Record<string, unkno
     up: scene.up.map((x) => round(x, 4)),
     depth: info.depth ?? null,
     intrinsics: info.intrinsics,
+    ...(info.registration
+      ? {
+          registration: {
+            method: info.registration.method,
+            photos: info.registration.photos.map((p) => ({
+              name: p.name,
+              registered: p.registered,
+              inliers: p.inliers,
+              c2w: p.c2w ?? null,
+              note: p.note,
+            })),
+          },
+        }
+      : {}),
     notes: scene.notes.filter(Boolean),
     store: { scenes: store.size, memory_mb: round(store.bytes / 1024 ** 2, 1) },
     next: 'render_view with this scene_id and a pose, e.g. {"mode":"orbit","azimuth_deg":30,"elevation_deg":15,"distance_scale":1}',

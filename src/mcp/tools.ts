@@ -46,7 +46,7 @@ const SceneSourceShape = mcpSceneSourceShape({
     .min(1)
     .max(MCP_LIMITS.maxImages)
     .describe(
-      `RGB image(s) (PNG, JPEG, WebP); several fuse into one scene when a trajectory gives their poses; at most ${MCP_LIMITS.maxImages}`,
+      `RGB image(s) (PNG, JPEG, WebP); several fuse into one scene: posed by a trajectory, else registered from the photos (register_method); at most ${MCP_LIMITS.maxImages}`,
     ),
   depths: z
     .array(imageRef)
@@ -63,6 +63,7 @@ const SceneSourceShape = mcpSceneSourceShape({
   depth_model: z.ZodOptional<z.ZodString>;
   intrinsics: z.ZodOptional<z.ZodString>;
   trajectory: z.ZodOptional<z.ZodString>;
+  register_method: z.ZodOptional<z.ZodString>;
   ply: z.ZodOptional<z.ZodString>;
   fixture: z.ZodOptional<z.ZodString>;
 };
