@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDepth, type DepthFormat } from '../core/io/depth.js';
 import { readImage } from '../core/io/image.js';
-import { readPly, writePly } from '../core/io/ply.js';
+import { readPly } from '../core/io/ply-read.js';
+import { writePly } from '../core/io/ply-write.js';
 import type { BenchFigure } from './run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -8,7 +8,7 @@ import { generateScene } from '../fixtures/scenes.js';
 import { liftFixture } from '../fixtures/scan.js';
 import { encodePng, rgbaFromRgb } from '../core/io/image.js';
 import { createRenderer } from '../synth/renderer.js';
-import { createMllmClient, mllmConfigFromEnv } from '../core/mllm/client.js';
+import { createMllmClient, mllmConfigFromEnv } from '../core/mllm/index.js';
 import { OpenAIVisionModel } from '../loop/models/openai.js';
 import { runLoop } from '../loop/run.js';
 import { loopConfigFrom } from '../loop/config.js';

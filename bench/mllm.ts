@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { createMllmClient, type ChatMessage, type MllmConfig } from '../core/mllm/client.js';
+import { createMllmClient, type ChatMessage, type MllmConfig } from '../core/mllm/index.js';
 import { imageDataUrl } from '../core/mllm/images.js';
 import { createLimiter } from '../core/mllm/limiter.js';
 import type { BenchFigure } from './run.js';

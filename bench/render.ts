@@ -11,7 +11,7 @@ import type { Camera, RenderMode, Renderer, Scene } from '../core/types.js';
 import { identity, intrinsicsFromHfov } from '../core/camera.js';
 import { createRenderer } from '../synth/renderer.js';
 import { letDawnSpin } from '../synth/gpu-wait.js';
-import { readPly } from '../core/io/ply.js';
+import { readPly } from '../core/io/ply-read.js';
 
 export interface BenchFigure {
   name: string;

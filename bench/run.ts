@@ -132,6 +132,7 @@ const SECTIONS: [string, () => Promise<Section>][] = [
   ],
   ['peer', () => section('Side by side with splat-transform', './peer.js', 'benchPeer')],
   ['nvs', () => section('View-synthesis fidelity (nvs-eval)', './nvs.js', 'benchNvs')],
+  ['register', () => section('Registration of photos without poses', './register.js', 'benchRegister')],
   ['depth', () => section('Monocular depth (tiny ONNX model)', './depth.js', 'benchDepth')],
   ['mllm', () => section('MLLM client', './mllm.js', 'benchMllm')],
   ['loop', () => section('Reasoning loop', './loop.js', 'benchLoop')],

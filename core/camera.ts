@@ -1,5 +1,5 @@
 /**
- * Every numeric convention of Vantage, in one place (DESIGN.md, "Conventions").
+ * Every numeric convention of Vantage, in one place (docs/conventions.md).
  *
  * - World = the frame of reference camera 0 at capture, OpenCV axes: +x right, +y down, +z forward.
  * - Units: metres, or "relative depth units" when depth is only relative (Scene.units says which).

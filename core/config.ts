@@ -3,7 +3,7 @@
  * Change them here, not at the call site; synth/, loop/ and src/mcp/ keep theirs in their own config.ts.
  */
 
-/** Pose ranges (DESIGN.md). Out-of-range values go back to the MLLM once, then are clamped. */
+/** Pose ranges (docs/conventions.md). Out-of-range values go back to the MLLM once, then are clamped. */
 export const POSE_LIMITS = {
   azimuthDeg: [-180, 180],
   elevationDeg: [-85, 85],
@@ -26,7 +26,7 @@ export const INPUT_LIMITS = {
 /** Colour used for holes when holes = 'mark' (magenta: never a colour of the procedural scenes). */
 export const HOLE_MARK_COLOR: [number, number, number] = [255, 0, 255];
 
-/** Input/output formats (core/io/, core/io/ply.ts). */
+/** Input/output formats (core/io/, core/io/ply-read.ts). */
 export const IO_DEFAULTS = {
   /** raw uint16 units per metre: 16-bit PNG depth is millimetres unless told otherwise */
   png16DepthScale: 1000,

@@ -32,7 +32,7 @@ export function letterIndex(letter: string): number {
 }
 
 /** Text compared loosely: case, accents, quotes, punctuation and spacing do not matter. */
-export function looseText(s: string): string {
+function looseText(s: string): string {
   return s
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

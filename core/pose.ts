@@ -1,5 +1,5 @@
 /**
- * Camera poses a user or an MLLM may ask for (DESIGN.md, "Poses the MLLM may ask for"), their
+ * Camera poses a user or an MLLM may ask for (docs/conventions.md, "Poses you (or the MLLM) can ask for"), their
  * validation, clamping, resolution to a camera-to-world matrix, and captions in words and numbers.
  *
  * orbit — swing around a pivot: positive azimuth moves the camera to its right (we then see the
@@ -37,7 +37,7 @@ import { POSE_LIMITS } from './config.js';
 const finite = () => z.number().refine(Number.isFinite, { message: 'must be a finite number' });
 const vec3 = z.tuple([finite(), finite(), finite()]);
 
-export const PivotSchema = z.union([z.literal('center'), z.object({ u: finite(), v: finite() }).strict()]);
+const PivotSchema = z.union([z.literal('center'), z.object({ u: finite(), v: finite() }).strict()]);
 
 export const OrbitPoseSchema = z
   .object({
@@ -242,7 +242,7 @@ export function wrapDeg(d: number): number {
 }
 
 /** The orbit or ego move a preset stands for; step sizes are a quarter of the pivot distance. */
-export function presetMove(name: PresetName, pivotDistance: number): OrbitPose | EgoPose {
+function presetMove(name: PresetName, pivotDistance: number): OrbitPose | EgoPose {
   const step = 0.25 * pivotDistance;
   const orbit = (azimuth_deg: number, elevation_deg = 0, distance_scale = 1): OrbitPose => ({
     mode: 'orbit',
@@ -317,7 +317,7 @@ function orbitPivot(pose: OrbitPose, ctx: PoseContext): Vec3 {
 }
 
 /** Camera-to-world of an orbit: rotate the reference camera about the pivot (elevation, then azimuth). */
-export function orbitC2w(pose: OrbitPose, ctx: PoseContext): Float64Array {
+function orbitC2w(pose: OrbitPose, ctx: PoseContext): Float64Array {
   const pivot = orbitPivot(pose, ctx);
   const ref = toF64(ctx.reference.c2w);
   const up = normalize(ctx.up);
@@ -339,7 +339,7 @@ export function orbitC2w(pose: OrbitPose, ctx: PoseContext): Float64Array {
 }
 
 /** Camera-to-world of an ego move: translate in the reference camera's frame, then yaw, then pitch. */
-export function egoC2w(pose: EgoPose, ctx: PoseContext): Float64Array {
+function egoC2w(pose: EgoPose, ctx: PoseContext): Float64Array {
   const local = multiply(
     translation([pose.right_m, -pose.up_m, pose.forward_m]),
     multiply(rotationAbout([0, 1, 0], deg2rad(pose.yaw_deg)), rotationAbout([1, 0, 0], deg2rad(pose.pitch_deg))),

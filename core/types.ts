@@ -1,7 +1,7 @@
 /**
  * Plain data passed between the stages of Vantage. No classes, no methods: a Scene, a camera, a
  * rendered View and a Trace can be logged, serialised and compared. Conventions (frames, units,
- * pixel centres) are those of core/camera.ts and DESIGN.md.
+ * pixel centres) are those of core/camera.ts and docs/conventions.md.
  */
 
 export type Vec3 = [number, number, number];

@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import { VantageError } from '../core/errors.js';
 import { RENDER_DEFAULTS } from '../synth/config.js';
-import { INPUT_LIMITS } from '../core/config.js';
-import type { LoopConfig } from './types.js';
+import { renderSide } from '../core/render-size.js';
 
 /** The model used when none is named: $VANTAGE_MODEL, else the built-in pixel perceiver. */
 export function defaultModelName(env: NodeJS.ProcessEnv = process.env): string {
@@ -40,33 +39,42 @@ export const LOOP_DEFAULTS: LoopConfig = {
   imageBudget: 4,
 };
 
-const side = z.number().int().min(16).max(INPUT_LIMITS.maxRenderSide);
+const side = renderSide();
 
-/** A user's (partial) loop configuration; unknown keys are an error so typos do not pass silently. */
-export const LoopConfigInputSchema = z
+const StopConfigSchema = z
   .object({
-    model: z.string().min(1).optional(),
-    maxRounds: z.number().int().min(0).max(20).optional(),
-    poseFormat: z.enum(['orbit', 'ego', 'preset', 'language']).optional(),
-    render: z.enum(['points', 'gaussians']).optional(),
-    holes: z.enum(['mark', 'fill', 'none']).optional(),
-    width: side.optional(),
-    height: side.optional(),
-    fusion: z.enum(['loglinear', 'vote', 'last']).optional(),
-    stop: z
-      .object({
-        policy: z.enum(['adaptive', 'fixed']).optional(),
-        stableRounds: z.number().int().min(1).max(20).optional(),
-        marginTau: z.number().min(0).max(1).optional(),
-        relativeTolerance: z.number().min(0).max(10).optional(),
-        tokenBudget: z.number().int().positive().optional(),
-        secondsBudget: z.number().positive().optional(),
-      })
-      .strict()
-      .optional(),
-    imageBudget: z.number().int().min(1).max(16).optional(),
+    policy: z.enum(['adaptive', 'fixed']),
+    stableRounds: z.number().int().min(1).max(20),
+    marginTau: z.number().min(0).max(1),
+    /** numeric questions: stable when the fused estimate moved by at most this share (0.05 = 5 %) */
+    relativeTolerance: z.number().min(0).max(10).optional(),
+    tokenBudget: z.number().int().positive().optional(),
+    secondsBudget: z.number().positive().optional(),
   })
   .strict();
+
+/** A full loop configuration; unknown keys are an error so typos do not pass silently. */
+export const LoopConfigSchema = z
+  .object({
+    model: z.string().min(1),
+    maxRounds: z.number().int().min(0).max(20),
+    poseFormat: z.enum(['orbit', 'ego', 'preset', 'language']),
+    render: z.enum(['points', 'gaussians']),
+    holes: z.enum(['mark', 'fill', 'none']),
+    width: side,
+    height: side,
+    fusion: z.enum(['loglinear', 'vote', 'last']),
+    stop: StopConfigSchema,
+    /** images sent per request: the original plus the latest k views */
+    imageBudget: z.number().int().min(1).max(16),
+  })
+  .strict();
+
+export type LoopConfig = z.infer<typeof LoopConfigSchema>;
+export type FusionPolicy = LoopConfig['fusion'];
+
+/** A user's (partial) loop configuration: any key of LoopConfig may be left out, stop's keys too. */
+export const LoopConfigInputSchema = LoopConfigSchema.extend({ stop: StopConfigSchema.partial() }).partial();
 
 export type LoopConfigInput = z.infer<typeof LoopConfigInputSchema>;
 
@@ -90,7 +98,7 @@ export function loopConfigFrom(input: unknown = {}, base: LoopConfig = LOOP_DEFA
     ...base,
     ...defined(rest),
     stop: { ...base.stop, ...defined(stop ?? {}) },
-  } as LoopConfig;
+  };
 }
 
 /** Evidence fusion (loop/fusion.ts). */

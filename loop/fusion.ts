@@ -1,5 +1,5 @@
 /**
- * Evidence fusion (DESIGN.md, "Fusion"): every round contributes an option distribution with a
+ * Evidence fusion (docs/design.md, "Conventions" → fusion): every round contributes an option distribution with a
  * weight, and a policy pools them into the posterior over options.
  *
  * - loglinear (default): p ∝ Π p_r^{w_r / Σw} — a weighted geometric mean. Round 0 (the original

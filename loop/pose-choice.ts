@@ -1,7 +1,7 @@
 /**
  * Which pose the loop renders: the controller's, once it is usable. Problems (out of range, no camera
  * resolves) go back to the model once; what is still unusable is clamped into range, its pivot reset,
- * or replaced by a default exploration pose — every change recorded (DESIGN.md "Poses").
+ * or replaced by a default exploration pose — every change recorded (docs/conventions.md, "Poses").
  */
 import {
   c2wFromPose,

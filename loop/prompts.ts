@@ -19,7 +19,7 @@ import {
   type Pose,
 } from '../core/pose.js';
 import { POSE_LIMITS, HOLE_MARK_COLOR } from '../core/config.js';
-import type { ChatContent, ChatMessage } from '../core/mllm/client.js';
+import type { ChatContent, ChatMessage } from '../core/mllm/index.js';
 import type { HoleMode } from '../core/types.js';
 import type { LoopConfig } from './types.js';
 import type { Question } from '../core/types.js';
@@ -44,7 +44,7 @@ export const AnswerReplySchema = z
 export type AnswerReply = z.infer<typeof AnswerReplySchema>;
 
 /** The pose schema a controller writes for a pose format. */
-export function poseSchemaFor(format: PoseFormat) {
+function poseSchemaFor(format: PoseFormat) {
   switch (format) {
     case 'orbit':
       return OrbitPoseSchema;
@@ -90,7 +90,7 @@ export const LanguagePoseReplySchema = z.object({ pose: OrbitPoseSchema }).stric
 // Conventions, in plain words
 
 /** How the world, the original camera and "up" are defined, in words a model can use. */
-export const FRAME_CONVENTIONS = [
+const FRAME_CONVENTIONS = [
   'How the views are made: the original photo was lifted to 3D using its depth, and every other view is',
   'rendered from that 3D model with a virtual camera. The original camera is the reference: "left",',
   '"right", "in front" and "behind" are meant as seen in the original photo unless the question says',
@@ -195,6 +195,8 @@ export function unknownPixelsText(holes: HoleMode): string {
 export interface PromptImage {
   png: Buffer;
   caption: string;
+  /** an original photo (kept whatever the model's image limit) */
+  original?: boolean;
 }
 
 /** "A) red box" lines, or a note that the question is free-form. */
@@ -222,10 +224,9 @@ export function viewCaption(round: number, poseWords: string, coverage: number):
 
 function imageBlocks(images: PromptImage[]): ChatContent[] {
   const out: ChatContent[] = [];
-  for (const im of images) {
-    out.push({ type: 'text', text: `[${im.caption}]` });
-    out.push({ type: 'image', png: im.png, caption: im.caption });
-  }
+  // the caption travels with its image (sent once, as the text before it)
+  for (const im of images)
+    out.push({ type: 'image', png: im.png, caption: im.caption, ...(im.original ? { pinned: true } : {}) });
   return out;
 }
 

@@ -77,17 +77,21 @@ export interface LoopResult {
 }
 
 /** The file name of round r's view. */
-export const viewFile = (round: number): string => `round-${String(round).padStart(2, '0')}.png`;
+const viewFile = (round: number): string => `round-${String(round).padStart(2, '0')}.png`;
 /** The file name of original image i. */
 export const originalFile = (i: number): string => `original-${i}.png`;
 
-/** Views shown to a model: the latest ones that fit in the image budget after the originals. */
+/**
+ * Views shown to a model: the latest imageBudget − 1 (at least one). The budget counts one original as
+ * a single photo's does; further originals (several photos of one item) never take a view's place, and
+ * are never dropped for views.
+ */
 export function viewsWithinBudget<T>(
   views: T[],
-  originals: number,
+  _originals: number,
   imageBudget: number,
 ): { shown: T[]; omitted: number } {
-  const room = Math.max(1, imageBudget - originals);
+  const room = Math.max(1, imageBudget - 1);
   const shown = views.slice(Math.max(0, views.length - room));
   return { shown, omitted: views.length - shown.length };
 }

@@ -1,5 +1,5 @@
 /**
- * Stop policies (DESIGN.md, "Data flow" → stop): after each round, decide whether to look again.
+ * Stop policies (docs/design.md, "Data flow" → stop): after each round, decide whether to look again.
  *
  * Rounds are counted as the loop records them: round 0 answers from the original image(s) alone,
  * rounds 1…maxRounds each add one rendered view. `stopDecision` is asked after round `round` has

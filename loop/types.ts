@@ -1,11 +1,14 @@
 /**
- * Plain data of the reasoning loop (DESIGN.md, "Data flow" / "Trace"). The trace is what
+ * Plain data of the reasoning loop (docs/design.md, "Data flow"). The trace is what
  * `trace.json` holds: every prompt, pose, image, answer, posterior, token count and latency, and why
  * the loop stopped. It never holds an API key or an auth header.
  */
-import type { Camera, Mat4, RenderMode, HoleMode, Question } from '../core/types.js';
+import type { Camera, HoleMode, Mat4, Question, RenderMode } from '../core/types.js';
+import type { LoopConfig } from './config.js';
 import type { Pose } from '../core/pose.js';
 import type { Footprint } from './footprint.js';
+import type { CallRecord } from '../core/mllm/index.js';
+import type { RegistrationRecord } from '../synth/register/types.js';
 
 /** Probability per option letter, summing to 1. */
 export type OptionDist = Record<string, number>;
@@ -30,16 +33,12 @@ export interface Answer {
 /** The controller's request for the next view, or its decision to stop. */
 export type ControllerDecision = { action: 'view'; pose: Pose; reason: string } | { action: 'stop'; reason: string };
 
-/** One model call, as recorded (mirrors core/mllm CallRecord; no keys, no headers). */
-export interface CallLog {
+/** One model call, as recorded: the client's CallRecord figures (no keys, no headers), its role and texts. */
+export interface CallLog extends Pick<
+  CallRecord,
+  'model' | 'cached' | 'attempts' | 'latencyMs' | 'promptTokens' | 'completionTokens' | 'errors'
+> {
   role: 'controller' | 'answerer' | 'language-pose';
-  model: string;
-  cached: boolean;
-  attempts: number;
-  latencyMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  errors: string[];
   /** prompt text sent (images replaced by "[image: file]") */
   prompt?: string;
   /** raw model reply text */
@@ -88,7 +87,6 @@ export interface RoundRecord {
   fusedValue?: number;
 }
 
-export type FusionPolicy = 'loglinear' | 'vote' | 'last';
 export type StopReason =
   | 'stable'
   | 'model-stop'
@@ -99,27 +97,7 @@ export type StopReason =
   | 'error'
   | 'unusable-replies';
 
-export interface LoopConfig {
-  model: string;
-  maxRounds: number;
-  poseFormat: 'orbit' | 'ego' | 'preset' | 'language';
-  render: RenderMode;
-  holes: HoleMode;
-  width: number;
-  height: number;
-  fusion: FusionPolicy;
-  stop: {
-    policy: 'adaptive' | 'fixed';
-    stableRounds: number;
-    marginTau: number;
-    /** numeric questions: stable when the fused estimate moved by at most this share (0.05 = 5 %) */
-    relativeTolerance?: number;
-    tokenBudget?: number;
-    secondsBudget?: number;
-  };
-  /** images sent per request: the original plus the latest k views */
-  imageBudget: number;
-}
+export type { FusionPolicy, LoopConfig } from './config.js';
 
 export interface Trace {
   version: 1;
@@ -128,7 +106,15 @@ export interface Trace {
   config: LoopConfig;
   /** human label of the model, e.g. "builtin:perceiver (deterministic pixel perceiver — not an LLM)" */
   modelLabel: string;
-  input: { images: string[]; depth?: string; intrinsics: string; units: 'metres' | 'relative'; notes: string[] };
+  input: {
+    images: string[];
+    depth?: string;
+    intrinsics: string;
+    units: 'metres' | 'relative';
+    notes: string[];
+    /** poses estimated from the photos, per photo, when several came without a trajectory */
+    registration?: RegistrationRecord;
+  };
   /** reference camera and scene up, for the top-down sketch */
   reference: Camera;
   up: [number, number, number];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { HoleMode, Question, Renderer, RenderMode, RenderedView, Scene } from '../core/types.js';
 import { VantageError } from '../core/errors.js';
-import { INPUT_LIMITS } from '../core/config.js';
+import { checkRenderSide, MIN_RENDER_SIDE } from '../core/render-size.js';
 import { fitIntrinsics } from '../core/camera.js';
 import { optionTexts } from '../core/options.js';
 import { numericSpecFor } from '../core/numeric.js';
@@ -58,7 +58,7 @@ export interface LiftInput extends Omit<SceneSource, 'images' | 'depths'> {
   image?: ImageSource;
   /** its depth map (shorthand for `depths: [depth]`) */
   depth?: ImageSource;
-  /** RGB images; several fuse into one scene when `trajectory` gives their poses */
+  /** RGB images; several fuse into one scene, posed by `trajectory` or else registered from the photos (`registerMethod`) */
   images?: ImageSource[];
   /** one depth map per image */
   depths?: ImageSource[];
@@ -200,20 +200,14 @@ export type PoseInput = z.input<typeof PoseSchema>;
 
 const sceneOf = (s: LiftedScene | Scene): Scene => ('scene' in s && s.scene ? s.scene : (s as Scene));
 
-function checkSide(v: number, name: string): number {
-  if (!(Number.isInteger(v) && v >= 8 && v <= INPUT_LIMITS.maxRenderSide)) {
-    throw new VantageError('bad-size', `${name} ${v} must be an integer between 8 and ${INPUT_LIMITS.maxRenderSide}`);
-  }
-  return v;
-}
-
 /** Output size: as asked, else 512 wide at the reference camera's aspect ratio. */
 export function viewSize(scene: Scene, width?: number, height?: number): { width: number; height: number } {
   const ref = scene.reference.intrinsics;
   const aspect = ref.height / ref.width;
-  const w = width ?? (height !== undefined ? Math.max(8, Math.round(height / aspect)) : RENDER_DEFAULTS.width);
-  const h = height ?? Math.max(8, Math.round(w * aspect));
-  return { width: checkSide(w, 'width'), height: checkSide(h, 'height') };
+  const w =
+    width ?? (height !== undefined ? Math.max(MIN_RENDER_SIDE, Math.round(height / aspect)) : RENDER_DEFAULTS.width);
+  const h = height ?? Math.max(MIN_RENDER_SIDE, Math.round(w * aspect));
+  return { width: checkRenderSide(w, 'width'), height: checkRenderSide(h, 'height') };
 }
 
 /** A pose made renderable: parsed, a number-only mode, in range (or clamped when asked). */
@@ -239,7 +233,7 @@ export function renderablePose(pose: PoseInput | string, clamp = false): { pose:
 }
 
 /**
- * Render a lifted scene from a pose (DESIGN.md poses: orbit, ego, preset, c2w, lookat).
+ * Render a lifted scene from a pose (docs/conventions.md poses: orbit, ego, preset, c2w, lookat).
  *
  * @param scene  what liftScene returned (or a bare Scene)
  * @param pose   a pose object or its JSON text; `{ mode: 'orbit', azimuth_deg: 0 }` is the reference view
@@ -333,7 +327,7 @@ const isLifted = (x: LiftedScene | LiftInput): x is LiftedScene =>
 /**
  * Answer a spatial question about a scene: round 0 answers from the original image alone, then the
  * model asks for camera poses, sees the rendered views, and the answers are fused until they stop
- * changing (DESIGN.md, "Data flow").
+ * changing (docs/design.md, "Data flow").
  *
  * @param input    a LiftedScene, or what liftScene takes (it is lifted first)
  * @param question the question text (with `opts.options`), or a Question { text, options }

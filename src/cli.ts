@@ -1,18 +1,9 @@
 #!/usr/bin/env node
 /** The `vantage` command line: one sub-command per job; errors print as one clear line, no stack. */
-import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { describeError, exitCodeOf, isVantageError } from '../core/errors.js';
+import { Command, CommanderError } from 'commander';
+import { describeError, EXIT_CODES, exitCodeOf, isVantageError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
-}
+import { packageVersion } from '../core/package.js';
 
 /**
  * The program with every command; given the arguments, only the command they run is loaded in
@@ -26,12 +17,21 @@ export async function buildProgram(args?: readonly string[]): Promise<Command> {
       'Let a multimodal LLM look again from somewhere else: lift an image to 3D, render novel views, fuse the answers.',
     )
     .version(packageVersion())
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done; 1 unexpected error (a bug: VANTAGE_DEBUG=1 shows the stack); 2 bad input or usage\n' +
+        '(the message says how to fix it); 3 no answer (the model or endpoint failed; for eval: pairs left, run it\n' +
+        'again to resume); 4 interrupted (Ctrl-C, --deadline).',
+    )
+    // usage errors end like other bad input (exit 2); commander has already printed them
+    .exitOverride();
   await registerCommands(program, args);
   return program;
 }
 
 function fail(e: unknown): never {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.badInput);
   process.stderr.write(`vantage: ${describeError(e)}\n`);
   if (!isVantageError(e)) {
     if (process.env.VANTAGE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);

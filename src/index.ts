@@ -67,7 +67,8 @@ export type {
 } from '../loop/types.js';
 
 // Errors
-export { VantageError, isVantageError, describeError } from '../core/errors.js';
+export { VantageError, NoGpuError, isVantageError, describeError, EXIT_CODES, type ErrorCode } from '../core/errors.js';
+export { MllmError } from '../core/mllm/errors.js';
 
 // Poses and cameras
 export {

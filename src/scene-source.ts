@@ -35,7 +35,7 @@ const FIELDS = {
     schema: z.array(path).min(1),
     cli: { flag: '--image <path...>', key: 'image' },
     mcp: 'images',
-    help: 'RGB image(s): PNG, JPEG, WebP (several fuse into one scene with a trajectory)',
+    help: 'RGB image(s): PNG, JPEG, WebP (several fuse into one scene: posed by --trajectory, else registered)',
   },
   depths: {
     schema: z.array(path).min(1),
@@ -84,7 +84,13 @@ const FIELDS = {
     schema: path,
     cli: { flag: '--trajectory <path>', key: 'trajectory' },
     mcp: 'trajectory',
-    help: 'camera-to-world poses of several images: a Redwood .log or a JSON list of 4×4 matrices',
+    help: 'camera-to-world poses of several images: a Redwood .log or a JSON list of 4×4 matrices (without it, several images are registered from the photos)',
+  },
+  registerMethod: {
+    schema: path,
+    cli: { flag: '--register-method <method>', key: 'registerMethod' },
+    mcp: 'register_method',
+    help: 'how several images without a trajectory are registered into one scene: auto (default) or features (ORB + RANSAC, offline)',
   },
   video: {
     schema: path,
@@ -161,10 +167,10 @@ export type SceneSource = z.infer<typeof SceneSourceSchema> & {
 
 const entries = Object.entries(FIELDS) as [FieldKey, Field][];
 
-/** Adds the scene-source flags to a command (--ply only where the command renders a PLY). */
-export function addSceneOptions(cmd: Command, opts: { ply?: boolean } = {}): Command {
-  for (const [, f] of entries) {
-    if (!f.cli || (f.cli.only === 'ply' && !opts.ply)) continue;
+/** Adds the scene-source flags to a command (--ply only where the command renders a PLY; `fields`: only those). */
+export function addSceneOptions(cmd: Command, opts: { ply?: boolean; fields?: FieldKey[] } = {}): Command {
+  for (const [k, f] of entries) {
+    if (!f.cli || (f.cli.only === 'ply' && !opts.ply) || (opts.fields && !opts.fields.includes(k))) continue;
     if (f.cli.parse) cmd.option(f.cli.flag, f.help, f.cli.parse, f.cli.default);
     else if (f.cli.default !== undefined) cmd.option(f.cli.flag, f.help, f.cli.default as string);
     else cmd.option(f.cli.flag, f.help);
@@ -187,13 +193,6 @@ export function mcpSceneSourceShape(override: Partial<Record<FieldKey, z.ZodType
   const shape: Record<string, z.ZodType> = {};
   for (const [k, f] of entries) if (f.mcp) shape[f.mcp] = (override[k] ?? f.schema.describe(f.help)).optional();
   return shape;
-}
-
-/** The SceneSource of MCP tool arguments (snake_case keys back to the library's). */
-export function sceneSourceFromMcp(args: Record<string, unknown>): SceneSource {
-  const out: Record<string, unknown> = {};
-  for (const [k, f] of entries) if (f.mcp && args[f.mcp] !== undefined) out[k] = args[f.mcp];
-  return out as SceneSource;
 }
 
 /** Which sources a SceneSource names (exactly one is allowed). */

@@ -3,7 +3,7 @@
  *
  * All three stay referenced from the returned GpuContext for its whole life: if Dawn's instance or
  * adapter is garbage-collected while a mapAsync is pending, the process crashes inside Dawn
- * (DESIGN.md, "Known pitfalls"). Whoever holds the context keeps them alive.
+ * (docs/design.md, "Known pitfalls"). Whoever holds the context keeps them alive.
  *
  * Errors: WebGPU reports validation / out-of-memory / internal errors asynchronously. `runChecked`
  * wraps a piece of GPU work in error scopes and throws a VantageError when any was raised; errors
@@ -16,7 +16,7 @@
  */
 // the declarations name WebGPU's globals (GPUDevice …): a consumer's compiler finds them through this
 /// <reference types="webgpu" preserve="true" />
-import { VantageError } from '../core/errors.js';
+import { NoGpuError, VantageError } from '../core/errors.js';
 import { gpuWait } from './gpu-wait.js';
 
 /** The numeric constants of WebGPU (GPUBufferUsage, GPUMapMode) as this binding exports them. */
@@ -59,7 +59,7 @@ const RAISED_LIMITS = [
 ] as const;
 
 /**
- * Open the WebGPU device. Throws VantageError 'webgpu-unavailable' when the binding cannot load,
+ * Open the WebGPU device. Throws NoGpuError 'webgpu-unavailable' when the binding cannot load,
  * 'no-gpu-adapter' when no adapter exists and 'gpu-device-failed' when the adapter will not open a
  * device (callers may fall back to the reference renderer on any of the three).
  */
@@ -68,7 +68,7 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
   try {
     mod = await import('webgpu');
   } catch (e) {
-    throw new VantageError(
+    throw new NoGpuError(
       'webgpu-unavailable',
       `the WebGPU binding (npm package "webgpu") did not load: ${(e as Error).message}`,
       'reinstall dependencies on this platform (npm ci); the package ships prebuilt Dawn binaries',
@@ -78,7 +78,7 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
   const gpu = mod.create([]);
   const adapter = await gpuWait(gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
   if (!adapter) {
-    throw new VantageError(
+    throw new NoGpuError(
       'no-gpu-adapter',
       'WebGPU found no GPU adapter (Dawn enumerated no usable Vulkan/Metal/D3D device)',
       NO_ADAPTER_HINT,
@@ -91,7 +91,7 @@ export async function openGpu(options: { powerPreference?: GPUPowerPreference } 
   try {
     device = await gpuWait(adapter.requestDevice({ requiredLimits, requiredFeatures }));
   } catch (e) {
-    throw new VantageError(
+    throw new NoGpuError(
       'gpu-device-failed',
       `the GPU adapter (${adapter.info?.description || adapter.info?.vendor || 'unknown'}) refused to open a device: ${(e as Error).message}`,
       NO_ADAPTER_HINT,

@@ -19,7 +19,8 @@ import { VantageError } from '../core/errors.js';
 import { LIFT_DEFAULTS } from './config.js';
 import { cleanDepth, effectiveJumpRel, normalGrid, pixelNormal } from './normals.js';
 import { fuseFrames, fusionNote, type FusionPolicy } from './fuse.js';
-import { defaultPivot, detectUp, sceneBounds, subsetScene } from './scene.js';
+import { defaultPivot, detectUp, subsetScene } from './scene.js';
+import { sceneBounds } from '../core/bounds.js';
 
 export interface LiftOptions {
   /** relative depth jump that marks a discontinuity (default 0.05) */
@@ -602,27 +603,12 @@ const RING_DU = [-1, 0, 1, -1, 1, -1, 0, 1, -2, 0, 2, -2, 2, -2, 0, 2];
 const RING_DV = [-1, -1, -1, 0, 0, 1, 1, 1, -2, -2, -2, 0, 0, 2, 2, 2];
 
 /**
- * 1 where a pixel straddles a depth discontinuity (see straddlesEdge), for every pixel of the image.
- * liftFrame runs the same test only on the pixels it samples.
- */
-export function flyingPixels(depth: Float32Array, width: number, height: number, jk1: number, jk2: number): Uint8Array {
-  const out = new Uint8Array(width * height);
-  for (let v = 0; v < height; v++) {
-    for (let u = 0; u < width; u++) {
-      const i = v * width + u;
-      if (depth[i] > 0 && straddlesEdge(depth, width, height, u, v, jk1, jk2)) out[i] = 1;
-    }
-  }
-  return out;
-}
-
-/**
  * True when pixel (u, v) (depth > 0) straddles a depth discontinuity: among the 8 neighbours at 1 px
  * and the 8 in the same directions at 2 px, one is nearer by more than the jump factor (jk1 at 1 px,
  * jk2 at 2 px) and one farther (neighbours without depth are ignored). The 2 px ring catches the wider
  * ramps a depth network draws across an edge, whose per-pixel steps stay below the threshold.
  */
-export function straddlesEdge(
+function straddlesEdge(
   depth: Float32Array,
   width: number,
   height: number,

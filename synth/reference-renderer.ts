@@ -52,7 +52,7 @@ function cameraPoint(f: FrameSetup, p: ArrayLike<number>, i: number): [number, n
 }
 
 /** Project Gaussian i, or null when it is culled (behind the near plane, degenerate, off-image). */
-export function projectGaussian(f: FrameSetup, scene: Scene, i: number): ProjectedGaussian | null {
+function projectGaussian(f: FrameSetup, scene: Scene, i: number): ProjectedGaussian | null {
   const opacity = scene.opacities[i];
   if (!(opacity >= RENDER_TUNING.minAlpha)) return null;
   const [tx, ty, tz] = cameraPoint(f, scene.positions, i);
@@ -214,7 +214,7 @@ function renderGaussians(f: FrameSetup, scene: Scene): Framebuffer {
 }
 
 /** Square footprint of point i in points mode, or null when culled (as points.wgsl). */
-export function pointFootprint(
+function pointFootprint(
   f: FrameSetup,
   scene: Scene,
   i: number,

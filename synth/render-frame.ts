@@ -7,6 +7,7 @@
 import type { Camera, RenderOptions, RenderedView, Scene } from '../core/types.js';
 import { invertPose, scaleIntrinsics, toF64 } from '../core/camera.js';
 import { INPUT_LIMITS } from '../core/config.js';
+import { checkRenderSide } from '../core/render-size.js';
 import { RENDER_TUNING } from './config.js';
 import { VantageError } from '../core/errors.js';
 import { applyHoles } from './holes.js';
@@ -55,18 +56,8 @@ export function validateRenderInputs(scene: Scene, camera: Camera, options: Rend
       `hole mode must be one of ${HOLES.join(', ')}, got "${String(options.holes)}"`,
     );
   }
-  for (const [name, v] of [
-    ['width', options.width],
-    ['height', options.height],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > INPUT_LIMITS.maxRenderSide) {
-      throw new VantageError(
-        'bad-render-options',
-        `render ${name} must be an integer in 1..${INPUT_LIMITS.maxRenderSide}, got ${v}`,
-        'pick a smaller output size',
-      );
-    }
-  }
+  checkRenderSide(options.width, 'render width');
+  checkRenderSide(options.height, 'render height');
   for (const [name, c] of [
     ['background', options.background],
     ['holeColor', options.holeColor],

@@ -8,7 +8,7 @@
  * (synth/device.ts), and never destroy it.
  */
 import type { Renderer, Scene } from '../core/types.js';
-import { VantageError, describeError } from '../core/errors.js';
+import { NoGpuError, VantageError, describeError } from '../core/errors.js';
 import { sharedGpu, type GpuContext } from './device.js';
 import { createWebGpuRenderer } from './gpu-renderer.js';
 import { createReferenceRenderer } from './reference-renderer.js';
@@ -41,9 +41,6 @@ export interface CreateRendererOptions {
   parallel?: number;
 }
 
-/** Error codes meaning "no usable WebGPU here" (fall back) rather than a bug (rethrow). */
-const NO_GPU_CODES = new Set(['no-gpu-adapter', 'webgpu-unavailable', 'gpu-device-failed']);
-
 /** The renderer `opts.prefer` names (see the file comment). */
 export async function createRenderer(opts: CreateRendererOptions = {}): Promise<Renderer> {
   const choice = opts.prefer ?? 'auto';
@@ -64,7 +61,8 @@ export async function createRenderer(opts: CreateRendererOptions = {}): Promise<
   try {
     gpu = await (opts.openDevice ?? sharedGpu)();
   } catch (e) {
-    if (choice === 'webgpu' || !(e instanceof VantageError && NO_GPU_CODES.has(e.code))) throw e;
+    // no usable WebGPU here: fall back unless the GPU was asked for; anything else is a bug
+    if (choice === 'webgpu' || !(e instanceof NoGpuError)) throw e;
     warn(
       `vantage: rendering with the slow TypeScript reference renderer, because ${describeError(e).replace(/\n\s*/g, '; ')}`,
     );

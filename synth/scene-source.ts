@@ -13,11 +13,18 @@ import { readImage } from '../core/io/image.js';
 import { checkSameSize, readDepth, type DepthFormat } from '../core/io/depth.js';
 import { defaultIntrinsics, parseIntrinsics } from '../core/io/intrinsics.js';
 import { readTrajectory, relativeToFirst } from '../core/io/trajectory.js';
-import { readPly } from '../core/io/ply.js';
+import { readPly } from '../core/io/ply-read.js';
 import { liftToScene } from './lift.js';
 import type { FusionPolicy } from './fuse.js';
 import { refineColours } from './refine.js';
 import { createRenderer } from './renderer.js';
+import {
+  registerPhotos,
+  registrationLines,
+  registrationRecord,
+  type Registration,
+  type RegistrationRecord,
+} from './register/index.js';
 
 /** What a trace records about a scene's input: file names, where depth came from, what was assumed. */
 export interface InputInfo {
@@ -26,6 +33,8 @@ export interface InputInfo {
   intrinsics: string;
   units: DepthUnits;
   notes: string[];
+  /** poses estimated from the photos (several images, no trajectory) */
+  registration?: RegistrationRecord;
 }
 
 /** An original image, with the depth and camera it was lifted with when it was lifted. */
@@ -63,8 +72,10 @@ export interface FileSceneOptions {
   knownDepth?: [number, number, number];
   /** "fx,fy,cx,cy", "fov:60", or a JSON file */
   intrinsics?: string;
-  /** Redwood .log or JSON list of 4×4 camera-to-world matrices, one per image */
+  /** Redwood .log or JSON list of 4×4 camera-to-world matrices, one per image; without it several images are registered */
   trajectory?: string;
+  /** how to register several images without a trajectory: auto | features | a learned model */
+  registerMethod?: string;
   /** a ready-made 3DGS scene */
   ply?: string;
   /** how several frames combine (synth/fuse.ts): merge (default) or stack */
@@ -77,22 +88,6 @@ export interface FileSceneOptions {
   log?: (line: string) => void;
 }
 
-/** Parse "640x480" into a size, with a clear error. */
-export function parseSize(spec: string): { width: number; height: number } {
-  const m = /^\s*(\d+)\s*[x×,]\s*(\d+)\s*$/i.exec(spec);
-  if (!m) throw new VantageError('bad-size', `size "${spec}" is not WIDTHxHEIGHT`, 'example: --size 512x384');
-  const width = Number(m[1]);
-  const height = Number(m[2]);
-  if (width < 8 || height < 8 || width > 4096 || height > 4096) {
-    throw new VantageError(
-      'bad-size',
-      `size ${width}x${height} is out of range`,
-      'each side must be between 8 and 4096 pixels',
-    );
-  }
-  return { width, height };
-}
-
 /** Load a 3DGS PLY as a scene (no original image: nothing to show a model). */
 export async function loadPlyScene(path: string): Promise<LoadedScene> {
   const scene = await readPly(path);
@@ -103,8 +98,17 @@ export async function loadPlyScene(path: string): Promise<LoadedScene> {
   };
 }
 
-/** Lift RGB image(s) with their depth maps (or a depth model) into one scene. */
-export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> {
+/** A photo as read: RGB, its intrinsics, and its depth when a map or a model gave one. */
+export type PhotoFrame = Omit<RgbdFrame, 'depth'> & { depth?: Float32Array };
+
+/**
+ * Read the images with their depth maps (or a depth model's estimate, or none when `needDepth` is
+ * false) and intrinsics; every frame's pose is the identity until a trajectory or registration sets it.
+ */
+export async function readPhotoFrames(
+  o: FileSceneOptions,
+  needDepth = true,
+): Promise<{ frames: PhotoFrame[]; notes: string[]; intrinsicsNote: string; units: DepthUnits }> {
   const log = o.log ?? (() => {});
   const images = o.images ?? [];
   const depths = o.depths ?? [];
@@ -114,40 +118,20 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
       `${images.length} image(s) but ${depths.length} depth map(s); give one depth per image`,
     );
   }
-  if (!depths.length && !o.depthModel) {
+  if (needDepth && !depths.length && !o.depthModel) {
     throw new VantageError(
       'bad-input',
       'an image needs depth to be lifted',
       'pass --depth DEPTH.png (16-bit millimetres; see --depth-format, --depth-scale) or --depth-model depth-anything-v2-small',
     );
   }
-  let poses: Float64Array[] = [identity()];
-  if (images.length > 1) {
-    if (!o.trajectory) {
-      throw new VantageError(
-        'bad-input',
-        `${images.length} images need camera poses to fuse`,
-        'pass --trajectory poses.log (Redwood) or a JSON list of 4×4 camera-to-world matrices',
-      );
-    }
-    const all = relativeToFirst(await readTrajectory(o.trajectory));
-    if (all.length < images.length) {
-      throw new VantageError(
-        'bad-input',
-        `trajectory ${basename(o.trajectory)} has ${all.length} poses for ${images.length} images`,
-      );
-    }
-    poses = all.slice(0, images.length);
-  }
-
-  const frames: RgbdFrame[] = [];
-  const originals: SourceImage[] = [];
+  const frames: PhotoFrame[] = [];
   const notes: string[] = [];
   let intrinsicsNote = '';
   let units: 'metres' | 'relative' = 'metres';
   for (let i = 0; i < images.length; i++) {
     const img = await readImage(images[i]);
-    let depth: Float32Array;
+    let depth: Float32Array | undefined;
     let focalPx: number | undefined;
     if (depths.length) {
       const d = await readDepth(depths[i], { format: o.depthFormat, scale: o.depthScale });
@@ -159,7 +143,7 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
       notes.push(...d.notes.map((n) => `${basename(depths[i])}: ${n}`));
       // the units chosen and any implausible scale are shown, not only recorded
       for (const n of d.notes) if (n.startsWith('depth units') || n.startsWith('warning:')) log(n);
-    } else {
+    } else if (o.depthModel) {
       log(`estimating depth for ${basename(images[i])} with ${o.depthModel}…`);
       const { depthForImage } = await import('./depth/estimate.js');
       const est = await depthForImage(images[i], {
@@ -174,7 +158,7 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
       focalPx = est.focalPx;
       notes.push(...est.notes);
     }
-    if (img.transparent) {
+    if (img.transparent && depth) {
       // a cut-out's transparent pixels are no surface: lifted, they would be a black wall
       let n = 0;
       for (let p = 0; p < depth.length; p++) {
@@ -207,26 +191,91 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
     }
     if (intrinsics.width !== img.width || intrinsics.height !== img.height)
       intrinsics = scaleIntrinsics(intrinsics, img.width, img.height);
-    // the depth it is lifted with is kept with the original (models that read geometry use it)
-    originals.push({
-      name: basename(images[i]),
-      width: img.width,
-      height: img.height,
-      rgb: img.rgb,
-      depth,
-      camera: { intrinsics, c2w: poses[i] },
-    });
     frames.push({
       width: img.width,
       height: img.height,
       rgb: img.rgb,
       depth,
       intrinsics,
-      c2w: poses[i],
+      c2w: identity(),
       units,
       source: images[i],
     });
   }
+  return { frames, notes, intrinsicsNote, units };
+}
+
+/** Register frames read by readPhotoFrames (poses in frame 0's camera frame), logging a line per photo. */
+export async function registerFrames(
+  frames: PhotoFrame[],
+  method: string | undefined,
+  log: (line: string) => void,
+): Promise<Registration> {
+  log(`registering ${frames.length} photos (method ${method ?? 'auto'})…`);
+  const reg = await registerPhotos(
+    frames.map((f) => ({
+      name: basename(f.source ?? 'photo'),
+      width: f.width,
+      height: f.height,
+      rgb: f.rgb,
+      depth: f.depth,
+      depthUnits: f.units,
+      intrinsics: f.intrinsics,
+    })),
+    { method, log },
+  );
+  for (const line of registrationLines(reg)) log(`  ${line}`);
+  return reg;
+}
+
+/** Lift RGB image(s) with their depth maps (or a depth model) into one scene. */
+export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> {
+  const log = o.log ?? (() => {});
+  const images = o.images ?? [];
+  const depths = o.depths ?? [];
+  const read = await readPhotoFrames(o);
+  const { notes, intrinsicsNote, units } = read;
+  const frames = read.frames as RgbdFrame[];
+  const originals: SourceImage[] = [];
+
+  // poses: frame 0 is the world; the others from the trajectory, or registered from the photos
+  let registration: RegistrationRecord | undefined;
+  const lifted = new Array<boolean>(frames.length).fill(true);
+  if (images.length > 1 && o.trajectory) {
+    const all = relativeToFirst(await readTrajectory(o.trajectory));
+    if (all.length < images.length) {
+      throw new VantageError(
+        'bad-input',
+        `trajectory ${basename(o.trajectory)} has ${all.length} poses for ${images.length} images`,
+      );
+    }
+    frames.forEach((f, i) => (f.c2w = all[i]));
+  } else if (images.length > 1) {
+    const reg = await registerFrames(frames, o.registerMethod, log);
+    reg.photos.forEach((p, i) => {
+      lifted[i] = p.registered;
+      if (p.c2w) frames[i].c2w = p.c2w;
+      if (p.depthScale !== 1) frames[i].depth = frames[i].depth.map((z) => z * p.depthScale);
+    });
+    registration = registrationRecord(reg);
+    notes.push(
+      `poses registered from the photos (${reg.method}, ${reg.seconds.toFixed(2)} s): ` +
+        registrationLines(reg).join('; '),
+      ...reg.notes,
+    );
+  }
+  // the depth each was lifted with is kept with the original (models that read geometry use it);
+  // a photo that did not register is still shown, without geometry
+  frames.forEach((f, i) =>
+    originals.push({
+      name: basename(images[i]),
+      width: f.width,
+      height: f.height,
+      rgb: f.rgb,
+      ...(lifted[i] ? { depth: f.depth, camera: { intrinsics: f.intrinsics, c2w: f.c2w } } : {}),
+    }),
+  );
+  frames.splice(0, frames.length, ...frames.filter((_, i) => lifted[i]));
   log(`lifting ${frames.length} frame(s)…`);
   // Depth maps given as files are measured (sensor or render); a model's estimate smears edges.
   let scene = liftToScene(frames, {
@@ -248,10 +297,11 @@ export async function loadImageScene(o: FileSceneOptions): Promise<LoadedScene> 
     originals,
     info: {
       images: images.map((p) => basename(p)),
-      depth: depths.length ? depths.map((p) => basename(p)).join(', ') : `model ${o.depthModel}`,
+      depth: o.depths?.length ? o.depths.map((p) => basename(p)).join(', ') : `model ${o.depthModel}`,
       intrinsics: intrinsicsNote,
       units,
       notes: scene.notes,
+      ...(registration ? { registration } : {}),
     },
   };
 }

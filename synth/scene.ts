@@ -8,6 +8,8 @@ import type { Camera, Mat4, Scene, Vec3 } from '../core/types.js';
 import { cameraAxes, cameraCenter, identity, invertPose, rad2deg, toF64, transformPoint } from '../core/camera.js';
 import { poseContext, type PoseContext } from '../core/pose.js';
 import { VantageError } from '../core/errors.js';
+import { kthSmallest } from '../core/select.js';
+import { sceneBounds } from '../core/bounds.js';
 import { FLOOR_DETECTION, PICK_RADIUS_PX } from './config.js';
 import { mulberry32 } from '../core/random.js'; // seeded: RANSAC must be reproducible
 
@@ -15,29 +17,6 @@ import { mulberry32 } from '../core/random.js'; // seeded: RANSAC must be reprod
 export interface PointsWithReference {
   positions: Float32Array;
   reference: Camera;
-}
-
-/** Axis-aligned bounds of N × 3 positions (all zero when there are none). */
-export function sceneBounds(positions: Float32Array): { min: Vec3; max: Vec3 } {
-  if (positions.length < 3) return { min: [0, 0, 0], max: [0, 0, 0] };
-  let x0 = Infinity,
-    y0 = Infinity,
-    z0 = Infinity,
-    x1 = -Infinity,
-    y1 = -Infinity,
-    z1 = -Infinity;
-  for (let i = 0; i + 2 < positions.length; i += 3) {
-    const x = positions[i],
-      y = positions[i + 1],
-      z = positions[i + 2];
-    if (x < x0) x0 = x;
-    if (x > x1) x1 = x;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
-    if (z < z0) z0 = z;
-    if (z > z1) z1 = z;
-  }
-  return { min: [x0, y0, z0], max: [x1, y1, z1] };
 }
 
 /** The front-most point per reference pixel over a window of cells, with its projection. */
@@ -123,7 +102,7 @@ const pointAt = (positions: Float32Array, i: number): Vec3 => [
  * built on the first query, then each query returns the point whose projection is nearest to the
  * pixel centre within `radiusPx`, or undefined.
  */
-export function pointPicker(
+function pointPicker(
   points: PointsWithReference,
   radiusPx: number = PICK_RADIUS_PX,
 ): (u: number, v: number) => Vec3 | undefined {
@@ -207,38 +186,6 @@ export interface UpEstimate {
 }
 
 export type FloorDetectionOptions = Partial<Record<keyof typeof FLOOR_DETECTION, number>>;
-
-/**
- * The k-th smallest value (0-based) of a, as a[k] of the sorted array would be; reorders a.
- * Quickselect: linear time where the sort it replaces was the larger part of detectUp.
- */
-function kthSmallest(a: Float64Array, k: number): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return Float64Array.from(a).sort()[k]; // NaN: sort's order
-  let lo = 0,
-    hi = a.length - 1;
-  while (hi > lo) {
-    // Median of three as the pivot, then a Hoare partition.
-    const mid = (lo + hi) >> 1;
-    const p = Math.max(Math.min(a[lo], a[mid]), Math.min(Math.max(a[lo], a[mid]), a[hi]));
-    let i = lo,
-      j = hi;
-    while (i <= j) {
-      while (a[i] < p) i++;
-      while (a[j] > p) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
 
 /** Least-squares plane normal of points (unit, unoriented), or undefined when degenerate. */
 function fitPlaneNormal(xs: Float64Array, ids: number[]): { normal: Vec3; centroid: Vec3 } | undefined {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { outputPathFor, poseFromArg, runRenderCommand } from '../src/commands/render.js';
-import { parseSize } from '../synth/scene-source.js';
+import { parseRenderSize } from '../core/render-size.js';
 import { ensureBuilt, builtPathOf } from './support/built-dist.js';
 
 const quiet = () => {};
@@ -53,9 +53,10 @@ describe('vantage render (in-process)', () => {
     expect(poseFromArg('{"mode":"ego","yaw_deg":10}')).toMatchObject({ mode: 'ego', yaw_deg: 10, forward_m: 0 });
     expect(outputPathFor('a/v.png', 2, 3)).toBe('a/v-2.png');
     expect(outputPathFor('a/v.png', 0, 1)).toBe('a/v.png');
-    expect(parseSize('512x384')).toEqual({ width: 512, height: 384 });
-    expect(() => parseSize('huge')).toThrow(/WIDTHxHEIGHT/);
-    expect(() => parseSize('99999x2')).toThrow(/out of range/);
+    expect(parseRenderSize('512x384')).toEqual({ width: 512, height: 384 });
+    expect(() => parseRenderSize('huge')).toThrow(/WIDTHxHEIGHT/);
+    expect(() => parseRenderSize('99999x2')).toThrow(/width 99999 must be a whole number of pixels between 8 and 4096/);
+    expect(() => parseRenderSize('640x4')).toThrow(/height 4 must be/);
   });
 
   it('refuses absurd poses and bad options before any work, naming what was wrong', async () => {

@@ -169,14 +169,15 @@ describe('model downloads', () => {
     expect(hits.length).toBe(before);
   });
 
-  it('draws a bar on a TTY', () => {
+  it('draws a bar on a TTY', async () => {
     let t = 0;
     const out = sink(true);
     const p = createProgress('model', 1000, out.stream, () => (t += 200));
     p.update(500);
+    await new Promise((r) => setTimeout(r, 250)); // cli-progress redraws on its own 100 ms frame
     p.done(1000);
     const text = out.chunks.join('');
-    expect(text).toContain('\r');
+    expect(text).toContain('\x1b[1G'); // redrawn in place (cursor to column 1)
     expect(text).toMatch(/ 50%/);
     expect(text).toMatch(/100%.*\n$/);
   });

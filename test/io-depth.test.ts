@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/errors.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -348,7 +349,7 @@ describe('readDepth: bad input', () => {
   });
 
   it('npy: bad magic, bad header, fortran order, unknown dtype, wrong rank, truncated', async () => {
-    const cases: [string, Buffer, string, RegExp][] = [
+    const cases: [string, Buffer, ErrorCode, RegExp][] = [
       ['magic.npy', Buffer.from('NUMPY? not really, just text'), 'depth-corrupt', /not a NumPy/],
       ['header.npy', npyBytes('{this is not a dict}', f32le([1])), 'depth-corrupt', /malformed header/],
       [

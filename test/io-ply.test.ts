@@ -4,15 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraAxes, projectCameraPoint, worldToCamera } from '../core/camera.js';
 import type { Scene, Vec3 } from '../core/types.js';
-import {
-  SH_C0,
-  defaultReferenceFor,
-  encodePly,
-  parsePlyHeader,
-  readPly,
-  sceneFromPly,
-  writePly,
-} from '../core/io/ply.js';
+import { SH_C0, defaultReferenceFor, parsePlyHeader, readPly, sceneFromPly } from '../core/io/ply-read.js';
+import { encodePly, writePly } from '../core/io/ply-write.js';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { expectVantage } from './support/expect-vantage.js';
 

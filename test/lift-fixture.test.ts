@@ -3,15 +3,8 @@ import type { RgbdFrame, Vec3 } from '../core/types.js';
 import { dot, rad2deg } from '../core/camera.js';
 import { c2wFromPose } from '../core/pose.js';
 import { liftFrame, liftToScene } from '../synth/lift.js';
-import {
-  defaultPivot,
-  detectUp,
-  mergeScenes,
-  pointUnderPixel,
-  poseContextOf,
-  sceneBounds,
-  subsetScene,
-} from '../synth/scene.js';
+import { defaultPivot, detectUp, mergeScenes, pointUnderPixel, poseContextOf, subsetScene } from '../synth/scene.js';
+import { sceneBounds } from '../core/bounds.js';
 import { generateScene } from '../fixtures/scenes.js';
 import { fixtureFrame, raycast } from '../fixtures/raycast.js';
 

@@ -11,7 +11,7 @@ import { runLoop } from '../loop/run.js';
 import { createModel } from '../loop/models/create.js';
 import { OpenAIVisionModel } from '../loop/models/openai.js';
 import { type VisionModel } from '../loop/models/contract.js';
-import type { MllmConfig } from '../core/mllm/client.js';
+import type { MllmConfig } from '../core/mllm/index.js';
 import { startOpenAIServer, type Fault, type OpenAIServer } from './support/openai-server.js';
 import {
   isControllerRequest,

@@ -25,7 +25,7 @@ import { viewsWithinBudget } from '../loop/run.js';
 import { fallbackPose } from '../loop/pose-choice.js';
 import { optionTexts } from '../core/options.js';
 import { parsePose, poseRangeErrors } from '../core/pose.js';
-import type { ChatMessage } from '../core/mllm/client.js';
+import type { ChatMessage } from '../core/mllm/index.js';
 import type { Question } from '../core/types.js';
 
 const question: Question = {
@@ -225,6 +225,8 @@ describe('loop configuration and helpers', () => {
     expect(viewsWithinBudget([1, 2, 3, 4], 1, 3)).toEqual({ shown: [3, 4], omitted: 2 });
     expect(viewsWithinBudget([1], 1, 4)).toEqual({ shown: [1], omitted: 0 });
     expect(viewsWithinBudget([1, 2], 3, 2)).toEqual({ shown: [2], omitted: 1 });
+    // several originals (a 4-photo benchmark item) never take a view's place, nor lose theirs
+    expect(viewsWithinBudget([1, 2, 3, 4], 4, 4)).toEqual({ shown: [2, 3, 4], omitted: 1 });
     const p1 = fallbackPose('orbit', []);
     expect(fallbackPose('orbit', [p1])).not.toEqual(p1);
     expect(fallbackPose('preset', [])).toMatchObject({ mode: 'preset' });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { CACHE_FILE_NAME, cacheLine, openResponseCache, parseCacheLine } from '../core/mllm/cache.js';
-import { createMllmClient, type ChatMessage, type MllmConfig } from '../core/mllm/client.js';
+import { createMllmClient, type ChatMessage, type MllmConfig } from '../core/mllm/index.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 
 const KEY = 'sk-cache-test-9f8e7d6c5b4a';

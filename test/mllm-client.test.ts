@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { createMllmClient, MllmError, type ChatMessage, type MllmConfig } from '../core/mllm/client.js';
+import { createMllmClient, MllmError, type ChatMessage, type MllmConfig } from '../core/mllm/index.js';
 import { createLimiter } from '../core/mllm/limiter.js';
 import { startOpenAIServer, type Brain, type Fault, type OpenAIServer } from './support/openai-server.js';
 

@@ -6,7 +6,6 @@ import {
   jsonSchemaOf,
   jsonSchemaResponseFormat,
   parseStructured,
-  repairJson,
 } from '../core/mllm/structured.js';
 import { letterOfToken, optionDistribution } from '../core/mllm/logprobs.js';
 import {
@@ -16,7 +15,7 @@ import {
   requestHash,
   retryAfterMs,
   type ChatMessage,
-} from '../core/mllm/client.js';
+} from '../core/mllm/index.js';
 import { VantageError } from '../core/errors.js';
 import { OrbitPoseSchema } from '../core/pose.js';
 
@@ -47,18 +46,18 @@ describe('tolerant JSON extraction', () => {
   });
 
   it('repairs trailing commas, single quotes, unquoted keys and Python literals', () => {
-    expect(JSON.parse(repairJson("{'choice': 'A', confidence: 0.5, 'rationale': 'it\\'s \"near\"',}"))).toEqual({
+    expect(extractJsonValues("{'choice': 'A', confidence: 0.5, 'rationale': 'it\\'s \"near\"',}")[0]).toEqual({
       choice: 'A',
       confidence: 0.5,
       rationale: 'it\'s "near"',
     });
-    expect(JSON.parse(repairJson('{"a": [1, 2,], "b": True, "c": None, "d": False}'))).toEqual({
+    expect(extractJsonValues('{"a": [1, 2,], "b": True, "c": None, "d": False}')[0]).toEqual({
       a: [1, 2],
       b: true,
       c: null,
       d: false,
     });
-    expect(JSON.parse(repairJson('{"a": 1 /* note */, // comment\n "b": "x, }"}'))).toEqual({ a: 1, b: 'x, }' });
+    expect(extractJsonValues('{"a": 1 /* note */, // comment\n "b": "x, }"}')[0]).toEqual({ a: 1, b: 'x, }' });
   });
 
   it('leaves apostrophes in prose alone', () => {
@@ -216,6 +215,23 @@ describe('client helpers', () => {
         .filter((c) => c.type === 'image'),
     ).toHaveLength(1);
     expect(msgs[2].content).toHaveLength(3); // input untouched
+    // pinned images (original photos) are kept before any view, the latest views after them
+    const pinned: ChatMessage[] = [
+      {
+        role: 'user',
+        content: ['p1', 'p2', 'p3', 'v1', 'v2'].map((caption) => ({
+          type: 'image' as const,
+          png: png(1),
+          caption,
+          ...(caption.startsWith('p') ? { pinned: true } : {}),
+        })),
+      },
+    ];
+    const keptPinned = applyImageBudget(pinned, 4)
+      .flatMap((m) => (typeof m.content === 'string' ? [] : m.content))
+      .filter((c) => c.type === 'image')
+      .map((c) => (c as { caption: string }).caption);
+    expect(keptPinned).toEqual(['p1', 'p2', 'p3', 'v2']);
   });
 
   it('hashes requests by content: same request same key, any change a new key', () => {

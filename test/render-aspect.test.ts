@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fitIntrinsics, scaleIntrinsics } from '../core/camera.js';
-import { writePly } from '../core/io/ply.js';
+import { writePly } from '../core/io/ply-write.js';
 import type { Intrinsics } from '../core/types.js';
 import { runRenderCommand } from '../src/commands/render.js';
 import { sceneOf } from './render-scenes.js';

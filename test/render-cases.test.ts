@@ -8,6 +8,7 @@ import type { RenderOptions, RenderedView, Renderer, Scene } from '../core/types
 import { HOLE_MARK_COLOR } from '../core/config.js';
 import { createReferenceRenderer } from '../synth/reference-renderer.js';
 import { openGpu } from '../synth/device.js';
+import { missing } from './support/required.js';
 import { createWebGpuRenderer } from '../synth/gpu-renderer.js';
 import { camera, rgbAt, sceneOf } from './render-scenes.js';
 
@@ -16,7 +17,7 @@ const H = 49;
 const cam = camera(W, H);
 const { fx, cx, cy } = cam.intrinsics;
 
-const gpu = await openGpu().catch(() => undefined);
+const gpu = await openGpu().catch((e: Error) => missing('GPU', `WebGPU did not open: ${e.message}`));
 const renderers: [string, Renderer][] = [['reference', createReferenceRenderer()]];
 if (gpu) renderers.push(['webgpu', await createWebGpuRenderer(gpu, { ownsDevice: true })]);
 afterAll(() => renderers.forEach(([, r]) => r.dispose()));

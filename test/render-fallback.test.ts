@@ -1,6 +1,6 @@
 /** createRenderer: WebGPU when there is an adapter, else the reference renderer with one warning. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VantageError } from '../core/errors.js';
+import { NoGpuError } from '../core/errors.js';
 import { createRenderer, parseRendererChoice } from '../synth/renderer.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { shadersDir } from '../synth/shaders.js';
 import { camera, sceneOf } from './render-scenes.js';
 
 const noAdapter = async (): Promise<never> => {
-  throw new VantageError(
+  throw new NoGpuError(
     'no-gpu-adapter',
     'WebGPU found no GPU adapter',
     'install Mesa >= 23 lavapipe (mesa-vulkan-drivers)',
@@ -43,7 +43,7 @@ describe('createRenderer', () => {
     const warnings: string[] = [];
     const r = await createRenderer({
       openDevice: async () => {
-        throw new VantageError('webgpu-unavailable', 'the WebGPU binding did not load');
+        throw new NoGpuError('webgpu-unavailable', 'the WebGPU binding did not load');
       },
       warn: (l) => warnings.push(l),
     });

@@ -2,7 +2,7 @@
  * WebGPU vs the TypeScript reference: the same maths, so the images agree to rounding (bounded by
  * PSNR and max error, never byte-exact). Covers both rasterisers (subgroup shuffles and portable),
  * forced 2D dispatch, both modes, hole modes, 100k splats, the scene cache and disposal.
- * Skipped where WebGPU has no adapter.
+ * Skipped where WebGPU has no adapter (a failure with VANTAGE_REQUIRE_GPU=1, as in CI).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Camera, RenderOptions, RenderedView, Renderer, Scene } from '../core/types.js';
@@ -12,8 +12,11 @@ import { openGpu } from '../synth/device.js';
 import { createWebGpuRenderer, workgroupGrid, type WebGpuRenderer } from '../synth/gpu-renderer.js';
 import { maxAbsError, psnr } from '../synth/metrics.js';
 import { camera, randomScene, sceneOf } from './render-scenes.js';
+import { missing } from './support/required.js';
 
-const gpus = await Promise.all([openGpu(), openGpu(), openGpu()]).catch(() => undefined);
+const gpus = await Promise.all([openGpu(), openGpu(), openGpu()]).catch((e: Error) =>
+  missing('GPU', `WebGPU did not open: ${e.message}`),
+);
 const variants: [string, WebGpuRenderer][] = gpus
   ? [
       ['subgroup rasteriser', await createWebGpuRenderer(gpus[0])],

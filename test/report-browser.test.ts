@@ -12,12 +12,14 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTrace } from '../loop/trace.js';
 import { syntheticTrace, syntheticViews } from './support/synthetic-trace.js';
+import { missing } from './support/required.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const describeBrowser = existsSync(CHROMIUM)
   ? describe
-  : (name: string, fn: () => void) =>
-      describe.skip(`${name} (skipped: ${CHROMIUM} not found; install Debian's chromium package)`, fn);
+  : (missing('BROWSER', `${CHROMIUM} not found`),
+    (name: string, fn: () => void) =>
+      describe.skip(`${name} (skipped: ${CHROMIUM} not found; install Debian's chromium package)`, fn));
 
 describeBrowser('report in headless chromium', () => {
   let browser: Browser;

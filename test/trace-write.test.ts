@@ -2,7 +2,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readTrace, scrubSecrets, writeTrace } from '../loop/trace.js';
+import { readTrace, writeTrace } from '../loop/trace.js';
+import { scrubSecrets } from '../core/secrets.js';
 import type { Trace } from '../loop/types.js';
 import { syntheticTrace, syntheticViews } from './support/synthetic-trace.js';
 
@@ -101,7 +102,7 @@ describe('writeTrace / readTrace', () => {
   });
 
   it('readTrace says clearly what is wrong', async () => {
-    await expect(readTrace(join(dir, 'nowhere'))).rejects.toThrow(/no trace at .*trace\.json/);
+    await expect(readTrace(join(dir, 'nowhere'))).rejects.toThrow(/trace file ".*trace\.json" not found/);
     await writeFile(join(dir, 'trace.json'), '{"version":1,');
     await expect(readTrace(dir)).rejects.toThrow(/not valid JSON/);
     await writeFile(join(dir, 'trace.json'), JSON.stringify({ version: 2, rounds: [] }));

@@ -359,7 +359,7 @@ export interface FloatArray2d {
 const NPY_MAGIC = '\x93NUMPY';
 
 /** A 2-D array from .npy bytes (dtype float32, float64 or uint16; C order; either byte order). */
-export function parseNpy(buf: Buffer, name: string): FloatArray2d {
+function parseNpy(buf: Buffer, name: string): FloatArray2d {
   const bad = (why: string, hint = 'save it with numpy.save(path, depth.astype(np.float32)) as a 2-D (H, W) array') =>
     new VantageError('depth-corrupt', `.npy depth "${name}" ${why}`, hint);
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== NPY_MAGIC)
@@ -453,7 +453,7 @@ export function encodeNpy(values: Float32Array, width: number, height: number): 
 // PFM
 
 /** A 2-D float array from PFM bytes ('Pf' grey or 'PF' colour → first channel), top row first. */
-export function parsePfm(buf: Buffer, name: string): FloatArray2d {
+function parsePfm(buf: Buffer, name: string): FloatArray2d {
   const bad = (why: string) =>
     new VantageError('depth-corrupt', `PFM depth "${name}" ${why}`, 'check the file was written completely');
   // header: "Pf" or "PF", width, height, scale — whitespace separated, one whitespace byte before data

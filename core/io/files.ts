@@ -3,10 +3,11 @@
  * "too big" and "empty" into a VantageError naming the file and what was expected, instead of a
  * raw ENOENT with a stack trace.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { INPUT_LIMITS } from '../config.js';
-import { VantageError } from '../errors.js';
+import { VantageError, type ErrorCode } from '../errors.js';
 
 export interface ReadFileOptions {
   /** how the file is named in errors (default: the path as given) */
@@ -84,6 +85,33 @@ export async function readFileCapped(path: string, opts: ReadFileOptions = {}): 
   }
 }
 
+export interface JsonFileOptions extends ReadFileOptions {
+  /** the error code of a file that is not valid JSON (e.g. 'bad-config') */
+  code: ErrorCode;
+  /** how to fix it, shown under the error */
+  hint?: string;
+}
+
+/** JSON text parsed; invalid JSON is a VantageError naming the file and the parser's complaint. */
+export function parseJsonText(text: string, opts: JsonFileOptions & { name: string }): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new VantageError(
+      opts.code,
+      `${opts.what ?? 'input'} "${opts.name}" is not valid JSON (${(e as Error).message})`,
+      opts.hint,
+      { cause: e },
+    );
+  }
+}
+
+/** A JSON file read and parsed: the checks of readFileCapped, then parseJsonText. */
+export async function readJsonFile(path: string, opts: JsonFileOptions): Promise<unknown> {
+  const text = (await readFileCapped(path, opts)).toString('utf8');
+  return parseJsonText(text, { ...opts, name: opts.name ?? path });
+}
+
 /** Write bytes, creating missing parent folders; file-system failures become a VantageError. */
 export async function writeFileChecked(path: string, data: Uint8Array | string, what = 'output'): Promise<void> {
   await makeDir(dirname(path), what);
@@ -155,6 +183,47 @@ export function writeError(e: unknown, path: string, what = 'output'): VantageEr
   return new VantageError('file-write-failed', `cannot write ${what} "${path}": ${why}`, 'choose another output path', {
     cause: e,
   });
+}
+
+/**
+ * Write a file so that readers see either the old content or the whole new one, never a part: a
+ * temporary file beside the target, fsync, rename, then fsync of the folder so the rename itself
+ * survives a crash. The folder must exist. Errors are the file system's own (callers word them).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+/** fsync a folder (best effort: some file systems refuse to open folders; the files are whole anyway). */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* not supported here */
+  }
 }
 
 function fileSystemError(e: unknown, path: string, name: string, what: string): VantageError {

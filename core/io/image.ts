@@ -27,7 +27,7 @@ export interface ReadImageOptions {
   name?: string;
 }
 
-export const SUPPORTED_IMAGE_FORMATS = 'PNG, JPEG, WebP or binary PPM/PGM (also GIF, TIFF, AVIF)';
+const SUPPORTED_IMAGE_FORMATS = 'PNG, JPEG, WebP or binary PPM/PGM (also GIF, TIFF, AVIF)';
 /** sharp formats we accept as colour images (vector and document formats are not photographs). */
 const RASTER_FORMATS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'heif', 'avif']);
 

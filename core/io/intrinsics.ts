@@ -15,7 +15,7 @@ import { DEFAULT_HFOV_DEG, deg2rad, intrinsicsFromHfov, scaleIntrinsics } from '
 import { VantageError } from '../errors.js';
 import { IO_DEFAULTS } from '../config.js';
 import type { Intrinsics } from '../types.js';
-import { readFileCapped } from './files.js';
+import { readJsonFile } from './files.js';
 
 export interface ParsedIntrinsics {
   intrinsics: Intrinsics;
@@ -26,7 +26,7 @@ export interface ParsedIntrinsics {
 }
 
 /** Shift from OpenCV/Open3D principal points (pixel centres at integers) to Vantage's (centres at +½). */
-export const OPENCV_TO_VANTAGE_PIXEL_SHIFT = 0.5;
+const OPENCV_TO_VANTAGE_PIXEL_SHIFT = 0.5;
 
 const MAX_JSON_BYTES = 1 << 20;
 
@@ -100,18 +100,7 @@ async function intrinsicsFromJsonFile(path: string, width: number, height: numbe
       'pass e.g. 525,525,320,240 or fov:60, or the path of an Open3D-style camera JSON',
     );
   }
-  const text = (await readFileCapped(path, { what: 'intrinsics JSON', maxBytes: MAX_JSON_BYTES })).toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new VantageError(
-      'bad-intrinsics',
-      `intrinsics file "${path}" is not valid JSON (${(e as Error).message})`,
-      undefined,
-      { cause: e },
-    );
-  }
+  const json = await readJsonFile(path, { what: 'intrinsics file', maxBytes: MAX_JSON_BYTES, code: 'bad-intrinsics' });
   const obj = (json && typeof json === 'object' && !Array.isArray(json) ? json : {}) as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
 
@@ -198,7 +187,7 @@ function checkImageDims(width: number, height: number): void {
 }
 
 /** "fx=525 fy=525 cx=320 cy=240 (640×480, 62.8° hfov)". */
-export function describeIntrinsics(k: Intrinsics): string {
+function describeIntrinsics(k: Intrinsics): string {
   const r = (v: number) => Number(v.toFixed(2));
   const hfov = (2 * Math.atan(k.width / 2 / k.fx) * 180) / Math.PI;
   return `fx=${r(k.fx)} fy=${r(k.fy)} cx=${r(k.cx)} cy=${r(k.cy)} (${k.width}×${k.height}, ${hfov.toFixed(1)}° hfov)`;

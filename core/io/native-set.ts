@@ -26,11 +26,13 @@ import { letterIndex } from '../options.js';
 import { readFileCapped } from './files.js';
 import type { Question } from '../types.js';
 
-export const NativeRecordSchema = z
+const NativeRecordSchema = z
   .object({
     id: z.string().min(1),
     images: z.array(z.string().min(1)).default([]),
     depth: z.string().min(1).optional(),
+    /** one depth map per image (multi-view records: photos without poses, registered by `vantage eval`) */
+    depths: z.array(z.string().min(1)).min(1).optional(),
     /** a path to a camera JSON, or a spec ("fov:60", "fx,fy,cx,cy"), or the numbers inline */
     intrinsics: z
       .union([
@@ -138,6 +140,7 @@ export async function readNativeJsonl(path: string): Promise<NativeRecord[]> {
     ids.add(r.data.id);
     const rec = { ...r.data, images: r.data.images.map(abs) };
     if (rec.depth) rec.depth = abs(rec.depth);
+    if (rec.depths) rec.depths = rec.depths.map(abs);
     if (typeof rec.intrinsics === 'string' && looksLikePath(rec.intrinsics)) rec.intrinsics = abs(rec.intrinsics);
     if (rec.scan)
       rec.scan = {

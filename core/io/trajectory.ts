@@ -14,7 +14,7 @@
  */
 import { invertPose, isRigidPose, multiply } from '../camera.js';
 import { VantageError } from '../errors.js';
-import { extensionOf, readFileCapped } from './files.js';
+import { extensionOf, parseJsonText, readFileCapped } from './files.js';
 
 const MAX_TRAJECTORY_BYTES = 256 * 1024 ** 2;
 
@@ -104,17 +104,7 @@ function posesFromRedwoodLog(text: string, path: string): Float64Array[] {
 }
 
 function posesFromJson(text: string, path: string): Float64Array[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new VantageError(
-      'bad-trajectory',
-      `trajectory "${path}" is not valid JSON (${(e as Error).message})`,
-      undefined,
-      { cause: e },
-    );
-  }
+  const json = parseJsonText(text, { what: 'trajectory', name: path, code: 'bad-trajectory' });
   let list: unknown[];
   if (Array.isArray(json)) list = json;
   else if (json && typeof json === 'object' && Array.isArray((json as { frames?: unknown }).frames))
@@ -160,4 +150,14 @@ function checkRigid(m: Float64Array, i: number, path: string): void {
       ? 'it looks transposed: flat lists of 16 are column-major (translation in entries 12, 13, 14); write nested rows for row-major'
       : 'check the matrix; scale or shear is not allowed',
   );
+}
+
+/**
+ * A trajectory as `readTrajectory` reads it back: a JSON list of 4×4 camera-to-world matrices, each as
+ * four rows (row-major, as people write matrices); `null` stands for a pose that is unknown.
+ */
+export function trajectoryJson(poses: readonly (ArrayLike<number> | undefined)[]): string {
+  const rows = (m: ArrayLike<number>) =>
+    [0, 1, 2, 3].map((r) => `[${[0, 1, 2, 3].map((c) => Number(m[c * 4 + r].toFixed(8))).join(', ')}]`);
+  return `[\n${poses.map((m) => (m ? `  [${rows(m).join(', ')}]` : '  null')).join(',\n')}\n]\n`;
 }

@@ -114,7 +114,7 @@ const rate = (s: string | undefined) => {
 export async function probeVideo(path: string): Promise<VideoInfo> {
   const st = await stat(path).catch(() => undefined);
   if (!st?.isFile())
-    throw new VantageError('not-found', `video ${path} does not exist`, 'check the path given to --video');
+    throw new VantageError('file-not-found', `video ${path} does not exist`, 'check the path given to --video');
   if (st.size === 0) throw new VantageError('bad-video', `video ${path} is empty (0 bytes)`, 'give a real video file');
   const r = await run('ffprobe', [
     '-v',

@@ -8,16 +8,26 @@
  * The client does not build prompts: the loop does. The API key is used for the Authorization
  * header only and never appears in a CallRecord, an error message or a cache line.
  */
-import { createHash } from 'node:crypto';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import pRetry from 'p-retry';
 import type { z } from 'zod';
 import { MLLM_DEFAULTS } from '../config.js';
 import { VantageError } from '../errors.js';
+import { mapStrings, redactKey, redactUrl } from '../secrets.js';
 import { openResponseCache, type ResponseStore } from './cache.js';
-import { imageDataUrl } from './images.js';
+import { describeMllmConfig, validateMllmConfig, type MllmConfig } from './config.js';
+import { AttemptError, MllmError, refusedParam, retryAfterMs, serverMessage, type CallRecord } from './errors.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import { optionDistribution, type TokenLogprob } from './logprobs.js';
+import {
+  applyImageBudget,
+  lastUserText,
+  wireMessages,
+  withInstruction,
+  type ChatMessage,
+  type DataUrlMemo,
+} from './messages.js';
+import { requestHash } from './request-hash.js';
 import {
   correctiveInstruction,
   jsonSchemaResponseFormat,
@@ -25,72 +35,6 @@ import {
   parseStructured,
   plainJsonInstruction,
 } from './structured.js';
-
-export interface MllmConfig {
-  /** e.g. http://localhost:8000/v1 (vLLM), https://api.openai.com/v1 */
-  baseURL: string;
-  apiKey?: string;
-  model: string;
-  /** per HTTP attempt */
-  timeoutMs: number;
-  /** retries after the first attempt (429, 5xx, timeouts, connection resets) */
-  maxRetries: number;
-  /** images are downscaled so that their longest side is at most this */
-  maxImageSide: number;
-  /** directory of the response cache; no cache when absent */
-  cacheDir?: string;
-  /** requests in flight at once (for a limiter the client creates itself) */
-  concurrency: number;
-  temperature?: number;
-  /** nucleus sampling (sent as top_p) */
-  topP?: number;
-  seed?: number;
-  /** ask for token logprobs (for the option distribution) */
-  logprobs?: boolean;
-  /** alternatives per token when logprobs is on; default MLLM_DEFAULTS.topLogprobs */
-  topLogprobs?: number;
-  maxTokens?: number;
-  /** images per request: the first (original) plus the latest ones; older views become a text note */
-  maxImages?: number;
-  /** back-off: first delay and cap (exponential, with jitter) */
-  retryMinDelayMs?: number;
-  retryMaxDelayMs?: number;
-  /** a server's Retry-After is honoured up to this */
-  maxRetryAfterMs?: number;
-  /**
-   * Aborts every request of this client, retries included: Ctrl-C, a per-question deadline, an MCP
-   * call the client cancelled. An aborted call fails with code 'interrupted'.
-   */
-  signal?: AbortSignal;
-}
-
-export type ChatContent = { type: 'text'; text: string } | { type: 'image'; png: Buffer; caption?: string };
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string | ChatContent[];
-}
-
-export interface CallRecord {
-  model: string;
-  /** true when every request of the call was answered from the cache (then no tokens were paid) */
-  cached: boolean;
-  /** HTTP attempts made (0 when cached) */
-  attempts: number;
-  latencyMs: number;
-  /** token counts as the server reported them, summed over the call's requests (re-ask included) */
-  promptTokens: number;
-  completionTokens: number;
-  finishReason?: string;
-  /** what went wrong on the way, in order (retries, fallbacks, unusable replies) */
-  errors: string[];
-  /** sha256 of the first request (model + messages + parameters) */
-  requestHash: string;
-  /** how structure was asked for: by the server's json_schema, or by prompt and tolerant parsing */
-  structuredMode?: 'json_schema' | 'prompt';
-  /** true when an unusable reply was followed by the one corrective re-ask */
-  reasked?: boolean;
-}
 
 export interface StructuredOptions {
   /** names the schema for the server (json_schema.name) */
@@ -118,318 +62,6 @@ export interface TextResult {
   optionLogprobs?: Record<string, number>;
   optionProbs?: Record<string, number>;
 }
-
-/** A failed MLLM call (after retries and the re-ask): the loop records `record` and goes on. */
-export class MllmError extends VantageError {
-  readonly record: CallRecord;
-  /** the last reply text, when there was one */
-  readonly raw?: string;
-  constructor(
-    message: string,
-    record: CallRecord,
-    hint?: string,
-    raw?: string,
-    code: 'mllm-failed' | 'interrupted' = 'mllm-failed',
-  ) {
-    super(code, message, hint);
-    this.name = 'MllmError';
-    this.record = record;
-    this.raw = raw;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Configuration
-
-export type MllmEnvOverrides = Partial<MllmConfig>;
-
-/**
- * The client configuration: explicit values (CLI flags) first, then the environment
- * (OPENAI_BASE_URL or its alias OPENAI_API_BASE, OPENAI_API_KEY, VANTAGE_MODEL), then MLLM_DEFAULTS.
- */
-export function mllmConfigFromEnv(overrides: MllmEnvOverrides = {}, env: NodeJS.ProcessEnv = process.env): MllmConfig {
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as MllmEnvOverrides;
-  const config: MllmConfig = {
-    timeoutMs: MLLM_DEFAULTS.timeoutMs,
-    maxRetries: MLLM_DEFAULTS.maxRetries,
-    maxImageSide: MLLM_DEFAULTS.maxImageSide,
-    concurrency: MLLM_DEFAULTS.concurrency,
-    temperature: MLLM_DEFAULTS.temperature,
-    maxImages: MLLM_DEFAULTS.maxImages,
-    ...defined,
-    // OPENAI_API_BASE: the older name (openai-python < 1, lmms-eval, VLMEvalKit) read as an alias
-    baseURL: defined.baseURL ?? (env.OPENAI_BASE_URL || env.OPENAI_API_BASE) ?? '',
-    model: defined.model ?? env.VANTAGE_MODEL ?? '',
-    apiKey: defined.apiKey ?? (env.OPENAI_API_KEY || undefined),
-  };
-  validateMllmConfig(config);
-  return config;
-}
-
-/** Throws a VantageError naming the first unusable setting. */
-export function validateMllmConfig(config: MllmConfig): void {
-  const howTo =
-    'Set --base-url or OPENAI_BASE_URL (e.g. http://localhost:8000/v1 for vLLM, https://api.openai.com/v1 for OpenAI) ' +
-    'and --model or VANTAGE_MODEL (plus OPENAI_API_KEY if the server needs one), ' +
-    'or run without an endpoint with --model builtin:perceiver.';
-  if (config.model.startsWith('builtin:')) {
-    throw new VantageError(
-      'mllm-config',
-      `Model "${config.model}" is a built-in model, not an OpenAI-compatible endpoint.`,
-      'Built-in models are run by the loop directly; use a served model name for the MLLM client.',
-    );
-  }
-  if (!config.baseURL || !config.model) {
-    const missing = [!config.baseURL && 'base URL', !config.model && 'model'].filter(Boolean).join(' and ');
-    throw new VantageError('mllm-config', `No MLLM ${missing} given.`, howTo);
-  }
-  let url: URL;
-  try {
-    url = new URL(config.baseURL);
-  } catch {
-    throw new VantageError('mllm-config', `MLLM base URL "${redactUrl(config.baseURL)}" is not a URL.`, howTo);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new VantageError('mllm-config', `MLLM base URL must be http(s), got "${url.protocol}".`, howTo);
-  }
-  // fetch errors quote the URL: a key written into it would reach the terminal and every retry
-  if (url.username || url.password) {
-    throw new VantageError(
-      'mllm-config',
-      `MLLM base URL "${redactUrl(config.baseURL)}" holds credentials (user:password@); they are not sent from there.`,
-      'Put the key in OPENAI_API_KEY and give the URL without it, e.g. https://host/v1.',
-    );
-  }
-  const numbers: [string, number | undefined, number, boolean][] = [
-    // name, value, minimum, required
-    ['timeoutMs', config.timeoutMs, 1, true],
-    ['maxRetries', config.maxRetries, 0, true],
-    ['maxImageSide', config.maxImageSide, 16, true],
-    ['concurrency', config.concurrency, 1, true],
-    ['maxImages', config.maxImages, 1, false],
-    ['topLogprobs', config.topLogprobs, 1, false],
-    ['maxTokens', config.maxTokens, 1, false],
-    ['temperature', config.temperature, 0, false],
-    ['topP', config.topP, 0, false],
-    ['retryMinDelayMs', config.retryMinDelayMs, 0, false],
-    ['retryMaxDelayMs', config.retryMaxDelayMs, 0, false],
-    ['maxRetryAfterMs', config.maxRetryAfterMs, 0, false],
-  ];
-  for (const [name, v, min, required] of numbers) {
-    if (v === undefined && !required) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-      throw new VantageError('mllm-config', `MLLM setting ${name} must be a number ≥ ${min}, got ${v}.`);
-    }
-  }
-  if (config.topP !== undefined && config.topP > 1)
-    throw new VantageError('mllm-config', `MLLM setting topP must be at most 1, got ${config.topP}.`);
-}
-
-/** The configuration as it may be shown or traced: no API key, no credentials in the URL. */
-export function describeMllmConfig(config: MllmConfig): Omit<MllmConfig, 'apiKey'> & { apiKey: 'set' | 'none' } {
-  const { apiKey, ...rest } = config;
-  return { ...rest, baseURL: redactUrl(config.baseURL), apiKey: apiKey ? 'set' : 'none' };
-}
-
-function redactUrl(u: string): string {
-  return u.replace(/\/\/[^/@]*@/, '//[redacted]@');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Messages
-
-/**
- * The messages with at most `maxImages` images: the first (the original picture, always kept)
- * and the latest ones. A dropped image leaves its caption behind as a note, so the conversation
- * still says that the view existed.
- */
-export function applyImageBudget(messages: readonly ChatMessage[], maxImages: number): ChatMessage[] {
-  const positions: [number, number][] = [];
-  messages.forEach((m, i) => {
-    if (typeof m.content !== 'string')
-      m.content.forEach((c, j) => {
-        if (c.type === 'image') positions.push([i, j]);
-      });
-  });
-  if (positions.length <= maxImages) return messages.map((m) => ({ ...m }));
-  const kept = [positions[0], ...(maxImages > 1 ? positions.slice(positions.length - (maxImages - 1)) : [])];
-  const keep = new Set(kept.map(([i, j]) => `${i}:${j}`));
-  return messages.map((m, i) => {
-    if (typeof m.content === 'string') return { ...m };
-    return {
-      ...m,
-      content: m.content.map((c, j): ChatContent => {
-        if (c.type !== 'image' || keep.has(`${i}:${j}`)) return c;
-        return {
-          type: 'text',
-          text: `[image omitted to stay within ${maxImages} images per request${c.caption ? `: ${c.caption}` : ''}]`,
-        };
-      }),
-    };
-  });
-}
-
-type WireMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
-type WirePart = OpenAI.Chat.Completions.ChatCompletionContentPart;
-
-/** Data URLs already made from a PNG (by identity): a re-ask resends the same images. */
-type DataUrlMemo = WeakMap<Buffer, Promise<string>>;
-
-async function wireMessages(
-  messages: readonly ChatMessage[],
-  maxSide: number,
-  memo: DataUrlMemo,
-): Promise<WireMessage[]> {
-  return Promise.all(
-    messages.map(async (m, i): Promise<WireMessage> => {
-      if (typeof m.content === 'string') return { role: m.role, content: m.content } as WireMessage;
-      if (m.role !== 'user') {
-        if (m.content.some((c) => c.type === 'image')) {
-          throw new VantageError(
-            'mllm-request',
-            `Message ${i} (${m.role}) holds an image; only user messages may carry images.`,
-          );
-        }
-        return { role: m.role, content: m.content.map((c) => (c as { text: string }).text).join('\n') } as WireMessage;
-      }
-      const parts: WirePart[] = [];
-      for (const c of m.content) {
-        if (c.type === 'text') parts.push({ type: 'text', text: c.text });
-        else {
-          if (c.caption) parts.push({ type: 'text', text: c.caption });
-          let url = memo.get(c.png);
-          if (!url) {
-            url = imageDataUrl(c.png, maxSide).then((img) => img.url);
-            memo.set(c.png, url);
-          }
-          parts.push({ type: 'image_url', image_url: { url: await url } });
-        }
-      }
-      return { role: 'user', content: parts };
-    }),
-  );
-}
-
-function lastUserText(messages: readonly ChatMessage[]): string {
-  const m = [...messages].reverse().find((x) => x.role === 'user');
-  if (!m) return '';
-  return typeof m.content === 'string' ? m.content : m.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-}
-
-/** Appends text to the last user message (servers with strict chat templates want roles to alternate). */
-function withInstruction(messages: readonly ChatMessage[], text: string): ChatMessage[] {
-  const out = messages.map((m) => ({ ...m }));
-  for (let i = out.length - 1; i >= 0; i--) {
-    if (out[i].role !== 'user') continue;
-    const c = out[i].content;
-    out[i].content = typeof c === 'string' ? `${c}\n\n${text}` : [...c, { type: 'text', text }];
-    return out;
-  }
-  out.push({ role: 'user', content: text });
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request hashing
-
-function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/**
- * Image hashes by Buffer identity: a conversation resends the same original (and earlier views)
- * in every request, so each image is hashed once, however large. Image buffers are not mutated
- * once handed to the client.
- */
-const bufferHashes = new WeakMap<Buffer, string>();
-
-function bufferHash(b: Buffer): string {
-  let h = bufferHashes.get(b);
-  if (h === undefined) {
-    h = sha256(b);
-    bufferHashes.set(b, h);
-  }
-  return h;
-}
-
-/** JSON with object keys sorted, so that equal requests hash equally. */
-function canonicalJson(v: unknown): string {
-  if (Buffer.isBuffer(v)) return JSON.stringify(`sha256:${bufferHash(v)}`);
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
-/**
- * The cache key: sha256 of the endpoint (origin and path: another server's answers are not replayed),
- * model, messages (images by their hash) and every request parameter.
- */
-export function requestHash(
-  endpoint: string,
-  model: string,
-  messages: readonly ChatMessage[],
-  params: Record<string, unknown>,
-): string {
-  return sha256(canonicalJson({ v: 2, endpoint: endpointOf(endpoint), model, messages, params }));
-}
-
-/** The endpoint as a cache key part: origin and path, no credentials, no trailing slash. */
-export function endpointOf(baseURL: string): string {
-  try {
-    const u = new URL(baseURL);
-    return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return baseURL;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors of one HTTP attempt
-
-type AttemptKind = 'retryable' | 'fatal' | 'unsupported';
-
-class AttemptError extends Error {
-  constructor(
-    message: string,
-    readonly kind: AttemptKind,
-    readonly extra: { retryAfterMs?: number; hint?: string; param?: string } = {},
-  ) {
-    super(message);
-  }
-}
-
-/** Milliseconds to wait from Retry-After / retry-after-ms (seconds or an HTTP date), capped. */
-export function retryAfterMs(headers: Headers | undefined, capMs: number, now = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = Number(headers.get('retry-after-ms'));
-  if (headers.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return Math.min(ms, capMs);
-  const v = headers.get('retry-after');
-  if (!v) return undefined;
-  const s = Number(v);
-  if (Number.isFinite(s) && s >= 0) return Math.min(s * 1000, capMs);
-  const date = Date.parse(v);
-  if (Number.isFinite(date)) return Math.min(Math.max(0, date - now), capMs);
-  return undefined;
-}
-
-/** Parameters a server may refuse, in the order they are looked for in its 400 message. */
-const DROPPABLE_PARAMS = [
-  'response_format',
-  'top_logprobs',
-  'logprobs',
-  'temperature',
-  'top_p',
-  'seed',
-  'max_tokens',
-] as const;
-
-// ---------------------------------------------------------------------------------------------
-// The client
 
 interface Completion {
   /** the messages as sent (with the JSON instruction in prompt mode); not stored in the cache */
@@ -465,9 +97,9 @@ export class MllmClient {
   /** `store` replaces the file cache of `config.cacheDir` (a cache shared by many processes) */
   constructor(config: MllmConfig, limiter?: Limiter, store?: ResponseStore) {
     validateMllmConfig(config);
+    if (store) this.cache = Promise.resolve(store);
     this.cfg = { ...config };
     this.limiter = limiter ?? createLimiter(config.concurrency);
-    if (store) this.cache = Promise.resolve(store);
     this.openai = new OpenAI({
       baseURL: config.baseURL,
       // Local servers often need no key, but the SDK insists on one.
@@ -662,7 +294,7 @@ export class MllmClient {
       try {
         state.misses++;
         // a reply that echoes the credentials (hostile or broken server) is scrubbed before any use
-        const c = redactStrings(await this.send(req.messages, req.params, record), (x) => this.redact(x));
+        const c = mapStrings(await this.send(req.messages, req.params, record), (x) => this.redact(x));
         if (useSchema) this.jsonSchemaSupported = true;
         this.account(record, c);
         if (cache) {
@@ -849,54 +481,8 @@ export class MllmClient {
 
   /** The text with the API key and any bearer token removed. */
   private redact(s: string): string {
-    let out = s.replace(/Bearer\s+[^\s"'`,;\\]+/gi, 'Bearer [redacted]');
-    const key = this.cfg.apiKey;
-    if (key && key.length >= 4) out = out.split(key).join('[redacted]');
-    return out;
+    return redactKey(s, this.cfg.apiKey);
   }
-}
-
-/** Node's codes for a connection that broke (undici puts them on the cause; 'terminated' is a body cut off). */
-const NETWORK_CODES =
-  /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|other side closed|terminated|socket hang up/i;
-
-function isNetworkError(e: unknown): boolean {
-  for (let x = e, depth = 0; x && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
-    const o = x as { code?: unknown; message?: unknown };
-    if (NETWORK_CODES.test(String(o.code ?? '')) || NETWORK_CODES.test(String(o.message ?? ''))) return true;
-  }
-  return false;
-}
-
-/** Why a signal aborted, in words ("deadline of 180 s reached", "cancelled by the client", …). */
-export function abortReason(signal: AbortSignal | undefined): string {
-  const r: unknown = signal?.reason;
-  if (r instanceof Error && r.name === 'TimeoutError') return 'deadline reached';
-  if (r instanceof Error && r.message) return r.message;
-  if (typeof r === 'string' && r) return r;
-  return 'interrupted';
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** A copy of a plain-data value with every string passed through `f`. */
-function redactStrings<T>(v: T, f: (s: string) => string): T {
-  if (typeof v === 'string') return f(v) as T;
-  if (Array.isArray(v)) return v.map((x) => redactStrings(x, f)) as T;
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactStrings(x, f)])) as T;
-  }
-  return v;
 }
 
 function distributionFields(dist: Record<string, number> | undefined) {
@@ -905,22 +491,6 @@ function distributionFields(dist: Record<string, number> | undefined) {
     optionProbs: dist,
     optionLogprobs: Object.fromEntries(Object.entries(dist).map(([k, p]) => [k, Math.log(p)])),
   };
-}
-
-function serverMessage(e: APIError): string {
-  const body = e.error as { message?: unknown } | undefined;
-  const m = typeof body?.message === 'string' ? body.message : e.message;
-  return m.length > 500 ? `${m.slice(0, 500)}…` : m;
-}
-
-/** The parameter a 400 says the server does not support, if it is one we may drop. */
-function refusedParam(e: APIError, params: Record<string, unknown>): string | undefined {
-  const text = `${e.param ?? ''} ${serverMessage(e)}`.toLowerCase();
-  for (const p of DROPPABLE_PARAMS) {
-    if (!(p in params)) continue;
-    if (text.includes(p) || (p === 'response_format' && text.includes('json_schema'))) return p;
-  }
-  return undefined;
 }
 
 function completionOf(res: OpenAI.Chat.Completions.ChatCompletion): Completion {
@@ -950,4 +520,37 @@ function completionOf(res: OpenAI.Chat.Completions.ChatCompletion): Completion {
  */
 export function createMllmClient(config: MllmConfig, limiter?: Limiter, store?: ResponseStore): MllmClient {
   return new MllmClient(config, limiter, store);
+}
+
+/** Node's codes for a connection that broke (undici puts them on the cause; 'terminated' is a body cut off). */
+const NETWORK_CODES =
+  /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|other side closed|terminated|socket hang up/i;
+
+function isNetworkError(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const o = x as { code?: unknown; message?: unknown };
+    if (NETWORK_CODES.test(String(o.code ?? '')) || NETWORK_CODES.test(String(o.message ?? ''))) return true;
+  }
+  return false;
+}
+
+/** Why a signal aborted, in words ("deadline reached", "cancelled by the client", …). */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  if (r instanceof Error && r.name === 'TimeoutError') return 'deadline reached';
+  if (r instanceof Error && r.message) return r.message;
+  if (typeof r === 'string' && r) return r;
+  return 'interrupted';
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -85,7 +85,7 @@ const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x
  * Width and height of a PNG that starts with a well-formed IHDR and ends with IEND (so it was
  * not cut short), read from the header alone; undefined for anything else (sharp decides then).
  */
-export function wholePngSize(b: Buffer): { width: number; height: number } | undefined {
+function wholePngSize(b: Buffer): { width: number; height: number } | undefined {
   if (b.length < 8 + 25 + 12 || !b.subarray(0, 8).equals(PNG_SIGNATURE)) return undefined;
   if (b.readUInt32BE(8) !== 13 || b.toString('latin1', 12, 16) !== 'IHDR') return undefined;
   if (!b.subarray(b.length - 12).equals(PNG_IEND)) return undefined;

@@ -1,5 +1,5 @@
 /**
- * The option distribution from the logprobs of the answer token (DESIGN.md, "Answers"): more
+ * The option distribution from the logprobs of the answer token (docs/design.md, "Conventions" → answers): more
  * faithful than the model's self-reported confidence. The answer token is the letter after a
  * `"choice"` (or `"answer"`, `"option"`) key in a JSON reply, or else the first token that is an
  * option letter on its own; its top_logprobs are mapped to letters ("A", " A", "(A", "\"A" … → A),
@@ -33,7 +33,7 @@ export function letterOfToken(token: string, letters: readonly string[]): string
 }
 
 /** Index of the token that carries the answer letter, or -1. */
-export function answerTokenIndex(
+function answerTokenIndex(
   content: readonly TokenLogprob[],
   letters: readonly string[],
   opts: OptionDistributionOptions = {},

@@ -3,6 +3,7 @@
  * servers without it, tolerant JSON extraction from free text (code fences, leading prose, trailing
  * commas, single quotes, Python literals), zod validation, and the text of the one corrective re-ask.
  */
+import { jsonrepair } from 'jsonrepair';
 import { z } from 'zod';
 
 export type JsonSchema = Record<string, unknown>;
@@ -92,7 +93,7 @@ export function correctiveInstruction(problem: string, schema: z.ZodType): strin
 // Tolerant JSON extraction
 
 /** Texts that may hold the JSON, most likely first: fenced blocks, the whole text, balanced spans. */
-export function jsonCandidates(text: string): string[] {
+function jsonCandidates(text: string): string[] {
   const out: string[] = [];
   const push = (s: string) => {
     const t = s.trim();
@@ -165,86 +166,25 @@ function quotePositionOk(text: string, i: number): boolean {
 }
 
 /**
- * Rewrites near-JSON into JSON: trailing commas, // and /* comments, single-quoted strings and
- * keys in key/value positions, unquoted identifier keys, Python's True/False/None.
+ * Every JSON value found in the text, in candidate order: strict parse first, then jsonrepair
+ * (trailing commas, comments, single quotes, unquoted keys, Python literals). Only a whole
+ * bracketed span is repaired: a truncated reply is "no JSON", not a guess at its missing end.
  */
-export function repairJson(src: string): string {
-  let out = '';
-  let i = 0;
-  const prevSignificant = () => {
-    const t = out.trimEnd();
-    return t[t.length - 1] ?? '';
-  };
-  while (i < src.length) {
-    const c = src[i];
-    if (c === '"') {
-      const end = stringEnd(src, i);
-      if (end < 0) return out + src.slice(i); // unterminated: leave it for JSON.parse to reject
-      out += src.slice(i, end + 1);
-      i = end + 1;
-    } else if (c === "'" && '{[,:'.includes(prevSignificant() || '{')) {
-      const end = stringEnd(src, i);
-      if (end < 0) return out + src.slice(i);
-      out += `"${doubleQuotedBody(src.slice(i + 1, end))}"`;
-      i = end + 1;
-    } else if (c === '/' && src[i + 1] === '/') {
-      while (i < src.length && src[i] !== '\n') i++;
-    } else if (c === '/' && src[i + 1] === '*') {
-      const end = src.indexOf('*/', i + 2);
-      i = end < 0 ? src.length : end + 2;
-    } else if (c === ',') {
-      let j = i + 1;
-      while (j < src.length && /\s/.test(src[j])) j++;
-      if (src[j] === '}' || src[j] === ']') {
-        i++;
-        continue;
-      } // trailing comma
-      out += c;
-      i++;
-    } else if (/[A-Za-z_$]/.test(c) && !/[A-Za-z0-9_$.\-+]/.test(src[i - 1] ?? '')) {
-      let j = i;
-      while (j < src.length && /[A-Za-z0-9_$]/.test(src[j])) j++;
-      const word = src.slice(i, j);
-      let k = j;
-      while (k < src.length && /\s/.test(src[k])) k++;
-      const prev = prevSignificant();
-      if (src[k] === ':' && (prev === '{' || prev === ',')) out += JSON.stringify(word);
-      else if (word === 'True') out += 'true';
-      else if (word === 'False') out += 'false';
-      else if (word === 'None') out += 'null';
-      else out += word;
-      i = j;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
-}
-
-/** The body of a single-quoted string rewritten for double quotes: \\' → ', " → \\". */
-function doubleQuotedBody(inner: string): string {
-  let s = '';
-  for (let k = 0; k < inner.length; k++) {
-    const ch = inner[k];
-    if (ch === '\\') {
-      const next = inner[k + 1] ?? '';
-      s += next === "'" ? "'" : ch + next;
-      k++;
-    } else if (ch === '"') s += '\\"';
-    else s += ch;
-  }
-  return s;
-}
-
-/** Every JSON value found in the text, in candidate order (strict parse first, then repaired). */
 export function extractJsonValues(text: string): unknown[] {
   const values: unknown[] = [];
   for (const cand of jsonCandidates(text)) {
-    const v = tryParse(cand) ?? tryParse(repairJson(cand));
+    const v = tryParse(cand) ?? (matchingClose(cand, 0) === cand.length - 1 ? tryRepair(cand) : undefined);
     if (v) values.push(v.value);
   }
   return values;
+}
+
+function tryRepair(s: string): { value: unknown } | undefined {
+  try {
+    return tryParse(jsonrepair(s));
+  } catch {
+    return undefined; // jsonrepair gives up on text that is no JSON at all
+  }
 }
 
 function tryParse(s: string): { value: unknown } | undefined {

@@ -10,4 +10,6 @@ export const EVAL_DEFAULTS = {
   progressIntervalMs: 5000,
   /** runs with fewer (cell, item) pairs than this write every pair's trace folder unless told otherwise */
   logSamplesBelow: 1000,
+  /** images per request the model accepts, unless the MLLM settings say otherwise (the image budget limits views, not this) */
+  modelImageLimit: 16,
 } as const;

@@ -79,7 +79,7 @@ function configOf(base: LoopConfig, s: CellSettings): LoopConfig {
   });
 }
 
-export function settingsOf(config: LoopConfig): CellSettings {
+function settingsOf(config: LoopConfig): CellSettings {
   return {
     rounds: config.maxRounds,
     pose: config.poseFormat,
@@ -91,7 +91,7 @@ export function settingsOf(config: LoopConfig): CellSettings {
   };
 }
 
-export function cellKey(s: CellSettings): string {
+function cellKey(s: CellSettings): string {
   return ORDER.map((k) => `${k}=${s[k]}`).join(' ');
 }
 

@@ -3,6 +3,7 @@
  * and the ETA; otherwise (a log file, CI) a plain line now and then, so logs stay readable.
  */
 import type { Writable } from 'node:stream';
+import { createProgressBar } from '../../core/progress-bar.js';
 import { EVAL_DEFAULTS } from './config.js';
 
 export interface ProgressOptions {
@@ -51,8 +52,6 @@ export function rateAndEta(done: number, total: number, elapsedMs: number): { ra
 }
 
 export function createProgress(opts: ProgressOptions): Progress {
-  const stream = opts.stream ?? process.stderr;
-  const tty = opts.tty ?? !!(stream as { isTTY?: boolean }).isTTY;
   const now = opts.now ?? (() => performance.now());
   const label = opts.label ?? 'eval';
   const intervalMs = opts.intervalMs ?? EVAL_DEFAULTS.progressIntervalMs;
@@ -61,68 +60,41 @@ export function createProgress(opts: ProgressOptions): Progress {
   let correct = 0;
   let errors = 0;
   let lastLine = -Infinity;
-  let barShown = false;
+  let printedAtEnd = false;
 
-  const status = () => {
+  const tail = () => {
     const { rate, eta } = rateAndEta(completed, opts.total, now() - t0);
     const accuracy = completed ? ` acc ${((100 * correct) / completed).toFixed(1)}%` : '';
     const err = errors ? ` ${errors} error(s)` : '';
-    return {
-      rate,
-      eta,
-      tail: `${rate.toFixed(2)} items/s ETA ${completed >= opts.total ? '0s' : formatDuration(eta)}${accuracy}${err}`,
-    };
+    return `${rate.toFixed(2)} items/s ETA ${completed >= opts.total ? '0s' : formatDuration(eta)}${accuracy}${err}`;
   };
-
-  const drawBar = () => {
-    const { tail } = status();
-    const pctText = opts.total ? `${Math.floor((100 * completed) / opts.total)}%`.padStart(4) : ' 100%';
-    const count = `${completed}/${opts.total}`;
-    const resumed = opts.resumed ? ` (+${opts.resumed} resumed)` : '';
-    const cols = Math.max(40, Math.min(160, (stream as { columns?: number }).columns ?? 100));
-    const fixed = `${label} ${pctText} ${count}${resumed} ${tail}`;
-    const barW = Math.max(10, Math.min(40, cols - fixed.length - 4));
-    const filled = opts.total ? Math.round((barW * completed) / opts.total) : barW;
-    const bar = `[${'█'.repeat(filled)}${'░'.repeat(barW - filled)}]`;
-    stream.write(`\r\x1b[2K${label} ${bar} ${pctText} ${count}${resumed} ${tail}`);
-    barShown = true;
-  };
-
-  const plainLine = (force: boolean) => {
-    const t = now();
-    if (!force && t - lastLine < intervalMs) return;
-    lastLine = t;
-    const resumed = opts.resumed ? `, ${opts.resumed} resumed` : '';
-    stream.write(`${label}: ${completed}/${opts.total} done${resumed}, ${status().tail}\n`);
-  };
-
-  if (tty) drawBar();
-  else plainLine(true);
+  const bar = createProgressBar({
+    label,
+    total: opts.total,
+    stream: opts.stream,
+    tty: opts.tty,
+    status: () => `${completed}/${opts.total}${opts.resumed ? ` (+${opts.resumed} resumed)` : ''} ${tail()}`,
+    line: (_v, final) => {
+      // plain mode: the first line, then at most one per intervalMs, and the last always (once)
+      const t = now();
+      const atEnd = completed === opts.total;
+      if (final ? atEnd && printedAtEnd : !atEnd && t - lastLine < intervalMs) return undefined;
+      lastLine = t;
+      printedAtEnd = atEnd;
+      const resumed = opts.resumed ? `, ${opts.resumed} resumed` : '';
+      return `${label}: ${completed}/${opts.total} done${resumed}, ${tail()}`;
+    },
+  });
 
   return {
     tick(t: ProgressTick = {}) {
       completed++;
       if (t.correct) correct++;
       if (t.error) errors++;
-      if (tty) drawBar();
-      else plainLine(completed === opts.total);
+      bar.update(completed);
     },
-    note(line: string) {
-      if (tty && barShown) {
-        stream.write(`\r\x1b[2K${line}\n`);
-        drawBar();
-      } else {
-        stream.write(`${line}\n`);
-      }
-    },
-    done() {
-      if (tty) {
-        drawBar();
-        stream.write('\n');
-      } else if (lastLine === -Infinity || completed !== opts.total) {
-        plainLine(true);
-      }
-    },
+    note: (line) => bar.note(line),
+    done: () => bar.stop(),
     get completed() {
       return completed;
     },

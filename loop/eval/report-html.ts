@@ -9,7 +9,7 @@
 import { PROTOCOLS } from './protocol.js';
 import { escapeHtml as esc } from '../report.js';
 import { originalFile } from '../run.js';
-import { writeFileAtomic } from './results.js';
+import { writeFileAtomic } from '../../core/io/files.js';
 import type { AccuracyCell, CellSummary, EvalLine, EvalSummary } from './types.js';
 
 const pct = (x: number | null | undefined, d = 1) =>

@@ -8,9 +8,10 @@
  * finished without error is skipped and never sent to the model again.
  */
 import { existsSync } from 'node:fs';
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { VantageError } from '../../core/errors.js';
+import { readJsonFile, writeFileAtomic } from '../../core/io/files.js';
 import type { EvalLine } from './types.js';
 
 export interface ResultsRead {
@@ -39,39 +40,6 @@ function isEvalLine(v: unknown): v is EvalLine {
     Array.isArray(l.correctAfter) &&
     Array.isArray(l.rounds)
   );
-}
-
-/** Write a file so that it is either the old or the new content, never a mix (temp, fsync, rename). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await syncDir(dirname(path));
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // a rename is durable once the directory is flushed; some file systems refuse to open dirs: fine
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* best effort */
-  }
 }
 
 /**
@@ -250,7 +218,7 @@ export async function checkManifest(
   let have: RunManifest | undefined;
   if (existsSync(path)) {
     try {
-      have = JSON.parse(await readFile(path, 'utf8')) as RunManifest;
+      have = (await readJsonFile(path, { what: 'run manifest', code: 'eval-mismatch' })) as RunManifest;
     } catch {
       have = undefined; // unreadable: rewritten below (results.jsonl lines carry their own cell and model)
     }

@@ -5,31 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The folder of the nearest package.json above this module (loop/eval or dist/loop/eval). */
-function packageRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return undefined;
-}
-
-export function packageVersion(): string {
-  const root = packageRoot();
-  try {
-    return root
-      ? ((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '')
-      : '';
-  } catch {
-    return '';
-  }
-}
+import { packageRoot } from '../../core/package.js';
 
 let commit: string | null | undefined;
 

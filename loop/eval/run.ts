@@ -30,10 +30,9 @@ import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
 import { VantageError, describeError } from '../../core/errors.js';
 import { EVAL_DEFAULTS } from './config.js';
 import { MLLM_DEFAULTS } from '../../core/config.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import { createLimiter, type Limiter } from '../../core/mllm/limiter.js';
-import type { MllmConfig } from '../../core/mllm/client.js';
-import type { ResponseStore } from '../../core/mllm/cache.js';
+import type { MllmConfig, ResponseStore } from '../../core/mllm/index.js';
 import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { RENDER_PARALLEL } from '../../synth/config.js';
 import { loopConfigFrom } from '../config.js';
@@ -48,11 +47,13 @@ import { checkLimit, loadEvalItems } from './loaders/index.js';
 import { letterOfReply } from '../../core/options.js';
 import { PROTOCOLS } from './protocol.js';
 import { presentations } from './variants.js';
-import { fileChecksums, gitCommit, packageVersion } from './run-record.js';
+import { fileChecksums, gitCommit } from './run-record.js';
+import { packageVersion } from '../../core/package.js';
 import { writeEvalReport } from './report-html.js';
 import { writeSubmission } from './submission.js';
 import { cellsOf, parseGrid } from './grid.js';
-import { checkManifest, pairKey, readResults, ResultsWriter, writeFileAtomic } from './results.js';
+import { checkManifest, pairKey, readResults, ResultsWriter } from './results.js';
+import { writeFileAtomic } from '../../core/io/files.js';
 import { createInputCache, itemsNeedingDepth } from './scenes.js';
 import { cellsCsv, summarizeCell, summaryCsv, summaryMarkdown } from './summary.js';
 import { accuracyPlotPng, accuracyPlotSvg } from './plot.js';
@@ -108,6 +109,10 @@ export interface EvalOptions {
   depthModel?: string;
   /** frames sampled from each video item (VSI-Bench, walk-through sets; default 16) */
   videoFrames?: number;
+  /** multi-image items: lift the first image only instead of registering and lifting them all */
+  firstImageOnly?: boolean;
+  /** how multi-image items are registered (default auto) */
+  registerMethod?: string;
   /** directory the image paths in the data file are relative to */
   imageRoot?: string;
   /** MLLM endpoint (else $OPENAI_BASE_URL), per-attempt timeout (s), response cache, logprobs */
@@ -153,7 +158,7 @@ export function traceFolderOf(cell: GridCell, item: EvalItem): string {
 }
 
 function loopBaseConfig(o: EvalOptions): LoopConfig {
-  const size = o.size ? parseSize(o.size) : undefined;
+  const size = o.size ? parseRenderSize(o.size) : undefined;
   const defined = (obj: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
   return loopConfigFrom(
@@ -417,6 +422,12 @@ export interface PairRunnerOptions {
   /** frames sampled from each video item, and where they are written */
   videoFrames?: number;
   frameDir?: string;
+  /** lift only the first image of multi-image items (the comparison for registration) */
+  firstImageOnly?: boolean;
+  /** how multi-image items are registered */
+  registerMethod?: string;
+  /** the model's own image limit (the cells' image budget limits rendered views only) */
+  modelImageLimit?: number;
   /** what renders the views, safe to share between pairs (undefined when no cell renders) */
   renderer?: Renderer;
   /** the run's folder (none on a queue worker) */
@@ -446,7 +457,11 @@ export function createPairRunner(o: PairRunnerOptions): PairRunner {
     roundZeroOnly: o.roundZeroOnly,
     ...(o.videoFrames !== undefined ? { videoFrames: o.videoFrames } : {}),
     ...(o.frameDir ? { frameDir: o.frameDir } : {}),
+    ...(o.firstImageOnly ? { firstImageOnly: true } : {}),
+    ...(o.registerMethod ? { registerMethod: o.registerMethod } : {}),
   });
+  // the model's own limit; the cell's image budget limits rendered views (loop/run.ts), never photos
+  const modelImageLimit = o.modelImageLimit ?? o.mllm?.maxImages ?? EVAL_DEFAULTS.modelImageLimit;
   // One model per image budget (the only client setting a cell changes), all sharing one limiter.
   const models = new Map<number, VisionModel>();
   const modelFor = (cell: GridCell): VisionModel => {
@@ -464,7 +479,7 @@ export function createPairRunner(o: PairRunnerOptions): PairRunner {
           ...(o.topP !== undefined ? { topP: o.topP } : {}),
           ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
-          maxImages: budget,
+          maxImages: modelImageLimit,
           concurrency: o.concurrency,
         },
         limiter: o.limiter,
@@ -492,8 +507,13 @@ export function createPairRunner(o: PairRunnerOptions): PairRunner {
           { model: modelFor(cell), renderer: o.renderer ?? noRenderer(), out: o.out, logSamples: o.logSamples },
           ts,
         );
+        const line = r.line;
+        const largest = input.originals.length + Math.min(line.views, Math.max(1, cell.config.imageBudget - 1));
+        if (largest > modelImageLimit) line.imagesCut = largest - modelImageLimit;
+        const reg = input.inputInfo.registration;
+        if (reg) line.lifted = reg.photos.filter((p) => p.registered).length;
         if (r.traceError) o.note(`eval: ${item.id}: trace not written (${r.traceError})`);
-        return r.line;
+        return line;
       } catch (e) {
         // recorded and the run goes on; a setup that fails every item stops the run (fail fast)
         if (!(e instanceof VantageError) && process.env.VANTAGE_DEBUG && e instanceof Error)
@@ -755,6 +775,8 @@ async function runEvalHeld(o: EvalOptions): Promise<EvalSummary> {
         roundZeroOnly,
         videoFrames: o.videoFrames,
         frameDir: join(out, 'frames'),
+        ...(o.firstImageOnly ? { firstImageOnly: true } : {}),
+        ...(o.registerMethod ? { registerMethod: o.registerMethod } : {}),
         out,
         logSamples,
         note,

@@ -3,8 +3,11 @@
  * or the --depth-model), the original image(s) shown to the model, and what the trace records
  * about the input — built by synth/scene-source.ts and loop/session.ts like every other interface's.
  *
- * Multi-image items (MindCube, SAT, MMSI) come without camera poses, so only the first image is
- * lifted; every image is still shown to the model as an original. Native items with `scan` frames
+ * Multi-image items (MindCube, SAT, MMSI, BLINK, native multi-view sets) come without camera poses:
+ * their images are registered (synth/register) with the first as the reference and lifted together;
+ * a photo that does not register is still shown as an original, and when none does the first is
+ * lifted alone (the note says why). `firstImageOnly` lifts the first image only (the comparison the
+ * multi-view benchmark measures). Every image is shown to the model as an original. Native items with `scan` frames
  * (RGB-D with poses) are lifted from the first image plus those frames, which are not shown. Items
  * without depth, in a run whose cells all have 0 rounds (no view is rendered), get a placeholder
  * scene instead of a depth estimate: round 0 only needs the pictures.
@@ -36,6 +39,10 @@ export interface ItemSceneOptions {
   frameDir?: string;
   /** no view will be rendered: items without depth get a placeholder scene */
   roundZeroOnly?: boolean;
+  /** lift only the first image of a multi-image item (default: register and lift them all) */
+  firstImageOnly?: boolean;
+  /** registration method for multi-image items (default auto) */
+  registerMethod?: string;
   log?: (line: string) => void;
 }
 
@@ -48,13 +55,15 @@ export function itemsNeedingDepth(items: EvalItem[]): EvalItem[] {
 export function inputKeyOf(item: EvalItem, opts: ItemSceneOptions = {}): string {
   return JSON.stringify([
     item.images,
-    item.depths?.[0] ?? null,
+    item.depths ?? null,
     item.intrinsics ?? null,
     item.scan ?? null,
     item.video ?? null,
     item.video ? (opts.videoFrames ?? DEFAULT_VIDEO_FRAMES) : null,
     opts.depthModel ?? null,
     !!opts.roundZeroOnly,
+    !!opts.firstImageOnly,
+    opts.registerMethod ?? null,
   ]);
 }
 
@@ -73,7 +82,7 @@ function inputBytesOf(input: LoopInput): number {
 }
 
 /** Default byte budget of the input cache: a few full-size scenes, many small ones. */
-export const INPUT_CACHE_BYTES = 512 * 2 ** 20;
+const INPUT_CACHE_BYTES = 512 * 2 ** 20;
 
 /**
  * Loop inputs by content key (least recently used out past `maxBytes`): the scene of a picture is
@@ -161,6 +170,10 @@ export async function loadItemScene(item: EvalItem, opts: ItemSceneOptions = {})
       'give the record a `depth` for images[0]: scan frames are lifted in metres with it',
     );
   }
+  if (item.images.length > 1 && !scan && !opts.firstImageOnly) {
+    const all = await loadAllImages(item, opts);
+    if (all) return all;
+  }
   // scan frames are lifted with the reference at their poses; only the reference is shown below
   const loaded = await loadImageScene({
     images: [item.images[0], ...(scan?.images ?? [])],
@@ -178,7 +191,7 @@ export async function loadItemScene(item: EvalItem, opts: ItemSceneOptions = {})
   }
   if (item.images.length > 1)
     notes.push(
-      `${item.images.length} images without camera poses: the scene is lifted from the first; all are shown as originals`,
+      `${item.images.length} images without camera poses: the scene is lifted from the first (${opts.firstImageOnly ? 'first image only, as asked' : 'the others did not register or lack depth'}); all are shown as originals`,
     );
   return {
     scene: loaded.scene,
@@ -190,6 +203,31 @@ export async function loadItemScene(item: EvalItem, opts: ItemSceneOptions = {})
       ...(scan ? { depth: `${basename(item.depths![0])}, + ${scan.images.length} scan frame(s)` } : {}),
     },
   };
+}
+
+/**
+ * A multi-image item registered and lifted together (depth maps for every image, or the depth model);
+ * undefined when that is not possible (depth for the first image only) or none of the others registers.
+ */
+async function loadAllImages(item: EvalItem, opts: ItemSceneOptions): Promise<LoadedScene | undefined> {
+  const allDepths = item.depths?.length === item.images.length;
+  if (!allDepths && !opts.depthModel) return undefined;
+  try {
+    const loaded = await loadImageScene({
+      images: item.images,
+      ...(allDepths ? { depths: item.depths } : { depthModel: opts.depthModel }),
+      ...(item.intrinsics ? { intrinsics: item.intrinsics } : {}),
+      ...(opts.registerMethod ? { registerMethod: opts.registerMethod } : {}),
+      log: opts.log,
+    });
+    return loaded;
+  } catch (e) {
+    if (e instanceof VantageError && e.code === 'no-registration') {
+      opts.log?.(`${item.id}: ${e.message.split('\n')[0]}; lifting the first image alone`);
+      return undefined;
+    }
+    throw e;
+  }
 }
 
 /** Images shown to the model but not lifted (no depth, no pose). */

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { letterIndex } from '../../core/options.js';
-import { writeFileAtomic } from './results.js';
+import { writeFileAtomic } from '../../core/io/files.js';
 import type { EvalFormat, EvalItem, EvalLine, GridCell } from './types.js';
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._=-]+/g, '_').slice(0, 120);

@@ -68,6 +68,7 @@ export function summarizeCell(
     cachedCalls: sum((l) => l.cachedCalls),
     views: sum((l) => l.views),
     seconds: sum((l) => l.seconds),
+    itemsCut: lines.filter((l) => (l.imagesCut ?? 0) > 0).length,
   };
 }
 
@@ -127,6 +128,12 @@ export function summaryMarkdown(cells: CellSummary[], ctx: MarkdownContext): str
         `| ${c.label} | ${c.items} | ${officialText(c.official)} | ${ci(c.byRound[c.byRound.length - 1])} | ${c.meanStopRound.toFixed(2)} | ${c.errors} | ${c.unparsed} | ${c.calls} (${c.cachedCalls}) | ${c.views} | ${c.tokens.prompt} | ${c.tokens.completion} | ${c.seconds.toFixed(1)} |`,
     ),
     '',
+    ...cells
+      .filter((c) => c.itemsCut)
+      .map(
+        (c) =>
+          `- **${c.label}**: the model's own image limit cut images from ${c.itemsCut} item(s) (originals are kept first; see \`imagesCut\` in results.jsonl)`,
+      ),
   ];
   const missing = cells.find((c) => c.official.byRound[c.official.byRound.length - 1] === null && c.items);
   if (missing)

@@ -173,6 +173,10 @@ export interface EvalLine {
   at: string;
   /** the pair's trace folder, relative to the run's folder (when samples are logged) */
   trace?: string;
+  /** images the model's own per-request limit cut from the largest request (originals are cut last) */
+  imagesCut?: number;
+  /** of the item's photos, how many were registered and lifted into its scene (multi-image items) */
+  lifted?: number;
 }
 
 /** Accuracy of a group, with its Wilson 95% interval. */
@@ -217,6 +221,8 @@ export interface CellSummary {
   cachedCalls: number;
   views: number;
   seconds: number;
+  /** items whose requests the model's own image limit cut */
+  itemsCut: number;
 }
 
 export interface EvalSummary {

@@ -1,5 +1,5 @@
 /** CallLogs: what the trace records of every model call (no keys, no headers, no image bytes). */
-import type { CallRecord, ChatMessage } from '../../core/mllm/client.js';
+import type { CallRecord, ChatMessage } from '../../core/mllm/index.js';
 import type { CallLog } from '../types.js';
 import { TRACE_LIMITS } from '../config.js';
 
@@ -9,7 +9,7 @@ export function cappedReply(text: string, max: number = TRACE_LIMITS.maxReplyCha
   return `${text.slice(0, max)}\n[… ${text.length - max} more characters cut from the trace (${text.length} in all)]`;
 }
 
-/** The prompt as text, each image replaced by "[image: file]". */
+/** The prompt as text, each image replaced by its caption line and "[image: file]". */
 export function promptText(messages: readonly ChatMessage[], fileOf: (png: Buffer) => string | undefined): string {
   return messages
     .map((m) => {
@@ -17,7 +17,11 @@ export function promptText(messages: readonly ChatMessage[], fileOf: (png: Buffe
         typeof m.content === 'string'
           ? m.content
           : m.content
-              .map((c) => (c.type === 'text' ? c.text : `[image: ${fileOf(c.png) ?? c.caption ?? 'image'}]`))
+              .map((c) =>
+                c.type === 'text'
+                  ? c.text
+                  : `${c.caption ? `${c.caption}\n` : ''}[image: ${fileOf(c.png) ?? c.caption ?? 'image'}]`,
+              )
               .join('\n');
       return `### ${m.role}\n${body}`;
     })

@@ -1,6 +1,6 @@
 /** A vision model by name: the built-in perceiver, a human at the terminal or in the browser, or a served MLLM. */
 import { VantageError } from '../../core/errors.js';
-import { createMllmClient, mllmConfigFromEnv, type MllmConfig } from '../../core/mllm/client.js';
+import { createMllmClient, mllmConfigFromEnv, type MllmConfig } from '../../core/mllm/index.js';
 import type { Limiter } from '../../core/mllm/limiter.js';
 import type { ResponseStore } from '../../core/mllm/cache.js';
 import type { VisionModel } from './contract.js';

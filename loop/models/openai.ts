@@ -1,5 +1,5 @@
 /** A model behind an OpenAI-compatible endpoint: the loop's prompts, the MLLM client's structured calls. */
-import { MllmError, type ChatMessage, type MllmClient } from '../../core/mllm/client.js';
+import { MllmError, type ChatMessage, type MllmClient } from '../../core/mllm/index.js';
 import { letters } from '../../core/options.js';
 import { REFERENCE_POSE, type NumericPose } from '../../core/pose.js';
 import type { Answer, CallLog } from '../types.js';
@@ -68,7 +68,7 @@ export class OpenAIVisionModel implements VisionModel {
   }
 
   async answer(ctx: AnswerContext): Promise<{ answer: Answer; calls: CallLog[] }> {
-    const images = [...ctx.originals, ...ctx.views];
+    const images = [...ctx.originals.map((o) => ({ ...o, original: true })), ...ctx.views];
     const messages = answererMessages({
       question: ctx.question,
       images,
@@ -100,7 +100,7 @@ export class OpenAIVisionModel implements VisionModel {
   }
 
   async nextPose(ctx: PoseRequestContext): Promise<PoseResult> {
-    const images = [...ctx.originals, ...ctx.views];
+    const images = [...ctx.originals.map((o) => ({ ...o, original: true })), ...ctx.views];
     const messages = controllerMessages({
       question: ctx.question,
       images,

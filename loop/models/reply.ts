@@ -74,7 +74,7 @@ export function answerFromReply(reply: AnswerReply, question: Question, optionPr
 }
 
 /** The chosen option gets the confidence; the others share what is left equally. */
-export function selfReportDist(choice: string, confidence: number, keys: string[]): OptionDist {
+function selfReportDist(choice: string, confidence: number, keys: string[]): OptionDist {
   if (keys.length === 1) return { [keys[0]]: 1 };
   const c = Math.min(1, Math.max(1 / keys.length, confidence));
   const rest = (1 - c) / (keys.length - 1);

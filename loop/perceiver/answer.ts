@@ -31,7 +31,7 @@ export interface ReasonContext {
 }
 
 /** Tunables of the perceiver's answers (why: see each line). */
-export const ANSWER_TUNING = {
+const ANSWER_TUNING = {
   /** confidence when it cannot tell (the brief: ≤ 0.35) */
   cannotTellConfidence: 0.3,
   /** an option needs this share of X-coloured pixels over its projected footprint to be "hidden behind X" */

@@ -14,7 +14,7 @@ import { answerWithPerceiver, choosePoseWithPerceiver, PERCEIVER_LABEL } from '.
 import type { PerceiverView } from './types.js';
 
 /** The images as the perceiver sees them: pixels, depth, coverage, camera, pose. */
-export function perceiverViewsOf(images: ModelImage[]): PerceiverView[] {
+function perceiverViewsOf(images: ModelImage[]): PerceiverView[] {
   return images.map((im) => {
     const g = im.geometry;
     if (!g) throw new ModelCallError(`the perceiver was handed ${im.file} without its pixels`, []);

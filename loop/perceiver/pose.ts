@@ -40,7 +40,7 @@ export interface PoseSearchInput {
 }
 
 /** Tunables of the search (lengths × the pivot distance, so room and tabletop scenes behave alike). */
-export const POSE_SEARCH_TUNING = {
+const POSE_SEARCH_TUNING = {
   /** orbits about the scene centre: (azimuth, elevation), in tie-break order */
   centerOrbits: [
     [0, 60],
@@ -92,7 +92,7 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
  * camera's axes, then yaw and pitch toward the same viewing direction (ego has no roll, so a rolled
  * target pose is matched in position and direction only).
  */
-export function egoFromC2w(c2w: Mat4, reference: Mat4): Pose {
+function egoFromC2w(c2w: Mat4, reference: Mat4): Pose {
   const w2r = invertPose(reference);
   const t = transformPoint(w2r, cameraCenter(c2w));
   const f = normalize(transformDirection(w2r, cameraAxes(c2w).forward));

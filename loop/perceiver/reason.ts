@@ -142,7 +142,7 @@ export function choosePoseWithPerceiver(
 }
 
 /** A uniform answer (nothing to go on). */
-export function uniformAnswer(n: number, rationale: string): Answer {
+function uniformAnswer(n: number, rationale: string): Answer {
   const dist: OptionDist = {};
   for (const k of letters(n)) dist[k] = 1 / n;
   return {

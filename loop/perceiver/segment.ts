@@ -29,12 +29,12 @@ export const SEGMENT_TUNING = {
 } as const;
 
 /** Label values: 0..P-1 are object palette colours; these mark the rest. */
-export const LABEL_NONE = -1;
+const LABEL_NONE = -1;
 export const LABEL_FLOOR = -2;
 export const LABEL_WALL = -3;
-export const LABEL_HOLE = -4;
-export const LABEL_VOID = -5;
-export const LABEL_SKY = -6;
+const LABEL_HOLE = -4;
+const LABEL_VOID = -5;
+const LABEL_SKY = -6;
 
 interface ColorClass {
   label: number;
@@ -202,7 +202,7 @@ const median = (xs: number[]): number => {
  * surface behind), and a guess at the object's centre (the surface point pushed back along the
  * viewing ray by half the blob's apparent width, capped).
  */
-export function blobWorld(
+function blobWorld(
   blob: Blob,
   labels: Int8Array,
   view: PerceiverView,

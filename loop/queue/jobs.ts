@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { loopConfigFrom } from '../config.js';
-import type { MllmConfig } from '../../core/mllm/client.js';
+import type { MllmConfig } from '../../core/mllm/index.js';
 import type { EvalItem, GridCell } from '../eval/types.js';
 
 /** The run's settings a worker needs (never an API key: workers read theirs from their environment). */

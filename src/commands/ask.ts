@@ -3,8 +3,7 @@
  * Lifts the image (with a depth map or a depth model) to 3D, runs the reasoning loop, writes the
  * trace (trace.json, PNGs, index.html) and prints the answer, its probability and the trace path.
  */
-import { readFile } from 'node:fs/promises';
-import { makeDir } from '../../core/io/files.js';
+import { makeDir, readJsonFile } from '../../core/io/files.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Question, Renderer } from '../../core/types.js';
@@ -14,7 +13,7 @@ import { abortReason } from '../../core/mllm/client.js';
 import { optionTexts } from '../../core/options.js';
 import { numericSpecFor } from '../../core/numeric.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import {
   RENDERER_CHOICE_HELP,
   createRenderer,
@@ -79,25 +78,12 @@ export type AskResult = SessionResult & {
 };
 
 /** The loop settings from a config file and flags (flags win), checked; the model stays unset when none was named. */
-export async function askLoopSettings(o: AskSettings): Promise<LoopConfigInput> {
+async function askLoopSettings(o: AskSettings): Promise<LoopConfigInput> {
   let base: LoopConfigInput = {};
   if (o.config) {
-    let text: string;
-    try {
-      text = await readFile(o.config, 'utf8');
-    } catch (e) {
-      throw new VantageError(
-        'bad-config',
-        `cannot read --config ${o.config}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
-    try {
-      base = JSON.parse(text) as LoopConfigInput;
-    } catch (e) {
-      throw new VantageError('bad-config', `--config ${o.config} is not JSON: ${(e as Error).message}`);
-    }
+    base = (await readJsonFile(o.config, { what: '--config file', code: 'bad-config' })) as LoopConfigInput;
   }
-  const size = o.size ? parseSize(o.size) : undefined;
+  const size = o.size ? parseRenderSize(o.size) : undefined;
   const num = (v: unknown, name: string): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);

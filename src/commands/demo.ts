@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { SPATIAL_CATEGORIES, type SpatialCategory } from '../../core/question-templates.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import { RENDERER_CHOICE_HELP, parseRendererChoice, type RendererChoice } from '../../synth/renderer.js';
 import { generateQuestions } from '../../fixtures/questions.js';
 import { writeQuestionSet } from '../../fixtures/dataset.js';
@@ -83,7 +83,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       `unknown categories: ${bad.join(', ')}`,
       `use ${SPATIAL_CATEGORIES.join(', ')}`,
     );
-  const size = o.size ? parseSize(o.size) : { width: DEMO_DEFAULTS.width, height: DEMO_DEFAULTS.height };
+  const size = o.size ? parseRenderSize(o.size) : { width: DEMO_DEFAULTS.width, height: DEMO_DEFAULTS.height };
   const out = resolve(o.out ?? join('vantage-out', 'demo'));
 
   log(
@@ -135,7 +135,7 @@ export function demoTable(cell: CellSummary): string {
 }
 
 /** What the CLI prints. */
-export function demoReport(r: DemoResult): string {
+function demoReport(r: DemoResult): string {
   return [
     'model: builtin:perceiver (deterministic pixel perceiver — not an LLM)',
     'accuracy after k view rounds (0 = the original image alone):',

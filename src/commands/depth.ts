@@ -1,11 +1,10 @@
 /** `vantage depth`: estimate a depth map from one photo with a monocular ONNX model. */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { DEPTH_MODEL_DEFAULTS } from '../../synth/config.js';
 import { VantageError } from '../../core/errors.js';
-import { formatBytes, writeFileChecked } from '../../core/io/files.js';
+import { formatBytes, readJsonFile, writeFileChecked } from '../../core/io/files.js';
 import { depthPreviewPng, writeDepth } from '../../core/io/depth.js';
 import type { DepthAnchor } from '../../synth/depth/align.js';
 import { DEPTH_KINDS } from '../../synth/depth/families.js';
@@ -40,16 +39,11 @@ export async function parseAnchors(spec: string): Promise<DepthAnchor[]> {
       return { u: t[0] as number, v: t[1] as number, depth: t[2] as number };
     });
   if (/\.json$/i.test(spec) || existsSync(spec)) {
-    let data: unknown;
-    try {
-      data = JSON.parse(await readFile(spec, 'utf8'));
-    } catch (e) {
-      throw new VantageError(
-        'bad-anchors',
-        `anchors file "${spec}" cannot be read as JSON: ${(e as Error).message}`,
-        'write a JSON list like [{"u":320,"v":240,"depth":2.5}]',
-      );
-    }
+    const data = await readJsonFile(spec, {
+      what: 'anchors file',
+      code: 'bad-anchors',
+      hint: 'write a JSON list like [{"u":320,"v":240,"depth":2.5}]',
+    });
     if (!Array.isArray(data)) throw new VantageError('bad-anchors', `anchors file "${spec}" must hold a JSON list`);
     return fromTriples(data);
   }

@@ -107,7 +107,11 @@ export function registerEvalCommand(program: Command): void {
       num('--margin'),
     )
     .option('--holes <how>', `mark | fill | none (default ${RENDER_DEFAULTS.holes})`)
-    .option('--image-budget <n>', `images per request (default ${LOOP_DEFAULTS.imageBudget})`, int('--image-budget'))
+    .option(
+      '--image-budget <n>',
+      `rendered views per request plus one original (default ${LOOP_DEFAULTS.imageBudget}); an item's own photos are always all sent`,
+      int('--image-budget'),
+    )
     .option('--size <WxH>', `rendered view size (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height})`)
     .option(
       '--grid <spec>',
@@ -147,6 +151,13 @@ export function registerEvalCommand(program: Command): void {
       "write every pair's trace folder under OUT/traces (default: on for runs under 1,000 pairs)",
     )
     .option('--no-log-samples', 'write no trace folders')
+    .option(
+      '--lift <which>',
+      'multi-image items: all (register the photos, first as reference, and lift them together) | first (lift the first photo only)',
+      oneOf('--lift', ['all', 'first'] as const),
+      'all',
+    )
+    .option('--register-method <method>', 'how multi-image items are registered: auto | features', 'auto')
     .option(
       '--depth-model <name|path>',
       'estimate depth for items that ship images only (e.g. depth-anything-v2-small); needed for views',
@@ -254,6 +265,8 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
           ...(opts.logSamples !== undefined ? { logSamples: opts.logSamples } : {}),
           depthModel: opts.depthModel,
           videoFrames: opts.frames,
+          firstImageOnly: opts.lift === 'first',
+          registerMethod: opts.registerMethod,
           imageRoot: opts.imageRoot,
           baseUrl: opts.baseUrl,
           timeout: opts.timeout,
@@ -268,7 +281,9 @@ Ctrl-C stops scheduling new items and writes the summary; rerun the same command
         };
         const summary = await runEval(o);
         process.stdout.write(`${opts.json ? JSON.stringify(summary, null, 2) : evalReport(summary)}\n`);
-        if (summary.pending) process.exitCode = EXIT_CODES.interrupted; // README "Exit codes"
+        // pairs left: stopped by Ctrl-C (4), else by a failing endpoint (3); README "Exit codes"
+        if (summary.pending)
+          process.exitCode = controller.signal.aborted ? EXIT_CODES.interrupted : EXIT_CODES.incomplete;
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -30,6 +30,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./render.js')).registerRenderCommand,
   },
   {
+    usage: 'register',
+    summary: 'estimate the camera poses of several photos without poses; write them as a trajectory',
+    load: async () => (await import('./register.js')).registerRegisterCommand,
+  },
+  {
     usage: 'eval',
     summary: 'run a benchmark through the loop: accuracy after every round, by category',
     load: async () => (await import('./eval.js')).registerEvalCommand,

@@ -97,7 +97,7 @@ async function serveHttp(o: McpCommandOptions, log: (line: string) => void): Pro
 }
 
 /** Run the command (resolves when the server stops). */
-export async function runMcpCommand(o: McpCommandOptions): Promise<void> {
+async function runMcpCommand(o: McpCommandOptions): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (o.http) await serveHttp(o, log);
   else await serveStdio(o, log);

@@ -6,6 +6,7 @@ import { writeQuestionSet } from '../../fixtures/dataset.js';
 import { SCAN_ORBITS } from '../../fixtures/scan.js';
 import { writeVideoQuestionSet } from '../../fixtures/video-set.js';
 import { VIDEO_QUESTION_TYPES, type VideoQuestionType } from '../../fixtures/walkthrough.js';
+import { MULTIVIEW_SETTINGS, type MultiviewSetting } from '../../fixtures/multiview.js';
 
 /** Scan frames per scene unless told otherwise (as `vantage demo`): the hidden object is in the scene. */
 export const QUESTIONS_SCAN_FRAMES = 2;
@@ -29,6 +30,9 @@ export interface QuestionsCommandOptions {
   scenes?: number;
   /** frames per walk-through clip with --video */
   frames?: number;
+  /** photos per scene, shown to the model without poses (1 = the reference photo only) */
+  views?: number;
+  setting?: string;
 }
 
 export async function runQuestionsCommand(
@@ -50,7 +54,14 @@ export async function runQuestionsCommand(
   if (!Number.isInteger(o.count) || o.count < 1 || o.count > 10_000) {
     throw new VantageError('bad-option', `--count ${o.count} must be a whole number from 1 to 10000`);
   }
-  const scanFrames = o.scanFrames ?? QUESTIONS_SCAN_FRAMES;
+  const views = o.views ?? 1;
+  if ((o.views ?? 1) > 1 && (o.scanFrames ?? 0) > 0)
+    throw new VantageError(
+      'bad-option',
+      '--views and --scan-frames do not mix',
+      'a multi-view set shows every photo; scan frames are for single-photo sets',
+    );
+  const scanFrames = views > 1 ? 0 : (o.scanFrames ?? QUESTIONS_SCAN_FRAMES);
   if (!Number.isInteger(scanFrames) || scanFrames < 0 || scanFrames > SCAN_ORBITS.length) {
     throw new VantageError(
       'bad-option',
@@ -74,7 +85,10 @@ export async function runQuestionsCommand(
     seed: o.seed,
     categories: categories as SpatialQuestion['category'][] | undefined,
   });
-  return writeQuestionSet(o.out, items, { scanFrames });
+  return writeQuestionSet(o.out, items, {
+    scanFrames,
+    ...(views > 1 ? { views, setting: (o.setting ?? 'around') as MultiviewSetting } : {}),
+  });
 }
 
 export function registerQuestionsCommand(program: Command): void {
@@ -94,10 +108,16 @@ export function registerQuestionsCommand(program: Command): void {
     .option('--frames <n>', 'frames per walk-through clip with --video (10 fps)', (v) => Number.parseInt(v, 10), 60)
     .option(
       '--scan-frames <n>',
-      `RGB-D scan frames per scene from other positions, 0..${SCAN_ORBITS.length}, lifted with the photo by \`vantage eval\` but not shown to the model (0: the photo alone)`,
+      `RGB-D scan frames per scene from other positions, 0..${SCAN_ORBITS.length}, lifted with the photo by \`vantage eval\` but not shown to the model (0: the photo alone; default ${QUESTIONS_SCAN_FRAMES})`,
       (v) => Number.parseInt(v, 10),
-      QUESTIONS_SCAN_FRAMES,
     )
+    .option(
+      '--views <k>',
+      'photos per scene, 1..8: with K > 1 every record lists K photos with depth and no poses (a MindCube-like multi-view item; `vantage eval` registers and lifts them together)',
+      (v) => Number.parseInt(v, 10),
+      1,
+    )
+    .option('--setting <s>', `where the K photos are taken: ${MULTIVIEW_SETTINGS.join(' | ')}`, 'around')
     .option('--out <dir>', 'folder for questions.jsonl and scenes/', 'vantage-out/questions')
     .addHelpText(
       'after',

@@ -3,7 +3,7 @@ import { dirname, extname } from 'node:path';
 import type { Command } from 'commander';
 import { parsePose, poseCaption, poseRangeErrors, PRESET_NAMES, c2wFromPose, type Pose } from '../../core/pose.js';
 import { VantageError } from '../../core/errors.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import { addSceneOptions, loadScene, sceneSourceFromCli, type SceneSource } from '../scene-source.js';
 import { fitIntrinsics } from '../../core/camera.js';
 import type { HoleMode, RenderMode } from '../../core/types.js';
@@ -17,7 +17,7 @@ import {
   type RendererChoice,
 } from '../../synth/renderer.js';
 import { poseContextOf } from '../../synth/scene.js';
-import { writePly } from '../../core/io/ply.js';
+import { writePly } from '../../core/io/ply-write.js';
 
 /** A pose given on the command line: JSON, or a preset name as shorthand. */
 export function poseFromArg(arg: string): Pose {
@@ -65,7 +65,7 @@ export async function runRenderCommand(
         'see `vantage render --help` for the ranges',
       );
   }
-  const asked = o.size ? parseSize(o.size) : undefined;
+  const asked = o.size ? parseRenderSize(o.size) : undefined;
   await makeDir(dirname(o.out), 'rendered view'); // an unusable --out fails before any work
   // Open the device and compile the shaders while the scene loads; the fallback warning (if any) waits
   // until the scene has loaded, so that bad input still reads as one line.
@@ -165,7 +165,7 @@ export function registerRenderCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Poses (DESIGN.md conventions; world = the reference camera's frame, +x right, +y down, +z forward):
+Poses (docs/conventions.md; world = the reference camera's frame, +x right, +y down, +z forward):
   orbit   {"mode":"orbit","azimuth_deg":-180..180,"elevation_deg":-85..85,"distance_scale":0.25..4}
           positive azimuth swings the camera to its right, positive elevation raises it to look down
   ego     {"mode":"ego","yaw_deg":0,"pitch_deg":0,"forward_m":0,"right_m":0,"up_m":0}

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import type { HoleMode, RenderMode, Renderer } from '../../core/types.js';
 import { RENDER_DEFAULTS } from '../../synth/config.js';
-import { parseSize } from '../../synth/scene-source.js';
+import { parseRenderSize } from '../../core/render-size.js';
 import { createRenderer } from '../../synth/renderer.js';
 import { readTrace } from '../../loop/trace.js';
 import type { Trace } from '../../loop/types.js';
@@ -61,7 +61,7 @@ export async function startView(o: ViewOptions, log: (line: string) => void = ()
   const loaded = await loadScene({ ...source, log });
   const ref = loaded.scene.reference.intrinsics;
   const size = o.size
-    ? parseSize(o.size)
+    ? parseRenderSize(o.size)
     : trace
       ? { width: trace.config.width, height: trace.config.height }
       : { width: RENDER_DEFAULTS.width, height: Math.round((RENDER_DEFAULTS.width * ref.height) / ref.width) };

@@ -26,7 +26,7 @@ export async function realRoots(dirs: string[]): Promise<string[]> {
 }
 
 /** Whether `path` is `root` or inside it (both absolute and normalised). */
-export function isInside(root: string, path: string): boolean {
+function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
 }

@@ -4,6 +4,7 @@
  * evicted says so when it is asked for, so an agent knows to lift again rather than suspect a typo.
  */
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { LiftedScene } from '../api.js';
 import { VantageError } from '../../core/errors.js';
 import { MCP_LIMITS } from './config.js';
@@ -40,10 +41,10 @@ const MB = (n: number) => `${(n / 1024 ** 2).toFixed(1)} MB`;
 
 export class SceneStore {
   readonly limits: SceneStoreLimits;
-  /** insertion order = recency: the first entry is the least recently used */
-  private readonly scenes = new Map<string, StoredScene>();
-  private readonly evicted = new Set<string>();
-  private used = 0;
+  /** lru-cache keeps recency and the two caps (count and bytes); eviction records the id */
+  private readonly scenes: LRUCache<string, StoredScene>;
+  /** ids evicted lately, so a late request hears "evicted" rather than "unknown" */
+  private readonly evicted = new LRUCache<string, true>({ max: MCP_LIMITS.rememberEvicted });
 
   constructor(limits: Partial<SceneStoreLimits> = {}) {
     this.limits = {
@@ -56,6 +57,14 @@ export class SceneStore {
     };
     if (!(this.limits.maxScenes >= 1))
       throw new VantageError('bad-option', `scene store must hold at least 1 scene, not ${this.limits.maxScenes}`);
+    this.scenes = new LRUCache<string, StoredScene>({
+      max: this.limits.maxScenes,
+      maxSize: this.limits.maxBytes,
+      sizeCalculation: (rec) => Math.max(1, rec.bytes),
+      dispose: (_rec, id, reason) => {
+        if (reason === 'evict') this.evicted.set(id, true);
+      },
+    });
   }
 
   /** The scene is refused (VantageError 'scene-too-large') if it alone is over the per-scene cap. */
@@ -73,16 +82,9 @@ export class SceneStore {
   add(lifted: LiftedScene, source: string): StoredScene {
     const bytes = liftedSceneBytes(lifted);
     this.checkSize(bytes);
-    while (
-      this.scenes.size &&
-      (this.scenes.size + 1 > this.limits.maxScenes || this.used + bytes > this.limits.maxBytes)
-    ) {
-      this.evictOldest();
-    }
     const id = `scn_${randomBytes(6).toString('hex')}`;
     const rec: StoredScene = { id, lifted, bytes, source, createdAt: new Date().toISOString() };
     this.scenes.set(id, rec);
-    this.used += bytes;
     return rec;
   }
 
@@ -99,22 +101,12 @@ export class SceneStore {
       }
       throw new VantageError('unknown-scene', `no scene with id "${id}"`, 'use a scene_id returned by lift_scene');
     }
-    this.scenes.delete(id);
-    this.scenes.set(id, rec);
     return rec;
-  }
-
-  delete(id: string): boolean {
-    const rec = this.scenes.get(id);
-    if (!rec) return false;
-    this.scenes.delete(id);
-    this.used -= rec.bytes;
-    return true;
   }
 
   /** Ids from least to most recently used. */
   ids(): string[] {
-    return [...this.scenes.keys()];
+    return [...this.scenes.rkeys()];
   }
 
   get size(): number {
@@ -122,14 +114,6 @@ export class SceneStore {
   }
 
   get bytes(): number {
-    return this.used;
-  }
-
-  private evictOldest(): void {
-    const id = this.scenes.keys().next().value as string;
-    this.delete(id);
-    this.evicted.add(id);
-    if (this.evicted.size > MCP_LIMITS.rememberEvicted)
-      this.evicted.delete(this.evicted.values().next().value as string);
+    return this.scenes.calculatedSize;
   }
 }

@@ -7,11 +7,10 @@
  * Every failure comes back as a tool error (isError: true) whose text says what was wrong and how
  * to fix it; nothing an agent sends can crash the server or read outside the roots.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { z } from 'zod';
 import pLimit from 'p-limit';
@@ -25,6 +24,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Renderer } from '../../core/types.js';
+import { packageVersion } from '../../core/package.js';
 import { VantageError, describeError, isVantageError } from '../../core/errors.js';
 import { fitImage, type FittedImage } from './images.js';
 import { MCP_LIMITS } from './config.js';
@@ -34,6 +34,7 @@ import { answer, liftScene, renderView, type LiftedScene, type LiftInput } from 
 import { createRenderer, type RendererChoice } from '../../synth/renderer.js';
 import { knownDepthModel, looksLikePath } from '../../synth/depth/models.js';
 import { modelNameFor } from '../model-name.js';
+import { sourcesOf } from '../scene-source.js';
 import type { CreateModelOptions } from '../../loop/models/create.js';
 import { realRoots, resolveInRoots } from './paths.js';
 import { SceneStore, type SceneStoreLimits, type StoredScene } from './scenes.js';
@@ -83,20 +84,6 @@ export interface VantageMcp {
   close(): Promise<void>;
 }
 
-/** The package's version, for the MCP handshake: the nearest package.json above this module (src/ or dist/src/). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'vantage-nvs' && pkg.version) return pkg.version;
-    } catch {
-      /* not here: look further up */
-    }
-  }
-  return '0.0.0';
-}
-
 const SERVER_INFO = { name: 'vantage', version: packageVersion() };
 
 type Content = CallToolResult['content'][number];
@@ -112,13 +99,13 @@ const TOOL_ANNOTATIONS: Record<ToolDefinition['name'], ToolAnnotations> = {
 };
 
 /** A tool error result: the message, and the hint on its own line. */
-export function toolError(e: unknown): CallToolResult {
+function toolError(e: unknown): CallToolResult {
   const code = isVantageError(e) ? ` [${e.code}]` : '';
   return { isError: true, content: [{ type: 'text', text: `error${code}: ${describeError(e)}` }] };
 }
 
 /** Tool arguments parsed with the tool's contract (after dropping the nulls strict callers send). */
-export function parseArgs<S extends ToolDefinition['inputSchema']>(d: ToolDefinition<S>, args: unknown): z.output<S> {
+function parseArgs<S extends ToolDefinition['inputSchema']>(d: ToolDefinition<S>, args: unknown): z.output<S> {
   const r = d.inputSchema.safeParse(dropNulls(args ?? {}));
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
@@ -229,8 +216,8 @@ const FOV = /^\s*(h?fov|vfov)\s*[:=]/i;
 const NUMBERS = /^[\s\d.eE+\-,]+$/;
 
 /** The LiftInput for a tool call's scene source: every file confined to the roots and size-checked. */
-export async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promise<LiftInput> {
-  const given = [a.images?.length ? 'images' : '', a.ply ? 'ply' : '', a.fixture ? 'fixture' : ''].filter(Boolean);
+async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promise<LiftInput> {
+  const given = sourcesOf(a);
   if (given.length !== 1) {
     throw new VantageError(
       'bad-input',
@@ -245,6 +232,7 @@ export async function liftInputOf(a: SceneSourceArgs, ctx: InputContext): Promis
     ...(a.depth_format ? { depthFormat: a.depth_format } : {}),
     ...(a.depth_scale !== undefined ? { depthScale: a.depth_scale } : {}),
     ...(a.fixture ? { fixture: a.fixture } : {}),
+    ...(a.register_method ? { registerMethod: a.register_method } : {}),
   };
   if (a.images?.length) {
     input.images = await Promise.all(a.images.map((r, i) => imageSource(r, `image ${i}`, ctx, 'image')));
@@ -299,6 +287,20 @@ function sceneSummary(rec: StoredScene, store: SceneStore): Record<string, unkno
     up: scene.up.map((x) => round(x, 4)),
     depth: info.depth ?? null,
     intrinsics: info.intrinsics,
+    ...(info.registration
+      ? {
+          registration: {
+            method: info.registration.method,
+            photos: info.registration.photos.map((p) => ({
+              name: p.name,
+              registered: p.registered,
+              inliers: p.inliers,
+              c2w: p.c2w ?? null,
+              note: p.note,
+            })),
+          },
+        }
+      : {}),
     notes: scene.notes.filter(Boolean),
     store: { scenes: store.size, memory_mb: round(store.bytes / 1024 ** 2, 1) },
     next: 'render_view with this scene_id and a pose, e.g. {"mode":"orbit","azimuth_deg":30,"elevation_deg":15,"distance_scale":1}',

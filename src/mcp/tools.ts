@@ -23,6 +23,7 @@ import type { DepthFormat } from '../../core/io/depth.js';
 import { mcpSceneSourceShape } from '../scene-source.js';
 import { MCP_LIMITS } from './config.js';
 import { POSE_LIMITS } from '../../core/config.js';
+import { renderSide } from '../../core/render-size.js';
 import { LoopConfigInputSchema } from '../../loop/config.js';
 
 const range = (r: readonly [number, number]) => `${r[0]}..${r[1]}`;
@@ -39,13 +40,13 @@ const imageRef = z
  * of src/scene-source.ts under their snake_case names; images and depths may also be sent inline.
  * Every file path must lie under one of the server's roots.
  */
-export const SceneSourceShape = mcpSceneSourceShape({
+const SceneSourceShape = mcpSceneSourceShape({
   images: z
     .array(imageRef)
     .min(1)
     .max(MCP_LIMITS.maxImages)
     .describe(
-      `RGB image(s) (PNG, JPEG, WebP); several fuse into one scene when a trajectory gives their poses; at most ${MCP_LIMITS.maxImages}`,
+      `RGB image(s) (PNG, JPEG, WebP); several fuse into one scene: posed by a trajectory, else registered from the photos (register_method); at most ${MCP_LIMITS.maxImages}`,
     ),
   depths: z
     .array(imageRef)
@@ -62,14 +63,15 @@ export const SceneSourceShape = mcpSceneSourceShape({
   depth_model: z.ZodOptional<z.ZodString>;
   intrinsics: z.ZodOptional<z.ZodString>;
   trajectory: z.ZodOptional<z.ZodString>;
+  register_method: z.ZodOptional<z.ZodString>;
   ply: z.ZodOptional<z.ZodString>;
   fixture: z.ZodOptional<z.ZodString>;
 };
 
-export const LiftSceneInput = z.object(SceneSourceShape).strict();
+const LiftSceneInput = z.object(SceneSourceShape).strict();
 
 /** The numeric poses an agent may ask for (a language pose needs a second model call: not here). */
-export const ToolPoseSchema = z
+const ToolPoseSchema = z
   .discriminatedUnion('mode', [OrbitPoseSchema, EgoPoseSchema, PresetPoseSchema, C2wPoseSchema, LookAtPoseSchema])
   .describe(
     [
@@ -82,9 +84,9 @@ export const ToolPoseSchema = z
     ].join(' '),
   );
 
-const side = z.number().int().min(8).max(MCP_LIMITS.maxRenderSide);
+const side = renderSide(MCP_LIMITS.maxRenderSide);
 
-export const RenderViewInput = z
+const RenderViewInput = z
   .object({
     scene_id: z.string().min(1).describe('the scene_id lift_scene returned'),
     pose: ToolPoseSchema,
@@ -119,7 +121,7 @@ export const RenderViewInput = z
   })
   .strict();
 
-export const AnswerInput = z
+const AnswerInput = z
   .object({
     ...SceneSourceShape,
     scene_id: z.string().min(1).optional().describe('a scene lifted before with lift_scene, instead of images/fixture'),
@@ -144,7 +146,6 @@ export const AnswerInput = z
   .strict();
 
 export type LiftSceneArgs = z.output<typeof LiftSceneInput>;
-export type RenderViewArgs = z.output<typeof RenderViewInput>;
 export type AnswerArgs = z.output<typeof AnswerInput>;
 export type SceneSourceArgs = Pick<LiftSceneArgs, keyof typeof SceneSourceShape>;
 
@@ -159,7 +160,7 @@ const withMetaOf = <T extends AnyZod>(from: AnyZod, to: T): T => {
 };
 
 /** The schema with every optional (or defaulted) object field also accepting null, recursively. */
-export function nullableOptionals(s: AnyZod): AnyZod {
+function nullableOptionals(s: AnyZod): AnyZod {
   const def = s.def as unknown as Record<string, unknown> & { type: string };
   let out: AnyZod = s;
   if (def.type === 'object') {
@@ -351,7 +352,7 @@ export function strictNode(node: JsonSchema): JsonSchema {
 }
 
 /** A tool's parameters as an OpenAI strict-mode JSON Schema. */
-export function strictParameters(def: ToolDefinition): JsonSchema {
+function strictParameters(def: ToolDefinition): JsonSchema {
   return strictNode(z.toJSONSchema(def.wireSchema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema);
 }
 

@@ -13,6 +13,7 @@
  */
 import { DEPTH_MODEL_DEFAULTS } from '../config.js';
 import { VantageError } from '../../core/errors.js';
+import { kthSmallest } from '../../core/select.js';
 import type { DepthUnits } from '../../core/types.js';
 
 export interface DepthAnchor {
@@ -109,7 +110,7 @@ export function fitInverseDepth(
  * DEPTH_MODEL_DEFAULTS.farClampFactor × the 98th-percentile depth. A distant backdrop renders better
  * than a hole where the sky was.
  */
-export function depthFromDisparity(
+function depthFromDisparity(
   disparity: Float32Array,
   s: number,
   t: number,
@@ -138,37 +139,6 @@ export function depthFromDisparity(
   return { depth, farCap, clamped };
 }
 
-/** The k-th smallest of a[0..n) (0-based), partially reordering a (quickselect, median of three). */
-function selectKth(a: Float32Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // median of three as pivot
-    const x = a[lo];
-    const y = a[mid];
-    const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const tmp = a[i];
-        a[i] = a[j];
-        a[j] = tmp;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
 /** Values at the given quantiles (0..1) of the finite entries (nearest rank). */
 export function finiteQuantiles(values: Float32Array, qs: number[]): number[] {
   const buf = new Float32Array(values.length);
@@ -180,14 +150,14 @@ export function finiteQuantiles(values: Float32Array, qs: number[]): number[] {
       'the depth model returned no finite value',
       'check the model file and the image',
     );
-  return qs.map((q) => selectKth(buf, n, Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))));
+  return qs.map((q) => kthSmallest(buf, Math.min(n - 1, Math.max(0, Math.round(q * (n - 1)))), n));
 }
 
 /**
  * The map's value at pixel (u, v), after checking (u, v) lies in the image; where that pixel has no
  * value, the median of the finite values in the (2r+1)² window around it.
  */
-export function valueAtPixel(
+function valueAtPixel(
   map: Float32Array,
   width: number,
   height: number,

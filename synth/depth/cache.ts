@@ -2,12 +2,13 @@
  * Depth-map cache: the model's prediction for an image (resized to the image, before any alignment)
  * is kept under <cache>/depth/, keyed by the image's bytes, the model's fingerprint and everything
  * that changes the prediction (family, input size). Alignment options are applied after reading, so
- * changing --depth-range or --known-depth never reruns the model. Entries are written to a temporary
- * name and renamed; a damaged entry reads as a miss.
+ * changing --depth-range or --known-depth never reruns the model. Entries are written atomically
+ * (core/io/files.ts); a damaged entry reads as a miss.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { open, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/io/files.js';
 import type { PredictionType } from './families.js';
 
 export interface CachedPrediction {
@@ -66,7 +67,7 @@ export function predictionCacheKey(parts: {
   return sha256Hex(`v1|${parts.imageHash}|${parts.modelHash}|${parts.kind}|${parts.inputSize}`).slice(0, 40);
 }
 
-export function depthCacheDir(cacheDir: string): string {
+function depthCacheDir(cacheDir: string): string {
   return join(cacheDir, 'depth');
 }
 
@@ -94,17 +95,8 @@ export async function writeCachedPrediction(cacheDir: string, key: string, entry
   const dir = depthCacheDir(cacheDir);
   await mkdir(dir, { recursive: true });
   const base = join(dir, key);
-  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
   const data = Buffer.from(entry.prediction.buffer, entry.prediction.byteOffset, entry.prediction.byteLength);
   const header = JSON.stringify({ width: entry.width, height: entry.height, meta: entry.meta });
-  try {
-    await writeFile(`${base}.f32.${tag}.tmp`, data);
-    await rename(`${base}.f32.${tag}.tmp`, `${base}.f32`);
-    await writeFile(`${base}.json.${tag}.tmp`, header);
-    await rename(`${base}.json.${tag}.tmp`, `${base}.json`);
-  } catch (e) {
-    await rm(`${base}.f32.${tag}.tmp`, { force: true });
-    await rm(`${base}.json.${tag}.tmp`, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(`${base}.f32`, data);
+  await writeFileAtomic(`${base}.json`, header);
 }

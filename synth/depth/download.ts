@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { VantageError } from '../../core/errors.js';
 import { formatBytes } from '../../core/io/files.js';
+import { createProgressBar, type ProgressStream } from '../../core/progress-bar.js';
 import { modelUrl, type KnownDepthModel } from './models.js';
 
 export interface Progress {
@@ -21,13 +22,7 @@ export interface Progress {
   fail(): void;
 }
 
-export interface ProgressStream {
-  write(s: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
-
-/** A progress display: a redrawn bar on a TTY, a line per 10 % otherwise. */
+/** A download's progress (core/progress-bar.ts): a bar on a TTY, a line per 10 % otherwise. */
 export function createProgress(
   label: string,
   total: number | undefined,
@@ -35,51 +30,36 @@ export function createProgress(
   now: () => number = Date.now,
 ): Progress {
   const start = now();
-  let lastDraw = 0;
   let lastDecile = -1;
+  let ended = false;
   const rate = (n: number) => `${formatBytes(n / Math.max(0.001, (now() - start) / 1000))}/s`;
-  if (stream.isTTY) {
-    const draw = (n: number, final: boolean) => {
-      const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - label.length - 45));
-      const frac = total ? Math.min(1, n / total) : 0;
-      const filled = Math.round(frac * width);
-      const bar = total
-        ? `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%`
-        : '[ … ]';
-      stream.write(
-        `\r${label} ${bar} ${formatBytes(n)}${total ? ` / ${formatBytes(total)}` : ''} ${rate(n)}\x1b[K${final ? '\n' : ''}`,
-      );
-    };
-    return {
-      update(n) {
-        const t = now();
-        if (t - lastDraw >= 100) {
-          lastDraw = t;
-          draw(n, false);
-        }
-      },
-      done(n) {
-        draw(n, true);
-      },
-      fail() {
-        stream.write('\n');
-      },
-    };
-  }
-  stream.write(`${label}: downloading${total ? ` ${formatBytes(total)}` : ''}\n`);
-  return {
-    update(n) {
-      if (!total) return;
-      const decile = Math.floor((n / total) * 10);
-      if (decile > lastDecile && decile < 10) {
-        lastDecile = decile;
-        if (decile > 0) stream.write(`${label}: ${decile * 10}% (${formatBytes(n)} of ${formatBytes(total)})\n`);
+  const bar = createProgressBar({
+    label,
+    total: total ?? 0,
+    stream,
+    status: (n) => `${formatBytes(n)}${total ? ` / ${formatBytes(total)}` : ''} ${rate(n)}`,
+    line: (n, final) => {
+      if (final)
+        return ended ? `${label}: done, ${formatBytes(n)} in ${((now() - start) / 1000).toFixed(1)} s` : undefined;
+      if (lastDecile < 0 && n === 0) {
+        lastDecile = 0;
+        return `${label}: downloading${total ? ` ${formatBytes(total)}` : ''}`;
       }
+      if (!total) return undefined;
+      const decile = Math.floor((n / total) * 10);
+      if (decile <= lastDecile || decile >= 10) return undefined;
+      lastDecile = decile;
+      return `${label}: ${decile * 10}% (${formatBytes(n)} of ${formatBytes(total)})`;
     },
+  });
+  return {
+    update: (n) => bar.update(n),
     done(n) {
-      stream.write(`${label}: done, ${formatBytes(n)} in ${((now() - start) / 1000).toFixed(1)} s\n`);
+      ended = true;
+      bar.update(n);
+      bar.stop();
     },
-    fail() {},
+    fail: () => bar.stop(),
   };
 }
 

@@ -45,7 +45,7 @@ export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 /** A --provider value checked. */
-export function parseProvider(s: string | undefined): ExecutionProvider {
+function parseProvider(s: string | undefined): ExecutionProvider {
   const p = (s ?? DEPTH_MODEL_DEFAULTS.provider).trim().toLowerCase();
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
     throw new VantageError(
@@ -58,7 +58,7 @@ export function parseProvider(s: string | undefined): ExecutionProvider {
 }
 
 /** What this onnxruntime-node build offers, in words, for errors. */
-export function providersAvailableHere(): string {
+function providersAvailableHere(): string {
   const listed = ort.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }];
   const bundled = listed.filter((b) => b.bundled).map((b) => b.name);
   const extra = listed.filter((b) => !b.bundled).map((b) => b.name);
@@ -96,7 +96,7 @@ export interface DepthModel {
 }
 
 /** The model file a --depth-model argument names, downloading a known model into the cache if needed. */
-export async function resolveDepthModelFile(
+async function resolveDepthModelFile(
   spec: string,
   opts: LoadDepthModelOptions = {},
 ): Promise<{ path: string; known?: KnownDepthModel; downloaded: boolean }> {
@@ -315,7 +315,7 @@ export async function predictDepth(
 }
 
 /** A prediction turned into depth: metric as it is (or rescaled to known depths), relative through the alignment. */
-export function depthFromPrediction(
+function depthFromPrediction(
   pred: { width: number; height: number; prediction: Float32Array; meta: PredictionMeta },
   align: AlignOptions = {},
 ): { depth: Float32Array; units: DepthUnits; alignment: Alignment } {

@@ -61,7 +61,7 @@ const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 const HALF: [number, number, number] = [0.5, 0.5, 0.5];
 
-export function isDepthKind(s: string): s is DepthKind {
+function isDepthKind(s: string): s is DepthKind {
   return (DEPTH_KINDS as readonly string[]).includes(s);
 }
 

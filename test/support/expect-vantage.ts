@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { VantageError } from '../../core/errors.js';
+import { VantageError, type ErrorCode } from '../../core/errors.js';
 
 /**
  * Awaits a rejection (or calls a function that should throw) and checks it is a VantageError with
@@ -7,7 +7,7 @@ import { VantageError } from '../../core/errors.js';
  */
 export async function expectVantage(
   p: Promise<unknown> | (() => unknown),
-  code: string,
+  code: ErrorCode,
   ...parts: (string | RegExp)[]
 ): Promise<VantageError> {
   const e =

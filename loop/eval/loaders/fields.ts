@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { VantageError } from '../../../core/errors.js';
+import { writeFileAtomic } from '../../../core/io/files.js';
 import { letterOfReply, stripOptionLetters } from '../../../core/options.js';
 
 /** A record as read from the file: a JSON object, a parquet row or a TSV row. */
@@ -83,9 +84,7 @@ export async function cacheImageBytes(bytes: Uint8Array, dir: string): Promise<s
   const path = join(dir, name);
   if (!existsSync(path)) {
     await mkdir(dir, { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
+    await writeFileAtomic(path, bytes);
   }
   return path;
 }

@@ -17,7 +17,9 @@ export function nativeItem(r: NativeRecord): EvalItem {
   const videoFiles = r.video
     ? [r.video.path, ...(r.video.depths ?? []), ...(r.video.trajectory ? [r.video.trajectory] : [])]
     : [];
-  for (const p of [...r.images, ...(r.depth ? [r.depth] : []), ...scanFiles, ...videoFiles])
+  if (r.depths && r.depths.length !== r.images.length)
+    bad(`${r.images.length} images but ${r.depths.length} depths: give one depth map per image`);
+  for (const p of [...r.images, ...(r.depth ? [r.depth] : []), ...(r.depths ?? []), ...scanFiles, ...videoFiles])
     if (!existsSync(p)) bad(`file ${p} does not exist`);
   const q = questionOfRecord(r);
   const k = r.intrinsics;
@@ -25,7 +27,7 @@ export function nativeItem(r: NativeRecord): EvalItem {
   return {
     id: r.id,
     images: r.images,
-    ...(r.depth ? { depths: [r.depth] } : {}),
+    ...(r.depths ? { depths: r.depths } : r.depth ? { depths: [r.depth] } : {}),
     ...(intrinsics ? { intrinsics } : {}),
     ...(r.scan ? { scan: r.scan } : {}),
     ...(r.video ? { video: r.video } : {}),

@@ -1,5 +1,5 @@
 /**
- * PLY scenes in and out.
+ * Reading PLY scenes (writing: ply-write.ts).
  *
  * Reads the standard 3D Gaussian Splatting layout — per vertex x y z [nx ny nz] f_dc_0..2
  * [f_rest_*] opacity scale_0..2 rot_0..3, in any property order, as float / double / (u)char /
@@ -18,8 +18,9 @@
  */
 import { DEFAULT_HFOV_DEG, DEFAULT_UP, deg2rad, intrinsicsFromHfov, lookAt, makeCamera } from '../camera.js';
 import { INPUT_LIMITS, IO_DEFAULTS } from '../config.js';
-import { VantageError } from '../errors.js';
-import { readFileCapped, writeFileChecked } from './files.js';
+import { VantageError, type ErrorCode } from '../errors.js';
+import { readFileCapped } from './files.js';
+import { sceneBounds } from '../bounds.js';
 import type { Camera, Scene, Vec3 } from '../types.js';
 
 /** Zeroth-order real spherical-harmonic constant, 1 / (2 √π). */
@@ -90,7 +91,8 @@ const TYPE_SIZE: Record<PlyScalarType, number> = {
 const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const TYPE_MAX: Partial<Record<PlyScalarType, number>> = { uint8: 255, uint16: 65535 };
 
-const GAUSSIAN_PROPS = [
+/** The properties a 3DGS PLY must have (any order; normals and f_rest_* may come between). */
+export const GAUSSIAN_PROPS = [
   'x',
   'y',
   'z',
@@ -114,7 +116,7 @@ export async function readPly(path: string, opts: ReadPlyOptions = {}): Promise<
   return sceneFromPly(buf, { ...opts, name });
 }
 
-const plyError = (code: string, name: string, why: string, hint?: string) =>
+const plyError = (code: ErrorCode, name: string, why: string, hint?: string) =>
   new VantageError(
     code,
     `PLY "${name}" ${why}`,
@@ -567,7 +569,7 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
     reference,
     up: [...DEFAULT_UP] as Vec3,
     pivot,
-    bounds: boundsOf(scene.positions),
+    bounds: sceneBounds(scene.positions),
     notes,
   };
 }
@@ -575,22 +577,8 @@ export function sceneFromPly(buf: Buffer, opts: ReadPlyOptions & { name: string 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
-/** Axis-aligned bounds of N × 3 positions. */
-export function boundsOf(positions: Float32Array): { min: Vec3; max: Vec3 } {
-  const min: Vec3 = [Infinity, Infinity, Infinity];
-  const max: Vec3 = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < positions.length; i += 3) {
-    for (let a = 0; a < 3; a++) {
-      const v = positions[i + a];
-      if (v < min[a]) min[a] = v;
-      if (v > max[a]) max[a] = v;
-    }
-  }
-  return { min, max };
-}
-
 /** Per-axis percentiles (0..100) of N × 3 positions, from an even sample of at most IO_DEFAULTS.plyStatsSample points. */
-export function positionPercentiles(positions: Float32Array, percents: readonly number[]): Vec3[] {
+function positionPercentiles(positions: Float32Array, percents: readonly number[]): Vec3[] {
   const n = positions.length / 3;
   const step = Math.max(1, Math.ceil(n / IO_DEFAULTS.plyStatsSample));
   const m = Math.ceil(n / step);
@@ -643,74 +631,4 @@ export function defaultReferenceFor(
     `reference camera assumed (a PLY has none): ${DEFAULT_HFOV_DEG}° hfov, looking along +z at the median of the positions ` +
     `(${pivot.map(f).join(', ')}) from ${f(distance)} units to frame their ${pLo}–${pHi} percentile box; up = −y (OpenCV-like capture)`;
   return { reference, pivot, note };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writing
-
-const WRITE_PROPS = [
-  'x',
-  'y',
-  'z',
-  'nx',
-  'ny',
-  'nz',
-  'f_dc_0',
-  'f_dc_1',
-  'f_dc_2',
-  'opacity',
-  'scale_0',
-  'scale_1',
-  'scale_2',
-  'rot_0',
-  'rot_1',
-  'rot_2',
-  'rot_3',
-] as const;
-
-/** Standard 3DGS binary little-endian PLY bytes of a scene (DC colour only, zero normals). */
-export function encodePly(scene: Scene): Buffer {
-  const n = scene.count;
-  const header = Buffer.from(
-    'ply\nformat binary_little_endian 1.0\ncomment written by Vantage\n' +
-      `element vertex ${n}\n` +
-      WRITE_PROPS.map((p) => `property float ${p}\n`).join('') +
-      'end_header\n',
-    'latin1',
-  );
-  const stride = WRITE_PROPS.length * 4;
-  const out = Buffer.alloc(header.length + n * stride);
-  header.copy(out, 0);
-  const dv = new DataView(out.buffer, out.byteOffset + header.length, n * stride);
-  const eps = 1e-7;
-  for (let i = 0; i < n; i++) {
-    const vals = [
-      scene.positions[i * 3],
-      scene.positions[i * 3 + 1],
-      scene.positions[i * 3 + 2],
-      0,
-      0,
-      0,
-      (scene.colors[i * 3] - 0.5) / SH_C0,
-      (scene.colors[i * 3 + 1] - 0.5) / SH_C0,
-      (scene.colors[i * 3 + 2] - 0.5) / SH_C0,
-      logit(Math.min(1 - eps, Math.max(eps, scene.opacities[i]))),
-      Math.log(Math.max(1e-30, scene.scales[i * 3])),
-      Math.log(Math.max(1e-30, scene.scales[i * 3 + 1])),
-      Math.log(Math.max(1e-30, scene.scales[i * 3 + 2])),
-      scene.rotations[i * 4],
-      scene.rotations[i * 4 + 1],
-      scene.rotations[i * 4 + 2],
-      scene.rotations[i * 4 + 3],
-    ];
-    for (let j = 0; j < vals.length; j++) dv.setFloat32(i * stride + j * 4, vals[j], true);
-  }
-  return out;
-}
-
-const logit = (p: number): number => Math.log(p / (1 - p));
-
-/** Write a scene as a standard 3DGS PLY (parent folders are created). */
-export async function writePly(path: string, scene: Scene): Promise<void> {
-  await writeFileChecked(path, encodePly(scene), 'PLY scene');
 }
