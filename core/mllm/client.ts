@@ -363,11 +363,8 @@ export class MllmClient {
         msgs = withInstruction(messages, plainJsonInstruction(want.schema));
       }
     }
-    const key = requestHash(cfg.baseURL, cfg.model, msgs, {
-      ...params,
-      maxImageSide: cfg.maxImageSide,
-      maxImages: cfg.maxImages ?? MLLM_DEFAULTS.maxImages,
-    });
+    // the messages are hashed after the image budget was applied: the budget itself is not a key part
+    const key = requestHash(cfg.baseURL, cfg.model, msgs, { ...params, maxImageSide: cfg.maxImageSide });
     return { messages: msgs, params, key };
   }
 
