@@ -13,6 +13,9 @@ import { ensureBuilt, builtPathOf } from './support/built-dist.js';
 import { runRegisterCommand } from '../src/commands/register.js';
 import { readTrajectory } from '../core/io/trajectory.js';
 import { loadScene } from '../src/scene-source.js';
+import { readImage } from '../core/io/image.js';
+import { encodeVideo } from '../core/io/video.js';
+import { relativeToFirst } from '../core/io/trajectory.js';
 
 const frames = (ids: number[], kind: 'color' | 'depth') =>
   ids.map((i) => sharedPath('rgbd', 'open3d', kind, `0000${i}.${kind === 'color' ? 'jpg' : 'png'}`));
@@ -84,4 +87,28 @@ describe('vantage register (process)', () => {
     expect(r.stderr).toMatch(/^vantage: registration needs two or more photos, got 1/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 180_000);
+
+  it('--video: the sampled frames of a clip register into its camera path (RGB only)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vantage-register-video-'));
+    const clip = join(dir, 'walk.mp4');
+    // frames 0..4 of the capture as a 5 fps clip; sampling 5 frames gives each of them back
+    await encodeVideo(await Promise.all(frames([0, 1, 2, 3, 4], 'color').map((f) => readImage(f))), clip, { fps: 5 });
+    const lines: string[] = [];
+    const reg = await runRegisterCommand(
+      { video: clip, frames: 5, intrinsics: '525,525,319.5,239.5', out: join(dir, 'path.json') },
+      (l) => lines.push(l),
+    );
+    expect(lines[0]).toMatch(/^frames of .*walk\.mp4 at 0\.00 s, 0\.20 s, 0\.40 s, 0\.60 s, 0\.80 s$/);
+    expect(reg.photos.map((p) => p.registered)).toEqual([true, true, true, true, true]);
+    // rotations against the capture's own trajectory (frame 0's frame), within 3°
+    const truth = relativeToFirst(await readTrajectory(sharedPath('rgbd', 'open3d', 'trajectory.log'))).slice(0, 5);
+    reg.photos.forEach((p, i) => {
+      const a = p.c2w!;
+      const b = truth[i];
+      let tr = 0;
+      for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) tr += a[c * 4 + r] * b[c * 4 + r];
+      const deg = (Math.acos(Math.min(1, Math.max(-1, (tr - 1) / 2))) * 180) / Math.PI;
+      expect(deg, `frame ${i}`).toBeLessThan(3);
+    });
+  }, 120_000);
 });

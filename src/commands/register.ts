@@ -2,8 +2,10 @@
  * `vantage register`: several photos without poses → a JSON list of 4×4 camera-to-world matrices in
  * photo 0's frame (what --trajectory reads), and one line per photo (inliers, residual).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { sampleVideoToFiles } from '../../core/io/video.js';
 import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { trajectoryJson } from '../../core/io/trajectory.js';
@@ -27,6 +29,19 @@ export async function runRegisterCommand(
   print: (s: string) => void = (s) => process.stdout.write(s + '\n'),
 ): Promise<Registration> {
   const log = (s: string) => process.stderr.write(s + '\n');
+  if (o.video) {
+    // a clip's sampled frames are registered like photos: its estimated camera path
+    if (o.images?.length) throw new VantageError('bad-input', 'give --video or --image, not both', 'drop one of them');
+    const files = await sampleVideoToFiles(o.video, {
+      dir: await mkdtemp(join(tmpdir(), 'vantage-register-video-')),
+      ...(o.frames !== undefined ? { frames: o.frames } : {}),
+      ...(o.fps !== undefined ? { fps: o.fps } : {}),
+      ...(o.sampling ? { sampling: o.sampling } : {}),
+      log,
+    });
+    print(`frames of ${o.video} at ${files.times.map((t) => `${t.toFixed(2)} s`).join(', ')}`);
+    o = { ...o, images: files.images, video: undefined };
+  }
   if ((o.images?.length ?? 0) < 2) {
     throw new VantageError(
       'bad-input',
@@ -57,7 +72,20 @@ export function registerRegisterCommand(program: Command): void {
     .description(
       'estimate the camera poses of several photos of one scene (no poses given) and write them as a trajectory',
     );
-  addSceneOptions(cmd, { fields: ['images', 'depths', 'depthFormat', 'depthScale', 'depthModel', 'intrinsics'] })
+  addSceneOptions(cmd, {
+    fields: [
+      'images',
+      'video',
+      'frames',
+      'fps',
+      'sampling',
+      'depths',
+      'depthFormat',
+      'depthScale',
+      'depthModel',
+      'intrinsics',
+    ],
+  })
     .option('--method <method>', `${REGISTER_METHODS.join(' | ')}`, 'auto')
     .option('--out <path>', 'where to write the poses (JSON list of 4×4 camera-to-world matrices, rows)', 'poses.json')
     .option('--json', 'print a JSON summary instead of lines')
@@ -71,6 +99,7 @@ A photo that shares too little with the others does not register: its entry is n
 Every other command registers by itself when given several --image and no --trajectory.
 Examples:
   vantage register --image a.jpg b.jpg c.jpg --depth a.png b.png c.png --intrinsics 525,525,319.5,239.5 --out poses.json
+  vantage register --video walk.mp4 --frames 8 --intrinsics fov:60 --out path.json   (the clip's camera path)
   vantage render --image a.jpg b.jpg --depth a.png b.png --trajectory poses.json --pose behind --out v.png`,
     )
     .action(async (opts) => {
