@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describeShared, sharedPath } from './support/shared-data.js';
 import { ensureBuilt, builtPathOf } from './support/built-dist.js';
 import { runRegisterCommand } from '../src/commands/register.js';
+import { runAsk } from '../src/commands/ask.js';
 import { readTrajectory } from '../core/io/trajectory.js';
 import { loadScene } from '../src/scene-source.js';
 import { readImage } from '../core/io/image.js';
@@ -111,4 +112,29 @@ describe('vantage register (process)', () => {
       expect(deg, `frame ${i}`).toBeLessThan(3);
     });
   }, 120_000);
+
+  it('ask --video without a camera path: the frames register on the fly and the trace keeps the estimated path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vantage-ask-video-'));
+    const clip = join(dir, 'room.mp4');
+    await encodeVideo(await Promise.all(frames([0, 1, 2, 3, 4], 'color').map((f) => readImage(f))), clip, { fps: 5 });
+    const r = await runAsk({
+      video: clip,
+      frames: 5,
+      depths: frames([0, 1, 2, 3, 4], 'depth'),
+      intrinsics: '525,525,319.5,239.5',
+      question: 'How far is the sofa from the table (in metres)?',
+      model: 'builtin:perceiver',
+      rounds: 1,
+      stop: 'fixed',
+      size: '160x120',
+      renderer: 'reference',
+      out: join(dir, 'trace'),
+    });
+    expect(r.trace.question.numeric).toEqual({ kind: 'length', unit: 'm' });
+    expect(r.trace.input.images).toHaveLength(5);
+    const reg = r.trace.input.registration!;
+    expect(reg.photos.filter((p) => p.registered).length).toBe(5);
+    expect(reg.photos[4].c2w).toHaveLength(16);
+    expect(r.trace.rounds.length).toBe(2);
+  }, 180_000);
 });
