@@ -14,6 +14,10 @@ import { loadImageScene } from '../synth/scene-source.js';
 import { mkdir } from 'node:fs/promises';
 import { writeVideoQuestionSet } from '../fixtures/video-set.js';
 import { walkthroughOf } from '../fixtures/walkthrough.js';
+import { textureFrame } from '../fixtures/multiview.js';
+
+/** World-space texture cell for the registration clip (metres; the rooms are metre-scale). */
+const TEXTURE_CELL_M = 0.25;
 import { runEval } from '../loop/eval/run.js';
 import { scoredUnits, scoreOf } from '../loop/eval/protocol.js';
 import { isVsiNumeric } from '../loop/eval/vsibench.js';
@@ -32,7 +36,14 @@ export async function benchVideo(): Promise<{ figures: BenchFigure[]; markdown: 
     log('video: ray-casting a 30 s walk-through (300 frames)…');
     const w = walkthroughOf(11, { frames: 300, width: 320, height: 240 });
     const clip = join(dir, 'walk-30s.mp4');
-    await encodeVideo(w.frames, clip, { fps: 10 });
+    // a world-space texture on the flat colours, as real rooms have (registration needs features)
+    const textured = w.frames.map((f, i) =>
+      textureFrame(
+        { ...f, intrinsics: w.cameras[i].intrinsics, c2w: w.cameras[i].c2w, units: 'metres' },
+        TEXTURE_CELL_M,
+      ),
+    );
+    await encodeVideo(textured, clip, { fps: 10 });
     for (const sampling of ['uniform', 'motion'] as const) {
       const times: number[] = [];
       for (let i = 0; i < 3; i++) {
@@ -61,19 +72,30 @@ export async function benchVideo(): Promise<{ figures: BenchFigure[]; markdown: 
     );
     const files = await sampleVideoToFiles(clip, { frames: 16, dir: join(dir, 'frames'), depths });
     const k = w.cameras[0].intrinsics;
-    const loaded = await loadImageScene({
-      images: files.images,
-      depths: files.depths,
-      intrinsics: `${k.fx},${k.fy},${k.cx},${k.cy}`,
-    });
-    const reg = loaded.info.registration;
-    if (reg) {
-      const ok = reg.photos.filter((p) => p.registered).length;
+    const t0 = performance.now();
+    try {
+      const loaded = await loadImageScene({
+        images: files.images,
+        depths: files.depths,
+        intrinsics: `${k.fx},${k.fy},${k.cx},${k.cy}`,
+      });
+      const reg = loaded.info.registration;
+      if (reg) {
+        const ok = reg.photos.filter((p) => p.registered).length;
+        figures.push({
+          name: 'register 16 frames of the 30 s clip (with depth, no camera path)',
+          value: Math.round(reg.seconds * 1000),
+          unit: 'ms',
+          note: `${ok} of 16 registered (${reg.method}); textured procedural walk-through, 320×240`,
+        });
+      }
+    } catch (e) {
+      // a clip that does not register is a result too: its time, and that nothing registered
       figures.push({
         name: 'register 16 frames of the 30 s clip (with depth, no camera path)',
-        value: Math.round(reg.seconds * 1000),
+        value: Math.round(performance.now() - t0),
         unit: 'ms',
-        note: `${ok} of 16 registered (${reg.method}); flat-coloured procedural frames give few features`,
+        note: `failed: ${(e as Error).message.split(':')[0]}`,
       });
     }
 
