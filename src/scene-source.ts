@@ -5,7 +5,7 @@
  * turns any of them into a LoadedScene (synth/scene-source.ts for files, fixtures/scene-source.ts
  * for fixtures).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
@@ -224,29 +224,34 @@ export async function loadScene(s: SceneSource): Promise<LoadedScene & { fixture
 }
 
 /**
- * A clip as a scene: frames sampled (uniform or by motion), written as PNGs under the OS temp dir, then
+ * A clip as a scene: frames sampled (uniform or by motion), written as PNGs to a temporary folder, then
  * loaded like photos — depth from --depth-model (or one depth map per encoded frame), poses from a
  * camera path with one pose per encoded frame (--trajectory), else registered like several photos.
  */
 async function loadVideoScene(s: SceneSource): Promise<LoadedScene> {
   if (s.images?.length) throw new VantageError('bad-input', 'give --video or --image, not both', 'drop one of them');
+  // the frames are read into memory by the loader: their folder goes when the scene is loaded
   const dir = await mkdtemp(join(tmpdir(), 'vantage-video-'));
-  const files = await sampleVideoToFiles(s.video!, {
-    dir,
-    ...(s.frames !== undefined ? { frames: s.frames } : {}),
-    ...(s.fps !== undefined ? { fps: s.fps } : {}),
-    ...(s.sampling ? { sampling: s.sampling } : {}),
-    ...(s.depths?.length ? { depths: s.depths } : {}),
-    ...(s.trajectory ? { trajectory: s.trajectory } : {}),
-    ...(s.log ? { log: s.log } : {}),
-  });
-  const loaded = await loadImageScene({
-    ...s,
-    images: files.images,
-    depths: files.depths,
-    trajectory: files.trajectory,
-  });
-  const note = `${files.images.length} frames of ${basename(s.video!)} (${files.info.duration.toFixed(1)} s, ${files.info.width}×${files.info.height}) at ${files.times.map((t) => `${t.toFixed(2)} s`).join(', ')}`;
-  loaded.scene.notes.push(note);
-  return { ...loaded, info: { ...loaded.info, notes: [...loaded.info.notes, note] } };
+  try {
+    const files = await sampleVideoToFiles(s.video!, {
+      dir,
+      ...(s.frames !== undefined ? { frames: s.frames } : {}),
+      ...(s.fps !== undefined ? { fps: s.fps } : {}),
+      ...(s.sampling ? { sampling: s.sampling } : {}),
+      ...(s.depths?.length ? { depths: s.depths } : {}),
+      ...(s.trajectory ? { trajectory: s.trajectory } : {}),
+      ...(s.log ? { log: s.log } : {}),
+    });
+    const loaded = await loadImageScene({
+      ...s,
+      images: files.images,
+      depths: files.depths,
+      trajectory: files.trajectory,
+    });
+    const note = `${files.images.length} frames of ${basename(s.video!)} (${files.info.duration.toFixed(1)} s, ${files.info.width}×${files.info.height}) at ${files.times.map((t) => `${t.toFixed(2)} s`).join(', ')}`;
+    loaded.scene.notes.push(note);
+    return { ...loaded, info: { ...loaded.info, notes: [...loaded.info.notes, note] } };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,7 @@
  * server; estimates are fused by the weighted log-space median, the adaptive stop uses the relative
  * change of the fused estimate, and the trace (and its page) carry the numbers.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +189,11 @@ describe('vantage ask --video', () => {
     const w = walkthroughOf(Number(/walk-(\d+)/.exec(rec.video!.path)![1]), { frames: 16, width: 160, height: 120 });
     // two objects the reference heading sees well (sampled frame 6 of 16 looks that way)
     const [a, b] = w.fixture.objects.filter((o) => o.visibility >= 0.5);
+    // the sampled frames go to a temporary folder under TMPDIR, removed once the scene is loaded
+    const tmp = join(dir, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
     const r = await runAsk({
       video: rec.video!.path,
       frames: 4,
@@ -203,6 +208,9 @@ describe('vantage ask --video', () => {
       renderer: 'reference',
       out: join(dir, 'ask-video'),
     });
+    process.env.TMPDIR = before;
+    if (before === undefined) delete process.env.TMPDIR;
+    expect(await readdir(tmp)).toEqual([]);
     expect(r.trace.input.images).toHaveLength(4);
     expect(r.trace.input.notes.join('\n')).toMatch(/4 frames of walk\.mp4/);
     expect(r.trace.question.numeric).toEqual({ kind: 'length', unit: 'm' });

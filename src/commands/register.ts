@@ -2,7 +2,7 @@
  * `vantage register`: several photos without poses → a JSON list of 4×4 camera-to-world matrices in
  * photo 0's frame (what --trajectory reads), and one line per photo (inliers, residual).
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sampleVideoToFiles } from '../../core/io/video.js';
@@ -29,11 +29,13 @@ export async function runRegisterCommand(
   print: (s: string) => void = (s) => process.stdout.write(s + '\n'),
 ): Promise<Registration> {
   const log = (s: string) => process.stderr.write(s + '\n');
+  let frameDir: string | undefined;
   if (o.video) {
     // a clip's sampled frames are registered like photos: its estimated camera path
     if (o.images?.length) throw new VantageError('bad-input', 'give --video or --image, not both', 'drop one of them');
+    frameDir = await mkdtemp(join(tmpdir(), 'vantage-register-video-'));
     const files = await sampleVideoToFiles(o.video, {
-      dir: await mkdtemp(join(tmpdir(), 'vantage-register-video-')),
+      dir: frameDir,
       ...(o.frames !== undefined ? { frames: o.frames } : {}),
       ...(o.fps !== undefined ? { fps: o.fps } : {}),
       ...(o.sampling ? { sampling: o.sampling } : {}),
@@ -49,7 +51,11 @@ export async function runRegisterCommand(
       'vantage register --image a.jpg b.jpg [--depth a.png b.png] --out poses.json',
     );
   }
-  const { frames } = await readPhotoFrames({ ...o, log }, false);
+  const read = await readPhotoFrames({ ...o, log }, false).finally(() =>
+    // the frames are in memory now: a clip's temporary frame folder goes
+    frameDir ? rm(frameDir, { recursive: true, force: true }) : undefined,
+  );
+  const { frames } = read;
   const reg = await registerFrames(frames, o.method, () => {});
   await mkdir(dirname(o.out), { recursive: true });
   await writeFile(o.out, trajectoryJson(reg.photos.map((p) => p.c2w)));
