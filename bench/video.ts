@@ -5,13 +5,12 @@
  * 16 frames, uniformly and by motion, and the registration of those 16 frames (with their depth, no
  * camera path) into one scene.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeVideo, sampleVideo, sampleVideoToFiles } from '../core/io/video.js';
 import { writeDepth } from '../core/io/depth.js';
 import { loadImageScene } from '../synth/scene-source.js';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { writeVideoQuestionSet } from '../fixtures/video-set.js';
 import { walkthroughOf } from '../fixtures/walkthrough.js';
 import { textureFrame } from '../fixtures/multiview.js';
@@ -21,7 +20,6 @@ const TEXTURE_CELL_M = 0.25;
 import { runEval } from '../loop/eval/run.js';
 import { scoredUnits, scoreOf } from '../loop/eval/protocol.js';
 import { isVsiNumeric } from '../loop/eval/vsibench.js';
-import { readFile } from 'node:fs/promises';
 import type { EvalLine } from '../loop/eval/types.js';
 import type { BenchFigure } from './run.js';
 

@@ -11,15 +11,6 @@ import type { NumericSpec } from './types.js';
 /** What a numeric question asks for; values are kept in the base unit of the kind. */
 export type NumericKind = NumericSpec['kind'];
 
-/** The base unit each kind is stored in. */
-export const BASE_UNIT: Record<NumericKind, string> = {
-  count: '',
-  length: 'm',
-  area: 'm²',
-  volume: 'm³',
-  number: '',
-};
-
 /** Unit words → (kind, factor to the base unit). Longest names first so "cm" wins over "m". */
 const UNITS: [RegExp, NumericKind, number][] = [
   [/^(?:square\s+met(?:re|er)s?|sq\.?\s*m|m\^?2|m²)$/i, 'area', 1],
@@ -96,16 +87,6 @@ export function parseNumericAnswer(reply: string): ParsedNumber | undefined {
   return undefined;
 }
 
-/**
- * The reply's number in the base unit of the kind the question asks for. A unit of another kind
- * ("5 in the room" read as inches for a count) is not a unit here: the number is taken as written.
- */
-export function numericAnswerIn(reply: string, kind: NumericKind): number | undefined {
-  const p = parseNumericAnswer(reply);
-  if (!p) return undefined;
-  return p.kind === undefined || p.kind === kind ? p.value : p.raw;
-}
-
 /** VSI-Bench's thresholds: 0.50, 0.55, … 0.95 (10 of them, as lmms-eval's linspace yields). */
 export const MRA_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, i) => 0.5 + 0.05 * i);
 
@@ -161,14 +142,6 @@ export function fuseEstimates(estimates: WeightedEstimate[]): number | undefined
 export function relativeChange(a: number, b: number): number {
   if (a === b) return 0;
   return Math.abs(b - a) / Math.max(Math.abs(a), Number.MIN_VALUE);
-}
-
-/** A value in the base unit of its kind, for people: "2.35 m", "4", "12.1 m²". */
-export function formatNumeric(value: number, kind: NumericKind = 'number'): string {
-  const unit = BASE_UNIT[kind];
-  const digits = kind === 'count' ? 0 : Math.abs(value) >= 100 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
-  const v = kind === 'count' ? String(Math.round(value)) : value.toFixed(digits);
-  return unit ? `${v} ${unit}` : v;
 }
 
 /** Factor from a unit the question asks for to the base unit of its kind ("cm" → 0.01); "" → 1. */

@@ -41,6 +41,9 @@ export const measureTemplates = {
     'What is the size of this room (in square meters)? If multiple rooms are shown, estimate the size of the combined space.',
 };
 
+/** Share of a frame an object must cover to count as having appeared in it (appearance-order truth and the perceiver). */
+export const APPEAR_SHARE = 0.004;
+
 /** VSI-Bench's multiple-choice questions in the benchmark's wording (walk-through sets; the perceiver parses them). */
 export const videoTemplates = {
   closest: (names: string[], x: string) =>

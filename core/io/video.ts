@@ -201,7 +201,7 @@ export function motionPicks(motion: number[], count: number): number[] {
 }
 
 /** Mean absolute per-channel difference of two equal-size RGB frames, 0..255. */
-export function frameDifference(a: Uint8Array, b: Uint8Array): number {
+function frameDifference(a: Uint8Array, b: Uint8Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;

@@ -2,16 +2,13 @@
  * VSI-Bench's official protocol, as its evaluation code in lmms-eval (`lmms_eval/tasks/vsibench/utils.py`,
  * also used by the benchmark's own repository vision-x-nyu/thinking-in-space) frames and scores it:
  *
- * - prompt: "These are frames of a video." + question, then for multiple choice "Options:" + the
- *   options one a line + "Answer with the option's letter from the given choices directly.", for
- *   numeric answers "Please answer the question using a single word or phrase."
- * - a prediction is read by "fuzzy matching": the first space-separated token, trailing "." removed;
- * - multiple choice: exact match (case-insensitive) with the ground-truth letter;
+ * - prompt: "These are frames of a video." + question (its per-type post-prompts are replaced here by
+ *   the loop's structured reply, and the loop's fused answer is what is scored);
+ * - multiple choice: exact match with the ground-truth letter;
  * - numeric: Mean Relative Accuracy over θ = 0.50 … 0.95 (core/numeric.ts); unreadable → 0;
  * - aggregate: the mean per question type; the three object_rel_direction_{easy,medium,hard} means
  *   are averaged into one object_rel_direction; "overall" is the mean of the per-type scores.
  */
-import { meanRelativeAccuracy } from '../../core/numeric.js';
 
 export const VSI_MC_TYPES = [
   'object_rel_direction_easy',
@@ -30,43 +27,9 @@ export const VSI_NUMERIC_TYPES = [
 export type VsiQuestionType = (typeof VSI_MC_TYPES)[number] | (typeof VSI_NUMERIC_TYPES)[number];
 
 export const VSI_PRE_PROMPT = 'These are frames of a video.';
-export const VSI_MC_POST_PROMPT = "Answer with the option's letter from the given choices directly.";
-export const VSI_NUMERIC_POST_PROMPT = 'Please answer the question using a single word or phrase.';
-
 export const isVsiNumeric = (t: string): boolean => (VSI_NUMERIC_TYPES as readonly string[]).includes(t);
 export const isVsiType = (t: string): t is VsiQuestionType =>
   isVsiNumeric(t) || (VSI_MC_TYPES as readonly string[]).includes(t);
-
-/** The benchmark's prompt text for one record (options as the dataset writes them: "A. …"). */
-export function vsiPrompt(questionType: string, question: string, options: string[]): string {
-  if (isVsiNumeric(questionType)) return `${VSI_PRE_PROMPT}\n${question}\n${VSI_NUMERIC_POST_PROMPT}`;
-  return [VSI_PRE_PROMPT, question, `Options:\n${options.join('\n')}`, VSI_MC_POST_PROMPT].join('\n');
-}
-
-/** lmms-eval's fuzzy_matching: the first space-separated token without a trailing ".". */
-export function vsiFuzzy(prediction: string): string {
-  return prediction.split(' ')[0].replace(/\.+$/, '').trim();
-}
-
-/** Python's float() on a token, as lmms-eval's to_float: a plain decimal or exponent number, else undefined. */
-function toFloat(s: string): number | undefined {
-  const t = s.trim();
-  if (!/^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(t) && !/^[-+]?(?:inf(?:inity)?|nan)$/i.test(t))
-    return undefined;
-  return Number(t.replace(/^([-+]?)inf(inity)?$/i, '$1Infinity').replace(/^[-+]?nan$/i, 'NaN'));
-}
-
-/**
- * One record's score exactly as the benchmark computes it from the raw prediction text: 0 or 1 for
- * multiple choice, MRA in [0, 1] for numeric types.
- */
-export function vsiScore(questionType: string, prediction: string, groundTruth: string): number {
-  const token = vsiFuzzy(prediction);
-  if (!isVsiNumeric(questionType)) return token.toLowerCase() === groundTruth.toLowerCase() ? 1 : 0;
-  const truth = toFloat(groundTruth);
-  if (truth === undefined) return 0;
-  return meanRelativeAccuracy(toFloat(token), truth);
-}
 
 /** A scored record, for the aggregate. */
 export interface VsiScored {

@@ -6,7 +6,7 @@
  */
 import type { Vec3 } from '../../core/types.js';
 import { cross, dot, normalize, rad2deg, scale, sub } from '../../core/camera.js';
-import { colorOfPhrase, type ParsedQuestion } from '../../core/question-templates.js';
+import { APPEAR_SHARE, colorOfPhrase, type ParsedQuestion } from '../../core/question-templates.js';
 import { estimateUp, type ObjectEstimate, type ViewAnalysis } from './world.js';
 import { cannotTellAnswer, confidentAnswer, type Reasoned } from './answer.js';
 
@@ -16,9 +16,6 @@ interface VideoContext {
   /** option texts as given */
   options: string[];
 }
-
-/** Share of a frame an object must cover to count as having appeared (as the walk-through's truth). */
-const APPEAR_SHARE = 0.004;
 
 const flat = (v: Vec3, up: Vec3): Vec3 => sub(v, scale(up, dot(v, up)));
 const optionNamed = (options: string[], text: string) =>

@@ -56,35 +56,39 @@ const rel = (root: string, p: string) => relative(root, p).split(sep).join('/');
 /** An intrinsics value that names a file ("fx,fy,cx,cy" and "fov:DEG" do not). */
 const isIntrinsicsFile = (k: string) => !/^fov:/i.test(k) && !/^[\d.eE+-]+(,[\d.eE+-]+){3}$/.test(k.trim());
 
-/** The item with its paths relative to `root`, for a worker that may see the files under another root. */
-export function portableItem(item: EvalItem, root: string): EvalItem {
-  const r = (p: string) => rel(root, p);
+/** The item with every file path passed through `f` (intrinsics only when they name a file `keep` accepts). */
+function mapItemPaths(item: EvalItem, f: (p: string) => string, keep: (k: string) => boolean): EvalItem {
   return {
     ...item,
-    images: item.images.map(r),
-    ...(item.depths ? { depths: item.depths.map(r) } : {}),
-    ...(item.intrinsics && isIntrinsicsFile(item.intrinsics) && existsSync(item.intrinsics)
-      ? { intrinsics: r(item.intrinsics) }
+    images: item.images.map(f),
+    ...(item.depths ? { depths: item.depths.map(f) } : {}),
+    ...(item.intrinsics && isIntrinsicsFile(item.intrinsics) && keep(item.intrinsics)
+      ? { intrinsics: f(item.intrinsics) }
       : {}),
     ...(item.scan
       ? {
           scan: {
-            images: item.scan.images.map(r),
-            depths: item.scan.depths.map(r),
-            trajectory: r(item.scan.trajectory),
+            images: item.scan.images.map(f),
+            depths: item.scan.depths.map(f),
+            trajectory: f(item.scan.trajectory),
           },
         }
       : {}),
     ...(item.video
       ? {
           video: {
-            path: r(item.video.path),
-            ...(item.video.depths ? { depths: item.video.depths.map(r) } : {}),
-            ...(item.video.trajectory ? { trajectory: r(item.video.trajectory) } : {}),
+            path: f(item.video.path),
+            ...(item.video.depths ? { depths: item.video.depths.map(f) } : {}),
+            ...(item.video.trajectory ? { trajectory: f(item.video.trajectory) } : {}),
           },
         }
       : {}),
   };
+}
+
+/** The item with its paths relative to `root`, for a worker that may see the files under another root. */
+export function portableItem(item: EvalItem, root: string): EvalItem {
+  return mapItemPaths(item, (p) => rel(root, p), existsSync);
 }
 
 /** The files an item reads (paths as the item has them). */
@@ -105,31 +109,11 @@ export const onRoot = (root: string, p: string): string => (isAbsolute(p) ? p : 
 
 /** The shipped item with its paths resolved against this machine's image root. */
 export function localItem(item: EvalItem, root: string): EvalItem {
-  const r = (p: string) => onRoot(root, p);
-  return {
-    ...item,
-    images: item.images.map(r),
-    ...(item.depths ? { depths: item.depths.map(r) } : {}),
-    ...(item.intrinsics && isIntrinsicsFile(item.intrinsics) ? { intrinsics: r(item.intrinsics) } : {}),
-    ...(item.scan
-      ? {
-          scan: {
-            images: item.scan.images.map(r),
-            depths: item.scan.depths.map(r),
-            trajectory: r(item.scan.trajectory),
-          },
-        }
-      : {}),
-    ...(item.video
-      ? {
-          video: {
-            path: r(item.video.path),
-            ...(item.video.depths ? { depths: item.video.depths.map(r) } : {}),
-            ...(item.video.trajectory ? { trajectory: r(item.video.trajectory) } : {}),
-          },
-        }
-      : {}),
-  };
+  return mapItemPaths(
+    item,
+    (p) => onRoot(root, p),
+    () => true,
+  );
 }
 
 const Paths = z.array(z.string().min(1));
